@@ -1,0 +1,165 @@
+"""Configuration: read once at startup from a TOML file and ``RAYGUILD_*`` variables into a frozen object.
+
+Precedence: defaults < file < environment < explicit overrides (command-line flags).
+An unknown key or a value out of range raises ``ConfigError`` naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from rayguild.errors import ConfigError
+
+ENV_PREFIX = "RAYGUILD_"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    # Edge (the gateway and REST front end that runs inside each SessionShard).
+    host: str = "127.0.0.1"
+    port: int = 8080
+    edge_port_base: int = 0  # 0: each edge also binds a free port of its own for resume_gateway_url
+    public_url: str = ""  # how clients reach the shared port; derived from host/port when empty
+    registration_enabled: bool = True
+    # Ray.
+    ray_address: str = ""  # "" starts a local Ray; "auto" joins the cluster this node belongs to
+    namespace: str = "rayguild"
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8265
+    # Shards (a shard is one Ray actor hosting many guild/session/presence processes).
+    guild_shards: int = 2
+    session_shards: int = 2
+    presence_shards: int = 1
+    # Fan-out.
+    relay_size: int = 15_000  # sessions per Relay, as Discord runs it
+    relay_threshold_sessions: int = 15_000  # a guild with more connected sessions uses relays
+    passive_guild_members: int = 1_000  # in larger guilds a session starts passive
+    passive_idle_s: float = 300.0  # an active session with no subscription traffic turns passive
+    passive_update_interval_s: float = 10.0  # how often passive sessions get PASSIVE_UPDATE_V1
+    tick_ms: float = 2.0  # events for one destination coalesce within a tick ...
+    max_batch_events: int = 256  # ... of at most this many events
+    max_pending_batches: int = 64  # per destination; beyond it the lagging sessions are dropped
+    # Sessions.
+    replay_buffer_events: int = 256  # events kept per session for op 6 Resume
+    replay_window_s: float = 120.0  # a detached session can be resumed this long
+    heartbeat_interval_ms: int = 41_250
+    max_frame_bytes: int = 15_360  # largest client frame accepted; bigger closes with 4002
+    large_threshold_default: int = 50
+    # Storage.
+    storage: str = "sqlite"  # "sqlite" (embedded default) or "scylla"
+    sqlite_path: str = ".data/rayguild.sqlite3"
+    scylla_hosts: tuple[str, ...] = ("127.0.0.1",)
+    scylla_port: int = 9042
+    scylla_keyspace: str = "rayguild"
+    scylla_datacenter: str = "datacenter1"
+    scylla_replication_factor: int = 1
+    scylla_consistency: str = "LOCAL_QUORUM"
+    # Operations.
+    log_level: str = "info"
+    log_json: bool = True
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def gateway_url(self) -> str:
+        return self.public_url.replace("http", "ws", 1) if self.public_url else f"ws://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        base = self.public_url or f"http://{self.host}:{self.port}"
+        return f"{base}/api/v10"
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "storage": ("sqlite", "scylla"),
+    "log_level": ("debug", "info", "warning", "error"),
+    "scylla_consistency": ("ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL"),
+}
+_POSITIVE = (
+    "guild_shards", "session_shards", "presence_shards", "relay_size", "relay_threshold_sessions",
+    "passive_guild_members", "max_batch_events", "max_pending_batches", "replay_buffer_events",
+    "heartbeat_interval_ms", "max_frame_bytes", "scylla_replication_factor",
+    "passive_idle_s", "passive_update_interval_s", "tick_ms", "replay_window_s",
+)
+_PORTS = ("port", "dashboard_port", "scylla_port")
+
+
+def _validate(config: Config) -> None:
+    for key, allowed in _CHOICES.items():
+        if getattr(config, key) not in allowed:
+            raise ConfigError(f"{key}={getattr(config, key)!r} is not allowed; use one of {allowed}")
+    for key in _POSITIVE:
+        if getattr(config, key) <= 0:
+            raise ConfigError(f"{key}={getattr(config, key)!r} must be greater than 0")
+    for key in _PORTS:
+        if not 0 <= getattr(config, key) <= 65535:
+            raise ConfigError(f"{key}={getattr(config, key)!r} must be a port number 0-65535")
+    if not 0 < config.large_threshold_default <= 250:
+        raise ConfigError("large_threshold_default must be 1-250, as Discord allows 50-250")
+    if config.session_shards > 0xFFFF:
+        raise ConfigError("session_shards must be at most 65535 (session ids carry the index)")
+    if not config.scylla_hosts:
+        raise ConfigError("scylla_hosts must name at least one host")
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def _coerce(key: str, raw: Any) -> Any:
+    kind = get_type_hints(Config)[key]
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind == tuple[str, ...]:
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        return str(raw)
+    except (TypeError, ValueError):
+        name = getattr(kind, "__name__", str(kind))
+        raise ConfigError(f"{key}={raw!r} is not a valid {name}") from None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Config:
+    """Build the Config once: defaults, then the TOML file, then RAYGUILD_* variables, then overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    file_path = path or env.get(ENV_PREFIX + "CONFIG")
+    if file_path:
+        try:
+            values.update(tomllib.loads(Path(file_path).read_text()))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file_path} does not exist") from None
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config file {file_path} is not valid TOML: {err}") from None
+    for name, raw in env.items():
+        if name.startswith(ENV_PREFIX) and name != ENV_PREFIX + "CONFIG":
+            values[name[len(ENV_PREFIX):].lower()] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - set(_FIELDS))
+    if unknown:
+        raise ConfigError(f"unknown configuration key(s) {unknown}; known keys: {sorted(_FIELDS)}")
+    return Config(**{key: _coerce(key, raw) for key, raw in values.items()})

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test suite with its real parts: a Cassandra 5.0 node (started here, stopped on exit)
+# and one shared local Ray cluster (started by the tests' session fixture).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=0
+cleanup() { [ "$started" = 1 ] && bash scripts/cassandra.sh stop || true; }
+trap cleanup EXIT
+if ! bash scripts/cassandra.sh status >/dev/null 2>&1; then
+  bash scripts/cassandra.sh start
+  started=1
+fi
+export RAYGUILD_TEST_CASSANDRA=127.0.0.1:${CASSANDRA_PORT:-9042}
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,96 @@
+"""The records rayguild persists: small frozen dataclasses, ids as snowflake ints.
+
+Timestamps are Unix milliseconds; a message's creation time is its snowflake's time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    bot: bool = False
+    global_name: str | None = None
+    avatar: str | None = None
+    discriminator: str = "0"
+
+
+@dataclass(frozen=True, slots=True)
+class Guild:
+    id: int
+    name: str
+    owner_id: int
+    icon: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    id: int
+    guild_id: int
+    name: str
+    permissions: int
+    position: int = 0
+    color: int = 0
+    hoist: bool = False
+    mentionable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Overwrite:
+    """A channel permission overwrite; ``type`` 0 is a role, 1 a member (Discord's values)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: int
+    guild_id: int
+    name: str
+    type: int = 0  # 0 GUILD_TEXT, 2 GUILD_VOICE, 4 GUILD_CATEGORY
+    position: int = 0
+    topic: str | None = None
+    parent_id: int | None = None
+    permission_overwrites: tuple[Overwrite, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    guild_id: int
+    user_id: int
+    joined_at_ms: int
+    roles: tuple[int, ...] = ()
+    nick: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    code: str
+    guild_id: int
+    channel_id: int
+    inviter_id: int
+    created_at_ms: int
+    max_age_s: int = 86_400  # 0 = never expires
+    max_uses: int = 0  # 0 = unlimited
+    uses: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: int
+    channel_id: int
+    author_id: int
+    content: str
+    guild_id: int | None = None
+    type: int = 0
+    nonce: str | None = None
+    edited_at_ms: int | None = None
+    mention_ids: tuple[int, ...] = ()
+    mention_everyone: bool = False

@@ -1,0 +1,130 @@
+"""The storage boundary: what rayguild asks of a database, as Protocols every backend implements.
+
+Guarantees every backend gives (proved by tests/contract, run against each backend):
+- a write method returns only once the write is durable; if the database cannot confirm it,
+  the method raises ``StorageUnavailable`` and the caller must not acknowledge;
+- reads never return a deleted message;
+- ``create_message`` is idempotent on ``(channel_id, author_id, nonce)``: a retry with the same
+  nonce returns the first message instead of writing a second;
+- every call may raise ``StorageUnavailable`` while the database is down; the backend reconnects
+  by itself when it returns, without being rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Role, User
+
+MAX_HISTORY_LIMIT = 100
+MAX_MEMBERS_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """Discord's ``GET /channels/{id}/messages``: at most one of before/after/around."""
+
+    channel_id: int
+    limit: int = 50
+    before: int | None = None
+    after: int | None = None
+    around: int | None = None
+
+    def __post_init__(self) -> None:
+        given = sum(x is not None for x in (self.before, self.after, self.around))
+        if given > 1:
+            raise ValueError("at most one of before, after, around")
+        if not 1 <= self.limit <= MAX_HISTORY_LIMIT:
+            raise ValueError(f"limit must be 1-{MAX_HISTORY_LIMIT}")
+
+
+class MessageStore(Protocol):
+    async def create_message(self, message: Message) -> Message:
+        """Persist ``message``; with a nonce already used by the author in the channel, return that one."""
+        ...
+
+    async def get_message(self, channel_id: int, message_id: int) -> Message | None: ...
+
+    async def edit_message(
+        self, channel_id: int, message_id: int, content: str, edited_at_ms: int
+    ) -> Message | None:
+        """Replace the content; None if the message does not exist (or was deleted)."""
+        ...
+
+    async def delete_message(self, channel_id: int, message_id: int) -> bool:
+        """True if a message was deleted; it never appears in any read afterwards."""
+        ...
+
+    async def history(self, query: HistoryQuery) -> list[Message]:
+        """Newest first; ``around`` returns up to limit messages centred on the id."""
+        ...
+
+
+class AccountStore(Protocol):
+    async def create_user(self, user: User, token_hash: str) -> None: ...
+
+    async def get_user(self, user_id: int) -> User | None: ...
+
+    async def user_by_token_hash(self, token_hash: str) -> User | None: ...
+
+
+class GuildStore(Protocol):
+    async def put_guild(self, guild: Guild) -> None: ...
+
+    async def get_guild(self, guild_id: int) -> Guild | None: ...
+
+    async def delete_guild(self, guild_id: int) -> None:
+        """Delete the guild with its channels, roles, members and invites."""
+        ...
+
+    async def put_channel(self, channel: Channel) -> None: ...
+
+    async def get_channel(self, channel_id: int) -> Channel | None: ...
+
+    async def list_channels(self, guild_id: int) -> list[Channel]: ...
+
+    async def delete_channel(self, channel_id: int) -> None: ...
+
+    async def put_role(self, role: Role) -> None: ...
+
+    async def list_roles(self, guild_id: int) -> list[Role]: ...
+
+    async def delete_role(self, guild_id: int, role_id: int) -> None: ...
+
+    async def put_member(self, member: Member) -> None: ...
+
+    async def get_member(self, guild_id: int, user_id: int) -> Member | None: ...
+
+    async def remove_member(self, guild_id: int, user_id: int) -> bool: ...
+
+    async def list_members(self, guild_id: int, after: int = 0, limit: int = 1) -> list[Member]:
+        """Members with user_id > after, ascending by user_id; limit 1-1000."""
+        ...
+
+    def iter_members(self, guild_id: int, page_size: int = MAX_MEMBERS_LIMIT) -> AsyncIterator[Member]:
+        """Every member, page by page; never holds the whole guild in memory."""
+        ...
+
+    async def guilds_of_user(self, user_id: int) -> list[int]: ...
+
+    async def put_invite(self, invite: Invite) -> None: ...
+
+    async def get_invite(self, code: str) -> Invite | None: ...
+
+    async def use_invite(self, code: str) -> Invite | None:
+        """Count one use; None if the invite does not exist or is used up."""
+        ...
+
+    async def delete_invite(self, code: str) -> bool: ...
+
+
+class Storage(MessageStore, AccountStore, GuildStore, Protocol):
+    """Everything rayguild persists, behind one object with a lifecycle."""
+
+    async def start(self) -> None:
+        """Connect and create the schema idempotently; raise StorageUnavailable if unreachable."""
+        ...
+
+    async def close(self) -> None: ...
