@@ -1,0 +1,253 @@
+"""SessionShard: hosts many gateway sessions; per session it keeps the seq counter and replay buffer.
+
+Guarantees: every frame a session receives carries seq = previous + 1; frames reach a session's
+sink in the order ``deliver`` / ``send`` were called; a resume within the replay buffer returns
+every missed frame in order, or None (never a partial replay).
+
+State is columnar so a shard holds a million synthetic sessions: per slot one int64 seq and a
+ring of ``replay_events`` uint32 references into the shard-wide ``EventLog`` (events are shared,
+never copied per session). Real sessions add a ``Session`` object with their socket's sink.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, encode, frame
+from rayguild.fanout.partition import Slots
+from rayguild.ids import SessionId, new_session_id
+
+_REF_MASK = 0xFFFFFFFF
+
+
+class FrameSink(Protocol):
+    """Where a session's frames go: a websocket in the edge, a counter in benchmarks."""
+
+    def write(self, frame: bytes) -> None:
+        """Queue one frame; must not block. Frames leave in the order written."""
+        ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+class CountingSink:
+    """The benchmark's socket: counts frames and bytes, keeps nothing."""
+
+    __slots__ = ("bytes", "frames")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.bytes = 0
+
+    def write(self, frame: bytes) -> None:
+        self.frames += 1
+        self.bytes += len(frame)
+
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
+class SessionState(enum.Enum):
+    CONNECTED = "connected"  # a socket is attached
+    DETACHED = "detached"  # the socket dropped; resumable until the replay window ends
+    CLOSED = "closed"
+
+
+@dataclass(slots=True, eq=False)
+class Session:
+    """One real gateway session (a Discord 'session process')."""
+
+    session_id: SessionId
+    slot: int
+    user_id: int
+    intents: int
+    bot: bool
+    sink: FrameSink | None
+    guild_ids: set[int] = field(default_factory=set)
+    state: SessionState = SessionState.CONNECTED
+    detached_at: float = 0.0
+
+    def detach(self) -> None:
+        if self.state is not SessionState.CONNECTED:
+            raise RuntimeError(f"cannot detach a {self.state.value} session")
+        self.state, self.sink, self.detached_at = SessionState.DETACHED, None, time.monotonic()
+
+    def attach(self, sink: FrameSink) -> None:
+        if self.state is not SessionState.DETACHED:
+            raise RuntimeError(f"cannot attach to a {self.state.value} session")
+        self.state, self.sink = SessionState.CONNECTED, sink
+
+
+class _NullSink:
+    """A detached session's sink: frames are kept in the replay buffer only."""
+
+    def write(self, frame: bytes) -> None:
+        pass
+
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
+NULL_SINK = _NullSink()
+
+
+class EventLog:
+    """The shard-wide bounded log of dispatches; a session's replay ring refers into it."""
+
+    def __init__(self, capacity: int) -> None:
+        self._items: deque[Dispatch] = deque(maxlen=capacity)
+        self._next = 0  # index the next append gets
+
+    def append(self, item: Dispatch) -> int:
+        self._items.append(item)
+        self._next += 1
+        return self._next - 1
+
+    def resolve(self, ref: int) -> Dispatch | None:
+        """The item whose index has low 32 bits ``ref``, if still held."""
+        index = self._next - ((self._next - ref) & _REF_MASK)
+        offset = index - (self._next - len(self._items))
+        return self._items[offset] if 0 <= offset < len(self._items) and index < self._next else None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class SessionShardCore:
+    """All sessions of one shard: slots, seq counters, replay rings and the shard's event log."""
+
+    def __init__(self, index: int, replay_events: int = 256, log_events: int = 1 << 16) -> None:
+        self.index = index
+        self.replay_events = replay_events
+        self.log = EventLog(log_events)
+        self._seq = np.zeros(0, dtype=np.int64)
+        self._ring = np.zeros((0, replay_events), dtype=np.uint32)
+        self._sinks: list[FrameSink] = []
+        self._content: list[bool] = []
+        self._free: list[int] = []
+        self.sessions: dict[SessionId, Session] = {}
+        self.frames_out = 0
+
+    # -- slots -----------------------------------------------------------------------------
+    def _allocate(self, count: int) -> list[int]:
+        reused = [self._free.pop() for _ in range(min(count, len(self._free)))]
+        fresh = count - len(reused)
+        start = len(self._sinks)
+        if start + fresh > self._seq.size:
+            capacity = max(1024, self._seq.size * 2, start + fresh)
+            self._seq = np.resize(self._seq, capacity)
+            self._ring = np.resize(self._ring, (capacity, self.replay_events))
+        self._sinks.extend([NULL_SINK] * fresh)
+        self._content.extend([False] * fresh)
+        slots = reused + list(range(start, start + fresh))
+        self._seq[slots] = 0
+        return slots
+
+    def _release(self, slot: int) -> None:
+        self._sinks[slot] = NULL_SINK
+        self._free.append(slot)
+
+    @property
+    def slot_count(self) -> int:
+        return len(self._sinks) - len(self._free)
+
+    def add_synthetic(self, count: int, sink: FrameSink, message_content: bool = True) -> Slots:
+        """Benchmark sessions: same seq/replay/frame code as real ones, one shared counting sink."""
+        slots = self._allocate(count)
+        for slot in slots:
+            self._sinks[slot] = sink
+            self._content[slot] = message_content
+        return np.asarray(slots, dtype=np.int32)
+
+    # -- real sessions -----------------------------------------------------------------------
+    def open_session(
+        self, user_id: int, intents: int, bot: bool, sink: FrameSink, session_id: SessionId | None = None
+    ) -> Session:
+        (slot,) = self._allocate(1)
+        session = Session(session_id or new_session_id(self.index), slot, user_id, intents, bot, sink)
+        self.sessions[session.session_id] = session
+        self._sinks[slot] = sink
+        self._content[slot] = bool(intents & MESSAGE_CONTENT)
+        return session
+
+    def detach(self, session_id: SessionId) -> Session | None:
+        session = self.sessions.get(session_id)
+        if session is not None and session.state is SessionState.CONNECTED:
+            session.detach()
+            self._sinks[session.slot] = NULL_SINK
+        return session
+
+    def attach(self, session_id: SessionId, sink: FrameSink) -> Session:
+        session = self.sessions[session_id]
+        session.attach(sink)
+        self._sinks[session.slot] = sink
+        return session
+
+    def close_session(self, session_id: SessionId) -> Session | None:
+        session = self.sessions.pop(session_id, None)
+        if session is not None:
+            session.state, session.sink = SessionState.CLOSED, None
+            self._release(session.slot)
+        return session
+
+    def expired(self, window_s: float, now: float | None = None) -> list[Session]:
+        """Detached sessions whose replay window has passed (the caller closes them)."""
+        now = time.monotonic() if now is None else now
+        return [
+            s for s in self.sessions.values()
+            if s.state is SessionState.DETACHED and now - s.detached_at > window_s
+        ]
+
+    def seq_of(self, slot: int) -> int:
+        return int(self._seq[slot])
+
+    # -- the hot path ------------------------------------------------------------------------
+    def deliver(self, batch: Sequence[tuple[Dispatch, Slots]]) -> int:
+        """Give each dispatch its next seq on each of its slots, record it, frame it, write it."""
+        delivered = 0
+        sinks, content, ring, size = self._sinks, self._content, self._ring, self.replay_events
+        for dispatch, slots in batch:
+            if slots.size == 0:
+                continue
+            ref = self.log.append(dispatch) & _REF_MASK
+            seqs = self._seq[slots] + 1
+            self._seq[slots] = seqs
+            ring[slots, seqs % size] = ref
+            head = b'{"op":0,"t":"%s","s":' % dispatch.t.encode()
+            tails = (b',"d":%s}' % dispatch.body_for(False), b',"d":%s}' % dispatch.body)
+            for slot, seq in zip(slots.tolist(), seqs.tolist(), strict=True):
+                sinks[slot].write(b"%s%d%s" % (head, seq, tails[content[slot]]))
+            delivered += slots.size
+        self.frames_out += delivered
+        return delivered
+
+    def send(self, session: Session, t: str, d: Any) -> int:
+        """A dispatch for one session (READY, GUILD_MEMBERS_CHUNK...); returns its seq."""
+        slot = np.asarray([session.slot], dtype=np.int32)
+        self.deliver([(Dispatch(0, t, encode(d)), slot)])
+        return self.seq_of(session.slot)
+
+    def replay_after(self, session: Session, seq: int) -> list[bytes] | None:
+        """Every frame after ``seq`` in order, or None if some are no longer held."""
+        current = self.seq_of(session.slot)
+        if seq > current or current - seq > self.replay_events:
+            return None
+        frames = []
+        has_content = self._content[session.slot]
+        for s in range(seq + 1, current + 1):
+            dispatch = self.log.resolve(int(self._ring[session.slot, s % self.replay_events]))
+            if dispatch is None:
+                return None
+            frames.append(frame(dispatch.t, s, dispatch.body_for(has_content)))
+        return frames
+
+    def memory_bytes(self) -> int:
+        """Bytes held per slot by the columns and the lists (the shared log not included)."""
+        return int(self._seq.nbytes + self._ring.nbytes + 8 * (len(self._sinks) + len(self._content)))

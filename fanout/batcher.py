@@ -1,0 +1,91 @@
+"""Manifold's send step: coalesce a tick's events per destination into ONE call, in order.
+
+``add`` appends to the destination's pending batch; a batch is sent when the tick ends or when
+it reaches ``max_batch_events``. Per destination, batches are sent in the order they were
+filled, so a receiver sees events in emission order. Bounded: when a destination already has
+``max_in_flight`` unacknowledged sends, its next batch is refused and handed to ``on_overflow``
+(the documented policy: the lagging sessions are told to resume) instead of queueing forever.
+A send that fails (the destination died) hands its batch to the same callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Send = Callable[[int, list[Item]], Awaitable[object]]
+
+
+class TickBatcher(Generic[Item]):
+    def __init__(
+        self,
+        send: Send[Item],
+        tick_s: float,
+        max_batch_events: int,
+        max_in_flight: int,
+        on_overflow: Callable[[int, list[Item]], None],
+    ) -> None:
+        self._send = send
+        self._tick_s = tick_s
+        self._max_batch = max_batch_events
+        self._max_in_flight = max_in_flight
+        self._on_overflow = on_overflow
+        self._pending: dict[int, list[Item]] = {}
+        self._in_flight: dict[int, int] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.calls = 0
+        self.overflows = 0
+        self.failures = 0
+
+    def add(self, destination: int, item: Item) -> None:
+        batch = self._pending.setdefault(destination, [])
+        batch.append(item)
+        if len(batch) >= self._max_batch:
+            self._flush_one(destination)
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._tick_s, self.flush)
+
+    def flush(self) -> None:
+        """Send every pending batch now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for destination in list(self._pending):
+            self._flush_one(destination)
+
+    def _flush_one(self, destination: int) -> None:
+        batch = self._pending.pop(destination, None)
+        if not batch:
+            return
+        if self._in_flight.get(destination, 0) >= self._max_in_flight:
+            self.overflows += 1
+            self._on_overflow(destination, batch)
+            return
+        self._in_flight[destination] = self._in_flight.get(destination, 0) + 1
+        self.calls += 1
+        # The send is issued NOW (submission order is delivery order); only its completion is awaited.
+        awaitable = self._send(destination, batch)
+        task = asyncio.ensure_future(self._settle(destination, batch, awaitable))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _settle(self, destination: int, batch: list[Item], awaitable: Awaitable[object]) -> None:
+        try:
+            await awaitable
+        except Exception:
+            self.failures += 1
+            self._on_overflow(destination, batch)
+        finally:
+            self._in_flight[destination] -= 1
+
+    def in_flight(self, destination: int) -> int:
+        return self._in_flight.get(destination, 0)
+
+    async def drain(self) -> None:
+        """Flush and wait until every send issued so far has completed."""
+        self.flush()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,63 @@
+"""Gateway dispatches as the guild emits them: the body is encoded ONCE and shared by every recipient.
+
+Per session only the frame around the body differs (op, s, t); ``frame`` builds it without
+re-encoding the body. A ``Dispatch`` is immutable so many sessions and the shard's replay log
+can refer to the same object.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+# Gateway intents (Discord's bit values).
+GUILDS = 1 << 0
+GUILD_MEMBERS = 1 << 1
+GUILD_PRESENCES = 1 << 8
+GUILD_MESSAGES = 1 << 9
+DIRECT_MESSAGES = 1 << 12
+MESSAGE_CONTENT = 1 << 15
+PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
+ALL_INTENTS = (1 << 26) - 1
+
+_CONTENT_KEYS = ("content", "embeds", "attachments", "components")
+
+
+def encode(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """One event a guild emits; ``channel_id`` gates it on VIEW_CHANNEL (0: guild-wide)."""
+
+    guild_id: int
+    t: str
+    body: bytes
+    channel_id: int = 0
+    intent: int = 0
+    # The body as a session without MESSAGE_CONTENT sees it (None: same as body).
+    body_without_content: bytes | None = None
+    emitted_ns: int = field(default_factory=time.time_ns)
+
+    @classmethod
+    def of(cls, guild_id: int, t: str, d: dict[str, Any], channel_id: int = 0, intent: int = 0) -> Dispatch:
+        """Encode ``d`` once (twice for message events: with and without content)."""
+        stripped = None
+        if t.startswith("MESSAGE_") and any(key in d for key in _CONTENT_KEYS):
+            blank = {**d, "content": "", "embeds": [], "attachments": [], "components": []}
+            stripped = encode(blank)
+        return cls(guild_id, t, encode(d), channel_id, intent, stripped)
+
+    def body_for(self, has_message_content: bool) -> bytes:
+        if has_message_content or self.body_without_content is None:
+            return self.body
+        return self.body_without_content
+
+
+def frame(t: str, seq: int, body: bytes) -> bytes:
+    """The op 0 frame around an already-encoded body."""
+    return b'{"op":0,"t":"%s","s":%d,"d":%s}' % (t.encode(), seq, body)
