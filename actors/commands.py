@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rayguild.ids import SessionId
 from rayguild.storage.models import Channel, Guild, Role
+
+from rayguild.ids import SessionId
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,15 @@ class GuildDeleted:
 
 
 GuildChange = (
-    MemberJoined | MemberUpdated | MemberLeft | ChannelUpserted | ChannelDeleted
-    | RoleUpserted | RoleDeleted | GuildUpdated | GuildDeleted
+    MemberJoined
+    | MemberUpdated
+    | MemberLeft
+    | ChannelUpserted
+    | ChannelDeleted
+    | RoleUpserted
+    | RoleDeleted
+    | GuildUpdated
+    | GuildDeleted
 )
 
 
@@ -81,6 +89,7 @@ class Publish:
 class SessionJoin:
     """A session connecting to a guild: where its frames go and what it asked for."""
 
+    guild_id: int
     session_id: SessionId
     shard: int
     slot: int

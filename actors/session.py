@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-
 from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, encode, frame
 from rayguild.fanout.partition import Slots
+
 from rayguild.ids import SessionId, new_session_id
 
 _REF_MASK = 0xFFFFFFFF
@@ -168,7 +168,12 @@ class SessionShardCore:
 
     # -- real sessions -----------------------------------------------------------------------
     def open_session(
-        self, user_id: int, intents: int, bot: bool, sink: FrameSink, session_id: SessionId | None = None
+        self,
+        user_id: int,
+        intents: int,
+        bot: bool,
+        sink: FrameSink,
+        session_id: SessionId | None = None,
     ) -> Session:
         (slot,) = self._allocate(1)
         session = Session(session_id or new_session_id(self.index), slot, user_id, intents, bot, sink)
@@ -201,7 +206,8 @@ class SessionShardCore:
         """Detached sessions whose replay window has passed (the caller closes them)."""
         now = time.monotonic() if now is None else now
         return [
-            s for s in self.sessions.values()
+            s
+            for s in self.sessions.values()
             if s.state is SessionState.DETACHED and now - s.detached_at > window_s
         ]
 

@@ -94,7 +94,11 @@ class MemberTable:
             return row
         self._grow(self.size + 1)
         row = self.size
-        self.user_ids[row], self.role_bits[row], self.flags[row] = user_id, self.bits_of(role_ids), 0
+        self.user_ids[row], self.role_bits[row], self.flags[row] = (
+            user_id,
+            self.bits_of(role_ids),
+            0,
+        )
         self._tail[user_id] = row
         self.size += 1
         return row

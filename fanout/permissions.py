@@ -44,7 +44,11 @@ class PermissionOverwrite:
 
 
 def base_permissions(
-    guild_id: int, owner_id: int, user_id: int, role_permissions: Mapping[int, int], member_roles: Iterable[int]
+    guild_id: int,
+    owner_id: int,
+    user_id: int,
+    role_permissions: Mapping[int, int],
+    member_roles: Iterable[int],
 ) -> int:
     """Guild-level permissions of a member; ``role_permissions`` includes @everyone (id = guild id)."""
     if user_id == owner_id:

@@ -69,7 +69,9 @@ class Config:
 
     @property
     def gateway_url(self) -> str:
-        return self.public_url.replace("http", "ws", 1) if self.public_url else f"ws://{self.host}:{self.port}"
+        return (
+            self.public_url.replace("http", "ws", 1) if self.public_url else f"ws://{self.host}:{self.port}"
+        )
 
     @property
     def api_url(self) -> str:
@@ -83,10 +85,22 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "scylla_consistency": ("ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL"),
 }
 _POSITIVE = (
-    "guild_shards", "session_shards", "presence_shards", "relay_size", "relay_threshold_sessions",
-    "passive_guild_members", "max_batch_events", "max_pending_batches", "replay_buffer_events",
-    "heartbeat_interval_ms", "max_frame_bytes", "scylla_replication_factor",
-    "passive_idle_s", "passive_update_interval_s", "tick_ms", "replay_window_s",
+    "guild_shards",
+    "session_shards",
+    "presence_shards",
+    "relay_size",
+    "relay_threshold_sessions",
+    "passive_guild_members",
+    "max_batch_events",
+    "max_pending_batches",
+    "replay_buffer_events",
+    "heartbeat_interval_ms",
+    "max_frame_bytes",
+    "scylla_replication_factor",
+    "passive_idle_s",
+    "passive_update_interval_s",
+    "tick_ms",
+    "replay_window_s",
 )
 _PORTS = ("port", "dashboard_port", "scylla_port")
 
@@ -157,7 +171,7 @@ def load_config(
             raise ConfigError(f"config file {file_path} is not valid TOML: {err}") from None
     for name, raw in env.items():
         if name.startswith(ENV_PREFIX) and name != ENV_PREFIX + "CONFIG":
-            values[name[len(ENV_PREFIX):].lower()] = raw
+            values[name[len(ENV_PREFIX) :].lower()] = raw
     values.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(values) - set(_FIELDS))
     if unknown:

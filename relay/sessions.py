@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import numpy.typing as npt
-
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.partition import Slots, group_by_shard
 
@@ -46,7 +45,14 @@ class SessionTable:
                 setattr(self, name, np.resize(getattr(self, name), capacity))
 
     def add(
-        self, session_id: str, shard: int, slot: int, member: int, intents: int, bot: bool, active: bool
+        self,
+        session_id: str,
+        shard: int,
+        slot: int,
+        member: int,
+        intents: int,
+        bot: bool,
+        active: bool,
     ) -> int:
         row = self.rows.get(session_id)
         if row is None:
@@ -56,13 +62,23 @@ class SessionTable:
                 self._grow(self.size + 1)
                 row, self.size = self.size, self.size + 1
             self.rows[session_id] = row
-        self.shard[row], self.slot[row], self.member[row], self.intents[row] = shard, slot, member, intents
+        self.shard[row], self.slot[row], self.member[row], self.intents[row] = (
+            shard,
+            slot,
+            member,
+            intents,
+        )
         self.flags[row] = LIVE | (BOT if bot else 0) | (ACTIVE if active or bot else 0)
         self.last_active[row] = time.monotonic()
         return row
 
     def add_many(
-        self, shard: int, slots: Slots, members: npt.NDArray[np.int32], intents: int, active: npt.NDArray[np.bool_]
+        self,
+        shard: int,
+        slots: Slots,
+        members: npt.NDArray[np.int32],
+        intents: int,
+        active: npt.NDArray[np.bool_],
     ) -> None:
         """Bulk add (benchmarks): sessions named ``{shard}:{slot}``."""
         n, start = slots.size, self.size
@@ -130,5 +146,7 @@ class SessionTable:
         return group_by_shard(self.shard[:n], self.slot[:n], mask)
 
     def memory_bytes(self) -> int:
-        columns = sum(getattr(self, c).nbytes for c in ("shard", "slot", "member", "intents", "flags", "last_active"))
+        columns = sum(
+            getattr(self, c).nbytes for c in ("shard", "slot", "member", "intents", "flags", "last_active")
+        )
         return int(columns + 110 * len(self.rows))
