@@ -176,6 +176,17 @@ class GuildShard:
         )
         self.published = 0
         self.cpu_s = 0.0
+        self._ready: asyncio.Future[None] | None = None
+
+    async def ready(self) -> None:
+        """Start storage once (also after Ray restarted this shard); idempotent."""
+        if self._ready is None:
+            self._ready = asyncio.ensure_future(self.storage.start())
+        try:
+            await self._ready
+        except Exception:
+            self._ready = None
+            raise
 
     def _lagging(self, shard: int, batch: Batch) -> None:
         log.warning(
@@ -198,6 +209,7 @@ class GuildShard:
         return await pending
 
     async def _load(self, guild_id: int) -> GuildProcess:
+        await self.ready()
         guild = await self.storage.get_guild(guild_id)
         if guild is None:
             raise LookupError(f"unknown guild {guild_id}")
@@ -304,7 +316,7 @@ class GuildShard:
         )
         return d
 
-    def stats(self) -> dict[str, Any]:
+    async def stats(self) -> dict[str, Any]:
         return {
             "guilds": len(self.guilds),
             "sessions": sum(len(p.sessions) for p in self.guilds.values()),

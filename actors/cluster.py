@@ -1,0 +1,134 @@
+"""The ONE module that touches the Ray API: start or join Ray, named shard actors, calls, listing.
+
+Every shard is a named actor (``<kind>-<n>``) in the configured namespace with ``num_cpus=0``,
+``get_if_exists=True`` and unlimited restarts, so an operator finds it by name in the dashboard
+and a crashed shard comes back under the same name. Calls are submitted when made (Ray keeps a
+caller's submission order per actor) and awaited as asyncio futures; Ray's actor errors become
+``ShardUnavailable`` so nothing outside this module needs to know Ray's exception types.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import ray
+from ray.exceptions import GetTimeoutError, RayActorError, RayError
+from ray.util import state as ray_state
+
+from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
+
+T = TypeVar("T")
+
+
+def init(config: Config, **options: Any) -> None:
+    """Start a local Ray (with its dashboard) or join ``config.ray_address``; idempotent."""
+    if ray.is_initialized():
+        return
+    if config.ray_address:
+        ray.init(address=config.ray_address, namespace=config.namespace, **options)
+    else:
+        ray.init(
+            namespace=config.namespace,
+            include_dashboard=True,
+            dashboard_host=config.dashboard_host,
+            dashboard_port=config.dashboard_port,
+            **options,
+        )
+
+
+def shutdown() -> None:
+    ray.shutdown()
+
+
+def dashboard_url() -> str | None:
+    context = ray.get_runtime_context()
+    url = getattr(context, "dashboard_url", None) or ray.worker.get_dashboard_url()
+    return f"http://{url}" if url and not str(url).startswith("http") else url
+
+
+@functools.cache
+def _remote_class(cls: type) -> Any:
+    return ray.remote(cls)
+
+
+def spawn(cls: type, name: str, namespace: str, *args: Any) -> Any:
+    """Create (or find) the named actor ``name`` running ``cls(*args)``."""
+    return (
+        _remote_class(cls)
+        .options(
+            name=name,
+            namespace=namespace,
+            get_if_exists=True,
+            num_cpus=0,
+            max_restarts=-1,
+            max_task_retries=0,
+            max_concurrency=10_000,
+        )
+        .remote(*args)
+    )
+
+
+@dataclass(slots=True)
+class ActorRef:
+    """A lazily resolved handle to a named actor; resolving is cached, never per call."""
+
+    name: str
+    namespace: str
+    _handle: Any = None
+
+    def handle(self) -> Any:
+        if self._handle is None:
+            try:
+                self._handle = ray.get_actor(self.name, namespace=self.namespace)
+            except ValueError as err:
+                raise ShardUnavailable(f"no actor named {self.name} in namespace {self.namespace}") from err
+        return self._handle
+
+    def call(self, method: str, *args: Any) -> Awaitable[Any]:
+        """Submit now; the returned awaitable yields the result or raises ShardUnavailable."""
+        ref = getattr(self.handle(), method).remote(*args)
+        return _settle(self.name, ref)
+
+    def call_sync(self, method: str, *args: Any, timeout_s: float = 60.0) -> Any:
+        try:
+            return ray.get(getattr(self.handle(), method).remote(*args), timeout=timeout_s)
+        except (RayActorError, GetTimeoutError) as err:
+            raise ShardUnavailable(f"{self.name} did not answer: {err}") from err
+
+    def kill(self, restart: bool = True) -> None:
+        ray.kill(self.handle(), no_restart=not restart)
+
+
+async def _settle(name: str, ref: Any) -> Any:
+    try:
+        return await ref
+    except RayActorError as err:
+        raise ShardUnavailable(f"{name} is unavailable (restarting or gone): {err}") from err
+    except RayError as err:
+        raise ShardUnavailable(f"{name} failed: {err}") from err
+
+
+@dataclass(frozen=True, slots=True)
+class ActorInfo:
+    name: str
+    state: str
+    node_id: str
+    pid: int
+
+
+def list_named_actors(namespace: str) -> list[ActorInfo]:
+    """Alive and restarting named actors of ``namespace`` (through Ray's state API)."""
+    rows = ray_state.list_actors(filters=[("ray_namespace", "=", namespace)], limit=10_000, detail=True)
+    return [
+        ActorInfo(row.name, row.state, row.node_id, row.pid or 0)
+        for row in rows
+        if row.name and row.state != "DEAD"
+    ]
+
+
+def node_of_current_actor() -> str:
+    return ray.get_runtime_context().get_node_id()

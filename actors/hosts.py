@@ -1,0 +1,120 @@
+"""The actor bodies Ray instantiates: each builds its shard's dependencies inside its own process.
+
+A host is constructed from ``(index, config)`` only (picklable), so Ray can restart it by
+itself; ``start`` is idempotent and the Runtime calls it again after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import structlog
+from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.presence import PresenceShard
+from rayguild.actors.refs import Directory
+from rayguild.actors.session import SessionShardCore
+from rayguild.storage import open_storage
+from rayguild.storage.protocol import Storage
+
+from rayguild.config import Config
+from rayguild.ids import SnowflakeGenerator
+from rayguild.logs import configure_logging
+
+log = structlog.get_logger("rayguild.hosts")
+
+
+class EdgeServer(Protocol):
+    """The gateway/REST server a session shard runs (built by http_api, never imported here)."""
+
+    port: int
+
+    async def stop(self) -> None: ...
+
+
+EdgeFactory = Callable[..., Awaitable[EdgeServer]]
+
+
+def snowflakes_for(kind_worker: int, index: int) -> SnowflakeGenerator:
+    """Snowflake (worker, process) from the shard kind and index, unique across shards."""
+    return SnowflakeGenerator(kind_worker * 4 + index // 32, index % 32)
+
+
+class GuildShardHost(GuildShard):
+    def __init__(self, index: int, config: Config) -> None:
+        configure_logging(config, shard=f"guild-{index}")
+        self.directory = Directory(config)
+        super().__init__(index, config, open_storage(config), self._send)
+        self._passive_task: asyncio.Task[None] | None = None
+
+    def _send(self, shard: int, batch: Batch) -> Awaitable[object]:
+        return self.directory.session_shard(shard).deliver(batch)
+
+    async def start(self) -> dict[str, Any]:
+        await self.ready()
+        if self._passive_task is None:
+            self._passive_task = asyncio.create_task(self._passive_loop())
+        return {"shard": f"guild-{self.index}"}
+
+    async def _passive_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.passive_update_interval_s)
+            await self.tick_passive()
+
+
+class PresenceShardHost(PresenceShard):
+    def __init__(self, index: int, config: Config) -> None:
+        configure_logging(config, shard=f"presence-{index}")
+        self.directory = Directory(config)
+        super().__init__(index, self.directory.publish)
+
+    async def start(self) -> dict[str, Any]:
+        return {"shard": f"presence-{self.index}"}
+
+
+class SessionShardHost:
+    """A session shard: its sessions, and the edge (gateway + REST) that holds their sockets."""
+
+    def __init__(self, index: int, config: Config, edge_factory: EdgeFactory | None = None) -> None:
+        configure_logging(config, shard=f"session-{index}")
+        self.index = index
+        self.config = config
+        self.core = SessionShardCore(index, config.replay_buffer_events)
+        self.directory = Directory(config)
+        self.storage: Storage = open_storage(config)
+        self.snowflakes = snowflakes_for(1, index)
+        self._edge_factory = edge_factory
+        self._edge: EdgeServer | None = None
+        self._starting: asyncio.Lock | None = None
+
+    async def start(self) -> dict[str, Any]:
+        """Open storage and start the edge once; returns where the edge listens."""
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._edge is None and self._edge_factory is not None:
+                await self.storage.start()
+                self._edge = await self._edge_factory(
+                    index=self.index,
+                    config=self.config,
+                    storage=self.storage,
+                    sessions=self.core,
+                    guilds=self.directory,
+                    presence=self.directory,
+                    snowflakes=self.snowflakes,
+                )
+                log.info("edge started", port=self._edge.port)
+        return {"shard": f"session-{self.index}", "port": self._edge.port if self._edge else None}
+
+    async def deliver(self, batch: Batch) -> int:
+        # No await inside: a batch is applied atomically, in the order the calls arrived.
+        return self.core.deliver(batch)
+
+    async def stats(self) -> dict[str, Any]:
+        return {
+            "sessions": len(self.core.sessions),
+            "slots": self.core.slot_count,
+            "frames_out": self.core.frames_out,
+            "port": self._edge.port if self._edge else None,
+        }

@@ -1,0 +1,103 @@
+"""Typed handles to the shards, and the Directory that maps an id to its shard through the ring.
+
+The rest of rayguild calls these; none of it sees a Ray handle. Handles are cached per name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rayguild.actors import commands as c
+from rayguild.actors.cluster import ActorRef
+from rayguild.fanout.events import Dispatch
+from rayguild.fanout.partition import Slots
+from rayguild.ring import RingSnapshot, shard_name
+
+from rayguild.config import Config
+from rayguild.ids import session_shard_index
+
+GUILD, SESSION, PRESENCE = "guild", "session", "presence"
+
+
+class GuildShardRef:
+    def __init__(self, ref: ActorRef) -> None:
+        self.ref = ref
+
+    async def publish(self, cmd: c.Publish) -> int:
+        return int(await self.ref.call("publish", cmd))
+
+    async def connect(self, join: c.SessionJoin) -> bool:
+        return bool(await self.ref.call("connect", join))
+
+    async def disconnect(self, guild_id: int, session_id: str) -> None:
+        await self.ref.call("disconnect", guild_id, session_id)
+
+    async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
+        return bool(await self.ref.call("subscribe", guild_id, session_id, active))
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.call("stats"))
+
+
+class SessionShardRef:
+    def __init__(self, ref: ActorRef) -> None:
+        self.ref = ref
+
+    def deliver(self, batch: list[tuple[Dispatch, Slots]]) -> Any:
+        """Submit a batch now (order of submission is order of delivery); await for the count."""
+        return self.ref.call("deliver", batch)
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.call("stats"))
+
+
+class PresenceShardRef:
+    def __init__(self, ref: ActorRef) -> None:
+        self.ref = ref
+
+    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
+        await self.ref.call("update", user_id, guild_ids, presence)
+
+
+class Directory:
+    """Resolves guild, user and session ids to shard refs; one instance per process."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.guild_ring = RingSnapshot(1, [shard_name(GUILD, i) for i in range(config.guild_shards)])
+        self.presence_ring = RingSnapshot(1, [shard_name(PRESENCE, i) for i in range(config.presence_shards)])
+        self._refs: dict[str, ActorRef] = {}
+
+    def actor(self, name: str) -> ActorRef:
+        ref = self._refs.get(name)
+        if ref is None:
+            ref = self._refs[name] = ActorRef(name, self.config.namespace)
+        return ref
+
+    def guild_shard(self, guild_id: int) -> GuildShardRef:
+        return GuildShardRef(self.actor(self.guild_ring.owner(guild_id)))
+
+    def session_shard(self, index: int) -> SessionShardRef:
+        return SessionShardRef(self.actor(shard_name(SESSION, index)))
+
+    def session_shard_of(self, session_id: str) -> SessionShardRef:
+        return self.session_shard(session_shard_index(session_id))
+
+    def presence_shard(self, user_id: int) -> PresenceShardRef:
+        return PresenceShardRef(self.actor(self.presence_ring.owner(user_id)))
+
+    # -- the GuildDirectory / PresenceDirectory the edge uses -------------------------------
+    async def publish(self, cmd: c.Publish) -> int:
+        return await self.guild_shard(cmd.guild_id).publish(cmd)
+
+    async def connect(self, guild_id: int, join: c.SessionJoin) -> bool:
+        return await self.guild_shard(guild_id).connect(join)
+
+    async def disconnect(self, guild_id: int, session_id: str) -> None:
+        await self.guild_shard(guild_id).disconnect(guild_id, session_id)
+
+    async def subscribe(self, guild_id: int, session_id: str, active: bool = True) -> bool:
+        return await self.guild_shard(guild_id).subscribe(guild_id, session_id, active)
+
+    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
+        await self.presence_shard(user_id).update(user_id, guild_ids, presence)

@@ -1,0 +1,95 @@
+"""The Runtime: starts Ray (or joins a cluster), creates the configured shards, keeps them started.
+
+Shards are named ``guild-<n>``, ``session-<n>``, ``presence-<n>``. After Ray restarts a crashed
+shard, ``ensure_started`` (run every ``watch_interval_s`` by ``watch``) calls its idempotent
+``start`` again, which brings its edge and storage back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from rayguild.actors import cluster
+from rayguild.actors.hosts import EdgeFactory, GuildShardHost, PresenceShardHost, SessionShardHost
+from rayguild.actors.refs import GUILD, PRESENCE, SESSION, Directory
+from rayguild.ring import shard_name
+
+from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class ShardStatus:
+    name: str
+    state: str
+    node_id: str
+    pid: int
+    stats: dict[str, Any]
+
+
+class Runtime:
+    def __init__(self, config: Config, edge_factory: EdgeFactory | None = None) -> None:
+        self.config = config
+        self.edge_factory = edge_factory
+        self.directory = Directory(config)
+
+    def shard_names(self) -> list[str]:
+        c = self.config
+        return (
+            [shard_name(GUILD, i) for i in range(c.guild_shards)]
+            + [shard_name(PRESENCE, i) for i in range(c.presence_shards)]
+            + [shard_name(SESSION, i) for i in range(c.session_shards)]
+        )
+
+    def start(self, **ray_options: Any) -> list[dict[str, Any]]:
+        """Start or join Ray, create every shard, start them; returns each shard's start info."""
+        cluster.init(self.config, **ray_options)
+        ns, c = self.config.namespace, self.config
+        for i in range(c.guild_shards):
+            cluster.spawn(GuildShardHost, shard_name(GUILD, i), ns, i, c)
+        for i in range(c.presence_shards):
+            cluster.spawn(PresenceShardHost, shard_name(PRESENCE, i), ns, i, c)
+        for i in range(c.session_shards):
+            cluster.spawn(SessionShardHost, shard_name(SESSION, i), ns, i, c, self.edge_factory)
+        return self.ensure_started()
+
+    def ensure_started(self) -> list[dict[str, Any]]:
+        return [self.directory.actor(name).call_sync("start") for name in self.shard_names()]
+
+    async def watch(self, interval_s: float = 1.0) -> None:
+        """Re-start shards Ray has restarted (their start is idempotent)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            for name in self.shard_names():
+                try:
+                    await self.directory.actor(name).call("start")
+                except ShardUnavailable:
+                    continue
+
+    def status(self) -> list[ShardStatus]:
+        actors = {a.name: a for a in cluster.list_named_actors(self.config.namespace)}
+        out = []
+        for name in self.shard_names():
+            info = actors.get(name)
+            try:
+                stats = self.directory.actor(name).call_sync("stats", timeout_s=5) if info else {}
+            except ShardUnavailable:
+                stats = {}
+            out.append(
+                ShardStatus(
+                    name,
+                    info.state if info else "MISSING",
+                    info.node_id if info else "",
+                    info.pid if info else 0,
+                    stats,
+                )
+            )
+        return out
+
+    def dashboard_url(self) -> str | None:
+        return cluster.dashboard_url()
+
+    def shutdown(self) -> None:
+        cluster.shutdown()
