@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from rayguild.ids import (
@@ -37,7 +39,7 @@ def test_monotonic_under_clock_step_back_and_overflow() -> None:
     times = iter([5000, 5000, 4000, 3000] + [5000] * 5000)
     gen = SnowflakeGenerator(0, 0, clock_ms=lambda: DISCORD_EPOCH_MS + next(times))
     ids = [gen.next() for _ in range(5004)]
-    assert all(a < b for a, b in zip(ids, ids[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(ids))
     assert len(set(ids)) == len(ids)
 
 
