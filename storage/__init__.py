@@ -1,0 +1,56 @@
+"""rayguild's storage: the ``Storage`` protocol, its records, and the two backends behind it.
+
+``open_storage(config)`` returns the backend the configuration names, not yet started.
+"""
+
+from __future__ import annotations
+
+from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Overwrite, Role, User
+from rayguild.storage.protocol import (
+    MAX_HISTORY_LIMIT,
+    MAX_MEMBERS_LIMIT,
+    AccountStore,
+    GuildStore,
+    HistoryQuery,
+    MessageStore,
+    Storage,
+)
+from rayguild.storage.scylla import ScyllaStorage
+from rayguild.storage.sqlite import SqliteStorage
+
+from rayguild.config import Config
+
+__all__ = [
+    "MAX_HISTORY_LIMIT",
+    "MAX_MEMBERS_LIMIT",
+    "AccountStore",
+    "Channel",
+    "Guild",
+    "GuildStore",
+    "HistoryQuery",
+    "Invite",
+    "Member",
+    "Message",
+    "MessageStore",
+    "Overwrite",
+    "Role",
+    "ScyllaStorage",
+    "SqliteStorage",
+    "Storage",
+    "User",
+    "open_storage",
+]
+
+
+def open_storage(config: Config) -> Storage:
+    """The backend ``config.storage`` names ("sqlite" or "scylla"), configured but not started."""
+    if config.storage == "scylla":
+        return ScyllaStorage(
+            hosts=config.scylla_hosts,
+            port=config.scylla_port,
+            keyspace=config.scylla_keyspace,
+            datacenter=config.scylla_datacenter,
+            replication_factor=config.scylla_replication_factor,
+            consistency=config.scylla_consistency,
+        )
+    return SqliteStorage(config.sqlite_path)

@@ -1,0 +1,356 @@
+"""The ScyllaDB/Cassandra backend: Discord's schema through scylla-driver, never blocking the loop.
+
+A write method returns once the database acknowledged it at the configured consistency. Only
+non-null columns are written (unset values). History walks a channel's recorded buckets newest
+first and skips empty ones. A nonce is claimed with a lightweight transaction, so a retried create
+returns the first message. A partial row (an edit racing a delete) has no author and is never
+read back, so a deleted message never returns. Identical reads in flight share one query.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from cassandra.query import UNSET_VALUE
+from rayguild.storage.buckets import bucket_of
+from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Overwrite, Role, User
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, HistoryQuery
+from rayguild.storage.scylla_schema import INVITE_COLUMNS, STATEMENTS, TABLES, keyspace_cql
+from rayguild.storage.scylla_session import CqlSession, Row
+from rayguild.storage.semantics import invite_live, invite_usable, iter_pages, run_history
+
+_KNOWN_BUCKETS_MAX = 100_000
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _opt(value: Any) -> Any:
+    """Leave a null, empty or false column unwritten, as Discord's schema does."""
+    return UNSET_VALUE if value is None or value == () or value is False else value
+
+
+def _message(r: Row) -> Message | None:
+    if r["author_id"] is None:  # only what an edit racing a delete leaves behind
+        return None
+    return Message(
+        id=r["message_id"], channel_id=r["channel_id"], author_id=r["author_id"],
+        content=r["content"] or "", guild_id=r["guild_id"], type=r["type"] or 0,
+        nonce=r["nonce"], edited_at_ms=r["edited_at_ms"],
+        mention_ids=tuple(r["mention_ids"] or ()), mention_everyone=bool(r["mention_everyone"]),
+    )  # fmt: skip
+
+
+def _channel(r: Row) -> Channel:
+    return Channel(
+        id=r["channel_id"], guild_id=r["guild_id"], name=r["name"], type=r["type"],
+        position=r["position"], topic=r["topic"], parent_id=r["parent_id"],
+        permission_overwrites=tuple(Overwrite(*o) for o in r["overwrites"] or ()),
+    )  # fmt: skip
+
+
+def _member(r: Row) -> Member:
+    return Member(r["guild_id"], r["user_id"], r["joined_at_ms"], tuple(r["roles"] or ()), r["nick"])
+
+
+def _invite(r: Row) -> Invite | None:
+    if r["guild_id"] is None:  # only what a use racing a delete leaves behind
+        return None
+    return Invite(**{k: r[k] for k in INVITE_COLUMNS})
+
+
+class ScyllaStorage:
+    """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings."""
+
+    def __init__(
+        self,
+        hosts: Sequence[str],
+        port: int,
+        keyspace: str,
+        datacenter: str,
+        replication_factor: int,
+        consistency: str,
+        request_timeout_s: float = 5.0,
+    ) -> None:
+        self._db = CqlSession(hosts, port, datacenter, consistency, request_timeout_s)
+        self._keyspace, self._datacenter, self._rf = keyspace, datacenter, replication_factor
+        self._reads = SingleFlight()
+        self._known_buckets: set[tuple[int, int]] = set()
+
+    @property
+    def protocol_version(self) -> int:
+        return self._db.protocol_version
+
+    async def start(self) -> None:
+        keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
+        await self._db.connect([keyspace, *(f"USE {self._keyspace}", *TABLES)], self._keyspace)
+        await self._db.prepare(*STATEMENTS.values())
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _run(self, name: str, *params: Any) -> list[Row]:
+        return await self._db.execute(STATEMENTS[name], *params)
+
+    async def _read(self, scope: Any, key: Any, name: str, *params: Any) -> list[Row]:
+        return await self._reads.run(scope, key, lambda: self._run(name, *params))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    async def create_message(self, message: Message) -> Message:
+        if message.nonce is not None:
+            claim = (message.channel_id, message.author_id, message.nonce, message.id)
+            (row,) = await self._run("nonce_claim", *claim)
+            if not row["[applied]"]:
+                first = await self._get_message(message.channel_id, row["message_id"])
+                if first is not None:
+                    return first
+                # The claim was made but its message never written: finish that write now.
+                message = replace(message, id=row["message_id"])
+        bucket = bucket_of(message.id)
+        if (message.channel_id, bucket) not in self._known_buckets:
+            await self._run("bucket_put", message.channel_id, bucket)
+            if len(self._known_buckets) >= _KNOWN_BUCKETS_MAX:
+                self._known_buckets.clear()
+            self._known_buckets.add((message.channel_id, bucket))
+        m = message
+        await self._run(
+            "msg_put", m.channel_id, bucket, m.id, m.author_id, m.content, _opt(m.guild_id),
+            m.type, _opt(m.nonce), _opt(m.edited_at_ms), _opt(m.mention_ids),
+            _opt(m.mention_everyone),
+        )  # fmt: skip
+        self._reads.forget(("messages", m.channel_id))
+        return message
+
+    async def get_message(self, channel_id: int, message_id: int) -> Message | None:
+        return await self._get_message(channel_id, message_id)
+
+    async def _get_message(self, channel_id: int, message_id: int) -> Message | None:
+        key = (channel_id, bucket_of(message_id), message_id)
+        rows = await self._read(("messages", channel_id), message_id, "msg_get", *key)
+        return _message(rows[0]) if rows else None
+
+    async def edit_message(
+        self, channel_id: int, message_id: int, content: str, edited_at_ms: int
+    ) -> Message | None:
+        old = await self._get_message(channel_id, message_id)
+        if old is None:
+            return None
+        key = (channel_id, bucket_of(message_id), message_id)
+        await self._run("msg_edit", content, edited_at_ms, *key)
+        self._reads.forget(("messages", channel_id))
+        return replace(old, content=content, edited_at_ms=edited_at_ms)
+
+    async def delete_message(self, channel_id: int, message_id: int) -> bool:
+        old = await self._get_message(channel_id, message_id)
+        if old is None:
+            return False
+        if old.nonce is not None:
+            # The claim goes first: a retry must never re-create a message deleted after it.
+            await self._run("nonce_del", channel_id, old.author_id, old.nonce)
+        await self._run("msg_del", channel_id, bucket_of(message_id), message_id)
+        self._reads.forget(("messages", channel_id))
+        return True
+
+    async def history(self, query: HistoryQuery) -> list[Message]:
+        found = await self._reads.run(
+            ("messages", query.channel_id), query,
+            lambda: run_history(query, self._older, self._newer),
+        )  # fmt: skip
+        return list(found)
+
+    async def _older(self, channel_id: int, before: int, limit: int) -> list[Message]:
+        buckets = await self._run("buckets_down", channel_id, bucket_of(before))
+        return await self._scan(channel_id, [r["bucket"] for r in buckets], before, limit, "msg_older")
+
+    async def _newer(self, channel_id: int, after: int, limit: int) -> list[Message]:
+        buckets = await self._run("buckets_up", channel_id, bucket_of(after))
+        found = await self._scan(channel_id, [r["bucket"] for r in buckets], after, limit, "msg_newer")
+        return found[::-1]
+
+    async def _scan(
+        self, channel_id: int, buckets: list[int], bound: int, limit: int, statement: str
+    ) -> list[Message]:
+        """Up to ``limit`` live messages past ``bound``, bucket by bucket in ``buckets`` order."""
+        found: list[Message] = []
+        for bucket in buckets:
+            start = bound
+            while len(found) < limit:
+                want = limit - len(found)
+                rows = await self._run(statement, channel_id, bucket, start, want)
+                found += [m for m in map(_message, rows) if m is not None]
+                if len(rows) < want:
+                    break  # this bucket is exhausted
+                start = rows[-1]["message_id"]
+            if len(found) >= limit:
+                break
+        return found
+
+    # -- users -------------------------------------------------------------------------------
+
+    async def create_user(self, user: User, token_hash: str) -> None:
+        await self._run(
+            "user_put", user.id, user.username, user.bot, _opt(user.global_name),
+            _opt(user.avatar), user.discriminator,
+        )  # fmt: skip
+        await self._run("token_put", token_hash, user.id)
+        self._reads.forget(("user", user.id), ("token", token_hash))
+
+    async def get_user(self, user_id: int) -> User | None:
+        rows = await self._read(("user", user_id), None, "user_get", user_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return User(r["user_id"], r["username"], bool(r["bot"]), r["global_name"], r["avatar"],
+                    r["discriminator"])  # fmt: skip
+
+    async def user_by_token_hash(self, token_hash: str) -> User | None:
+        rows = await self._read(("token", token_hash), None, "token_get", token_hash)
+        return await self.get_user(rows[0]["user_id"]) if rows else None
+
+    # -- guilds, channels, roles ----------------------------------------------------------------
+
+    async def put_guild(self, guild: Guild) -> None:
+        g = guild
+        await self._run("guild_put", g.id, g.name, g.owner_id, _opt(g.icon), _opt(g.description))
+        self._reads.forget(("guild", g.id))
+
+    async def get_guild(self, guild_id: int) -> Guild | None:
+        rows = await self._read(("guild", guild_id), "guild", "guild_get", guild_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return Guild(r["guild_id"], r["name"], r["owner_id"], r["icon"], r["description"])
+
+    async def delete_guild(self, guild_id: int) -> None:
+        async for member in self.iter_members(guild_id):
+            await self._run("ug_del", member.user_id, guild_id)
+            self._reads.forget(("user_guilds", member.user_id))
+        for channel in await self.list_channels(guild_id):
+            await self._run("chan_del", channel.id)
+            self._reads.forget(("channel", channel.id))
+        for row in await self._run("ginv_list", guild_id):
+            await self._run("inv_del", row["code"])
+            self._reads.forget(("invite", row["code"]))
+        for drop in ("member_drop", "role_drop", "gchan_drop", "ginv_drop", "guild_del"):
+            await self._run(drop, guild_id)
+        self._reads.forget(("guild", guild_id))
+
+    async def put_channel(self, channel: Channel) -> None:
+        c = channel
+        overwrites = [(o.id, o.type, o.allow, o.deny) for o in c.permission_overwrites]
+        values = (c.id, c.guild_id, c.name, c.type, c.position, _opt(c.topic), _opt(c.parent_id),
+                  _opt(tuple(overwrites)))  # fmt: skip
+        await self._run("chan_put", *values)
+        await self._run("gchan_put", *values)
+        self._reads.forget(("channel", c.id), ("guild", c.guild_id))
+
+    async def get_channel(self, channel_id: int) -> Channel | None:
+        rows = await self._read(("channel", channel_id), None, "chan_get", channel_id)
+        return _channel(rows[0]) if rows else None
+
+    async def list_channels(self, guild_id: int) -> list[Channel]:
+        rows = await self._read(("guild", guild_id), "channels", "chan_list", guild_id)
+        return [_channel(r) for r in rows]
+
+    async def delete_channel(self, channel_id: int) -> None:
+        channel = await self.get_channel(channel_id)
+        if channel is not None:
+            await self._run("gchan_del", channel.guild_id, channel_id)
+            self._reads.forget(("guild", channel.guild_id))
+        await self._run("chan_del", channel_id)
+        self._reads.forget(("channel", channel_id))
+
+    async def put_role(self, role: Role) -> None:
+        r = role
+        await self._run(
+            "role_put", r.guild_id, r.id, r.name, r.permissions, r.position, r.color, r.hoist,
+            r.mentionable,
+        )  # fmt: skip
+        self._reads.forget(("guild", r.guild_id))
+
+    async def list_roles(self, guild_id: int) -> list[Role]:
+        rows = await self._read(("guild", guild_id), "roles", "role_list", guild_id)
+        return [
+            Role(r["role_id"], r["guild_id"], r["name"], r["permissions"], r["position"],
+                 r["color"], r["hoist"], r["mentionable"])
+            for r in rows
+        ]  # fmt: skip
+
+    async def delete_role(self, guild_id: int, role_id: int) -> None:
+        await self._run("role_del", guild_id, role_id)
+        self._reads.forget(("guild", guild_id))
+
+    # -- members -------------------------------------------------------------------------------
+
+    async def put_member(self, member: Member) -> None:
+        m = member
+        await self._run("member_put", m.guild_id, m.user_id, m.joined_at_ms, _opt(m.roles), _opt(m.nick))
+        await self._run("ug_put", m.user_id, m.guild_id)
+        self._reads.forget(("guild", m.guild_id), ("user_guilds", m.user_id))
+
+    async def get_member(self, guild_id: int, user_id: int) -> Member | None:
+        key = ("member", user_id)
+        rows = await self._read(("guild", guild_id), key, "member_get", guild_id, user_id)
+        return _member(rows[0]) if rows else None
+
+    async def remove_member(self, guild_id: int, user_id: int) -> bool:
+        existed = await self.get_member(guild_id, user_id) is not None
+        await self._run("member_del", guild_id, user_id)
+        await self._run("ug_del", user_id, guild_id)
+        self._reads.forget(("guild", guild_id), ("user_guilds", user_id))
+        return existed
+
+    async def list_members(self, guild_id: int, after: int = 0, limit: int = 1) -> list[Member]:
+        if not 1 <= limit <= MAX_MEMBERS_LIMIT:
+            raise ValueError(f"limit must be 1-{MAX_MEMBERS_LIMIT}")
+        key = ("members", after, limit)
+        rows = await self._read(("guild", guild_id), key, "member_page", guild_id, after, limit)
+        return [_member(r) for r in rows]
+
+    def iter_members(self, guild_id: int, page_size: int = MAX_MEMBERS_LIMIT) -> AsyncIterator[Member]:
+        return iter_pages(self.list_members, guild_id, page_size)
+
+    async def guilds_of_user(self, user_id: int) -> list[int]:
+        rows = await self._read(("user_guilds", user_id), None, "ug_list", user_id)
+        return [r["guild_id"] for r in rows]
+
+    # -- invites -------------------------------------------------------------------------------
+
+    async def put_invite(self, invite: Invite) -> None:
+        i = invite
+        await self._run("ginv_put", i.guild_id, i.code)
+        await self._run(
+            "inv_put", i.code, i.guild_id, i.channel_id, i.inviter_id, i.created_at_ms,
+            i.max_age_s, i.max_uses, i.uses,
+        )  # fmt: skip
+        self._reads.forget(("invite", i.code))
+
+    async def get_invite(self, code: str) -> Invite | None:
+        rows = await self._read(("invite", code), None, "inv_get", code)
+        invite = _invite(rows[0]) if rows else None
+        return invite if invite is not None and invite_live(invite, _now_ms()) else None
+
+    async def use_invite(self, code: str) -> Invite | None:
+        """Compare-and-set on ``uses``: concurrent uses never exceed ``max_uses``."""
+        try:
+            while True:
+                rows = await self._run("inv_get", code)
+                invite = _invite(rows[0]) if rows else None
+                if invite is None or not invite_usable(invite, _now_ms()):
+                    return None
+                (result,) = await self._run("inv_use", invite.uses + 1, code, invite.uses)
+                if result["[applied]"]:
+                    return replace(invite, uses=invite.uses + 1)
+        finally:
+            self._reads.forget(("invite", code))
+
+    async def delete_invite(self, code: str) -> bool:
+        (result,) = await self._run("inv_del", code)
+        self._reads.forget(("invite", code))
+        return bool(result["[applied]"])
