@@ -31,7 +31,10 @@ def _now_ms() -> int:
 
 
 def _opt(value: Any) -> Any:
-    """Leave a null, empty or false column unwritten, as Discord's schema does."""
+    """Leave a message's null, empty or false column unwritten, as Discord's schema does.
+
+    Other records are replaced whole by their ``put_*`` method, so their nulls are written.
+    """
     return UNSET_VALUE if value is None or value == () or value is False else value
 
 
@@ -195,8 +198,8 @@ class ScyllaStorage:
 
     async def create_user(self, user: User, token_hash: str) -> None:
         await self._run(
-            "user_put", user.id, user.username, user.bot, _opt(user.global_name),
-            _opt(user.avatar), user.discriminator,
+            "user_put", user.id, user.username, user.bot, user.global_name,
+            user.avatar, user.discriminator,
         )  # fmt: skip
         await self._run("token_put", token_hash, user.id)
         self._reads.forget(("user", user.id), ("token", token_hash))
@@ -217,7 +220,7 @@ class ScyllaStorage:
 
     async def put_guild(self, guild: Guild) -> None:
         g = guild
-        await self._run("guild_put", g.id, g.name, g.owner_id, _opt(g.icon), _opt(g.description))
+        await self._run("guild_put", g.id, g.name, g.owner_id, g.icon, g.description)
         self._reads.forget(("guild", g.id))
 
     async def get_guild(self, guild_id: int) -> Guild | None:
@@ -244,8 +247,8 @@ class ScyllaStorage:
     async def put_channel(self, channel: Channel) -> None:
         c = channel
         overwrites = [(o.id, o.type, o.allow, o.deny) for o in c.permission_overwrites]
-        values = (c.id, c.guild_id, c.name, c.type, c.position, _opt(c.topic), _opt(c.parent_id),
-                  _opt(tuple(overwrites)))  # fmt: skip
+        values = (c.id, c.guild_id, c.name, c.type, c.position, c.topic, c.parent_id,
+                  tuple(overwrites))  # fmt: skip
         await self._run("chan_put", *values)
         await self._run("gchan_put", *values)
         self._reads.forget(("channel", c.id), ("guild", c.guild_id))
@@ -290,7 +293,7 @@ class ScyllaStorage:
 
     async def put_member(self, member: Member) -> None:
         m = member
-        await self._run("member_put", m.guild_id, m.user_id, m.joined_at_ms, _opt(m.roles), _opt(m.nick))
+        await self._run("member_put", m.guild_id, m.user_id, m.joined_at_ms, m.roles, m.nick)
         await self._run("ug_put", m.user_id, m.guild_id)
         self._reads.forget(("guild", m.guild_id), ("user_guilds", m.user_id))
 

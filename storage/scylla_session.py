@@ -9,7 +9,7 @@ retries a lost node every ``reconnect_interval_s``, so the same session works ag
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cassandra import ConsistencyLevel, DriverException, RequestValidationException
@@ -53,34 +53,41 @@ class CqlSession:
             request_timeout=request_timeout_s,
             row_factory=dict_factory,
         )
-        # The protocol version is negotiated: v5 on Cassandra 4+/5, v4 on ScyllaDB.
-        self._cluster = Cluster(
-            contact_points=list(hosts),
-            port=port,
-            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-            reconnection_policy=ConstantReconnectionPolicy(reconnect_interval_s, max_attempts=None),
-            connect_timeout=request_timeout_s,
-            control_connection_timeout=request_timeout_s,
-            idle_heartbeat_interval=5,
-            idle_heartbeat_timeout=request_timeout_s,
-        )
+        self._cluster_options: dict[str, Any] = {
+            "contact_points": list(hosts),
+            "port": port,
+            "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
+            "reconnection_policy": ConstantReconnectionPolicy(reconnect_interval_s, None),
+            "connect_timeout": request_timeout_s,
+            "control_connection_timeout": request_timeout_s,
+            "idle_heartbeat_interval": 5,
+            "idle_heartbeat_timeout": request_timeout_s,
+        }
+        self._cluster: Cluster | None = None
         self._session: DriverSession | None = None
         self._prepared: dict[str, PreparedStatement] = {}
         self.where = f"{','.join(hosts)}:{port}"
 
     @property
     def protocol_version(self) -> int:
-        return int(self._cluster.protocol_version)
+        """The CQL protocol version negotiated: v5 on Cassandra 4+/5, v4 on ScyllaDB."""
+        return 0 if self._cluster is None else int(self._cluster.protocol_version)
 
     async def connect(self, setup: Sequence[str], keyspace: str) -> None:
         """Connect, run the ``setup`` DDL (creating ``keyspace``), then use ``keyspace``."""
 
         def run() -> None:
-            session = self._cluster.connect()
-            for cql in setup:
-                session.execute(cql)
-            session.set_keyspace(keyspace)
-            self._session = session
+            # A Cluster whose first connect failed is shut down by the driver: build a new one.
+            cluster = Cluster(**self._cluster_options)
+            try:
+                session = cluster.connect()
+                for cql in setup:
+                    session.execute(cql)
+                session.set_keyspace(keyspace)
+            except BaseException:
+                cluster.shutdown()
+                raise
+            self._cluster, self._session = cluster, session
 
         await self._blocking(run)
 
@@ -122,9 +129,11 @@ class CqlSession:
             raise
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._cluster.shutdown)
+        if self._cluster is not None:
+            await asyncio.to_thread(self._cluster.shutdown)
+        self._cluster, self._session = None, None
 
-    async def _blocking(self, fn: Any) -> None:
+    async def _blocking(self, fn: Callable[[], None]) -> None:
         try:
             await asyncio.to_thread(fn)
         except Exception as err:

@@ -41,6 +41,12 @@ def make_scylla(keyspace: str = TEST_KEYSPACE, request_timeout_s: float = 10.0) 
     )  # fmt: skip
 
 
+@pytest.fixture
+def scylla_factory() -> Callable[..., ScyllaStorage]:
+    """``make_scylla`` for tests that need a storage object of their own."""
+    return make_scylla
+
+
 @pytest.fixture(scope="session")
 async def sqlite_storage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Storage]:
     storage = SqliteStorage(Path(tmp_path_factory.mktemp("sqlite")) / "contract.sqlite3")
