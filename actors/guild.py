@@ -18,16 +18,23 @@ from typing import Any, Protocol
 import numpy as np
 import structlog
 from rayguild.actors import commands as c
+from rayguild.actors.guild_create import guild_create
+from rayguild.actors.guild_relays import (
+    RelayGroup,
+    RelayTransport,
+    guild_permissions,
+    make_relay_batcher,
+)
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILDS, Dispatch
 from rayguild.fanout.members import MemberTable
 from rayguild.fanout.partition import Slots
 from rayguild.fanout.permissions import PermissionOverwrite, can_view_columnar
+from rayguild.relay import GuildPermissions, RelayCommand, RelayItem, RelaySessionJoin
 from rayguild.relay.sessions import SessionTable
 from rayguild.storage.models import Channel, Guild, Role
 from rayguild.storage.protocol import Storage
 
-from rayguild import shapes
 from rayguild.config import Config
 
 log = structlog.get_logger("rayguild.guild")
@@ -52,6 +59,11 @@ class GuildProcess:
         self.sessions = SessionTable()
         self.last_message_id: dict[int, int] = {}
         self._view: dict[int, np.ndarray] = {}
+        self.relays: RelayGroup | None = None  # set once the guild hands its sessions to relays
+        self.prune_passive = True
+
+    def permissions(self) -> GuildPermissions:
+        return guild_permissions(self.guild.id, self.guild.owner_id, self.roles, self.channels)
 
     @property
     def guild_id(self) -> int:
@@ -85,6 +97,10 @@ class GuildProcess:
             case c.GuildDeleted():
                 pass
         self._view.clear()
+        if self.relays is not None and isinstance(
+            change, c.MemberUpdated | c.ChannelUpserted | c.ChannelDeleted | c.RoleUpserted | c.RoleDeleted
+        ):
+            self.relays.push_permissions()
 
     def sessions_of_member(self, row: int) -> list[str]:
         n = self.sessions.size
@@ -121,7 +137,7 @@ class GuildProcess:
 
     # -- fan-out -----------------------------------------------------------------------------
     def recipients(self, dispatch: Dispatch) -> dict[int, Slots]:
-        return self.sessions.recipients(dispatch, self.can_view(dispatch.channel_id))
+        return self.sessions.recipients(dispatch, self.can_view(dispatch.channel_id), self.prune_passive)
 
     def publish(self, cmd: c.Publish) -> Dispatch:
         if cmd.change is not None:
@@ -135,9 +151,34 @@ class GuildProcess:
         row = self.members.find(join.user_id)
         if row is None:
             return -1
-        active = join.bot or not self.large
+        active = join.bot or not self.large or not self.prune_passive
         self.sessions.add(join.session_id, join.shard, join.slot, row, join.intents, join.bot, active)
+        if self.relays is not None:
+            roles = tuple(self.members.roles_of_bits(int(self.members.role_bits[row])))
+            self.relays.join(
+                RelaySessionJoin(
+                    join.session_id,
+                    join.shard,
+                    join.slot,
+                    join.user_id,
+                    roles,
+                    join.intents,
+                    join.bot,
+                    active,
+                )
+            )
         return row
+
+    def leave(self, session_id: str) -> None:
+        self.sessions.remove(session_id)
+        if self.relays is not None:
+            self.relays.leave(session_id)
+
+    def set_active(self, session_id: str, active: bool) -> bool:
+        changed = self.sessions.set_active(session_id, active)
+        if changed and self.relays is not None:
+            self.relays.set_active(session_id, active)
+        return changed
 
     def passive_update(self) -> Dispatch:
         d = {
@@ -160,6 +201,7 @@ class GuildShard:
         config: Config,
         storage: Storage,
         send: SendToShard,
+        relays: RelayTransport | None = None,
         on_lag: ShardLag | None = None,
     ) -> None:
         self.index = index
@@ -173,6 +215,16 @@ class GuildShard:
             config.max_batch_events,
             config.max_pending_batches,
             on_lag or self._lagging,
+        )
+        self.relay_transport = relays
+        # Guild -> relay streams carry joins and leaves as well as events, so they are never dropped:
+        # the bound that protects memory is on each relay's own stream towards the session shards.
+        self.relay_batcher: TickBatcher[RelayCommand] | None = (
+            make_relay_batcher(
+                relays, config.tick_ms / 1000, config.max_batch_events, 1 << 30, self._relay_lag
+            )
+            if relays is not None
+            else None
         )
         self.published = 0
         self.cpu_s = 0.0
@@ -195,6 +247,49 @@ class GuildShard:
             shard=shard,
             events=len(batch),
         )
+
+    def _relay_lag(self, key: int, batch: list[RelayCommand]) -> None:
+        log.error(
+            "relay unreachable; its sessions must re-identify", guild_shard=self.index, commands=len(batch)
+        )
+
+    async def use_relays(self, proc: GuildProcess) -> None:
+        """Hand the guild's sessions to relays (once); later joins go straight to a relay.
+
+        Every direct send already issued is awaited first (so no event sent directly can arrive
+        after one sent through a relay); then, with no await, each connected session moves as a
+        join command ahead of any event its relay will carry.
+        """
+        if self.relay_transport is None or self.relay_batcher is None:
+            raise RuntimeError("this guild shard has no relay transport")
+        while not self.batcher.idle():
+            await self.batcher.drain()
+        if proc.relays is not None:
+            return
+        proc.relays = RelayGroup(
+            proc.guild_id,
+            self.config.relay_size,
+            self.relay_transport,
+            self.relay_batcher,
+            proc.permissions,
+            proc.prune_passive,
+        )
+        for session_id, row in proc.sessions.rows.items():
+            member = int(proc.sessions.member[row])
+            flags = int(proc.sessions.flags[row])
+            proc.relays.join(
+                RelaySessionJoin(
+                    session_id,
+                    int(proc.sessions.shard[row]),
+                    int(proc.sessions.slot[row]),
+                    int(proc.members.user_ids[member]),
+                    tuple(proc.members.roles_of_bits(int(proc.members.role_bits[member]))),
+                    int(proc.sessions.intents[row]),
+                    bool(flags & 2),
+                    bool(flags & 1),
+                )
+            )
+        log.info("guild uses relays", guild_id=proc.guild_id, relays=len(proc.relays))
 
     async def process(self, guild_id: int) -> GuildProcess:
         """The guild's process, loading it from storage once (concurrent callers share the load)."""
@@ -235,13 +330,29 @@ class GuildShard:
         self.guilds[proc.guild_id] = proc
 
     def fanout(self, proc: GuildProcess, dispatch: Dispatch) -> int:
+        """Send one event on its way: to the session shards, or one command per relay.
+
+        Returns the recipients counted here (relays count their own).
+        """
         started = time.thread_time()
+        self.published += 1
+        if proc.relays is not None:
+            proc.relays.broadcast(RelayItem(dispatch))
+            self.cpu_s += time.thread_time() - started
+            return 0
         groups = proc.recipients(dispatch)
         for shard, slots in groups.items():
             self.batcher.add(shard, (dispatch, slots))
         self.cpu_s += time.thread_time() - started
-        self.published += 1
         return sum(s.size for s in groups.values())
+
+    def _to_session(
+        self, proc: GuildProcess, shard: int, slot: int, session_id: str, dispatch: Dispatch
+    ) -> None:
+        if proc.relays is not None:
+            proc.relays.to_one(session_id, RelayItem(dispatch, shard, slot))
+        else:
+            self.batcher.add(shard, (dispatch, np.asarray([slot], dtype=np.int32)))
 
     # -- the actor's methods -----------------------------------------------------------------
     async def publish(self, cmd: c.Publish) -> int:
@@ -255,72 +366,51 @@ class GuildShard:
     async def connect(self, join: c.SessionJoin) -> bool:
         """Connect a session and send it GUILD_CREATE through the ordered delivery path."""
         proc = await self.process(join.guild_id)
-        row = proc.join(join)
-        if row < 0:
+        if (
+            proc.relays is None
+            and self.relay_transport is not None
+            and len(proc.sessions) >= self.config.relay_threshold_sessions
+        ):
+            await self.use_relays(proc)
+        d = await guild_create(self.storage, proc, join.user_id, join.large_threshold)
+        # Join and GUILD_CREATE with no await between them: no event can slip in ahead.
+        if proc.join(join) < 0:
             return False
-        d = await self._guild_create(proc, join)
-        slots = np.asarray([join.slot], dtype=np.int32)
-        self.batcher.add(join.shard, (Dispatch.of(proc.guild_id, "GUILD_CREATE", d), slots))
+        self._to_session(
+            proc, join.shard, join.slot, join.session_id, Dispatch.of(proc.guild_id, "GUILD_CREATE", d)
+        )
         return True
 
     async def disconnect(self, guild_id: int, session_id: str) -> None:
         proc = self.guilds.get(guild_id)
         if proc is not None:
-            proc.sessions.remove(session_id)
+            proc.leave(session_id)
 
     async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
         proc = await self.process(guild_id)
-        return proc.sessions.set_active(session_id, active)
+        return proc.set_active(session_id, active)
 
     async def tick_passive(self) -> None:
         """Demote idle sessions and send passive sessions their summary (called periodically)."""
         for proc in list(self.guilds.values()):
+            if not proc.prune_passive:
+                continue
             proc.sessions.demote_idle(self.config.passive_idle_s)
+            if proc.relays is not None:
+                proc.relays.broadcast(RelayItem(proc.passive_update(), passive_only=True))
+                continue
             groups = proc.sessions.passive_rows()
             if groups:
                 dispatch = proc.passive_update()
                 for shard, slots in groups.items():
                     self.batcher.add(shard, (dispatch, slots))
 
-    async def _guild_create(self, proc: GuildProcess, join: c.SessionJoin) -> dict[str, Any]:
-        guild_id = proc.guild_id
-        threshold = max(1, min(join.large_threshold, 250))
-        large = proc.members.count > threshold
-        wanted = (
-            [m for m in [await self.storage.get_member(guild_id, join.user_id)] if m is not None]
-            if large
-            else await self.storage.list_members(guild_id, 0, 1000)
-        )
-        members = []
-        for member in wanted:
-            user = await self.storage.get_user(member.user_id)
-            if user is not None:
-                members.append(shapes.member(member, user))
-        d = shapes.guild(proc.guild, sorted(proc.roles.values(), key=lambda r: r.position))
-        d.update(
-            joined_at=members[0]["joined_at"] if members else shapes.iso(int(time.time() * 1000)),
-            large=large,
-            unavailable=False,
-            member_count=proc.members.count,
-            members=members,
-            channels=[
-                shapes.channel(ch, proc.last_message_id.get(ch.id))
-                for ch in sorted(proc.channels.values(), key=lambda ch: ch.position)
-            ],
-            threads=[],
-            presences=[],
-            voice_states=[],
-            stage_instances=[],
-            guild_scheduled_events=[],
-            soundboard_sounds=[],
-        )
-        return d
-
     async def stats(self) -> dict[str, Any]:
         return {
             "guilds": len(self.guilds),
             "sessions": sum(len(p.sessions) for p in self.guilds.values()),
             "published": self.published,
-            "ray_calls": self.batcher.calls,
+            "ray_calls": self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0),
+            "relays": sum(len(p.relays) for p in self.guilds.values() if p.relays is not None),
             "lagging_batches": self.batcher.overflows + self.batcher.failures,
         }

@@ -10,11 +10,16 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import numpy as np
 import structlog
+from rayguild.actors import cluster
+from rayguild.actors.cluster import ActorRef
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.presence import PresenceShard
 from rayguild.actors.refs import Directory
+from rayguild.actors.relay import RelayHost, invalidate_lagging
 from rayguild.actors.session import SessionShardCore
+from rayguild.relay import GuildPermissions, RelayCommand
 from rayguild.storage import open_storage
 from rayguild.storage.protocol import Storage
 
@@ -41,15 +46,43 @@ def snowflakes_for(kind_worker: int, index: int) -> SnowflakeGenerator:
     return SnowflakeGenerator(kind_worker * 4 + index // 32, index % 32)
 
 
+class RayRelayTransport:
+    """Relays as named Ray actors ``relay-<guild>-<n>``, created on demand by their guild."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.refs: dict[tuple[int, int], ActorRef] = {}
+
+    def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
+        name = f"relay-{guild_id}-{index}"
+        handle = cluster.spawn(
+            RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive
+        )
+        self.refs[guild_id, index] = ActorRef(name, self.config.namespace, handle)
+
+    def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
+        return self.refs[guild_id, index].call("apply", commands)
+
+    def ref(self, guild_id: int, index: int) -> ActorRef:
+        return self.refs[guild_id, index]
+
+
 class GuildShardHost(GuildShard):
     def __init__(self, index: int, config: Config) -> None:
         configure_logging(config, shard=f"guild-{index}")
         self.directory = Directory(config)
-        super().__init__(index, config, open_storage(config), self._send)
+        self.relay_actors = RayRelayTransport(config)
+        super().__init__(
+            index, config, open_storage(config), self._send, self.relay_actors, self._lagging_shard
+        )
         self._passive_task: asyncio.Task[None] | None = None
+        self.dropped_sessions = 0
 
     def _send(self, shard: int, batch: Batch) -> Awaitable[object]:
         return self.directory.session_shard(shard).deliver(batch)
+
+    def _lagging_shard(self, shard: int, batch: Batch) -> None:
+        self.dropped_sessions += invalidate_lagging(self.directory, shard, batch)
 
     async def start(self) -> dict[str, Any]:
         await self.ready()
@@ -110,6 +143,9 @@ class SessionShardHost:
     async def deliver(self, batch: Batch) -> int:
         # No await inside: a batch is applied atomically, in the order the calls arrived.
         return self.core.deliver(batch)
+
+    async def invalidate(self, slots: list[int]) -> int:
+        return self.core.invalidate(np.asarray(slots, dtype=np.int32))
 
     async def stats(self) -> dict[str, Any]:
         return {

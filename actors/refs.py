@@ -47,6 +47,9 @@ class SessionShardRef:
         """Submit a batch now (order of submission is order of delivery); await for the count."""
         return self.ref.call("deliver", batch)
 
+    def invalidate(self, slots: list[int]) -> Any:
+        return self.ref.call("invalidate", slots)
+
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.call("stats"))
 

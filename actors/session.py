@@ -134,6 +134,7 @@ class SessionShardCore:
         self._free: list[int] = []
         self.sessions: dict[SessionId, Session] = {}
         self.frames_out = 0
+        self.invalidated = 0
 
     # -- slots -----------------------------------------------------------------------------
     def _allocate(self, count: int) -> list[int]:
@@ -210,6 +211,23 @@ class SessionShardCore:
             for s in self.sessions.values()
             if s.state is SessionState.DETACHED and now - s.detached_at > window_s
         ]
+
+    def invalidate(self, slots: Slots) -> int:
+        """Sessions that missed events (their shard lagged): op 9 d:false, then closed.
+
+        A session that lost events can not resume without a gap, so it must re-identify;
+        synthetic sessions are only counted. Returns how many sessions were invalidated.
+        """
+        by_slot = {s.slot: s for s in self.sessions.values()}
+        for slot in slots.tolist():
+            session = by_slot.get(slot)
+            if session is not None:
+                if session.sink is not None:
+                    session.sink.write(b'{"op":9,"d":false,"s":null,"t":null}')
+                    session.sink.close(4000, "session fell too far behind; identify again")
+                self.close_session(session.session_id)
+        self.invalidated += slots.size
+        return int(slots.size)
 
     def seq_of(self, slot: int) -> int:
         return int(self._seq[slot])

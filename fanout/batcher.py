@@ -81,6 +81,10 @@ class TickBatcher(Generic[Item]):
         finally:
             self._in_flight[destination] -= 1
 
+    def idle(self) -> bool:
+        """Nothing pending and nothing in flight."""
+        return not self._pending and not self._tasks
+
     def in_flight(self, destination: int) -> int:
         return self._in_flight.get(destination, 0)
 

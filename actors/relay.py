@@ -1,0 +1,88 @@
+"""Relay actor body: applies a guild's ordered command stream and fans events out to session shards.
+
+Bounded: towards each session shard at most ``max_pending_batches`` sends are in flight; a batch
+beyond that is not queued but turned into an invalidation of its sessions (op 9, re-identify),
+so a slow or dead session shard can not grow a relay's memory. Drops are counted in ``stats``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from rayguild.actors.guild import Batch
+from rayguild.actors.refs import Directory
+from rayguild.fanout.batcher import TickBatcher
+from rayguild.fanout.events import Dispatch
+from rayguild.fanout.partition import Slots
+from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
+
+from rayguild.config import Config
+from rayguild.logs import configure_logging
+
+log = structlog.get_logger("rayguild.relay")
+
+
+def session_batcher(
+    directory: Directory, config: Config, lagging: Any
+) -> TickBatcher[tuple[Dispatch, Slots]]:
+    """The bounded, per-tick coalescing stream from one sender to every session shard."""
+    return TickBatcher(
+        lambda shard, batch: directory.session_shard(shard).deliver(batch),
+        config.tick_ms / 1000,
+        config.max_batch_events,
+        config.max_pending_batches,
+        lagging,
+    )
+
+
+def invalidate_lagging(directory: Directory, shard: int, batch: Batch) -> int:
+    """The documented lag policy: the sessions of a batch that could not be sent must re-identify."""
+    slots = sorted({int(s) for _, group in batch for s in group.tolist()})
+    directory.session_shard(shard).invalidate(slots)
+    return len(slots)
+
+
+class RelayHost:
+    def __init__(
+        self, guild_id: int, index: int, config: Config, permissions: GuildPermissions, prune_passive: bool
+    ) -> None:
+        configure_logging(config, relay=f"relay-{guild_id}-{index}", guild_id=guild_id)
+        self.guild_id = guild_id
+        self.index = index
+        self.core = RelayCore(permissions, prune_passive, config.passive_idle_s)
+        self.directory = Directory(config)
+        self.batcher = session_batcher(self.directory, config, self._lagging)
+        self.commands = 0
+        self.dropped_sessions = 0
+
+    def _lagging(self, shard: int, batch: Batch) -> None:
+        self.dropped_sessions += invalidate_lagging(self.directory, shard, batch)
+        log.warning("session shard lagging; its sessions must re-identify", shard=shard, events=len(batch))
+
+    async def start(self) -> dict[str, Any]:
+        return {"relay": f"relay-{self.guild_id}-{self.index}"}
+
+    async def apply(self, commands: list[RelayCommand]) -> int:
+        """Apply a batch in order (no await inside: atomic); returns deliveries scheduled."""
+        scheduled = 0
+        for command in commands:
+            groups = self.core.apply(command)
+            if groups and isinstance(command, RelayItem):
+                for shard, slots in groups.items():
+                    self.batcher.add(shard, (command.dispatch, slots))
+                    scheduled += slots.size
+        self.commands += len(commands)
+        return scheduled
+
+    async def stats(self) -> dict[str, Any]:
+        active, passive = self.core.sessions.counts()
+        return {
+            "guild_id": self.guild_id,
+            "sessions": len(self.core),
+            "active": active,
+            "passive": passive,
+            "ray_calls": self.batcher.calls,
+            "dropped_sessions": self.dropped_sessions,
+            "memory_bytes": self.core.memory_bytes(),
+        }

@@ -1,0 +1,146 @@
+"""Relays: the guild hands sessions to relays; every active session still gets each event once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+from rayguild.actors import commands as c
+from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.session import SessionShardCore
+from rayguild.fanout.batcher import TickBatcher
+from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
+from rayguild.fanout.permissions import DEFAULT_EVERYONE, VIEW_CHANNEL
+from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
+from rayguild.storage import Channel, Guild, Member, Overwrite, Role, SqliteStorage, User
+
+from rayguild.config import load_config
+
+GUILD, GENERAL, SECRET, SECRET_ROLE = 10, 11, 12, 13
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.frames: list[dict] = []
+
+    def write(self, frame: bytes) -> None:
+        self.frames.append(orjson.loads(frame))
+
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
+async def _run(core: SessionShardCore, batch: Batch) -> int:
+    await asyncio.sleep(0)  # a real hop: delivery happens later than submission
+    return core.deliver(batch)
+
+
+class InProcessRelays:
+    """An in-memory relay transport: RelayCore objects feeding the same session shard cores."""
+
+    def __init__(self, shards: list[SessionShardCore]) -> None:
+        self.shards = shards
+        self.relays: dict[tuple[int, int], tuple[RelayCore, TickBatcher]] = {}
+
+    def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
+        batcher: TickBatcher = TickBatcher(
+            lambda shard, batch: _run(self.shards[shard], batch), 0.001, 64, 64, lambda s, b: None
+        )
+        self.relays[guild_id, index] = (RelayCore(permissions, prune_passive), batcher)
+
+    def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
+        core, batcher = self.relays[guild_id, index]
+        for command in commands:
+            for shard, slots in core.apply(command).items():
+                assert isinstance(command, RelayItem)
+                batcher.add(shard, (command.dispatch, slots))
+        return asyncio.sleep(0)
+
+    async def drain(self) -> None:
+        for _, batcher in self.relays.values():
+            await batcher.drain()
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> SqliteStorage:
+    store = SqliteStorage(tmp_path / "relays.sqlite3")
+    await store.start()
+    await store.put_guild(Guild(GUILD, "big", owner_id=1))
+    await store.put_role(Role(GUILD, GUILD, "@everyone", DEFAULT_EVERYONE))
+    await store.put_role(Role(SECRET_ROLE, GUILD, "secret", 0))
+    await store.put_channel(Channel(GENERAL, GUILD, "general"))
+    deny = (Overwrite(GUILD, 0, 0, VIEW_CHANNEL), Overwrite(SECRET_ROLE, 0, VIEW_CHANNEL, 0))
+    await store.put_channel(Channel(SECRET, GUILD, "secret", permission_overwrites=deny))
+    for user in range(1, 41):
+        await store.create_user(User(user, f"u{user}"), f"hash{user}")
+        roles = (SECRET_ROLE,) if user % 2 else ()
+        await store.put_member(Member(GUILD, user, 1_600_000_000_000, roles))
+    return store
+
+
+async def test_sessions_keep_order_and_exactly_once_across_the_switch_to_relays(
+    storage: SqliteStorage,
+) -> None:
+    config = load_config(environ={}, relay_threshold_sessions=8, relay_size=5, passive_guild_members=10_000)
+    shards = [SessionShardCore(0), SessionShardCore(1)]
+    relays = InProcessRelays(shards)
+    guild_shard = GuildShard(0, config, storage, lambda s, b: _run(shards[s], b), relays)
+    sinks: dict[int, ListSink] = {}
+
+    async def connect(user: int) -> None:
+        shard = shards[user % 2]
+        sink = sinks[user] = ListSink()
+        session = shard.open_session(user, GUILD_MESSAGES | MESSAGE_CONTENT, False, sink)
+        join = c.SessionJoin(
+            GUILD, session.session_id, shard.index, session.slot, user, session.intents, False
+        )
+        assert await guild_shard.connect(join)
+
+    async def say(i: int, channel: int = GENERAL) -> None:
+        d = {"id": str(i), "content": f"m{i}", "channel_id": str(channel)}
+        await guild_shard.publish(c.Publish(GUILD, "MESSAGE_CREATE", d, channel, GUILD_MESSAGES))
+
+    sent = 0
+    for user in range(1, 31):  # the switch to relays happens at 8 sessions; relays fill at 5 each
+        await connect(user)
+        sent += 1
+        await say(sent)
+    await say(1000, SECRET)
+    await guild_shard.batcher.drain()
+    assert guild_shard.relay_batcher is not None
+    await guild_shard.relay_batcher.drain()
+    await relays.drain()
+
+    proc = guild_shard.guilds[GUILD]
+    assert proc.relays is not None and len(proc.relays) == 6  # 30 sessions / relay_size 5
+    assert all(load <= 5 for load in proc.relays.loads)
+    for user, sink in sinks.items():
+        kinds = [f["t"] for f in sink.frames]
+        assert kinds[0] == "GUILD_CREATE"
+        ids = [int(f["d"]["id"]) for f in sink.frames[1:] if f["t"] == "MESSAGE_CREATE"]
+        expected = list(range(user, 31)) + ([1000] if user % 2 else [])
+        assert ids == expected, f"user {user} got {ids}"
+        seqs = [f["s"] for f in sink.frames]
+        assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_relay_core_routes_one_session_and_passive_summaries() -> None:
+    perms = GuildPermissions(GUILD, 1, {GUILD: DEFAULT_EVERYONE}, {})
+    relay = RelayCore(perms, prune_passive=True)
+    relay.join_many(
+        0,
+        np.arange(10, dtype=np.int32),
+        np.arange(100, 110, dtype=np.int64),
+        GUILD_MESSAGES,
+        np.array([i < 3 for i in range(10)]),
+    )
+    from rayguild.fanout.events import Dispatch
+
+    event = Dispatch.of(GUILD, "MESSAGE_CREATE", {"id": "1", "content": ""}, GENERAL, GUILD_MESSAGES)
+    assert relay.apply(RelayItem(event))[0].tolist() == [0, 1, 2]
+    assert relay.apply(RelayItem(event, passive_only=True))[0].tolist() == list(range(3, 10))
+    assert relay.apply(RelayItem(event, 1, 7))[1].tolist() == [7]
