@@ -104,11 +104,9 @@ async def test_sessions_keep_order_and_exactly_once_across_the_switch_to_relays(
         d = {"id": str(i), "content": f"m{i}", "channel_id": str(channel)}
         await guild_shard.publish(c.Publish(GUILD, "MESSAGE_CREATE", d, channel, GUILD_MESSAGES))
 
-    sent = 0
     for user in range(1, 31):  # the switch to relays happens at 8 sessions; relays fill at 5 each
         await connect(user)
-        sent += 1
-        await say(sent)
+        await say(user)
     await say(1000, SECRET)
     await guild_shard.batcher.drain()
     assert guild_shard.relay_batcher is not None
