@@ -1,0 +1,89 @@
+"""Who may do what: load a guild or channel for a caller and compute their permissions.
+
+Permissions are computed as Discord does (``rayguild.fanout.permissions``): owner and ADMINISTRATOR
+get everything, else @everyone | roles, then the channel's overwrites. A caller who is not a member
+of the guild gets 403 50001 Missing Access; one who cannot see a channel gets the same; a missing
+permission is 403 50013.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rayguild.fanout.permissions import (
+    VIEW_CHANNEL,
+    PermissionOverwrite,
+    base_permissions,
+    channel_permissions,
+)
+from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.errors import missing_access, missing_permissions, unknown
+from rayguild.storage.models import Channel, Guild, Member, Role, User
+
+
+@dataclass(frozen=True, slots=True)
+class GuildAccess:
+    """A member's view of a guild: the guild, the member record, roles and guild permissions."""
+
+    guild: Guild
+    member: Member
+    roles: tuple[Role, ...]
+    permissions: int
+
+    @property
+    def is_owner(self) -> bool:
+        return self.guild.owner_id == self.member.user_id
+
+    def require(self, bits: int) -> None:
+        if self.permissions & bits != bits:
+            raise missing_permissions()
+
+    def top_position(self) -> int:
+        """Highest role position of the member (owner: above every role)."""
+        if self.is_owner:
+            return 1 << 30
+        mine = set(self.member.roles)
+        return max((r.position for r in self.roles if r.id in mine), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAccess:
+    channel: Channel
+    access: GuildAccess
+    permissions: int
+
+    def require(self, bits: int) -> None:
+        if self.permissions & bits != bits:
+            raise missing_permissions()
+
+
+async def guild_access(ctx: EdgeContext, guild_id: int, caller: User) -> GuildAccess:
+    guild = await ctx.storage.get_guild(guild_id)
+    if guild is None:
+        raise unknown("guild")
+    member = await ctx.storage.get_member(guild_id, caller.id)
+    if member is None:
+        raise missing_access()
+    roles = tuple(await ctx.storage.list_roles(guild_id))
+    perms = base_permissions(
+        guild_id, guild.owner_id, caller.id, {r.id: r.permissions for r in roles}, member.roles
+    )
+    return GuildAccess(guild, member, roles, perms)
+
+
+def overwrites_of(channel: Channel) -> list[PermissionOverwrite]:
+    return [PermissionOverwrite(o.id, o.type, o.allow, o.deny) for o in channel.permission_overwrites]
+
+
+async def channel_access(ctx: EdgeContext, channel_id: int, caller: User) -> ChannelAccess:
+    """The channel with the caller's permissions in it; 404 if unknown, 403 if not visible."""
+    channel = await ctx.storage.get_channel(channel_id)
+    if channel is None:
+        raise unknown("channel")
+    access = await guild_access(ctx, channel.guild_id, caller)
+    perms = channel_permissions(
+        access.permissions, channel.guild_id, caller.id, access.member.roles, overwrites_of(channel)
+    )
+    if not perms & VIEW_CHANNEL:
+        raise missing_access()
+    return ChannelAccess(channel, access, perms)

@@ -1,0 +1,72 @@
+"""The edge's boundary: everything the HTTP/gateway front end needs, as one dataclass of Protocols.
+
+The edge never imports Ray. ``EdgeContext`` is built once per SessionShard process; the guild and
+presence directories are whatever transport reaches those shards (Ray handles in production, the
+in-process ``rayguild.http_api.local`` adapters in tests and single-process runs). Each directory
+call returns once the destination has accepted the command; ordering between two calls made one
+after the other by the same caller is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from rayguild.actors.commands import Publish, SessionJoin
+from rayguild.actors.session import SessionShardCore
+from rayguild.fanout.events import ALL_INTENTS
+from rayguild.storage.protocol import Storage
+
+from rayguild.config import Config
+from rayguild.ids import SnowflakeGenerator
+
+
+class GuildDirectory(Protocol):
+    """Reaches the guild process of any guild (wherever the ring places it)."""
+
+    async def publish(self, event: Publish) -> object:
+        """Apply ``event.change`` to the guild's state, then dispatch the event to who may see it."""
+        ...
+
+    async def connect(self, guild_id: int, join: SessionJoin) -> object:
+        """Add a session to the guild; the guild then sends it GUILD_CREATE through the normal
+        delivery path, so GUILD_CREATE is ordered before every later event of that guild."""
+        ...
+
+    async def disconnect(self, guild_id: int, session_id: str) -> None:
+        """Remove a session from the guild; it receives nothing more from it."""
+        ...
+
+    async def subscribe(self, guild_id: int, session_id: str, active: bool = True) -> object:
+        """Mark the session active (the user looks at the guild: every event) or passive."""
+        ...
+
+
+class PresenceDirectory(Protocol):
+    """Reaches the presence process of any user."""
+
+    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
+        """Record the user's presence ``{status, activities}`` and tell the members of
+        ``guild_ids`` who may see it (PRESENCE_UPDATE through each guild)."""
+        ...
+
+
+@dataclass(slots=True)
+class EdgeContext:
+    """What one edge process works with; built once at startup, shared by every request."""
+
+    config: Config
+    storage: Storage
+    snowflakes: SnowflakeGenerator
+    sessions: SessionShardCore
+    guilds: GuildDirectory
+    presence: PresenceDirectory
+    # READY's resume_gateway_url: this edge's OWN port, so a resume lands where the session is.
+    resume_gateway_url: str = ""
+    # Intents an Identify may ask for; a bit outside them closes with 4014. Privileged intents
+    # are allowed by default (there is no developer portal to switch them on).
+    allowed_intents: int = ALL_INTENTS
+
+    def __post_init__(self) -> None:
+        if not self.resume_gateway_url:
+            self.resume_gateway_url = self.config.gateway_url

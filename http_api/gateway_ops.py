@@ -1,0 +1,236 @@
+"""What the edge does for each client opcode once the protocol accepted it.
+
+Identify opens a session on this shard, sends READY (seq 1), then asks each guild to connect the
+session (each guild sends its own GUILD_CREATE through the delivery path, ordered with its later
+events). Resume re-attaches a session held by this shard and replays every frame after the
+client's seq in order, then RESUMED; between computing the replay and attaching there is no
+await, so no dispatch can slip in between or be sent twice. Sessions never leak: a socket that
+ends detaches its session, ``reap_expired`` closes those detached longer than replay_window_s.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import structlog
+from rayguild.actors.commands import SessionJoin
+from rayguild.actors.session import FrameSink, Session, SessionState
+from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS
+from rayguild.http_api.auth import user_for_token
+from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.gateway_protocol import (
+    CloseCode,
+    GatewayClose,
+    Identify,
+    Op,
+    Resume,
+    check_intents,
+)
+from rayguild.storage.models import Member
+
+from rayguild.errors import RayguildError
+from rayguild.ids import SessionId
+from rayguild.shapes import member as member_shape
+from rayguild.shapes import user as user_shape
+
+log = structlog.get_logger("rayguild.gateway")
+
+CHUNK_MEMBERS = 1000
+STATUSES = frozenset({"online", "dnd", "idle", "invisible", "offline"})
+# Closes after which the session cannot be resumed (Discord: a client closing with 1000/1001
+# ends its session; 4009 means "start a new one").
+FINAL_CLOSES = frozenset({1000, 1001, int(CloseCode.SESSION_TIMED_OUT)})
+
+
+def _strip_bot(token: str) -> str:
+    return token[4:] if token.startswith("Bot ") else token
+
+
+async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Session:
+    account = await user_for_token(ctx.storage, _strip_bot(ident.token))
+    if account is None:
+        raise GatewayClose(CloseCode.AUTHENTICATION_FAILED, "Authentication failed")
+    if ident.intents is None and account.bot:
+        raise GatewayClose(CloseCode.INVALID_INTENTS, "Invalid intent(s): a bot must send intents")
+    intents = ALL_INTENTS & ctx.allowed_intents if ident.intents is None else ident.intents
+    check_intents(intents, ctx.allowed_intents)
+    shard_id, shard_count = ident.shard
+    guild_ids = [
+        g for g in await ctx.storage.guilds_of_user(account.id) if (g >> 22) % shard_count == shard_id
+    ]
+    session = ctx.sessions.open_session(account.id, intents, account.bot, sink)
+    session.guild_ids.update(guild_ids)
+    ctx.sessions.send(session, "READY", {
+        "v": 10, "user": user_shape(account),
+        "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
+        "session_id": session.session_id, "session_type": "normal",
+        "resume_gateway_url": ctx.resume_gateway_url, "shard": [shard_id, shard_count],
+        "application": {"id": str(account.id), "flags": 0},
+        "private_channels": [], "relationships": [], "presences": [],
+        "guild_join_requests": [], "geo_ordered_rtc_regions": [], "auth": {},
+    })  # fmt: skip
+    log.info("gateway.identified", session_id=session.session_id, user_id=account.id,
+             intents=intents, guilds=len(guild_ids))  # fmt: skip
+    for guild_id in guild_ids:
+        join = SessionJoin(
+            guild_id=guild_id, session_id=session.session_id, shard=ctx.sessions.index,
+            slot=session.slot, user_id=account.id, intents=intents, bot=account.bot,
+            large_threshold=ident.large_threshold,
+        )  # fmt: skip
+        await _guarded(ctx.guilds.connect(guild_id, join), "connect", guild_id)
+    presence = ident.presence or {}
+    status = presence.get("status") or "online"
+    await update_presence(ctx, session, {"status": status, "activities": presence.get("activities") or []})
+    return session
+
+
+async def resume(ctx: EdgeContext, req: Resume, sink: FrameSink) -> Session | None:
+    """The resumed session, or None when it cannot be resumed (the caller sends op 9 false)."""
+    account = await user_for_token(ctx.storage, _strip_bot(req.token))
+    if account is None:
+        raise GatewayClose(CloseCode.AUTHENTICATION_FAILED, "Authentication failed")
+    session = ctx.sessions.sessions.get(SessionId(req.session_id))
+    if session is None or session.user_id != account.id or session.state is SessionState.CLOSED:
+        return None
+    if req.seq > ctx.sessions.seq_of(session.slot):
+        raise GatewayClose(CloseCode.INVALID_SEQ, "Invalid seq")
+    frames = ctx.sessions.replay_after(session, req.seq)
+    if frames is None:
+        return None
+    # No await from here on: nothing can be delivered between the replay and the attach.
+    if session.state is SessionState.CONNECTED:
+        previous = session.sink
+        ctx.sessions.detach(session.session_id)
+        if previous is not None:
+            previous.close(int(CloseCode.UNKNOWN_ERROR), "Session resumed on another connection")
+    ctx.sessions.attach(session.session_id, sink)
+    for frame in frames:
+        sink.write(frame)
+    ctx.sessions.send(session, "RESUMED", {})
+    log.info("gateway.resumed", session_id=session.session_id, replayed=len(frames))
+    return session
+
+
+async def end_session(ctx: EdgeContext, session: Session, sink: FrameSink, close_code: int) -> None:
+    """The socket that carried ``session`` ended: detach (resumable) or close for good."""
+    if session.sink is not sink or session.state is not SessionState.CONNECTED:
+        return  # resumed on another socket meanwhile, or already gone
+    if close_code in FINAL_CLOSES:
+        await close_everywhere(ctx, session)
+    else:
+        ctx.sessions.detach(session.session_id)
+
+
+async def close_everywhere(ctx: EdgeContext, session: Session) -> None:
+    ctx.sessions.close_session(session.session_id)
+    for guild_id in sorted(session.guild_ids):
+        await _guarded(ctx.guilds.disconnect(guild_id, session.session_id), "disconnect", guild_id)
+
+
+async def reap_expired(ctx: EdgeContext) -> int:
+    """Close every session detached for longer than the replay window; returns how many."""
+    expired = ctx.sessions.expired(ctx.config.replay_window_s)
+    for session in expired:
+        await close_everywhere(ctx, session)
+    return len(expired)
+
+
+async def update_presence(ctx: EdgeContext, session: Session, d: Any) -> None:
+    if not isinstance(d, dict) or d.get("status") not in STATUSES:
+        return
+    activities = [a for a in d.get("activities") or [] if isinstance(a, dict)]
+    presence = {"status": d["status"], "activities": activities}
+    await _guarded(ctx.presence.update(session.user_id, sorted(session.guild_ids), presence), "presence", 0)
+
+
+async def subscribe(ctx: EdgeContext, session: Session, op: Op, d: Any) -> None:
+    """op 14 (one guild) and op 37 (many) turn the session active in those guilds."""
+    if not isinstance(d, dict):
+        return
+    raw = [d.get("guild_id")] if op is Op.GUILD_SUBSCRIBE else list(d.get("subscriptions") or {})
+    for value in raw:
+        guild_id = _as_id(value)
+        if guild_id in session.guild_ids:
+            await _guarded(ctx.guilds.subscribe(guild_id, session.session_id, True), "subscribe", guild_id)
+
+
+async def request_members(ctx: EdgeContext, session: Session, d: Any) -> None:
+    """op 8: GUILD_MEMBERS_CHUNK replies of at most 1000 members each.
+
+    The whole member list (empty query, limit 0) needs the GUILD_MEMBERS intent; without it only
+    lookups by ``user_ids`` are answered. Requests for guilds the session is not in are ignored.
+    """
+    if not isinstance(d, dict):
+        return
+    raw_guilds = d.get("guild_id")
+    guild_values = raw_guilds if isinstance(raw_guilds, list) else [raw_guilds]
+    nonce = d.get("nonce") if isinstance(d.get("nonce"), str) else None
+    for guild_id in (_as_id(v) for v in guild_values):
+        if guild_id not in session.guild_ids:
+            continue
+        members, not_found = await _find_members(ctx, session, guild_id, d)
+        count = max(1, math.ceil(len(members) / CHUNK_MEMBERS))
+        for index in range(count):
+            if session.state is SessionState.CLOSED:
+                return
+            page = members[index * CHUNK_MEMBERS : (index + 1) * CHUNK_MEMBERS]
+            chunk: dict[str, Any] = {
+                "guild_id": str(guild_id), "members": page, "chunk_index": index,
+                "chunk_count": count, "not_found": not_found if index == 0 else [],
+            }  # fmt: skip
+            if nonce is not None:
+                chunk["nonce"] = nonce[:32]
+            if d.get("presences"):
+                chunk["presences"] = []
+            ctx.sessions.send(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+
+async def _find_members(
+    ctx: EdgeContext, session: Session, guild_id: int, d: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    raw_ids = d.get("user_ids")
+    if raw_ids is not None:
+        ids = [_as_id(v) for v in (raw_ids if isinstance(raw_ids, list) else [raw_ids])][:100]
+        found, missing = [], []
+        for user_id in ids:
+            member = await ctx.storage.get_member(guild_id, user_id)
+            shown = await _shown(ctx, member) if member is not None else None
+            if shown is None:
+                missing.append(str(user_id))
+            else:
+                found.append(shown)
+        return found, missing
+    query = d["query"] if isinstance(d.get("query"), str) else ""
+    limit = d["limit"] if isinstance(d.get("limit"), int) else 0
+    if not query and not session.intents & GUILD_MEMBERS:
+        return [], []
+    cap = limit if limit > 0 else (1 << 62 if not query else 100)
+    out: list[dict[str, Any]] = []
+    async for member in ctx.storage.iter_members(guild_id):
+        shown = await _shown(ctx, member)
+        if shown is not None and shown["user"]["username"].lower().startswith(query.lower()):
+            out.append(shown)
+            if len(out) >= cap:
+                break
+    return out, []
+
+
+async def _shown(ctx: EdgeContext, member: Member) -> dict[str, Any] | None:
+    account = await ctx.storage.get_user(member.user_id)
+    return None if account is None else member_shape(member, account)
+
+
+def _as_id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+async def _guarded(call: Any, what: str, guild_id: int) -> None:
+    """A directory call whose failure is logged: the session stays up (the shard may be back soon)."""
+    try:
+        await call
+    except (TimeoutError, RayguildError) as exc:
+        log.warning(f"gateway.{what}_failed", guild_id=guild_id, error=str(exc))

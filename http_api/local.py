@@ -1,0 +1,89 @@
+"""The edge's in-memory transport: the real guild and presence shards in THIS process, no Ray.
+
+``LocalCluster`` runs the same ``GuildShard``, ``PresenceShard`` and ``SessionShardCore`` classes
+the Ray actors host, and connects them with direct calls where Ray would carry a message (as
+httpx and starlette test through an in-memory transport). Each part keeps its own storage
+object, as the separate actor processes do. Used by the test suite and for running one edge
+without a Ray cluster; delivery order and batching are the guild shard's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rayguild.actors.commands import Publish, SessionJoin
+from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.presence import PresenceShard
+from rayguild.actors.session import SessionShardCore
+from rayguild.http_api.context import EdgeContext
+from rayguild.storage.protocol import Storage
+
+from rayguild.config import Config
+from rayguild.ids import SnowflakeGenerator
+
+
+class LocalGuilds:
+    """``GuildDirectory`` over one in-process ``GuildShard`` hosting every guild."""
+
+    def __init__(self, shard: GuildShard) -> None:
+        self.shard = shard
+
+    async def publish(self, event: Publish) -> int:
+        return await self.shard.publish(event)
+
+    async def connect(self, guild_id: int, join: SessionJoin) -> bool:
+        return await self.shard.connect(join)
+
+    async def disconnect(self, guild_id: int, session_id: str) -> None:
+        await self.shard.disconnect(guild_id, session_id)
+
+    async def subscribe(self, guild_id: int, session_id: str, active: bool = True) -> bool:
+        return await self.shard.subscribe(guild_id, session_id, active)
+
+
+class LocalPresence:
+    """``PresenceDirectory`` over one in-process ``PresenceShard``."""
+
+    def __init__(self, shard: PresenceShard) -> None:
+        self.shard = shard
+
+    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
+        await self.shard.update(user_id, guild_ids, presence)
+
+
+class LocalCluster:
+    """One guild shard, one presence shard and any number of session shards (edges)."""
+
+    def __init__(self, config: Config, storage_factory: Callable[[], Storage]) -> None:
+        self.config = config
+        self.storage_factory = storage_factory
+        self.cores: dict[int, SessionShardCore] = {}
+        self.guild_shard = GuildShard(0, config, storage_factory(), self._send)
+        self.guilds = LocalGuilds(self.guild_shard)
+        self.presence = LocalPresence(PresenceShard(0, self.guild_shard.publish))
+        self._storages: list[Storage] = [self.guild_shard.storage]
+
+    async def _send(self, shard: int, batch: Batch) -> int:
+        return self.cores[shard].deliver(batch)
+
+    async def edge(
+        self, index: int, resume_gateway_url: str = "", allowed_intents: int | None = None
+    ) -> EdgeContext:
+        """A started edge context for session shard ``index`` (its own storage and snowflakes)."""
+        storage = self.storage_factory()
+        await storage.start()
+        self._storages.append(storage)
+        core = self.cores[index] = SessionShardCore(index, self.config.replay_buffer_events)
+        ctx = EdgeContext(
+            config=self.config, storage=storage, snowflakes=SnowflakeGenerator(1, index % 32),
+            sessions=core, guilds=self.guilds, presence=self.presence,
+            resume_gateway_url=resume_gateway_url,
+        )  # fmt: skip
+        if allowed_intents is not None:
+            ctx.allowed_intents = allowed_intents
+        return ctx
+
+    async def close(self) -> None:
+        for storage in self._storages:
+            await storage.close()

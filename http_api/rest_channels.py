@@ -1,0 +1,68 @@
+"""One guild channel: get, modify (MANAGE_CHANNELS), delete (MANAGE_CHANNELS)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
+from rayguild.fanout.events import GUILDS
+from rayguild.fanout.permissions import MANAGE_CHANNELS
+from rayguild.http_api.access import channel_access
+from rayguild.http_api.auth import authenticate
+from rayguild.http_api.errors import json_response
+from rayguild.http_api.forms import integer, optional_id, path_id, read_json, text
+from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.notify import publish
+from rayguild.http_api.overwrites import parse_overwrites
+
+from rayguild.shapes import channel as channel_shape
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/channels/{channel_id}")
+async def get_channel(request: web.Request) -> web.Response:
+    caller = await authenticate(request)
+    found = await channel_access(ctx_of(request), path_id(request, "channel_id"), caller)
+    return json_response(channel_shape(found.channel))
+
+
+@routes.patch("/channels/{channel_id}")
+async def modify_channel(request: web.Request) -> web.Response:
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    found.require(MANAGE_CHANNELS)
+    body = await read_json(request)
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        changes["name"] = text(body, "name", 1, 100)
+    if "topic" in body:
+        changes["topic"] = text(body, "topic", 0, 1024, required=False)
+    if "position" in body:
+        changes["position"] = integer(body, "position", found.channel.position, 0, 10_000)
+    if "parent_id" in body:
+        changes["parent_id"] = optional_id(body, "parent_id")
+    if "permission_overwrites" in body:
+        changes["permission_overwrites"] = parse_overwrites(body)
+    channel = replace(found.channel, **changes)
+    await ctx.storage.put_channel(channel)
+    shown = channel_shape(channel)
+    await publish(ctx, Publish(channel.guild_id, "CHANNEL_UPDATE", shown, intent=GUILDS,
+                               change=ChannelUpserted(channel)))  # fmt: skip
+    return json_response(shown)
+
+
+@routes.delete("/channels/{channel_id}")
+async def delete_channel(request: web.Request) -> web.Response:
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    found.require(MANAGE_CHANNELS)
+    await ctx.storage.delete_channel(found.channel.id)
+    shown = channel_shape(found.channel)
+    await publish(ctx, Publish(found.channel.guild_id, "CHANNEL_DELETE", shown, intent=GUILDS,
+                               change=ChannelDeleted(found.channel.id)))  # fmt: skip
+    return json_response(shown)

@@ -1,0 +1,95 @@
+"""Guild members: list (``after``, ``limit`` 1-1000), get, leave, kick.
+
+Leaving or being kicked removes the member durably, then the guild dispatches
+GUILD_MEMBER_REMOVE and the user's sessions on this edge get GUILD_DELETE.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from rayguild.actors.commands import MemberLeft, Publish
+from rayguild.fanout.events import GUILD_MEMBERS
+from rayguild.fanout.permissions import KICK_MEMBERS
+from rayguild.http_api.access import guild_access
+from rayguild.http_api.auth import authenticate
+from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, missing_permissions, unknown
+from rayguild.http_api.forms import path_id, query_id, query_int
+from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.notify import disconnect_user_sessions, publish
+from rayguild.storage.models import Member
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
+
+from rayguild.shapes import member as member_shape
+from rayguild.shapes import user as user_shape
+
+routes = web.RouteTableDef()
+
+
+async def shown_member(ctx: EdgeContext, member: Member) -> dict[str, object]:
+    account = await ctx.storage.get_user(member.user_id)
+    if account is None:
+        raise unknown("user")
+    return member_shape(member, account)
+
+
+@routes.get("/guilds/{guild_id}/members")
+async def list_members(request: web.Request) -> web.Response:
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    limit = query_int(request, "limit", 1, 1, MAX_MEMBERS_LIMIT)
+    after = query_id(request, "after") or 0
+    members = await ctx.storage.list_members(access.guild.id, after, limit)
+    return json_response([await shown_member(ctx, m) for m in members])
+
+
+@routes.get("/guilds/{guild_id}/members/{user_id}")
+async def get_member(request: web.Request) -> web.Response:
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    member = await ctx.storage.get_member(access.guild.id, path_id(request, "user_id"))
+    if member is None:
+        raise unknown("member")
+    return json_response(await shown_member(ctx, member))
+
+
+@routes.delete("/users/@me/guilds/{guild_id}")
+async def leave_guild(request: web.Request) -> web.Response:
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    if access.is_owner:
+        raise ApiError(400, INVALID_GUILD, "Invalid Guild: the owner cannot leave; delete the guild")
+    await _remove(ctx, access.guild.id, access.member)
+    return web.Response(status=204)
+
+
+@routes.delete("/guilds/{guild_id}/members/{user_id}")
+async def kick_member(request: web.Request) -> web.Response:
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    access.require(KICK_MEMBERS)
+    target = await ctx.storage.get_member(access.guild.id, path_id(request, "user_id"))
+    if target is None:
+        raise unknown("member")
+    if target.user_id == access.guild.owner_id:
+        raise missing_permissions()
+    mine = {r.id: r.position for r in access.roles}
+    theirs = max((mine.get(r, 0) for r in target.roles), default=0)
+    if theirs >= access.top_position() and not access.is_owner:
+        raise missing_permissions()  # Discord: only members below your highest role
+    await _remove(ctx, access.guild.id, target)
+    return web.Response(status=204)
+
+
+async def _remove(ctx: EdgeContext, guild_id: int, member: Member) -> None:
+    if not await ctx.storage.remove_member(guild_id, member.user_id):
+        raise unknown("member")
+    account = await ctx.storage.get_user(member.user_id)
+    d = {"guild_id": str(guild_id), "user": user_shape(account) if account else {"id": str(member.user_id)}}
+    await disconnect_user_sessions(ctx, member.user_id, guild_id)
+    await publish(ctx, Publish(guild_id, "GUILD_MEMBER_REMOVE", d, intent=GUILD_MEMBERS,
+                               change=MemberLeft(member.user_id)))  # fmt: skip
