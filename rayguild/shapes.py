@@ -34,6 +34,7 @@ def user(u: User) -> Json:
         "banner": None,
         "accent_color": None,
         "avatar_decoration_data": None,
+        "primary_guild": None,
     }
 
 
@@ -130,7 +131,13 @@ def guild(g: Guild, roles: Iterable[Role], member_count: int | None = None) -> J
         "nsfw": False,
         "premium_progress_bar_enabled": False,
         "max_members": 1_000_000,
+        "max_presences": None,
         "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
+        "home_header": None,
+        "widget_enabled": False,
+        "widget_channel_id": None,
+        "incidents_data": None,
     }
     if member_count is not None:
         out["approximate_member_count"] = member_count
@@ -169,7 +176,21 @@ def invite(i: Invite, g: Guild, c: Channel, inviter: User | None) -> Json:
     return {
         "type": 0,
         "code": i.code,
-        "guild": {"id": str(g.id), "name": g.name, "icon": g.icon, "features": []},
+        "guild_id": str(g.id),
+        "guild": {
+            "id": str(g.id),
+            "name": g.name,
+            "icon": g.icon,
+            "splash": None,
+            "banner": None,
+            "description": g.description,
+            "features": [],
+            "verification_level": 0,
+            "vanity_url_code": None,
+            "nsfw_level": 0,
+            "nsfw": False,
+            "premium_subscription_count": 0,
+        },
         "channel": {"id": str(c.id), "name": c.name, "type": c.type},
         "inviter": user(inviter) if inviter else None,
         "uses": i.uses,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-
 from rayguild.http_api.auth import create_user, hash_token
 from rayguild.http_api.local import LocalCluster
 
@@ -104,4 +103,6 @@ async def test_health_and_metrics(client: Client, register: Register) -> None:
     health = await client.get("/health")
     assert health.status == 200 and (await health.json())["status"] == "ok"
     metrics = await (await client.get("/metrics")).text()
-    assert 'rayguild_http_requests_total{method="POST",route="/api/v10/auth/register",status="201"}' in metrics
+    assert (
+        'rayguild_http_requests_total{method="POST",route="/api/v10/auth/register",status="201"}' in metrics
+    )
