@@ -55,9 +55,9 @@ def _remote_class(cls: type) -> Any:
     return ray.remote(cls)
 
 
-def spawn(cls: type, name: str, namespace: str, *args: Any) -> Any:
+def spawn(cls: type, name: str, namespace: str, *args: Any) -> ActorRef:
     """Create (or find) the named actor ``name`` running ``cls(*args)``."""
-    return (
+    handle = (
         _remote_class(cls)
         .options(
             name=name,
@@ -70,6 +70,7 @@ def spawn(cls: type, name: str, namespace: str, *args: Any) -> Any:
         )
         .remote(*args)
     )
+    return ActorRef(name, namespace, handle)
 
 
 @dataclass(slots=True)

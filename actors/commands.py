@@ -83,6 +83,7 @@ class Publish:
     channel_id: int = 0
     intent: int = 0
     change: GuildChange | None = None
+    accepted_ns: int = 0  # when the edge acknowledged the request (time.time_ns()); 0: at publish
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,7 +144,7 @@ class GuildProcess:
             self.apply(cmd.change)
         if cmd.t == "MESSAGE_CREATE" and cmd.channel_id:
             self.last_message_id[cmd.channel_id] = int(cmd.d["id"])
-        return Dispatch.of(self.guild.id, cmd.t, cmd.d, cmd.channel_id, cmd.intent)
+        return Dispatch.of(self.guild.id, cmd.t, cmd.d, cmd.channel_id, cmd.intent, cmd.accepted_ns)
 
     def join(self, join: c.SessionJoin) -> int:
         """Add a connected session; returns its member row (or -1 if the user is no member)."""

@@ -13,12 +13,14 @@ from typing import Any, Protocol
 import numpy as np
 import structlog
 from rayguild.actors import cluster
+from rayguild.actors.bench import BenchGuild, DeliveryTrace, build_guild
 from rayguild.actors.cluster import ActorRef
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.presence import PresenceShard
 from rayguild.actors.refs import Directory
 from rayguild.actors.relay import RelayHost, invalidate_lagging
-from rayguild.actors.session import SessionShardCore
+from rayguild.actors.session import CountingSink, SessionShardCore
+from rayguild.fanout.partition import Slots
 from rayguild.relay import GuildPermissions, RelayCommand
 from rayguild.storage import open_storage
 from rayguild.storage.protocol import Storage
@@ -55,10 +57,9 @@ class RayRelayTransport:
 
     def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
         name = f"relay-{guild_id}-{index}"
-        handle = cluster.spawn(
+        self.refs[guild_id, index] = cluster.spawn(
             RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive
         )
-        self.refs[guild_id, index] = ActorRef(name, self.config.namespace, handle)
 
     def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
         return self.refs[guild_id, index].call("apply", commands)
@@ -90,6 +91,31 @@ class GuildShardHost(GuildShard):
             self._passive_task = asyncio.create_task(self._passive_loop())
         return {"shard": f"guild-{self.index}"}
 
+    async def bench_build(self, spec: BenchGuild) -> dict[str, Any]:
+        return await build_guild(self, spec)
+
+    async def bench_stats(self, guild_id: int) -> dict[str, Any]:
+        """Counters and memory of one (bench) guild, its relays included."""
+        proc = self.guilds[guild_id]
+        relay_stats = []
+        if proc.relays is not None:
+            refs = [self.relay_actors.ref(guild_id, i) for i in range(len(proc.relays))]
+            relay_stats = [await ref.call("stats") for ref in refs]
+        return {
+            "published": self.published,
+            "cpu_s": self.cpu_s,
+            "guild_calls": self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0),
+            "relay_calls": sum(r["ray_calls"] for r in relay_stats),
+            "member_bytes": proc.members.memory_bytes(),
+            "session_table_bytes": proc.sessions.memory_bytes(),
+            "relay_bytes": sum(r["memory_bytes"] for r in relay_stats),
+            "dropped_sessions": self.dropped_sessions + sum(r["dropped_sessions"] for r in relay_stats),
+        }
+
+    async def bench_forget(self, guild_id: int) -> None:
+        """Drop a bench guild (its relays are killed by the caller through their names)."""
+        self.guilds.pop(guild_id, None)
+
     async def _passive_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.passive_update_interval_s)
@@ -120,6 +146,8 @@ class SessionShardHost:
         self._edge_factory = edge_factory
         self._edge: EdgeServer | None = None
         self._starting: asyncio.Lock | None = None
+        self._trace: DeliveryTrace | None = None
+        self._counting = CountingSink()
 
     async def start(self) -> dict[str, Any]:
         """Open storage and start the edge once; returns where the edge listens."""
@@ -142,10 +170,29 @@ class SessionShardHost:
 
     async def deliver(self, batch: Batch) -> int:
         # No await inside: a batch is applied atomically, in the order the calls arrived.
-        return self.core.deliver(batch)
+        delivered = self.core.deliver(batch)
+        if self._trace is not None:
+            self._trace.record(batch)
+        return delivered
 
     async def invalidate(self, slots: list[int]) -> int:
         return self.core.invalidate(np.asarray(slots, dtype=np.int32))
+
+    async def add_synthetic(self, count: int) -> Slots:
+        """Benchmark sessions on this shard: real session code, a counting sink, delivery tracing."""
+        if self._trace is None:
+            self._trace = DeliveryTrace()
+        return self.core.add_synthetic(count, self._counting)
+
+    async def take_trace(self) -> dict[int, list[int]]:
+        return self._trace.take() if self._trace is not None else {}
+
+    async def memory(self) -> dict[str, int]:
+        return {
+            "bytes": self.core.memory_bytes(),
+            "slots": self.core.slot_count,
+            "frames": self._counting.frames,
+        }
 
     async def stats(self) -> dict[str, Any]:
         return {

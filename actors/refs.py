@@ -77,6 +77,10 @@ class Directory:
             ref = self._refs[name] = ActorRef(name, self.config.namespace)
         return ref
 
+    def register(self, ref: ActorRef) -> None:
+        """Use the handle a spawn returned (the name may not be resolvable yet)."""
+        self._refs[ref.name] = ref
+
     def guild_shard(self, guild_id: int) -> GuildShardRef:
         return GuildShardRef(self.actor(self.guild_ring.owner(guild_id)))
 

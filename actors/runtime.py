@@ -47,12 +47,19 @@ class Runtime:
         """Start or join Ray, create every shard, start them; returns each shard's start info."""
         cluster.init(self.config, **ray_options)
         ns, c = self.config.namespace, self.config
-        for i in range(c.guild_shards):
-            cluster.spawn(GuildShardHost, shard_name(GUILD, i), ns, i, c)
-        for i in range(c.presence_shards):
-            cluster.spawn(PresenceShardHost, shard_name(PRESENCE, i), ns, i, c)
-        for i in range(c.session_shards):
-            cluster.spawn(SessionShardHost, shard_name(SESSION, i), ns, i, c, self.edge_factory)
+        spawned = (
+            [cluster.spawn(GuildShardHost, shard_name(GUILD, i), ns, i, c) for i in range(c.guild_shards)]
+            + [
+                cluster.spawn(PresenceShardHost, shard_name(PRESENCE, i), ns, i, c)
+                for i in range(c.presence_shards)
+            ]
+            + [
+                cluster.spawn(SessionShardHost, shard_name(SESSION, i), ns, i, c, self.edge_factory)
+                for i in range(c.session_shards)
+            ]
+        )
+        for ref in spawned:
+            self.directory.register(ref)
         return self.ensure_started()
 
     def ensure_started(self) -> list[dict[str, Any]]:

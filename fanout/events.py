@@ -44,13 +44,21 @@ class Dispatch:
     emitted_ns: int = field(default_factory=time.time_ns)
 
     @classmethod
-    def of(cls, guild_id: int, t: str, d: dict[str, Any], channel_id: int = 0, intent: int = 0) -> Dispatch:
+    def of(
+        cls,
+        guild_id: int,
+        t: str,
+        d: dict[str, Any],
+        channel_id: int = 0,
+        intent: int = 0,
+        emitted_ns: int = 0,
+    ) -> Dispatch:
         """Encode ``d`` once (twice for message events: with and without content)."""
         stripped = None
         if t.startswith("MESSAGE_") and any(key in d for key in _CONTENT_KEYS):
             blank = {**d, "content": "", "embeds": [], "attachments": [], "components": []}
             stripped = encode(blank)
-        return cls(guild_id, t, encode(d), channel_id, intent, stripped)
+        return cls(guild_id, t, encode(d), channel_id, intent, stripped, emitted_ns or time.time_ns())
 
     def body_for(self, has_message_content: bool) -> bytes:
         if has_message_content or self.body_without_content is None:

@@ -2,6 +2,7 @@
 
 from rayguild.relay.relay import (
     GuildPermissions,
+    RelayBulkJoin,
     RelayCommand,
     RelayCore,
     RelayItem,
@@ -13,6 +14,7 @@ from rayguild.relay.sessions import SessionTable
 
 __all__ = [
     "GuildPermissions",
+    "RelayBulkJoin",
     "RelayCommand",
     "RelayCore",
     "RelayItem",

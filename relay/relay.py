@@ -64,9 +64,22 @@ class RelaySessionActive:
     active: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RelayBulkJoin:
+    """Many synthetic sessions of one session shard at once (benchmarks), member rows without roles."""
+
+    shard: int
+    slots: Slots
+    user_ids: npt.NDArray[np.int64]
+    intents: int
+    active: npt.NDArray[np.bool_]
+
+
 # Everything a guild sends a relay travels in ONE ordered stream, so a session's join, its
 # GUILD_CREATE and the events after it can never overtake each other.
-RelayCommand = RelayItem | RelaySessionJoin | RelaySessionLeave | RelaySessionActive | GuildPermissions
+RelayCommand = (
+    RelayItem | RelaySessionJoin | RelayBulkJoin | RelaySessionLeave | RelaySessionActive | GuildPermissions
+)
 
 
 class RelayCore:
@@ -141,6 +154,8 @@ class RelayCore:
                 return self.route(command)
             case RelaySessionJoin():
                 self.join(command)
+            case RelayBulkJoin(shard, slots, user_ids, intents, active):
+                self.join_many(shard, slots, user_ids, intents, active)
             case RelaySessionLeave(session_id):
                 self.leave(session_id)
             case RelaySessionActive(session_id, active):

@@ -31,6 +31,11 @@ class SessionTable:
         self.rows: dict[str, int] = {}
         self._free: list[int] = []
         self.size = 0
+        self.version = 0  # bumped by every change; the recipient cache is valid for one version
+        self._cache: dict[
+            tuple[int, int, bool, int | None], tuple[npt.NDArray[np.bool_] | None, dict[int, Slots]]
+        ] = {}
+        self._cache_version = -1
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -54,6 +59,7 @@ class SessionTable:
         bot: bool,
         active: bool,
     ) -> int:
+        self.version += 1
         row = self.rows.get(session_id)
         if row is None:
             if self._free:
@@ -81,6 +87,7 @@ class SessionTable:
         active: npt.NDArray[np.bool_],
     ) -> None:
         """Bulk add (benchmarks): sessions named ``{shard}:{slot}``."""
+        self.version += 1
         n, start = slots.size, self.size
         self._grow(start + n)
         end = start + n
@@ -95,6 +102,7 @@ class SessionTable:
         row = self.rows.pop(session_id, None)
         if row is None:
             return False
+        self.version += 1
         self.flags[row] = 0
         self._free.append(row)
         return True
@@ -103,6 +111,7 @@ class SessionTable:
         row = self.rows.get(session_id)
         if row is None or self.flags[row] & BOT:
             return False
+        self.version += 1
         self.flags[row] = (self.flags[row] | ACTIVE) if active else (self.flags[row] & ~ACTIVE)
         self.last_active[row] = time.monotonic()
         return True
@@ -112,8 +121,11 @@ class SessionTable:
         now = time.monotonic() if now is None else now
         n = self.size
         idle = ((self.flags[:n] & (ACTIVE | BOT)) == ACTIVE) & (now - self.last_active[:n] > idle_s)
-        self.flags[:n][idle] &= ~ACTIVE
-        return int(idle.sum())
+        demoted = int(idle.sum())
+        if demoted:
+            self.flags[:n][idle] &= ~ACTIVE
+            self.version += 1
+        return demoted
 
     def counts(self) -> tuple[int, int]:
         """(active, passive) live sessions."""
@@ -133,7 +145,29 @@ class SessionTable:
         prune_passive: bool = True,
         only_member: int | None = None,
     ) -> dict[int, Slots]:
-        """Slots per session shard of the sessions that must receive ``dispatch``."""
+        """Slots per session shard of the sessions that must receive ``dispatch``.
+
+        Cached per (intent, channel) until the table or the ``can_view`` array changes, so a burst
+        of messages in one channel costs one scan; the returned arrays must not be modified.
+        """
+        if self._cache_version != self.version:
+            self._cache.clear()
+            self._cache_version = self.version
+        key = (dispatch.intent, dispatch.channel_id, prune_passive, only_member)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is can_view:
+            return hit[1]
+        groups = self._scan(dispatch, can_view, prune_passive, only_member)
+        self._cache[key] = (can_view, groups)
+        return groups
+
+    def _scan(
+        self,
+        dispatch: Dispatch,
+        can_view: npt.NDArray[np.bool_] | None,
+        prune_passive: bool,
+        only_member: int | None,
+    ) -> dict[int, Slots]:
         n = self.size
         flags = self.flags[:n]
         mask = (flags & (ACTIVE | LIVE)) == (ACTIVE | LIVE) if prune_passive else (flags & LIVE) != 0

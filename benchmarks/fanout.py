@@ -1,0 +1,290 @@
+"""``rayguild bench fanout``: one guild's message fan-out on real shards, three techniques side by side.
+
+For each member count of the sweep and each mode (direct; relays; relays + passive pruning) it
+builds a guild on the real GuildShard, with synthetic sessions on the real SessionShards (the
+same seq / replay / framing code as a websocket session; only the socket write is a counter),
+sends M messages through the guild shard's ``publish`` at a fixed rate (open loop), and records
+deliveries/s, p50/p99/max latency from the publish call (the moment after the POST's storage
+write) to the last delivery, Ray calls and guild CPU per message, bytes per member and session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rayguild.actors.bench import MODES, BenchGuild, bench_message
+from rayguild.actors.commands import Publish
+from rayguild.actors.runtime import Runtime
+from rayguild.fanout.events import GUILD_MESSAGES
+
+from rayguild.config import load_config
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    config: str
+    members: int
+    sessions: int
+    active_sessions: int
+    session_shards: int
+    relays: int
+    messages: int
+    rate_per_s: float
+    deliveries: int
+    deliveries_per_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    ray_calls_per_message: float
+    guild_cpu_ms_per_message: float
+    bytes_per_member: float
+    bytes_per_session: float
+    dropped_sessions: int
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="rayguild bench fanout", description=__doc__)
+    p.add_argument("--members", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--sessions", type=int, default=100_000, help="connected sessions (capped at members)")
+    p.add_argument("--active-fraction", type=float, default=0.1, help="share of sessions viewing the guild")
+    p.add_argument("--session-shards", type=int, default=2)
+    p.add_argument("--relay-size", type=int, default=15_000)
+    p.add_argument("--messages", type=int, default=50)
+    p.add_argument("--rate", type=float, default=10.0, help="messages per second, open loop")
+    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    p.add_argument("--tick-ms", type=float, default=2.0)
+    p.add_argument("--timeout-s", type=float, default=120.0, help="wait for deliveries at most this long")
+    p.add_argument("--out", type=Path, default=Path("bench-out/fanout"))
+    return p.parse_args(argv)
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def collect(runtime: Runtime, shards: int, expected: int, timeout_s: float) -> dict[int, list[int]]:
+    """Merge every shard's delivery trace until ``expected`` deliveries arrived (or time out)."""
+    merged: dict[int, list[int]] = {}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for i in range(shards):
+            trace = await runtime.directory.session_shard(i).ref.call("take_trace")
+            for key, (done_ns, count) in trace.items():
+                record = merged.setdefault(key, [0, 0])
+                record[0], record[1] = max(record[0], done_ns), record[1] + count
+        if sum(r[1] for r in merged.values()) >= expected or time.monotonic() > deadline:
+            return merged
+        await asyncio.sleep(0.05)
+
+
+async def run_one(
+    runtime: Runtime,
+    args: argparse.Namespace,
+    slots: dict[int, np.ndarray],
+    guild_id: int,
+    members: int,
+    mode: str,
+) -> Record:
+    guild = runtime.directory.guild_shard(guild_id)
+    sessions = min(args.sessions, members)
+    per_shard = {
+        i: s[: sessions // len(slots) + (1 if i < sessions % len(slots) else 0)] for i, s in slots.items()
+    }
+    spec = BenchGuild(guild_id, members, per_shard, args.active_fraction, mode)
+    sizes = await guild.ref.call("bench_build", spec)
+    channel = spec.channel_id
+
+    async def send(count: int, first: int) -> None:
+        started = time.monotonic()
+        pending = []
+        for i in range(count):
+            await asyncio.sleep(max(0.0, started + i / args.rate - time.monotonic()))
+            cmd = Publish(
+                guild_id,
+                "MESSAGE_CREATE",
+                bench_message(guild_id, first + i),
+                channel,
+                GUILD_MESSAGES,
+                accepted_ns=time.time_ns(),
+            )
+            pending.append(asyncio.ensure_future(guild.publish(cmd)))  # submitted now, not at gather
+            if (i + 1) % max(1, count // 10) == 0:
+                progress(f"    {mode:<15} members={members:>9,} sent {i + 1}/{count}")
+        await asyncio.gather(*pending)
+
+    await send(3, 1)  # warm-up: relays and caches come up
+    await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
+    before = await guild.ref.call("bench_stats", guild_id)
+    await send(args.messages, 100)
+    trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
+    after = await guild.ref.call("bench_stats", guild_id)
+
+    latencies = (
+        np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()]) if trace else np.zeros(1)
+    )
+    deliveries = sum(count for _, count in trace.values())
+    span_s = (max(d for d, _ in trace.values()) - min(trace)) / 1e9 if trace else 1.0
+    session_bytes = sum(
+        [(await runtime.directory.session_shard(i).ref.call("memory"))["bytes"] for i in slots]
+    )
+    total_slots = sum(s.size for s in slots.values())
+    bytes_per_session = session_bytes / total_slots + (
+        after["session_table_bytes"] + after["relay_bytes"]
+    ) / max(1, sessions)
+    calls = (after["guild_calls"] - before["guild_calls"]) + (after["relay_calls"] - before["relay_calls"])
+    await guild.ref.call("bench_forget", guild_id)
+    for index in range(sizes["relays"]):
+        runtime.directory.actor(f"relay-{guild_id}-{index}").kill(restart=False)
+    return Record(
+        config=mode,
+        members=members,
+        sessions=sessions,
+        active_sessions=sizes["active_sessions"],
+        session_shards=len(slots),
+        relays=sizes["relays"],
+        messages=len(trace),
+        rate_per_s=args.rate,
+        deliveries=deliveries,
+        deliveries_per_s=round(deliveries / span_s, 1),
+        p50_ms=round(float(np.percentile(latencies, 50)), 2),
+        p99_ms=round(float(np.percentile(latencies, 99)), 2),
+        max_ms=round(float(latencies.max()), 2),
+        ray_calls_per_message=round(calls / args.messages, 2),
+        guild_cpu_ms_per_message=round((after["cpu_s"] - before["cpu_s"]) * 1000 / args.messages, 3),
+        bytes_per_member=round(after["member_bytes"] / members, 1),
+        bytes_per_session=round(bytes_per_session, 1),
+        dropped_sessions=after["dropped_sessions"],
+    )
+
+
+async def run(args: argparse.Namespace) -> list[Record]:
+    config = load_config(
+        environ={},
+        guild_shards=1,
+        presence_shards=1,
+        session_shards=args.session_shards,
+        relay_size=args.relay_size,
+        tick_ms=args.tick_ms,
+        passive_update_interval_s=3600,
+        namespace="rayguild-bench",
+        sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
+    )
+    runtime = Runtime(config)
+    progress("starting Ray and the shards ...")
+    runtime.start(log_to_driver=False)
+    most = min(args.sessions, max(args.members))
+    slots = {}
+    for i in range(args.session_shards):
+        share = most // args.session_shards + (1 if i < most % args.session_shards else 0)
+        slots[i] = await runtime.directory.session_shard(i).ref.call("add_synthetic", share)
+    progress(f"{most:,} synthetic sessions on {args.session_shards} session shards")
+    records = []
+    total = len(args.members) * len(args.modes)
+    for n, (members, mode) in enumerate(((m, mode) for m in args.members for mode in args.modes), start=1):
+        progress(f"[{n}/{total}] {mode} with {members:,} members, {min(args.sessions, members):,} sessions")
+        record = await run_one(runtime, args, slots, 10_000 + n * 16, members, mode)
+        progress(
+            f"    -> {record.deliveries_per_s:,.0f} deliveries/s, p50 {record.p50_ms} ms, p99 {record.p99_ms} ms, "
+            f"{record.ray_calls_per_message} Ray calls/message"
+        )
+        records.append(record)
+    runtime.shutdown()
+    return records
+
+
+COLUMNS = (
+    ("config", "config"),
+    ("members", "members"),
+    ("sessions", "sessions"),
+    ("active", "active_sessions"),
+    ("relays", "relays"),
+    ("deliveries/s", "deliveries_per_s"),
+    ("p50 ms", "p50_ms"),
+    ("p99 ms", "p99_ms"),
+    ("max ms", "max_ms"),
+    ("Ray calls/msg", "ray_calls_per_message"),
+    ("guild CPU ms/msg", "guild_cpu_ms_per_message"),
+    ("B/member", "bytes_per_member"),
+    ("B/session", "bytes_per_session"),
+)
+
+
+def table(records: list[Record]) -> str:
+    head = "| " + " | ".join(name for name, _ in COLUMNS) + " |"
+    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
+    rows = []
+    for r in records:
+        values = [getattr(r, key) for _, key in COLUMNS]
+        rows.append(
+            "| " + " | ".join(f"{v:,}" if isinstance(v, int | float) else str(v) for v in values) + " |"
+        )
+    return "\n".join([head, rule, *rows])
+
+
+def plot(records: list[Record], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for mode in dict.fromkeys(r.config for r in records):
+        rows = sorted((r for r in records if r.config == mode), key=lambda r: r.members)
+        ax.plot([r.members for r in rows], [r.p99_ms for r in rows], marker="o", label=f"{mode} p99")
+        ax.plot(
+            [r.members for r in rows],
+            [r.p50_ms for r in rows],
+            marker=".",
+            linestyle="--",
+            label=f"{mode} p50",
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("guild members")
+    ax.set_ylabel("publish -> last delivery (ms)")
+    ax.set_title("Fan-out latency")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "latency_vs_members.png", dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    labels = [f"{r.config}\n{r.members:,}" for r in records]
+    ax.bar(range(len(records)), [r.deliveries_per_s for r in records])
+    ax.set_xticks(range(len(records)), labels, fontsize=7)
+    ax.set_ylabel("deliveries / s")
+    ax.set_title("Deliveries per second by configuration")
+    fig.tight_layout()
+    fig.savefig(out / "deliveries_per_s.png", dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    records = asyncio.run(run(args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {
+        "command": " ".join(["rayguild bench fanout", *(argv or sys.argv[3:])]),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+    (args.out / "results.json").write_text(
+        json.dumps({**meta, "records": [asdict(r) for r in records]}, indent=2)
+    )
+    (args.out / "results.md").write_text(table(records) + "\n")
+    plot(records, args.out)
+    print(table(records))
+    progress(f"wrote {args.out}/results.json, results.md, latency_vs_members.png, deliveries_per_s.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
