@@ -90,7 +90,7 @@ async def _reaper(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-def build_app(ctx: EdgeContext) -> web.Application:
+def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Application:
     registry = CollectorRegistry()
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
@@ -99,7 +99,7 @@ def build_app(ctx: EdgeContext) -> web.Application:
     app[CTX] = ctx
     app[REGISTRY] = registry
     app[METRICS] = EdgeMetrics(registry)
-    app[LIMITER] = RateLimiter()
+    app[LIMITER] = limiter or RateLimiter()
     api = web.Application(client_max_size=MAX_BODY_BYTES)
     for module in _REST_MODULES:
         api.add_routes(module.routes)

@@ -1,0 +1,146 @@
+"""Gateway tests: a real edge on a loopback port, raw websocket clients, the in-process cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import zstandard
+from aiohttp import WSMsgType
+from aiohttp.test_utils import TestClient, TestServer
+from rayguild.fanout.events import ALL_INTENTS
+from rayguild.http_api.app import build_app
+from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.local import LocalCluster
+from rayguild.http_api.ratelimit import RateLimiter
+from rayguild.storage.sqlite import SqliteStorage
+
+from rayguild.config import Config
+
+API = "/api/v10"
+RECEIVE_TIMEOUT_S = 5.0
+
+
+class Gateway:
+    """A raw gateway client: JSON frames in, decompressed JSON frames out."""
+
+    def __init__(self, ws: Any, compress: str) -> None:
+        self.ws, self.compress = ws, compress
+        self._zlib = zlib.decompressobj()
+        self._zstd = zstandard.ZstdDecompressor().decompressobj()
+        self.seq = 0
+
+    async def send(self, payload: Any) -> None:
+        await self.ws.send_bytes(orjson.dumps(payload)) if not isinstance(
+            payload, str
+        ) else await self.ws.send_str(payload)
+
+    async def recv(self) -> dict[str, Any]:
+        msg = await self.ws.receive(timeout=RECEIVE_TIMEOUT_S)
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+            raise ConnectionClosed(self.ws.close_code)
+        data = msg.data
+        if self.compress == "zlib-stream":
+            assert data.endswith(b"\x00\x00\xff\xff")
+            data = self._zlib.decompress(data)
+        elif self.compress == "zstd-stream":
+            data = self._zstd.decompress(data)
+        frame: dict[str, Any] = orjson.loads(data)
+        if frame.get("s") is not None:
+            self.seq = frame["s"]
+        return frame
+
+    async def dispatch(self, t: str) -> dict[str, Any]:
+        """The next dispatch named ``t`` (heartbeat ACKs and other dispatches are skipped)."""
+        while True:
+            frame = await self.recv()
+            if frame["op"] == 0 and frame["t"] == t:
+                return frame
+
+    async def closed_with(self) -> int:
+        """Read until the server closes; the close code."""
+        while True:
+            try:
+                await self.recv()
+            except ConnectionClosed as closed:
+                return closed.code or 0
+
+    async def identify(self, token: str, intents: int = ALL_INTENTS, **extra: Any) -> dict[str, Any]:
+        await self.send({"op": 2, "d": {"token": token, "intents": intents, "properties": {}, **extra}})
+        return await self.dispatch("READY")
+
+
+class ConnectionClosed(Exception):
+    def __init__(self, code: int | None) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Edge:
+    client: TestClient[Any, Any]
+    ctx: EdgeContext
+    cluster: LocalCluster
+
+    async def connect(self, query: str = "v=10&encoding=json", compress: str = "") -> Gateway:
+        full = query + (f"&compress={compress}" if compress else "")
+        ws = await self.client.ws_connect(f"/?{full}")
+        gateway = Gateway(ws, compress)
+        hello = await gateway.recv()
+        assert hello["op"] == 10
+        return gateway
+
+    async def register(self, name: str, bot: bool = True) -> tuple[str, dict[str, Any], dict[str, str]]:
+        response = await self.client.post(f"{API}/auth/register", json={"username": name, "bot": bot})
+        body = await response.json()
+        headers = {"Authorization": ("Bot " if bot else "") + body["token"]}
+        return body["token"], body["user"], headers
+
+    async def rest(self, method: str, path: str, headers: dict[str, str], **kw: Any) -> Any:
+        response = await self.client.request(method, f"{API}{path}", headers=headers, **kw)
+        assert response.status < 300, await response.text()
+        return None if response.status == 204 else await response.json()
+
+    async def guild_with_bot(self) -> tuple[str, dict[str, str], dict[str, Any], dict[str, Any]]:
+        """A bot that owns a guild: (token, headers, guild, general channel)."""
+        token, _, headers = await self.register("robot")
+        guild = await self.rest("POST", "/guilds", headers, json={"name": "Gateway Guild"})
+        channel = (await self.rest("GET", f"/guilds/{guild['id']}/channels", headers))[0]
+        return token, headers, guild, channel
+
+
+EdgeFactory = Callable[..., Awaitable[Edge]]
+
+
+@pytest.fixture
+async def make_edge(tmp_path: Path) -> AsyncIterator[EdgeFactory]:
+    started: list[tuple[TestClient[Any, Any], LocalCluster]] = []
+
+    async def make(allowed_intents: int = ALL_INTENTS, **config: Any) -> Edge:
+        db = tmp_path / "rayguild.sqlite3"
+        settings = {"sqlite_path": str(db), "tick_ms": 1.0, **config}
+        cluster = LocalCluster(Config(**settings), lambda: SqliteStorage(db))
+        ctx = await cluster.edge(0, allowed_intents=allowed_intents)
+        # The bots here post faster than Discord's 5 messages / 5 s; rate limits have their own tests.
+        app = build_app(ctx, RateLimiter(limit_scale=100))
+        client: TestClient[Any, Any] = TestClient(TestServer(app))
+        await client.start_server()
+        started.append((client, cluster))
+        return Edge(client, ctx, cluster)
+
+    yield make
+    for client, cluster in started:
+        await client.close()
+        await cluster.close()
+    await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def edge(make_edge: EdgeFactory) -> Edge:
+    return await make_edge()
