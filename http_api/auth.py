@@ -57,9 +57,8 @@ async def user_for_token(storage: AccountStore, token: str) -> User | None:
 
 async def authenticate(request: web.Request) -> User:
     """The caller's account, or 401 (cached on the request)."""
-    cached = request.get(_USER_KEY)
-    if cached is not None:
-        return cached
+    if _USER_KEY in request:
+        return request[_USER_KEY]
     token, claims_bot = split_authorization(request.headers.get("Authorization", ""))
     account = await user_for_token(ctx_of(request).storage, token)
     if account is None or account.bot != claims_bot:

@@ -1,0 +1,37 @@
+"""A real discord.py 2.x bot logs in, reaches on_ready with its guild, sends a message over REST,
+receives it as on_message and reads history: once over zstd-stream, once over zlib-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BOT = Path(__file__).with_name("discordpy_bot.py")
+Edge = Any
+
+
+@pytest.mark.parametrize("compress", ["zstd-stream", "zlib-stream"])
+async def test_discordpy_bot_round_trip(edge: Edge, compress: str) -> None:
+    base = str(edge.client.make_url("")).rstrip("/")
+    edge.ctx.resume_gateway_url = base.replace("http", "ws", 1)
+    token, headers, guild, channel = await edge.guild_with_bot()
+    await edge.rest("POST", f"/channels/{channel['id']}/messages", headers, json={"content": "earlier"})
+    env = {**os.environ, "RAYGUILD_TEST_NO_ZSTD": "1" if compress == "zlib-stream" else "0"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(BOT), base, token, channel["id"],
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    seen = json.loads(out.decode().strip().splitlines()[-1])
+    assert seen["compress"] == compress
+    assert seen["user"] == "robot" and seen["guilds"] == [guild["name"]]
+    assert seen["members"] == ["robot"]
+    assert seen["received_id"] == seen["sent_id"] and seen["received_guild"] == guild["name"]
+    assert seen["history"] == ["hello from discord.py", "earlier"]
