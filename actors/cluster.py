@@ -24,7 +24,7 @@ from rayguild.errors import ShardUnavailable
 T = TypeVar("T")
 
 
-def init(config: Config, **options: Any) -> None:
+def init(config: Config, dashboard: bool = True, **options: Any) -> None:
     """Start a local Ray (with its dashboard) or join ``config.ray_address``; idempotent."""
     if ray.is_initialized():
         return
@@ -33,7 +33,7 @@ def init(config: Config, **options: Any) -> None:
     else:
         ray.init(
             namespace=config.namespace,
-            include_dashboard=True,
+            include_dashboard=dashboard,
             dashboard_host=config.dashboard_host,
             dashboard_port=config.dashboard_port,
             **options,
@@ -133,3 +133,8 @@ def list_named_actors(namespace: str) -> list[ActorInfo]:
 
 def node_of_current_actor() -> str:
     return ray.get_runtime_context().get_node_id()
+
+
+def gcs_address() -> str:
+    """Where another driver joins this Ray cluster."""
+    return str(ray.get_runtime_context().gcs_address)

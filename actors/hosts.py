@@ -7,6 +7,7 @@ itself; ``start`` is idempotent and the Runtime calls it again after a restart.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -41,6 +42,11 @@ class EdgeServer(Protocol):
 
 
 EdgeFactory = Callable[..., Awaitable[EdgeServer]]
+
+
+def whoami() -> dict[str, Any]:
+    """The process and Ray node a shard runs on (for ``rayguild status`` and tests)."""
+    return {"pid": os.getpid(), "node_id": cluster.node_of_current_actor()}
 
 
 def snowflakes_for(kind_worker: int, index: int) -> SnowflakeGenerator:
@@ -91,6 +97,9 @@ class GuildShardHost(GuildShard):
             self._passive_task = asyncio.create_task(self._passive_loop())
         return {"shard": f"guild-{self.index}"}
 
+    async def stats(self) -> dict[str, Any]:
+        return {**whoami(), **(await super().stats())}
+
     async def bench_build(self, spec: BenchGuild) -> dict[str, Any]:
         return await build_guild(self, spec)
 
@@ -130,6 +139,9 @@ class PresenceShardHost(PresenceShard):
 
     async def start(self) -> dict[str, Any]:
         return {"shard": f"presence-{self.index}"}
+
+    async def stats(self) -> dict[str, Any]:
+        return {**whoami(), **(await super().stats())}
 
 
 class SessionShardHost:
@@ -196,6 +208,7 @@ class SessionShardHost:
 
     async def stats(self) -> dict[str, Any]:
         return {
+            **whoami(),
             "sessions": len(self.core.sessions),
             "slots": self.core.slot_count,
             "frames_out": self.core.frames_out,

@@ -43,9 +43,9 @@ class Runtime:
             + [shard_name(SESSION, i) for i in range(c.session_shards)]
         )
 
-    def start(self, **ray_options: Any) -> list[dict[str, Any]]:
+    def start(self, dashboard: bool = True, **ray_options: Any) -> list[dict[str, Any]]:
         """Start or join Ray, create every shard, start them; returns each shard's start info."""
-        cluster.init(self.config, **ray_options)
+        cluster.init(self.config, dashboard, **ray_options)
         ns, c = self.config.namespace, self.config
         spawned = (
             [cluster.spawn(GuildShardHost, shard_name(GUILD, i), ns, i, c) for i in range(c.guild_shards)]

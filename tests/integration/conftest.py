@@ -1,0 +1,46 @@
+"""One local Ray cluster for the whole test session, with a small set of real shards on it."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rayguild.actors.runtime import Runtime
+
+from rayguild.config import Config, load_config
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def ray_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    data = Path(tmp_path_factory.mktemp("ray-sqlite")) / "rayguild.sqlite3"
+    return load_config(
+        environ={},
+        namespace="rayguild-test",
+        guild_shards=2,
+        session_shards=2,
+        presence_shards=1,
+        sqlite_path=str(data),
+        relay_size=3,
+        relay_threshold_sessions=4,
+        passive_guild_members=10_000_000,
+        log_level="warning",
+        passive_update_interval_s=3600.0,  # summaries would mix into the delivery counts
+        dashboard_port=free_port(),
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(ray_config: Config) -> Iterator[Runtime]:
+    """Real Ray, real shard actors (no edge: the gateway tests bring their own)."""
+    rt = Runtime(ray_config)
+    rt.start(num_cpus=2, log_to_driver=False)  # the dashboard serves Ray's state API
+    yield rt
+    rt.shutdown()
