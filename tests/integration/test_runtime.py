@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -117,7 +118,7 @@ async def test_every_active_session_gets_each_event_exactly_once_through_ray(
         for shard in shards:
             for key, (_, n) in (await shard.call("take_trace")).items():
                 counts[key] = counts.get(key, 0) + n
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     assert len(counts) == 5
     assert all(n == sizes["active_sessions"] for n in counts.values())
     if mode == "relays+passive":
