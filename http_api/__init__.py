@@ -10,12 +10,15 @@ from rayguild.http_api.app import build_app
 from rayguild.http_api.auth import create_user
 from rayguild.http_api.context import EdgeContext, GuildDirectory, PresenceDirectory
 from rayguild.http_api.local import LocalCluster
+from rayguild.http_api.server import RunningEdge, start_edge
 
 __all__ = [
     "EdgeContext",
     "GuildDirectory",
     "LocalCluster",
     "PresenceDirectory",
+    "RunningEdge",
     "build_app",
     "create_user",
+    "start_edge",
 ]

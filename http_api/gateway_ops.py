@@ -114,8 +114,14 @@ async def resume(ctx: EdgeContext, req: Resume, sink: FrameSink) -> Session | No
 
 async def end_session(ctx: EdgeContext, session: Session, sink: FrameSink, close_code: int) -> None:
     """The socket that carried ``session`` ended: detach (resumable) or close for good."""
+    if session.state is SessionState.CLOSED:
+        # Closed under us (invalidated as lagging): make sure no guild still sends to its slot,
+        # which the shard may hand to a new session. Disconnecting twice is harmless.
+        for guild_id in sorted(session.guild_ids):
+            await _guarded(ctx.guilds.disconnect(guild_id, session.session_id), "disconnect", guild_id)
+        return
     if session.sink is not sink or session.state is not SessionState.CONNECTED:
-        return  # resumed on another socket meanwhile, or already gone
+        return  # resumed on another socket meanwhile
     if close_code in FINAL_CLOSES:
         await close_everywhere(ctx, session)
     else:

@@ -1,0 +1,82 @@
+"""Run one edge: the app on the shared public port (SO_REUSEPORT) and on a port of its own.
+
+Every edge of the machine binds ``config.port`` with SO_REUSEPORT, so the kernel spreads new
+connections across them; each also binds its own port (``edge_port_base + index``, or a free
+one when the base is 0), which READY names as ``resume_gateway_url`` so a resuming client
+reaches the edge that holds its session. ``start_edge`` has the keyword signature the
+SessionShard actor's edge factory is called with.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import structlog
+from aiohttp import web
+from rayguild.actors.session import SessionShardCore
+from rayguild.http_api.app import build_app
+from rayguild.http_api.context import EdgeContext, GuildDirectory, PresenceDirectory
+from rayguild.http_api.ratelimit import RateLimiter
+from rayguild.storage.protocol import Storage
+
+from rayguild.config import Config
+from rayguild.ids import SnowflakeGenerator
+
+log = structlog.get_logger("rayguild.http")
+
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+@dataclass(slots=True)
+class RunningEdge:
+    """A started edge; ``port`` is its own port, ``public_port`` the shared one."""
+
+    ctx: EdgeContext
+    port: int
+    public_port: int
+    _runner: web.AppRunner
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+
+def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
+
+
+async def start_edge(
+    *,
+    index: int,
+    config: Config,
+    storage: Storage,
+    sessions: SessionShardCore,
+    guilds: GuildDirectory,
+    presence: PresenceDirectory,
+    snowflakes: SnowflakeGenerator,
+    limiter: RateLimiter | None = None,
+) -> RunningEdge:
+    """Serve the edge of session shard ``index``; ``storage`` must already be started."""
+    own_sock = _bind(config.host, config.edge_port_base + index if config.edge_port_base else 0, False)
+    own_port = own_sock.getsockname()[1]
+    public_host = urlsplit(config.public_url).hostname if config.public_url else config.host
+    ctx = EdgeContext(
+        config=config, storage=storage, snowflakes=snowflakes, sessions=sessions, guilds=guilds,
+        presence=presence, resume_gateway_url=f"ws://{public_host}:{own_port}",
+    )  # fmt: skip
+    runner = web.AppRunner(build_app(ctx, limiter), handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    shared_sock = _bind(config.host, config.port, True)
+    public_port = shared_sock.getsockname()[1]
+    await web.SockSite(runner, own_sock).start()
+    await web.SockSite(runner, shared_sock).start()
+    log.info("edge.listening", shard=index, port=own_port, public_port=public_port)
+    return RunningEdge(ctx, own_port, public_port, runner)

@@ -1,0 +1,66 @@
+"""Two edges share the public port and each names its own port in READY's resume_gateway_url."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import aiohttp
+import orjson
+from rayguild.actors.session import SessionShardCore
+from rayguild.fanout.events import GUILDS
+from rayguild.http_api.local import LocalCluster
+from rayguild.http_api.server import RunningEdge, start_edge
+from rayguild.storage.sqlite import SqliteStorage
+
+from rayguild.config import Config
+from rayguild.ids import SnowflakeGenerator
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_two_edges_share_a_port_and_resume_on_their_own(tmp_path: Path) -> None:
+    db = tmp_path / "rayguild.sqlite3"
+    config = Config(sqlite_path=str(db), port=_free_port(), tick_ms=1.0)
+    cluster = LocalCluster(config, lambda: SqliteStorage(db))
+    edges: list[RunningEdge] = []
+    storages = []
+    try:
+        for index in range(2):
+            storage = SqliteStorage(db)
+            await storage.start()
+            storages.append(storage)
+            core = cluster.cores[index] = SessionShardCore(index, config.replay_buffer_events)
+            edges.append(await start_edge(
+                index=index, config=config, storage=storage, sessions=core, guilds=cluster.guilds,
+                presence=cluster.presence, snowflakes=SnowflakeGenerator(1, index),
+            ))  # fmt: skip
+        assert {e.public_port for e in edges} == {config.port}
+        assert len({e.port for e in edges}) == 2
+        async with aiohttp.ClientSession() as http:
+            public = f"http://127.0.0.1:{config.port}"
+            registered = await (
+                await http.post(f"{public}/api/v10/auth/register", json={"username": "robot", "bot": True})
+            ).json()
+            for edge in edges:
+                async with http.ws_connect(f"ws://127.0.0.1:{edge.port}/?v=10&encoding=json") as ws:
+                    assert orjson.loads((await ws.receive(timeout=5)).data)["op"] == 10
+                    identify = {
+                        "op": 2,
+                        "d": {"token": registered["token"], "intents": GUILDS, "properties": {}},
+                    }
+                    await ws.send_bytes(orjson.dumps(identify))
+                    ready = orjson.loads((await ws.receive(timeout=5)).data)
+                    assert ready["t"] == "READY"
+                    assert ready["d"]["resume_gateway_url"] == f"ws://127.0.0.1:{edge.port}"
+                    assert int(ready["d"]["session_id"][:4], 16) == edge.ctx.sessions.index
+    finally:
+        for edge in edges:
+            await edge.stop()
+        for storage in storages:
+            await storage.close()
+        await cluster.close()
