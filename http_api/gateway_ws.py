@@ -38,6 +38,8 @@ from rayguild.http_api.gateway_protocol import (
 from rayguild.http_api.keys import CTX, METRICS
 from rayguild.http_api.metrics import EdgeMetrics
 
+from rayguild.errors import StorageUnavailable
+
 log = structlog.get_logger("rayguild.gateway")
 
 CONTROL_SLACK = 64  # queued frames allowed beyond a full replay (Hello, ACKs, RESUMED)
@@ -129,6 +131,14 @@ class GatewayConnection:
                     await self._handle(self.protocol.receive(msg.data))
                 except GatewayClose as exc:
                     self.sink.close(int(exc.code), exc.reason)
+                    break
+                except StorageUnavailable as exc:
+                    log.warning("gateway.storage_unavailable", error=str(exc))
+                    self.sink.close(int(CloseCode.UNKNOWN_ERROR), "Storage unavailable, reconnect later")
+                    break
+                except Exception:
+                    log.exception("gateway.unhandled")
+                    self.sink.close(int(CloseCode.UNKNOWN_ERROR), "Unknown error")
                     break
                 if self.sink.close_code is not None:
                     break

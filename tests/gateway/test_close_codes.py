@@ -142,3 +142,16 @@ async def test_slow_reader_is_closed_with_4000_and_can_resume(make_edge: Any) ->
     assert await gw.closed_with() == 4000
     await asyncio.sleep(0.05)
     assert session.session_id in edge.ctx.sessions.sessions  # detached, resumable
+
+
+async def test_storage_outage_is_503_and_4000_not_a_crash(edge: Edge) -> None:
+    token, _, headers = await edge.register("robot")
+    await edge.ctx.storage.close()  # the database goes away under a running edge
+    response = await edge.client.get("/api/v10/users/@me", headers=headers)
+    assert response.status == 503 and response.headers["Content-Type"] == "application/json"
+    assert (await response.json())["code"] == 0
+    gw = await edge.connect()
+    await gw.send({"op": 2, "d": {"token": token, "intents": GUILDS, "properties": {}}})
+    assert await gw.closed_with() == 4000
+    await edge.ctx.storage.start()  # back: the same edge serves again
+    assert (await edge.client.get("/api/v10/users/@me", headers=headers)).status == 200
