@@ -19,7 +19,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy -p rayguild
+	bash scripts/mypy.sh
 
 test: $(STAMP) lint
 	bash scripts/test.sh

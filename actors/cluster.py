@@ -125,7 +125,7 @@ def list_named_actors(namespace: str) -> list[ActorInfo]:
     """Alive and restarting named actors of ``namespace`` (through Ray's state API)."""
     rows = ray_state.list_actors(filters=[("ray_namespace", "=", namespace)], limit=10_000, detail=True)
     return [
-        ActorInfo(row.name, row.state, row.node_id, row.pid or 0)
+        ActorInfo(row.name, row.state, row.node_id or "", row.pid or 0)
         for row in rows
         if row.name and row.state != "DEAD"
     ]

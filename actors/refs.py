@@ -5,6 +5,7 @@ The rest of rayguild calls these; none of it sees a Ray handle. Handles are cach
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from rayguild.actors import commands as c
@@ -43,11 +44,11 @@ class SessionShardRef:
     def __init__(self, ref: ActorRef) -> None:
         self.ref = ref
 
-    def deliver(self, batch: list[tuple[Dispatch, Slots]]) -> Any:
+    def deliver(self, batch: list[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
         """Submit a batch now (order of submission is order of delivery); await for the count."""
         return self.ref.call("deliver", batch)
 
-    def invalidate(self, slots: list[int]) -> Any:
+    def invalidate(self, slots: list[int]) -> Awaitable[Any]:
         return self.ref.call("invalidate", slots)
 
     async def stats(self) -> dict[str, Any]:

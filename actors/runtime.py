@@ -14,7 +14,7 @@ from typing import Any
 from rayguild.actors import cluster
 from rayguild.actors.hosts import EdgeFactory, GuildShardHost, PresenceShardHost, SessionShardHost
 from rayguild.actors.refs import GUILD, PRESENCE, SESSION, Directory
-from rayguild.ring import shard_name
+from rayguild.ring import ShardName, shard_name
 
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
@@ -35,7 +35,7 @@ class Runtime:
         self.edge_factory = edge_factory
         self.directory = Directory(config)
 
-    def shard_names(self) -> list[str]:
+    def shard_names(self) -> list[ShardName]:
         c = self.config
         return (
             [shard_name(GUILD, i) for i in range(c.guild_shards)]

@@ -126,7 +126,8 @@ class MemberTable:
         return True
 
     def present(self) -> npt.NDArray[np.bool_]:
-        return (self.flags[: self.size] & REMOVED) == 0
+        present: npt.NDArray[np.bool_] = (self.flags[: self.size] & REMOVED) == 0
+        return present
 
     def memory_bytes(self) -> int:
         columns = self.user_ids.nbytes + self.role_bits.nbytes + self.flags.nbytes

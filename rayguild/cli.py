@@ -18,7 +18,7 @@ def _config(args: argparse.Namespace, **overrides: Any) -> Config:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from rayguild.actors.runtime import Runtime
-    from rayguild.http_api.serve import start_edge
+    from rayguild.http_api.server import start_edge
     from rayguild.logs import configure_logging
 
     config = _config(args, host=args.host, port=args.port, ray_address=args.address)
