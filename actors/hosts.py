@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -16,7 +17,9 @@ import structlog
 from rayguild.actors import cluster
 from rayguild.actors.bench import BenchGuild, DeliveryTrace, build_guild
 from rayguild.actors.cluster import ActorRef
+from rayguild.actors.commands import Publish
 from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.metrics import shard_metrics
 from rayguild.actors.presence import PresenceShard
 from rayguild.actors.refs import Directory
 from rayguild.actors.relay import RelayHost, invalidate_lagging
@@ -83,18 +86,50 @@ class GuildShardHost(GuildShard):
             index, config, open_storage(config), self._send, self.relay_actors, self._lagging_shard
         )
         self._passive_task: asyncio.Task[None] | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
         self.dropped_sessions = 0
 
     def _send(self, shard: int, batch: Batch) -> Awaitable[object]:
         return self.directory.session_shard(shard).deliver(batch)
 
     def _lagging_shard(self, shard: int, batch: Batch) -> None:
-        self.dropped_sessions += invalidate_lagging(self.directory, shard, batch)
+        dropped = invalidate_lagging(self.directory, shard, batch)
+        self.dropped_sessions += dropped
+        shard_metrics().dropped_sessions.inc(dropped, tags={"shard": self.name, "why": "lagging"})
+
+    @property
+    def name(self) -> str:
+        return f"guild-{self.index}"
+
+    async def publish(self, cmd: Publish) -> int:
+        recipients = await super().publish(cmd)
+        shard_metrics().events_in.inc(tags={"shard": self.name, "t": cmd.t})
+        return recipients
+
+    async def _metrics_loop(self, interval_s: float = 5.0) -> None:
+        """Gauges sampled off the hot path: sessions, relays, queue depth."""
+        metrics, tags = shard_metrics(), {"shard": self.name}
+        calls = 0
+        while True:
+            active = passive = relays = 0
+            for proc in self.guilds.values():
+                a, p = proc.sessions.counts()
+                active, passive = active + a, passive + p
+                relays += len(proc.relays) if proc.relays is not None else 0
+            metrics.active_sessions.set(active, tags=tags)
+            metrics.passive_sessions.set(passive, tags=tags)
+            metrics.relays_per_guild.set(relays, tags=tags)
+            metrics.queue_depth.set(self.batcher.in_flight_total(), tags=tags)
+            total = self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0)
+            metrics.ray_calls.inc(total - calls, tags=tags)
+            calls = total
+            await asyncio.sleep(interval_s)
 
     async def start(self) -> dict[str, Any]:
         await self.ready()
         if self._passive_task is None:
             self._passive_task = asyncio.create_task(self._passive_loop())
+            self._metrics_task = asyncio.create_task(self._metrics_loop())
         return {"shard": f"guild-{self.index}"}
 
     async def stats(self) -> dict[str, Any]:
@@ -185,6 +220,10 @@ class SessionShardHost:
         delivered = self.core.deliver(batch)
         if self._trace is not None:
             self._trace.record(batch)
+        metrics, tags, now = shard_metrics(), {"shard": f"session-{self.index}"}, time.time_ns()
+        metrics.deliveries_out.inc(delivered, tags=tags)
+        for dispatch, _ in batch:
+            metrics.fanout_latency_ms.observe((now - dispatch.emitted_ns) / 1e6, tags=tags)
         return delivered
 
     async def invalidate(self, slots: list[int]) -> int:

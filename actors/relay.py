@@ -11,6 +11,7 @@ from typing import Any
 
 import structlog
 from rayguild.actors.guild import Batch
+from rayguild.actors.metrics import shard_metrics
 from rayguild.actors.refs import Directory
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch
@@ -57,7 +58,9 @@ class RelayHost:
         self.dropped_sessions = 0
 
     def _lagging(self, shard: int, batch: Batch) -> None:
-        self.dropped_sessions += invalidate_lagging(self.directory, shard, batch)
+        dropped = invalidate_lagging(self.directory, shard, batch)
+        self.dropped_sessions += dropped
+        shard_metrics().dropped_sessions.inc(dropped, tags={"shard": "relay", "why": "lagging"})
         log.warning("session shard lagging; its sessions must re-identify", shard=shard, events=len(batch))
 
     async def start(self) -> dict[str, Any]:

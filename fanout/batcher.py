@@ -85,6 +85,9 @@ class TickBatcher(Generic[Item]):
         """Nothing pending and nothing in flight."""
         return not self._pending and not self._tasks
 
+    def in_flight_total(self) -> int:
+        return sum(self._in_flight.values())
+
     def in_flight(self, destination: int) -> int:
         return self._in_flight.get(destination, 0)
 
