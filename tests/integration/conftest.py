@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,16 @@ def runtime(ray_config: Config) -> Iterator[Runtime]:
     rt.start(num_cpus=2, log_to_driver=False)  # the dashboard serves Ray's state API
     yield rt
     rt.shutdown()
+
+
+@pytest.fixture(scope="session")
+def edge_runtime(runtime: Runtime, ray_config: Config) -> Iterator[Runtime]:
+    """The full node on the same Ray cluster: shards in their own namespace, edges on a free port."""
+    from rayguild.http_api.server import start_edge
+
+    config = replace(
+        ray_config, namespace="rayguild-test-edge", port=free_port(), relay_threshold_sessions=15_000
+    )
+    rt = Runtime(config, edge_factory=start_edge)
+    rt.start()  # Ray is already up: this only creates and starts the shards
+    yield rt
