@@ -40,6 +40,7 @@ from rayguild.config import Config
 log = structlog.get_logger("rayguild.guild")
 
 Batch = list[tuple[Dispatch, Slots]]
+OFF_LOOP_SCAN_MEMBERS = 50_000  # guilds at least this big scan members in a worker thread
 SendToShard = Callable[[int, Batch], Awaitable[object]]
 
 
@@ -61,6 +62,10 @@ class GuildProcess:
         self._view: dict[int, np.ndarray] = {}
         self.relays: RelayGroup | None = None  # set once the guild hands its sessions to relays
         self.prune_passive = True
+        # Held while an event is prepared and sent, so events whose preparation awaits (a member
+        # scan in a worker thread) still leave in the order they were published.
+        self.lock = asyncio.Lock()
+        self._epoch = 0  # bumped by every state change; a scan started in an older epoch is stale
 
     def permissions(self) -> GuildPermissions:
         return guild_permissions(self.guild.id, self.guild.owner_id, self.roles, self.channels)
@@ -97,6 +102,7 @@ class GuildProcess:
             case c.GuildDeleted():
                 pass
         self._view.clear()
+        self._epoch += 1
         if self.relays is not None and isinstance(
             change, c.MemberUpdated | c.ChannelUpserted | c.ChannelDeleted | c.RoleUpserted | c.RoleDeleted
         ):
@@ -107,13 +113,35 @@ class GuildProcess:
         rows = set(np.flatnonzero(self.sessions.member[:n] == row).tolist())
         return [sid for sid, r in self.sessions.rows.items() if r in rows]
 
+    async def prepare_view(self, channel_id: int) -> None:
+        """Compute a missing VIEW_CHANNEL column off the event loop for big guilds.
+
+        The scan (np.unique over the role bitsets) takes tens of ms at a million members; in a
+        worker thread it does not stall the other guilds of this shard (Discord moved member
+        scans to worker processes for the same reason).
+        """
+        if not channel_id or self.members.size < OFF_LOOP_SCAN_MEMBERS or self._view_cached(channel_id):
+            return
+        epoch = self._epoch
+        view = await asyncio.to_thread(self._scan_view, channel_id)
+        if epoch == self._epoch:
+            self._view[channel_id] = view
+
+    def _view_cached(self, channel_id: int) -> bool:
+        cached = self._view.get(channel_id)
+        return cached is not None and cached.size >= self.members.size
+
     def can_view(self, channel_id: int) -> np.ndarray | None:
         """VIEW_CHANNEL per member row for ``channel_id``; cached until roles/channels/members change."""
         if not channel_id:
             return None
-        cached = self._view.get(channel_id)
-        if cached is not None and cached.size >= self.members.size:
-            return cached
+        if self._view_cached(channel_id):
+            return self._view[channel_id]
+        view = self._scan_view(channel_id)
+        self._view[channel_id] = view
+        return view
+
+    def _scan_view(self, channel_id: int) -> np.ndarray:
         channel = self.channels.get(channel_id)
         overwrites = [
             PermissionOverwrite(o.id, o.type, o.allow, o.deny)
@@ -132,7 +160,6 @@ class GuildProcess:
             )
             & self.members.present()
         )
-        self._view[channel_id] = view
         return view
 
     # -- fan-out -----------------------------------------------------------------------------
@@ -358,10 +385,13 @@ class GuildShard:
     async def publish(self, cmd: c.Publish) -> int:
         """Apply and fan out one event; returns the number of recipients."""
         proc = await self.process(cmd.guild_id)
-        dispatch = proc.publish(cmd)
-        if isinstance(cmd.change, c.GuildDeleted):
-            self.guilds.pop(cmd.guild_id, None)
-        return self.fanout(proc, dispatch)
+        async with proc.lock:  # uncontended unless a scan is running: then it keeps the order
+            dispatch = proc.publish(cmd)
+            if isinstance(cmd.change, c.GuildDeleted):
+                self.guilds.pop(cmd.guild_id, None)
+            if proc.relays is None:
+                await proc.prepare_view(dispatch.channel_id)
+            return self.fanout(proc, dispatch)
 
     async def connect(self, join: c.SessionJoin) -> bool:
         """Connect a session and send it GUILD_CREATE through the ordered delivery path."""

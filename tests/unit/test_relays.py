@@ -4,34 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from pathlib import Path
 
 import numpy as np
-import orjson
-import pytest
 from rayguild.actors import commands as c
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.session import SessionShardCore
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
-from rayguild.fanout.permissions import DEFAULT_EVERYONE, VIEW_CHANNEL
+from rayguild.fanout.permissions import DEFAULT_EVERYONE
 from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
-from rayguild.storage import Channel, Guild, Member, Overwrite, Role, SqliteStorage, User
+from rayguild.storage import SqliteStorage
 
 from rayguild.config import load_config
 
-GUILD, GENERAL, SECRET, SECRET_ROLE = 10, 11, 12, 13
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.frames: list[dict] = []
-
-    def write(self, frame: bytes) -> None:
-        self.frames.append(orjson.loads(frame))
-
-    def close(self, code: int, reason: str) -> None:
-        pass
+from .conftest import GENERAL, GUILD, SECRET, ListSink
 
 
 async def _run(core: SessionShardCore, batch: Batch) -> int:
@@ -63,23 +49,6 @@ class InProcessRelays:
     async def drain(self) -> None:
         for _, batcher in self.relays.values():
             await batcher.drain()
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> SqliteStorage:
-    store = SqliteStorage(tmp_path / "relays.sqlite3")
-    await store.start()
-    await store.put_guild(Guild(GUILD, "big", owner_id=1))
-    await store.put_role(Role(GUILD, GUILD, "@everyone", DEFAULT_EVERYONE))
-    await store.put_role(Role(SECRET_ROLE, GUILD, "secret", 0))
-    await store.put_channel(Channel(GENERAL, GUILD, "general"))
-    deny = (Overwrite(GUILD, 0, 0, VIEW_CHANNEL), Overwrite(SECRET_ROLE, 0, VIEW_CHANNEL, 0))
-    await store.put_channel(Channel(SECRET, GUILD, "secret", permission_overwrites=deny))
-    for user in range(1, 41):
-        await store.create_user(User(user, f"u{user}"), f"hash{user}")
-        roles = (SECRET_ROLE,) if user % 2 else ()
-        await store.put_member(Member(GUILD, user, 1_600_000_000_000, roles))
-    return store
 
 
 async def test_sessions_keep_order_and_exactly_once_across_the_switch_to_relays(
