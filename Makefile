@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint unit cassandra-start cassandra-stop bench-fanout bench-storage clean
+.PHONY: run test lint unit cassandra-start cassandra-stop bench-fanout bench-storage bench-gateway clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -35,6 +35,9 @@ cassandra-stop:
 
 bench-fanout: $(STAMP)
 	$(VENV)/bin/rayguild bench fanout --out bench-out/fanout
+
+bench-gateway: $(STAMP)
+	$(PY) -m rayguild.benchmarks.gateway --out bench-out/gateway
 
 bench-storage: $(STAMP)
 	bash scripts/with-cassandra.sh $(PY) -m rayguild.benchmarks.storage --out bench-out/storage
