@@ -87,6 +87,7 @@ async def run_one(
             token,
             str(k),
             stdin=subprocess.PIPE,
+            limit=1 << 28,  # the arrival report is one long JSON line
             stdout=subprocess.PIPE,
         )
         for k in per_proc
