@@ -10,5 +10,7 @@ if ! bash scripts/cassandra.sh status >/dev/null 2>&1; then
   bash scripts/cassandra.sh start
   started=1
 fi
+# The real discord.js client library for the client-compatibility test (locked in package-lock.json).
+npm ci --prefix tests/clients/discordjs --no-audit --no-fund --loglevel=error
 export RAYGUILD_TEST_CASSANDRA=127.0.0.1:${CASSANDRA_PORT:-9042}
 .venv/bin/python -m pytest "$@"
