@@ -26,7 +26,7 @@ from rayguild.actors.guild_relays import (
     make_relay_batcher,
 )
 from rayguild.fanout.batcher import TickBatcher
-from rayguild.fanout.events import GUILDS, Dispatch
+from rayguild.fanout.events import GUILDS, Dispatch, moved_marker
 from rayguild.fanout.members import MemberTable
 from rayguild.fanout.partition import Slots
 from rayguild.fanout.permissions import PermissionOverwrite, can_view_columnar
@@ -200,6 +200,19 @@ class GuildProcess:
         self.sessions.remove(session_id)
         if self.relays is not None:
             self.relays.leave(session_id)
+
+    def move(self, session_id: str, shard: int, slot: int) -> tuple[int, int] | None:
+        """Repoint a session at (shard, slot); its old location, or None if it is not here.
+
+        With relays, the session's relay first sends the moved marker to the old slot (one
+        stream); without, the shard queues the marker in its batcher (``GuildShard.move``).
+        """
+        old = self.sessions.move(session_id, shard, slot)
+        if old is not None and self.relays is not None:
+            self.relays.move(
+                session_id, RelayItem(moved_marker(self.guild_id, session_id), *old), shard, slot
+            )
+        return old
 
     def set_active(self, session_id: str, active: bool) -> bool:
         changed = self.sessions.set_active(session_id, active)
@@ -415,6 +428,22 @@ class GuildShard:
         proc = self.guilds.get(guild_id)
         if proc is not None:
             proc.leave(session_id)
+
+    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
+        """A session moved to another session shard (a resume on another edge): later events go to
+        (shard, slot); the old slot gets a moved marker behind every event already sent to it.
+
+        No await: an event published concurrently goes wholly before the marker or wholly after.
+        False if the guild does not hold the session (then no marker comes).
+        """
+        proc = self.guilds.get(guild_id)
+        old = proc.move(session_id, shard, slot) if proc is not None else None
+        if old is None:
+            return False
+        if proc is not None and proc.relays is None:
+            marker = moved_marker(guild_id, session_id)
+            self.batcher.add(old[0], (marker, np.asarray([old[1]], dtype=np.int32)))
+        return True
 
     async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
         proc = await self.process(guild_id)

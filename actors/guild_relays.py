@@ -21,6 +21,7 @@ from rayguild.relay import (
     RelaySessionActive,
     RelaySessionJoin,
     RelaySessionLeave,
+    RelaySessionMove,
 )
 from rayguild.storage.models import Channel, Role
 
@@ -127,6 +128,16 @@ class RelayGroup:
             return False
         self.loads[index] -= 1
         self._enqueue(index, RelaySessionLeave(session_id))
+        return True
+
+    def move(self, session_id: str, marker: RelayItem, shard: int, slot: int) -> bool:
+        """The session moves to (shard, slot): its relay sends ``marker`` to the old slot, then
+        repoints it, both in the relay's ordered stream (the session stays in the same relay)."""
+        index = self.relay_of.get(session_id)
+        if index is None:
+            return False
+        self._enqueue(index, marker)
+        self._enqueue(index, RelaySessionMove(session_id, shard, slot))
         return True
 
     def set_active(self, session_id: str, active: bool) -> bool:

@@ -19,6 +19,7 @@ from rayguild.actors.bench import BenchGuild, DeliveryTrace, build_guild
 from rayguild.actors.cluster import ActorRef
 from rayguild.actors.commands import Publish
 from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
 from rayguild.actors.metrics import shard_metrics
 from rayguild.actors.presence import PresenceShard
 from rayguild.actors.refs import Directory
@@ -187,6 +188,7 @@ class SessionShardHost:
         self.index = index
         self.config = config
         self.core = SessionShardCore(index, config.replay_buffer_events)
+        self.handoffs = Handoffs(self.core)
         self.directory = Directory(config)
         self.storage: Storage = open_storage(config)
         self.snowflakes = snowflakes_for(1, index)
@@ -211,6 +213,7 @@ class SessionShardHost:
                     guilds=self.directory,
                     presence=self.directory,
                     snowflakes=self.snowflakes,
+                    peers=self.directory,
                 )
                 log.info("edge started", port=self._edge.port)
         return {"shard": f"session-{self.index}", "port": self._edge.port if self._edge else None}
@@ -228,6 +231,15 @@ class SessionShardHost:
 
     async def invalidate(self, slots: list[int]) -> int:
         return self.core.invalidate(np.asarray(slots, dtype=np.int32))
+
+    async def describe_session(self, session_id: str, user_id: int) -> SessionSummary | None:
+        return self.handoffs.describe(session_id, user_id)
+
+    async def take_session(
+        self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
+    ) -> HandedOver | None:
+        """Hand a session to the edge it resumed on (waits for its guilds' markers; handoff.py)."""
+        return await self.handoffs.take(session_id, user_id, seq, moved, known)
 
     async def add_synthetic(self, count: int) -> Slots:
         """Benchmark sessions on this shard: real session code, a counting sink, delivery tracing."""

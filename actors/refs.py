@@ -10,6 +10,7 @@ from typing import Any
 
 from rayguild.actors import commands as c
 from rayguild.actors.cluster import ActorRef
+from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.partition import Slots
 from rayguild.ring import RingSnapshot, shard_name
@@ -36,6 +37,9 @@ class GuildShardRef:
     async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
         return bool(await self.ref.call("subscribe", guild_id, session_id, active))
 
+    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
+        return bool(await self.ref.call("move", guild_id, session_id, shard, slot))
+
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.call("stats"))
 
@@ -50,6 +54,18 @@ class SessionShardRef:
 
     def invalidate(self, slots: list[int]) -> Awaitable[Any]:
         return self.ref.call("invalidate", slots)
+
+    async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
+        summary: SessionSummary | None = await self.ref.call("describe_session", session_id, user_id)
+        return summary
+
+    async def take(
+        self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
+    ) -> HandedOver | None:
+        handed: HandedOver | None = await self.ref.call(
+            "take_session", session_id, user_id, seq, moved, known
+        )
+        return handed
 
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.call("stats"))
@@ -106,6 +122,18 @@ class Directory:
 
     async def subscribe(self, guild_id: int, session_id: str, active: bool = True) -> bool:
         return await self.guild_shard(guild_id).subscribe(guild_id, session_id, active)
+
+    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
+        return await self.guild_shard(guild_id).move(guild_id, session_id, shard, slot)
+
+    # -- the SessionShards the edge uses for a resume on another edge -----------------------
+    async def describe(self, shard: int, session_id: str, user_id: int) -> SessionSummary | None:
+        return await self.session_shard(shard).describe(session_id, user_id)
+
+    async def take(
+        self, shard: int, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
+    ) -> HandedOver | None:
+        return await self.session_shard(shard).take(session_id, user_id, seq, moved, known)
 
     async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
         await self.presence_shard(user_id).update(user_id, guild_ids, presence)

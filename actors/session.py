@@ -2,7 +2,9 @@
 
 Guarantees: every frame a session receives carries seq = previous + 1; frames reach a session's
 sink in the order ``deliver`` / ``send`` were called; a resume within the replay buffer returns
-every missed frame in order, or None (never a partial replay).
+every missed frame in order, or None (never a partial replay). A session moving here from another
+shard is first HELD (its events are recorded, not written) and then ``rebase``d behind the events
+its old shard handed over, so its seq continues with no gap and no duplicate (see handoff.py).
 
 State is columnar so a shard holds a million synthetic sessions: per slot one int64 seq and a
 ring of ``replay_events`` uint32 references into the shard-wide ``EventLog`` (events are shared,
@@ -14,12 +16,12 @@ from __future__ import annotations
 import enum
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, encode, frame
+from rayguild.fanout.events import MESSAGE_CONTENT, MOVED_MARKER, Dispatch, encode, frame
 from rayguild.fanout.partition import Slots
 
 from rayguild.ids import SessionId, new_session_id
@@ -57,6 +59,8 @@ class CountingSink:
 class SessionState(enum.Enum):
     CONNECTED = "connected"  # a socket is attached
     DETACHED = "detached"  # the socket dropped; resumable until the replay window ends
+    HOLDING = "holding"  # arriving from another shard: events are recorded, not written, until rebased
+    MOVED = "moved"  # handed over to another shard: its guilds send there now
     CLOSED = "closed"
 
 
@@ -73,6 +77,8 @@ class Session:
     guild_ids: set[int] = field(default_factory=set)
     state: SessionState = SessionState.CONNECTED
     detached_at: float = 0.0
+    replay_floor: int = 0  # no resume from a seq below this (the buffer began here after a move)
+    moved_guilds: set[int] = field(default_factory=set)  # guilds whose moved marker arrived
 
     def detach(self) -> None:
         if self.state is not SessionState.CONNECTED:
@@ -135,6 +141,7 @@ class SessionShardCore:
         self.sessions: dict[SessionId, Session] = {}
         self.frames_out = 0
         self.invalidated = 0
+        self.on_marker: Callable[[Session], None] | None = None  # called when a moved marker arrives
 
     # -- slots -----------------------------------------------------------------------------
     def _allocate(self, count: int) -> list[int]:
@@ -181,6 +188,43 @@ class SessionShardCore:
         self.sessions[session.session_id] = session
         self._sinks[slot] = sink
         self._content[slot] = bool(intents & MESSAGE_CONTENT)
+        return session
+
+    def hold(self, user_id: int, intents: int, bot: bool, session_id: SessionId) -> Session:
+        """A session arriving from another shard: it gets events now, writes none until ``rebase``."""
+        session = self.open_session(user_id, intents, bot, NULL_SINK, session_id)
+        session.state, session.sink = SessionState.HOLDING, None
+        return session
+
+    def rebase(self, session: Session, after_seq: int, taken: Sequence[Dispatch]) -> list[bytes] | None:
+        """Renumber a held session behind the events its old shard handed over; their frames.
+
+        ``taken`` get seqs ``after_seq + 1...``, the held events the seqs after them, and both
+        become the session's replay buffer; the session turns DETACHED, ready to ``attach``.
+        None if more events were held than the buffer keeps (the caller sends op 9).
+        """
+        if session.state is not SessionState.HOLDING:
+            raise RuntimeError(f"cannot rebase a {session.state.value} session")
+        held = self.events_after(session, 0)
+        if held is None:
+            return None
+        events, slot, size = [*taken, *held], session.slot, self.replay_events
+        for seq, dispatch in enumerate(events, after_seq + 1):
+            self._ring[slot, seq % size] = self.log.append(dispatch) & _REF_MASK
+        self._seq[slot] = after_seq + len(events)
+        session.replay_floor = max(after_seq, self.seq_of(slot) - size)
+        session.state, session.detached_at = SessionState.DETACHED, time.monotonic()
+        has_content = self._content[slot]
+        return [frame(d.t, s, d.body_for(has_content)) for s, d in enumerate(events, after_seq + 1)]
+
+    def move_out(self, session_id: SessionId) -> Session | None:
+        """Hand a session over to another shard: its socket (if any) closes, its slot is freed."""
+        session = self.sessions.pop(session_id, None)
+        if session is not None:
+            if session.sink is not None:
+                session.sink.close(4000, "Session resumed on another connection")
+            session.state, session.sink = SessionState.MOVED, None
+            self._release(session.slot)
         return session
 
     def detach(self, session_id: SessionId) -> Session | None:
@@ -240,6 +284,9 @@ class SessionShardCore:
         for dispatch, slots in batch:
             if slots.size == 0:
                 continue
+            if dispatch.t == MOVED_MARKER:
+                self._marker(dispatch)
+                continue
             ref = self.log.append(dispatch) & _REF_MASK
             seqs = self._seq[slots] + 1
             self._seq[slots] = seqs
@@ -252,6 +299,13 @@ class SessionShardCore:
         self.frames_out += delivered
         return delivered
 
+    def _marker(self, marker: Dispatch) -> None:
+        session = self.sessions.get(SessionId(marker.body.decode()))
+        if session is not None:
+            session.moved_guilds.add(marker.guild_id)
+            if self.on_marker is not None:
+                self.on_marker(session)
+
     def send(self, session: Session, t: str, d: Any) -> int:
         """A dispatch for one session (READY, GUILD_MEMBERS_CHUNK...); returns its seq."""
         slot = np.asarray([session.slot], dtype=np.int32)
@@ -260,17 +314,24 @@ class SessionShardCore:
 
     def replay_after(self, session: Session, seq: int) -> list[bytes] | None:
         """Every frame after ``seq`` in order, or None if some are no longer held."""
-        current = self.seq_of(session.slot)
-        if seq > current or current - seq > self.replay_events:
+        events = self.events_after(session, seq)
+        if events is None:
             return None
-        frames = []
         has_content = self._content[session.slot]
+        return [frame(d.t, s, d.body_for(has_content)) for s, d in enumerate(events, seq + 1)]
+
+    def events_after(self, session: Session, seq: int) -> list[Dispatch] | None:
+        """The dispatches after ``seq`` in order (what a handover carries), or None."""
+        current = self.seq_of(session.slot)
+        if seq > current or seq < session.replay_floor or current - seq > self.replay_events:
+            return None
+        events = []
         for s in range(seq + 1, current + 1):
             dispatch = self.log.resolve(int(self._ring[session.slot, s % self.replay_events]))
             if dispatch is None:
                 return None
-            frames.append(frame(dispatch.t, s, dispatch.body_for(has_content)))
-        return frames
+            events.append(dispatch)
+        return events
 
     def memory_bytes(self) -> int:
         """Bytes held per slot by the columns and the lists (the shared log not included)."""

@@ -66,6 +66,16 @@ class Dispatch:
         return self.body_without_content
 
 
+# A reserved dispatch type, never written to a client: the guild's last word to a session's old
+# slot when the session moves to another session shard ("no more events from this guild here").
+# It travels in the same ordered stream as the guild's events, so it arrives after all of them.
+MOVED_MARKER = "@SESSION_MOVED"
+
+
+def moved_marker(guild_id: int, session_id: str) -> Dispatch:
+    return Dispatch(guild_id, MOVED_MARKER, session_id.encode())
+
+
 def frame(t: str, seq: int, body: bytes) -> bytes:
     """The op 0 frame around an already-encoded body."""
     return b'{"op":0,"t":"%s","s":%d,"d":%s}' % (t.encode(), seq, body)

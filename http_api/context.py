@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rayguild.actors.commands import Publish, SessionJoin
+from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.session import SessionShardCore
 from rayguild.fanout.events import ALL_INTENTS
 from rayguild.storage.protocol import Storage
@@ -41,6 +42,26 @@ class GuildDirectory(Protocol):
         """Mark the session active (the user looks at the guild: every event) or passive."""
         ...
 
+    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
+        """Send the session's later events to (shard, slot); its old slot gets a moved marker
+        behind every event already sent there. False if the guild does not hold the session."""
+        ...
+
+
+class SessionShards(Protocol):
+    """Reaches the other session shards, for a resume that lands on an edge not holding the session."""
+
+    async def describe(self, shard: int, session_id: str, user_id: int) -> SessionSummary | None:
+        """What shard ``shard`` knows of the user's session (None: not there, or not resumable)."""
+        ...
+
+    async def take(
+        self, shard: int, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
+    ) -> HandedOver | None:
+        """Once the ``moved`` guilds' markers arrived, the events after ``seq``; the session
+        leaves that shard (see ``rayguild.actors.handoff``). None: it can not be handed over."""
+        ...
+
 
 class PresenceDirectory(Protocol):
     """Reaches the presence process of any user."""
@@ -66,6 +87,8 @@ class EdgeContext:
     # Intents an Identify may ask for; a bit outside them closes with 4014. Privileged intents
     # are allowed by default (there is no developer portal to switch them on).
     allowed_intents: int = ALL_INTENTS
+    # The other edges' session shards; None: a resume for a session held elsewhere gets op 9.
+    peers: SessionShards | None = None
 
     def __post_init__(self) -> None:
         if not self.resume_gateway_url:

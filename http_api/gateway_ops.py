@@ -4,17 +4,21 @@ Identify opens a session on this shard, sends READY (seq 1), then asks each guil
 session (each guild sends its own GUILD_CREATE through the delivery path, ordered with its later
 events). Resume re-attaches a session held by this shard and replays every frame after the
 client's seq in order, then RESUMED; between computing the replay and attaching there is no
-await, so no dispatch can slip in between or be sent twice. Sessions never leak: a socket that
-ends detaches its session, ``reap_expired`` closes those detached longer than replay_window_s.
+await, so no dispatch can slip in between or be sent twice. A session another edge holds is
+taken over (``resume_moved``): held here, its guilds moved here, its missed events handed over.
+Sessions never leak: a socket that ends detaches its session, ``reap_expired`` closes those
+detached longer than replay_window_s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
 import structlog
 from rayguild.actors.commands import SessionJoin
+from rayguild.actors.handoff import SessionSummary
 from rayguild.actors.session import FrameSink, Session, SessionState
 from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS
 from rayguild.http_api.auth import user_for_token
@@ -30,7 +34,7 @@ from rayguild.http_api.gateway_protocol import (
 from rayguild.storage.models import Member
 
 from rayguild.errors import RayguildError
-from rayguild.ids import SessionId
+from rayguild.ids import SessionId, session_shard_index
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
 
@@ -91,7 +95,9 @@ async def resume(ctx: EdgeContext, req: Resume, sink: FrameSink) -> Session | No
     if account is None:
         raise GatewayClose(CloseCode.AUTHENTICATION_FAILED, "Authentication failed")
     session = ctx.sessions.sessions.get(SessionId(req.session_id))
-    if session is None or session.user_id != account.id or session.state is SessionState.CLOSED:
+    if session is None:
+        return await resume_moved(ctx, account.id, req, sink)
+    if session.user_id != account.id or session.state not in (SessionState.CONNECTED, SessionState.DETACHED):
         return None
     if req.seq > ctx.sessions.seq_of(session.slot):
         raise GatewayClose(CloseCode.INVALID_SEQ, "Invalid seq")
@@ -110,6 +116,78 @@ async def resume(ctx: EdgeContext, req: Resume, sink: FrameSink) -> Session | No
     ctx.sessions.send(session, "RESUMED", {})
     log.info("gateway.resumed", session_id=session.session_id, replayed=len(frames))
     return session
+
+
+async def resume_moved(ctx: EdgeContext, user_id: int, req: Resume, sink: FrameSink) -> Session | None:
+    """Resume a session another edge holds: hold it here, move its guilds here, take it over.
+
+    Every event after the client's seq arrives once, in order (the old shard's, then the held
+    ones renumbered after them), then RESUMED; see ``rayguild.actors.handoff``. Anything that
+    fails on the way ends the session everywhere (the caller sends op 9, the client identifies).
+    """
+    owner = _shard_of(req.session_id)
+    if ctx.peers is None or owner is None or owner == ctx.sessions.index:
+        return None
+    try:
+        summary = await ctx.peers.describe(owner, req.session_id, user_id)
+    except RayguildError as exc:
+        log.warning("gateway.resume_lookup_failed", session_id=req.session_id, error=str(exc))
+        return None
+    if summary is None or summary.seq - req.seq > ctx.config.replay_buffer_events:
+        return None  # (out of the buffer: op 9 before anything moved)
+    if req.seq > summary.seq:
+        raise GatewayClose(CloseCode.INVALID_SEQ, "Invalid seq")
+    held = ctx.sessions.hold(user_id, summary.intents, summary.bot, SessionId(req.session_id))
+    held.guild_ids.update(summary.guild_ids)
+    frames = None
+    try:
+        frames = await _take_over(ctx, owner, held, req.seq, summary)
+    finally:
+        if frames is None:
+            await close_everywhere(ctx, held)
+    if frames is None:
+        return None
+    # No await from here on: the session turns live with its replay written first.
+    ctx.sessions.attach(held.session_id, sink)
+    for frame in frames:
+        sink.write(frame)
+    ctx.sessions.send(held, "RESUMED", {})
+    log.info("gateway.resumed", session_id=held.session_id, replayed=len(frames), moved_from=owner)
+    return held
+
+
+async def _take_over(
+    ctx: EdgeContext, owner: int, held: Session, seq: int, summary: SessionSummary
+) -> list[bytes] | None:
+    """Move the guilds to the held slot, take the session from ``owner``; the frames to write."""
+    assert ctx.peers is not None
+    guilds = list(summary.guild_ids)
+    moves = await asyncio.gather(*(_move(ctx, g, held) for g in guilds))
+    moved = [g for g, ok in zip(guilds, moves, strict=True) if ok]
+    try:
+        handed = await ctx.peers.take(owner, held.session_id, held.user_id, seq, moved, guilds)
+    except RayguildError as exc:
+        log.warning("gateway.resume_take_failed", session_id=held.session_id, error=str(exc))
+        return None
+    if handed is None or held.state is not SessionState.HOLDING:
+        return None
+    held.guild_ids = set(handed.guild_ids)
+    return ctx.sessions.rebase(held, seq, handed.events)
+
+
+async def _move(ctx: EdgeContext, guild_id: int, session: Session) -> bool:
+    try:
+        return bool(await ctx.guilds.move(guild_id, session.session_id, ctx.sessions.index, session.slot))
+    except (TimeoutError, RayguildError) as exc:
+        log.warning("gateway.move_failed", guild_id=guild_id, error=str(exc))
+        return False
+
+
+def _shard_of(session_id: str) -> int | None:
+    try:
+        return session_shard_index(session_id)
+    except ValueError:
+        return None
 
 
 async def end_session(ctx: EdgeContext, session: Session, sink: FrameSink, close_code: int) -> None:

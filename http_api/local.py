@@ -14,6 +14,7 @@ from typing import Any
 
 from rayguild.actors.commands import Publish, SessionJoin
 from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
 from rayguild.actors.presence import PresenceShard
 from rayguild.actors.session import SessionShardCore
 from rayguild.http_api.context import EdgeContext
@@ -41,6 +42,26 @@ class LocalGuilds:
     async def subscribe(self, guild_id: int, session_id: str, active: bool = True) -> bool:
         return await self.shard.subscribe(guild_id, session_id, active)
 
+    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
+        return await self.shard.move(guild_id, session_id, shard, slot)
+
+
+class LocalSessionShards:
+    """``SessionShards`` over the in-process session shards' ``Handoffs``."""
+
+    def __init__(self) -> None:
+        self.handoffs: dict[int, Handoffs] = {}
+
+    async def describe(self, shard: int, session_id: str, user_id: int) -> SessionSummary | None:
+        handoffs = self.handoffs.get(shard)
+        return handoffs.describe(session_id, user_id) if handoffs is not None else None
+
+    async def take(
+        self, shard: int, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
+    ) -> HandedOver | None:
+        handoffs = self.handoffs.get(shard)
+        return await handoffs.take(session_id, user_id, seq, moved, known) if handoffs else None
+
 
 class LocalPresence:
     """``PresenceDirectory`` over one in-process ``PresenceShard``."""
@@ -62,6 +83,7 @@ class LocalCluster:
         self.guild_shard = GuildShard(0, config, storage_factory(), self._send)
         self.guilds = LocalGuilds(self.guild_shard)
         self.presence = LocalPresence(PresenceShard(0, self.guild_shard.publish))
+        self.peers = LocalSessionShards()
         self._storages: list[Storage] = [self.guild_shard.storage]
 
     async def _send(self, shard: int, batch: Batch) -> int:
@@ -75,10 +97,11 @@ class LocalCluster:
         await storage.start()
         self._storages.append(storage)
         core = self.cores[index] = SessionShardCore(index, self.config.replay_buffer_events)
+        self.peers.handoffs[index] = Handoffs(core)
         ctx = EdgeContext(
             config=self.config, storage=storage, snowflakes=SnowflakeGenerator(1, index % 32),
             sessions=core, guilds=self.guilds, presence=self.presence,
-            resume_gateway_url=resume_gateway_url,
+            resume_gateway_url=resume_gateway_url, peers=self.peers,
         )  # fmt: skip
         if allowed_intents is not None:
             ctx.allowed_intents = allowed_intents

@@ -17,7 +17,7 @@ import structlog
 from aiohttp import web
 from rayguild.actors.session import SessionShardCore
 from rayguild.http_api.app import build_app
-from rayguild.http_api.context import EdgeContext, GuildDirectory, PresenceDirectory
+from rayguild.http_api.context import EdgeContext, GuildDirectory, PresenceDirectory, SessionShards
 from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.protocol import Storage
 
@@ -63,6 +63,7 @@ async def start_edge(
     presence: PresenceDirectory,
     snowflakes: SnowflakeGenerator,
     limiter: RateLimiter | None = None,
+    peers: SessionShards | None = None,
 ) -> RunningEdge:
     """Serve the edge of session shard ``index``; ``storage`` must already be started."""
     own_sock = _bind(config.host, config.edge_port_base + index if config.edge_port_base else 0, False)
@@ -70,7 +71,7 @@ async def start_edge(
     public_host = urlsplit(config.public_url).hostname if config.public_url else config.host
     ctx = EdgeContext(
         config=config, storage=storage, snowflakes=snowflakes, sessions=sessions, guilds=guilds,
-        presence=presence, resume_gateway_url=f"ws://{public_host}:{own_port}",
+        presence=presence, resume_gateway_url=f"ws://{public_host}:{own_port}", peers=peers,
     )  # fmt: skip
     runner = web.AppRunner(build_app(ctx, limiter), handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()

@@ -9,6 +9,7 @@ from rayguild.relay.relay import (
     RelaySessionActive,
     RelaySessionJoin,
     RelaySessionLeave,
+    RelaySessionMove,
 )
 from rayguild.relay.sessions import SessionTable
 
@@ -21,5 +22,6 @@ __all__ = [
     "RelaySessionActive",
     "RelaySessionJoin",
     "RelaySessionLeave",
+    "RelaySessionMove",
     "SessionTable",
 ]

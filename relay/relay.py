@@ -59,6 +59,15 @@ class RelaySessionLeave:
 
 
 @dataclass(frozen=True, slots=True)
+class RelaySessionMove:
+    """The session now lives at (shard, slot); its old slot already got the guild's moved marker."""
+
+    session_id: str
+    shard: int
+    slot: int
+
+
+@dataclass(frozen=True, slots=True)
 class RelaySessionActive:
     session_id: str
     active: bool
@@ -78,7 +87,13 @@ class RelayBulkJoin:
 # Everything a guild sends a relay travels in ONE ordered stream, so a session's join, its
 # GUILD_CREATE and the events after it can never overtake each other.
 RelayCommand = (
-    RelayItem | RelaySessionJoin | RelayBulkJoin | RelaySessionLeave | RelaySessionActive | GuildPermissions
+    RelayItem
+    | RelaySessionJoin
+    | RelayBulkJoin
+    | RelaySessionLeave
+    | RelaySessionMove
+    | RelaySessionActive
+    | GuildPermissions
 )
 
 
@@ -158,6 +173,8 @@ class RelayCore:
                 self.join_many(shard, slots, user_ids, intents, active)
             case RelaySessionLeave(session_id):
                 self.leave(session_id)
+            case RelaySessionMove(session_id, shard, slot):
+                self.sessions.move(session_id, shard, slot)
             case RelaySessionActive(session_id, active):
                 self.set_active(session_id, active)
             case GuildPermissions():

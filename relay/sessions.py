@@ -107,6 +107,16 @@ class SessionTable:
         self._free.append(row)
         return True
 
+    def move(self, session_id: str, shard: int, slot: int) -> tuple[int, int] | None:
+        """Point a session's row at a new (shard, slot); its old location, or None if unknown."""
+        row = self.rows.get(session_id)
+        if row is None:
+            return None
+        self.version += 1
+        old = int(self.shard[row]), int(self.slot[row])
+        self.shard[row], self.slot[row] = shard, slot
+        return old
+
     def set_active(self, session_id: str, active: bool) -> bool:
         row = self.rows.get(session_id)
         if row is None or self.flags[row] & BOT:

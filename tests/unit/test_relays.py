@@ -6,8 +6,11 @@ import asyncio
 from collections.abc import Awaitable
 
 import numpy as np
+import orjson
+import pytest
 from rayguild.actors import commands as c
 from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.handoff import Handoffs
 from rayguild.actors.session import SessionShardCore
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
@@ -111,3 +114,48 @@ def test_relay_core_routes_one_session_and_passive_summaries() -> None:
     assert relay.apply(RelayItem(event))[0].tolist() == [0, 1, 2]
     assert relay.apply(RelayItem(event, passive_only=True))[0].tolist() == list(range(3, 10))
     assert relay.apply(RelayItem(event, 1, 7))[1].tolist() == [7]
+
+
+@pytest.mark.parametrize("threshold", [2, 10_000], ids=["through-relays", "direct"])
+async def test_a_moving_session_gets_every_event_once_across_the_move(
+    storage: SqliteStorage, threshold: int
+) -> None:
+    config = load_config(
+        environ={}, relay_threshold_sessions=threshold, relay_size=5, passive_guild_members=10_000
+    )
+    shards = [SessionShardCore(0), SessionShardCore(1)]
+    relays = InProcessRelays(shards)
+    guild_shard = GuildShard(0, config, storage, lambda s, b: _run(shards[s], b), relays)
+    handoffs = Handoffs(shards[0])
+    sessions = []
+    for user in range(1, 5):
+        session = shards[0].open_session(user, GUILD_MESSAGES | MESSAGE_CONTENT, False, ListSink())
+        session.guild_ids.add(GUILD)
+        sessions.append(session)
+        join = c.SessionJoin(GUILD, session.session_id, 0, session.slot, user, session.intents, False)
+        assert await guild_shard.connect(join)
+
+    async def say(i: int) -> None:
+        d = {"id": str(i), "content": f"m{i}", "channel_id": str(GENERAL)}
+        await guild_shard.publish(c.Publish(GUILD, "MESSAGE_CREATE", d, GENERAL, GUILD_MESSAGES))
+
+    mover = sessions[0]
+    for i in range(1, 11):
+        await say(i)
+    held = shards[1].hold(1, mover.intents, False, mover.session_id)
+    assert await guild_shard.move(GUILD, mover.session_id, 1, held.slot)
+    taking = asyncio.ensure_future(handoffs.take(mover.session_id, 1, 3, [GUILD], [GUILD]))
+    for i in range(11, 21):
+        await say(i)
+    await guild_shard.batcher.drain()
+    if guild_shard.relay_batcher is not None:
+        await guild_shard.relay_batcher.drain()
+    await relays.drain()
+    handed = await taking
+    assert handed is not None
+    frames = shards[1].rebase(held, 3, handed.events)
+    assert frames is not None
+    decoded = [orjson.loads(f) for f in frames]
+    assert [int(f["d"]["id"]) for f in decoded] == list(range(3, 21))  # seq 3 was message 2
+    assert [f["s"] for f in decoded] == list(range(4, 22))
+    assert (guild_shard.guilds[GUILD].relays is not None) == (threshold == 2)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import orjson
-from rayguild.actors.session import CountingSink, SessionShardCore, SessionState
-from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch
+from rayguild.actors.handoff import HandedOver, Handoffs
+from rayguild.actors.session import CountingSink, Session, SessionShardCore, SessionState
+from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, moved_marker
+
+from rayguild.ids import SessionId
 
 
 class ListSink:
@@ -118,3 +123,74 @@ def test_synthetic_sessions_run_the_same_code() -> None:
     assert sink.frames == 20_000
     assert core.seq_of(int(slots[-1])) == 20
     assert core.memory_bytes() / core.slot_count < 200  # 16 refs * 4 B + seq + list entries
+
+
+def _slot(session: Session) -> np.ndarray:
+    return np.array([session.slot], dtype=np.int32)
+
+
+def test_a_held_session_writes_nothing_then_rebases_behind_the_handed_over_events() -> None:
+    old, new = SessionShardCore(0, replay_events=8), SessionShardCore(1, replay_events=8)
+    before = old.open_session(1, MESSAGE_CONTENT, False, ListSink())
+    for i in range(1, 6):
+        old.deliver([(message(i), _slot(before))])
+    held = new.hold(1, MESSAGE_CONTENT, False, before.session_id)
+    assert held.state is SessionState.HOLDING and held.session_id == before.session_id
+    for i in range(6, 9):
+        new.deliver([(message(i), _slot(held))])  # the guild already sends here
+    taken = old.events_after(before, 3)  # the client had seen seq 3
+    assert taken is not None and [orjson.loads(d.body)["id"] for d in taken] == ["4", "5"]
+    frames = new.rebase(held, 3, taken)
+    assert frames is not None
+    assert [(f["s"], f["d"]["id"]) for f in map(orjson.loads, frames)] == [
+        (4, "4"), (5, "5"), (6, "6"), (7, "7"), (8, "8"),
+    ]  # fmt: skip
+    sink = ListSink()
+    new.attach(held.session_id, sink)
+    new.deliver([(message(9), _slot(held))])
+    assert [(f["s"], f["d"]["id"]) for f in sink.frames] == [(9, "9")]
+    again = new.replay_after(held, 5)  # the new buffer resumes too, from the handed-over part on
+    assert [orjson.loads(f)["s"] for f in again or []] == [6, 7, 8, 9]
+    assert new.replay_after(held, 2) is None  # below where the buffer began after the move
+
+
+def test_rebase_refuses_when_more_events_were_held_than_the_buffer_keeps() -> None:
+    core = SessionShardCore(0, replay_events=4)
+    held = core.hold(1, 0, False, SessionId("0000" + "ab" * 14))
+    for i in range(5):
+        core.deliver([(message(i), _slot(held))])
+    assert core.rebase(held, 10, []) is None
+
+
+def test_moved_markers_are_recorded_not_written_and_a_take_hands_the_session_over() -> None:
+    core = SessionShardCore(0, replay_events=8)
+    sink = ListSink()
+    session = core.open_session(1, MESSAGE_CONTENT, False, sink)
+    session.guild_ids.update({7, 8})
+    handoffs = Handoffs(core)
+    core.deliver([(message(1), _slot(session)), (moved_marker(7, session.session_id), _slot(session))])
+    core.deliver([(moved_marker(8, session.session_id), _slot(session))])
+    assert [f["s"] for f in sink.frames] == [1] and session.moved_guilds == {7, 8}
+    summary = handoffs.describe(session.session_id, 1)
+    assert summary is not None and summary.guild_ids == (7, 8) and summary.seq == 1
+    handed = asyncio.run(handoffs.take(session.session_id, 1, 0, [7, 8], [7, 8]))
+    assert handed is not None and handed.seq == 1 and [d.t for d in handed.events] == ["MESSAGE_CREATE"]
+    assert session.state is SessionState.MOVED and sink.closed == 4000 and core.slot_count == 0
+
+
+def test_a_take_waits_for_the_last_marker_and_refuses_a_wrong_user() -> None:
+    core = SessionShardCore(0, replay_events=8)
+    session = core.open_session(1, 0, False, ListSink())
+    session.guild_ids.add(7)
+    handoffs = Handoffs(core)
+
+    async def scenario() -> HandedOver | None:
+        assert await handoffs.take(session.session_id, 2, 0, [7], [7]) is None  # not this user's
+        taking = asyncio.ensure_future(handoffs.take(session.session_id, 1, 0, [7], [7]))
+        await asyncio.sleep(0.01)
+        assert not taking.done()
+        core.deliver([(message(1), _slot(session)), (moved_marker(7, session.session_id), _slot(session))])
+        return await taking
+
+    handed = asyncio.run(scenario())
+    assert handed is not None and handed.seq == 1 and len(handed.events) == 1

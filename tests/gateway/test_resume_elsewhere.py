@@ -1,0 +1,105 @@
+"""Resume on another edge: the session moves with no gap, no duplicate, and its seq keeps counting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from rayguild.actors.session import SessionState
+from rayguild.http_api.app import build_app
+from rayguild.http_api.local import LocalCluster
+from rayguild.http_api.ratelimit import RateLimiter
+from rayguild.storage.sqlite import SqliteStorage
+
+from rayguild.config import Config
+
+from .conftest import Edge, Gateway
+
+MESSAGES = 40
+SEEN_ON_A, MISSED = 8, 5  # messages read before the drop; posted at least while detached
+
+
+@pytest.fixture
+async def two_edges(tmp_path: Path) -> AsyncIterator[tuple[Edge, Edge]]:
+    """Edges 0 and 1 of ONE in-process cluster (one guild shard, two session shards)."""
+    db = tmp_path / "rayguild.sqlite3"
+    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    edges: list[Edge] = []
+    for index in range(2):
+        ctx = await cluster.edge(index)
+        client: TestClient[Any, Any] = TestClient(TestServer(build_app(ctx, RateLimiter(limit_scale=100))))
+        await client.start_server()
+        edges.append(Edge(client, ctx, cluster))
+    yield edges[0], edges[1]
+    for edge in edges:
+        await edge.client.close()
+    await cluster.close()
+
+
+async def _messages(gw: Gateway, until: int | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Dispatch frames (MESSAGE_CREATE and RESUMED), stopping after ``until`` messages."""
+    seen = 0
+    while until is None or seen < until:
+        frame = await gw.recv()
+        if frame["op"] == 0 and frame["t"] in ("MESSAGE_CREATE", "RESUMED"):
+            seen += frame["t"] == "MESSAGE_CREATE"
+            yield frame
+
+
+async def test_resume_on_another_edge_while_messages_keep_flowing(two_edges: tuple[Edge, Edge]) -> None:
+    a, b = two_edges
+    token, headers, _, channel = await a.guild_with_bot()
+    first = await a.connect()
+    session_id = (await first.identify(token))["d"]["session_id"]
+    await first.dispatch("GUILD_CREATE")
+    posted: list[str] = []
+    missed = asyncio.Event()
+
+    async def post_all() -> None:
+        for i in range(MESSAGES):
+            body = await b.rest(
+                "POST", f"/channels/{channel['id']}/messages", headers, json={"content": str(i)}
+            )
+            posted.append(body["id"])
+            if len(posted) >= SEEN_ON_A + MISSED:
+                missed.set()
+            await asyncio.sleep(0.005)
+
+    poster = asyncio.create_task(post_all())
+    before = [frame async for frame in _messages(first, until=SEEN_ON_A)]
+    await first.ws.close(code=4000)  # the socket drops mid-stream; frames in flight are lost
+    last_seq = before[-1]["s"]
+    await missed.wait()  # some messages went to the detached session on edge A
+    second = await b.connect()
+    await second.send({"op": 6, "d": {"token": token, "session_id": session_id, "seq": last_seq}})
+    after = [frame async for frame in _messages(second, until=MESSAGES - len(before))]
+    await poster
+    frames = before + after
+    resumed = [i for i, f in enumerate(frames) if f["t"] == "RESUMED"]
+    assert len(resumed) == 1 and resumed[0] > len(before) - 1
+    messages = [f["d"]["id"] for f in frames if f["t"] == "MESSAGE_CREATE"]
+    assert messages == posted  # every message once, in order
+    seqs = [f["s"] for f in frames]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # continuous across the move
+    assert session_id not in a.cluster.cores[0].sessions
+    assert a.cluster.cores[1].sessions[session_id].state is SessionState.CONNECTED
+
+
+async def test_resume_elsewhere_of_an_unknown_or_foreign_session_is_op9(two_edges: tuple[Edge, Edge]) -> None:
+    a, b = two_edges
+    token, _, _, _ = await a.guild_with_bot()
+    other_token, _, _ = await a.register("other")
+    first = await a.connect()
+    session_id = (await first.identify(token))["d"]["session_id"]
+    await first.dispatch("GUILD_CREATE")
+    stranger = await b.connect()
+    await stranger.send({"op": 6, "d": {"token": other_token, "session_id": session_id, "seq": 1}})
+    assert (await stranger.recv())["op"] == 9
+    unknown = await b.connect()
+    await unknown.send({"op": 6, "d": {"token": token, "session_id": "0000" + "0" * 28, "seq": 1}})
+    assert (await unknown.recv())["op"] == 9
+    assert a.cluster.cores[0].sessions[session_id].state is SessionState.CONNECTED  # untouched
