@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
 from ray.util import state as ray_state
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
@@ -55,8 +56,15 @@ def _remote_class(cls: type) -> Any:
     return ray.remote(cls)
 
 
-def spawn(cls: type, name: str, namespace: str, *args: Any) -> ActorRef:
-    """Create (or find) the named actor ``name`` running ``cls(*args)``."""
+def spawn(cls: type, name: str, namespace: str, *args: Any, node_id: str | None = None) -> ActorRef:
+    """Create (or find) the named actor ``name`` running ``cls(*args)``.
+
+    ``node_id`` places it on that node softly: if the node is gone (now or when Ray restarts the
+    actor after losing its node), Ray runs it on any surviving node instead of failing it.
+    """
+    placement = (
+        {} if node_id is None else {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=True)}
+    )
     handle = (
         _remote_class(cls)
         .options(
@@ -67,10 +75,21 @@ def spawn(cls: type, name: str, namespace: str, *args: Any) -> ActorRef:
             max_restarts=-1,
             max_task_retries=0,
             max_concurrency=10_000,
+            **placement,
         )
         .remote(*args)
     )
     return ActorRef(name, namespace, handle)
+
+
+def alive_nodes() -> list[str]:
+    """Node ids of the cluster's alive nodes, sorted."""
+    return sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])  # type: ignore[no-untyped-call]
+
+
+def actor_restarted() -> bool:
+    """Inside an actor: is this a restart (a new incarnation that lost its predecessor's memory)?"""
+    return bool(ray.get_runtime_context().was_current_actor_reconstructed)
 
 
 @dataclass(slots=True)

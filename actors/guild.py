@@ -24,6 +24,7 @@ from rayguild.actors.guild_relays import (
     RelayTransport,
     guild_permissions,
     make_relay_batcher,
+    split_key,
 )
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILDS, Dispatch, moved_marker
@@ -249,12 +250,13 @@ class GuildShard:
         self.storage = storage
         self.guilds: dict[int, GuildProcess] = {}
         self._loading: dict[int, asyncio.Future[GuildProcess]] = {}
+        self._on_lag = on_lag or self._lagging
         self.batcher: TickBatcher[tuple[Dispatch, Slots]] = TickBatcher(
             send,
             config.tick_ms / 1000,
             config.max_batch_events,
             config.max_pending_batches,
-            on_lag or self._lagging,
+            self._on_lag,
         )
         self.relay_transport = relays
         # Guild -> relay streams carry joins and leaves as well as events, so they are never dropped:
@@ -289,9 +291,37 @@ class GuildShard:
         )
 
     def _relay_lag(self, key: int, batch: list[RelayCommand]) -> None:
-        log.error(
-            "relay unreachable; its sessions must re-identify", guild_shard=self.index, commands=len(batch)
-        )
+        """A relay died or restarted empty: its sessions missed events, so they must re-identify."""
+        guild_id, index = split_key(key)
+        proc = self.guilds.get(guild_id)
+        if proc is None or proc.relays is None or index >= len(proc.relays):
+            return
+        lost = self.invalidate(proc, proc.relays.lost(index))
+        log.error("relay lost; its sessions must re-identify", guild_id=guild_id, relay=index, sessions=lost)
+
+    def invalidate(self, proc: GuildProcess, session_ids: list[str]) -> int:
+        """Take sessions that missed events out of the guild and hand them to the lag policy (op 9)."""
+        slots: dict[int, list[int]] = {}
+        for session_id in session_ids:
+            row = proc.sessions.rows.get(session_id)
+            if row is not None:
+                slots.setdefault(int(proc.sessions.shard[row]), []).append(int(proc.sessions.slot[row]))
+                proc.sessions.remove(session_id)
+        missed = Dispatch.of(proc.guild_id, "SESSION_INVALIDATED", {})
+        for shard, group in slots.items():
+            self._on_lag(shard, [(missed, np.asarray(group, dtype=np.int32))])
+        return sum(map(len, slots.values()))
+
+    async def session_shard_lost(self, shard: int) -> int:
+        """Session shard ``shard`` restarted empty: forget its sessions before it reuses their slots."""
+        dropped = 0
+        for proc in self.guilds.values():
+            rows = proc.sessions.rows
+            for session_id in [sid for sid, row in rows.items() if proc.sessions.shard[row] == shard]:
+                proc.leave(session_id)
+                dropped += 1
+        log.warning("session shard lost; its sessions dropped", shard=shard, sessions=dropped)
+        return dropped
 
     async def use_relays(self, proc: GuildProcess) -> None:
         """Hand the guild's sessions to relays (once); later joins go straight to a relay.

@@ -130,6 +130,16 @@ class RelayGroup:
         self._enqueue(index, RelaySessionLeave(session_id))
         return True
 
+    def lost(self, index: int) -> list[str]:
+        """Relay ``index`` lost its state (restarted empty): forget its sessions, returned for
+        invalidation, and give it the current permissions (its constructor's are stale)."""
+        gone = [session_id for session_id, i in self.relay_of.items() if i == index]
+        for session_id in gone:
+            del self.relay_of[session_id]
+        self.loads[index] = 0
+        self._enqueue(index, self._permissions())
+        return gone
+
     def move(self, session_id: str, marker: RelayItem, shard: int, slot: int) -> bool:
         """The session moves to (shard, slot): its relay sends ``marker`` to the old slot, then
         repoints it, both in the relay's ordered stream (the session stays in the same relay)."""

@@ -22,15 +22,17 @@ from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
 from rayguild.actors.metrics import shard_metrics
 from rayguild.actors.presence import PresenceShard
-from rayguild.actors.refs import Directory
+from rayguild.actors.refs import GUILD, Directory
 from rayguild.actors.relay import RelayHost, invalidate_lagging
 from rayguild.actors.session import CountingSink, SessionShardCore
 from rayguild.fanout.partition import Slots
 from rayguild.relay import GuildPermissions, RelayCommand
+from rayguild.ring import shard_name
 from rayguild.storage import open_storage
 from rayguild.storage.protocol import Storage
 
 from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
 from rayguild.ids import SnowflakeGenerator
 from rayguild.logs import configure_logging
 
@@ -64,12 +66,18 @@ class RayRelayTransport:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.refs: dict[tuple[int, int], ActorRef] = {}
+        self._resets: set[asyncio.Future[Any]] = set()
 
     def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
         name = f"relay-{guild_id}-{index}"
-        self.refs[guild_id, index] = cluster.spawn(
+        ref = cluster.spawn(
             RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive
         )
+        # Submitted ahead of this guild's first command to it (a caller's calls stay in order).
+        reset = asyncio.ensure_future(ref.call("reset", permissions, prune_passive))
+        self._resets.add(reset)
+        reset.add_done_callback(self._resets.discard)
+        self.refs[guild_id, index] = ref
 
     def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
         return self.refs[guild_id, index].call("apply", commands)
@@ -89,6 +97,8 @@ class GuildShardHost(GuildShard):
         self._passive_task: asyncio.Task[None] | None = None
         self._metrics_task: asyncio.Task[None] | None = None
         self.dropped_sessions = 0
+        self._restarted = cluster.actor_restarted()
+        self._announced: asyncio.Future[None] | None = None
 
     def _send(self, shard: int, batch: Batch) -> Awaitable[object]:
         return self.directory.session_shard(shard).deliver(batch)
@@ -101,6 +111,26 @@ class GuildShardHost(GuildShard):
     @property
     def name(self) -> str:
         return f"guild-{self.index}"
+
+    async def ready(self) -> None:
+        """Storage first; after a restart also, once, the sessions of this shard's guilds re-identify.
+
+        Every path that loads a guild (publish, connect) or starts the shard waits for this, so no
+        event is published by the new incarnation before those sessions were told (op 9).
+        """
+        await super().ready()
+        if self._restarted:
+            if self._announced is None:
+                self._announced = asyncio.ensure_future(self._announce_restart())
+            await self._announced
+
+    async def _announce_restart(self) -> None:
+        counts = await call_all(
+            [self.directory.session_shard(i).ref for i in range(self.config.session_shards)],
+            "guild_shard_lost",
+            self.index,
+        )
+        log.warning("guild shard restarted; its sessions told to re-identify", sessions=counts)
 
     async def publish(self, cmd: Publish) -> int:
         recipients = await super().publish(cmd)
@@ -167,6 +197,18 @@ class GuildShardHost(GuildShard):
             await self.tick_passive()
 
 
+async def call_all(refs: list[ActorRef], method: str, *args: Any) -> list[Any]:
+    """Call ``method`` on every actor; an unavailable one (also restarting) answers None."""
+
+    async def one(ref: ActorRef) -> Any:
+        try:
+            return await ref.call(method, *args)
+        except ShardUnavailable:
+            return None
+
+    return list(await asyncio.gather(*(one(ref) for ref in refs)))
+
+
 class PresenceShardHost(PresenceShard):
     def __init__(self, index: int, config: Config) -> None:
         configure_logging(config, shard=f"presence-{index}")
@@ -197,12 +239,27 @@ class SessionShardHost:
         self._starting: asyncio.Lock | None = None
         self._trace: DeliveryTrace | None = None
         self._counting = CountingSink()
+        self._restarted = cluster.actor_restarted()
+        self._forgotten: asyncio.Future[list[Any]] | None = None
+
+    async def _forget_lost_sessions(self) -> None:
+        """After a restart, before any slot is handed out: guild shards drop this shard's old sessions.
+
+        Their rows point at slots of the dead incarnation; left alone they would deliver a guild's
+        events to whichever new session reuses a slot.
+        """
+        if self._restarted:
+            if self._forgotten is None:
+                refs = [self.directory.actor(shard_name(GUILD, i)) for i in range(self.config.guild_shards)]
+                self._forgotten = asyncio.ensure_future(call_all(refs, "session_shard_lost", self.index))
+            await self._forgotten
 
     async def start(self) -> dict[str, Any]:
         """Open storage and start the edge once; returns where the edge listens."""
         if self._starting is None:
             self._starting = asyncio.Lock()
         async with self._starting:
+            await self._forget_lost_sessions()
             if self._edge is None and self._edge_factory is not None:
                 await self.storage.start()
                 self._edge = await self._edge_factory(
@@ -241,8 +298,15 @@ class SessionShardHost:
         """Hand a session to the edge it resumed on (waits for its guilds' markers; handoff.py)."""
         return await self.handoffs.take(session_id, user_id, seq, moved, known)
 
+    async def guild_shard_lost(self, index: int) -> int:
+        """Guild shard ``index`` restarted empty: sessions in its guilds missed events (op 9 them)."""
+        lost, owner = shard_name(GUILD, index), self.directory.guild_ring.owner
+        slots = [s.slot for s in self.core.sessions.values() if any(owner(g) == lost for g in s.guild_ids)]
+        return self.core.invalidate(np.asarray(slots, dtype=np.int32))
+
     async def add_synthetic(self, count: int) -> Slots:
         """Benchmark sessions on this shard: real session code, a counting sink, delivery tracing."""
+        await self._forget_lost_sessions()
         if self._trace is None:
             self._trace = DeliveryTrace()
         return self.core.add_synthetic(count, self._counting)

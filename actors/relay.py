@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from rayguild.actors import cluster
 from rayguild.actors.guild import Batch
 from rayguild.actors.metrics import shard_metrics
 from rayguild.actors.refs import Directory
@@ -19,6 +20,7 @@ from rayguild.fanout.partition import Slots
 from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
 
 from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
 from rayguild.logs import configure_logging
 
 log = structlog.get_logger("rayguild.relay")
@@ -52,10 +54,14 @@ class RelayHost:
         self.guild_id = guild_id
         self.index = index
         self.core = RelayCore(permissions, prune_passive, config.passive_idle_s)
+        self.idle_s = config.passive_idle_s
         self.directory = Directory(config)
         self.batcher = session_batcher(self.directory, config, self._lagging)
         self.commands = 0
         self.dropped_sessions = 0
+        # A restarted relay has lost its sessions: its first batch is refused, so the guild
+        # invalidates them (op 9) instead of streaming to an empty relay (a silent gap).
+        self._restarted = cluster.actor_restarted()
 
     def _lagging(self, shard: int, batch: Batch) -> None:
         dropped = invalidate_lagging(self.directory, shard, batch)
@@ -66,8 +72,17 @@ class RelayHost:
     async def start(self) -> dict[str, Any]:
         return {"relay": f"relay-{self.guild_id}-{self.index}"}
 
+    async def reset(self, permissions: GuildPermissions, prune_passive: bool) -> None:
+        """Start empty for a (new incarnation of the) guild shard: a relay of the same name left by
+        the previous one still holds sessions that are no longer the guild's."""
+        self.core = RelayCore(permissions, prune_passive, self.idle_s)
+        self._restarted = False
+
     async def apply(self, commands: list[RelayCommand]) -> int:
         """Apply a batch in order (no await inside: atomic); returns deliveries scheduled."""
+        if self._restarted:
+            self._restarted = False
+            raise ShardUnavailable(f"relay-{self.guild_id}-{self.index} restarted and lost its sessions")
         scheduled = 0
         for command in commands:
             groups = self.core.apply(command)

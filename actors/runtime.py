@@ -14,7 +14,7 @@ from typing import Any
 from rayguild.actors import cluster
 from rayguild.actors.hosts import EdgeFactory, GuildShardHost, PresenceShardHost, SessionShardHost
 from rayguild.actors.refs import GUILD, PRESENCE, SESSION, Directory
-from rayguild.ring import ShardName, shard_name
+from rayguild.ring import RingSnapshot, ShardName, shard_name
 
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
@@ -47,20 +47,28 @@ class Runtime:
         """Start or join Ray, create every shard, start them; returns each shard's start info."""
         cluster.init(self.config, dashboard, **ray_options)
         ns, c = self.config.namespace, self.config
+        node = self.placement().owner
+
+        def spawn(cls: type, kind: str, index: int, *extra: Any) -> cluster.ActorRef:
+            name = shard_name(kind, index)
+            return cluster.spawn(cls, name, ns, index, c, *extra, node_id=node(name))
+
         spawned = (
-            [cluster.spawn(GuildShardHost, shard_name(GUILD, i), ns, i, c) for i in range(c.guild_shards)]
-            + [
-                cluster.spawn(PresenceShardHost, shard_name(PRESENCE, i), ns, i, c)
-                for i in range(c.presence_shards)
-            ]
-            + [
-                cluster.spawn(SessionShardHost, shard_name(SESSION, i), ns, i, c, self.edge_factory)
-                for i in range(c.session_shards)
-            ]
+            [spawn(GuildShardHost, GUILD, i) for i in range(c.guild_shards)]
+            + [spawn(PresenceShardHost, PRESENCE, i) for i in range(c.presence_shards)]
+            + [spawn(SessionShardHost, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
         )
         for ref in spawned:
             self.directory.register(ref)
         return self.ensure_started()
+
+    def placement(self) -> RingSnapshot:
+        """Shard name -> node id: a ring over the alive nodes spreads the shards across them.
+
+        Placement is soft and only chosen at creation; a shard whose node is lost is restarted
+        by Ray on a surviving node.
+        """
+        return RingSnapshot(1, [ShardName(node) for node in cluster.alive_nodes()])
 
     def ensure_started(self) -> list[dict[str, Any]]:
         return [self.directory.actor(name).call_sync("start") for name in self.shard_names()]
