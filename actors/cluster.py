@@ -142,7 +142,10 @@ class ActorInfo:
 
 def list_named_actors(namespace: str) -> list[ActorInfo]:
     """Alive and restarting named actors of ``namespace`` (through Ray's state API)."""
-    rows = ray_state.list_actors(filters=[("ray_namespace", "=", namespace)], limit=10_000, detail=True)
+    # The address of THIS cluster: without it Ray picks the newest cluster on the machine.
+    rows = ray_state.list_actors(
+        address=gcs_address(), filters=[("ray_namespace", "=", namespace)], limit=10_000, detail=True
+    )
     return [
         ActorInfo(row.name, row.state, row.node_id or "", row.pid or 0)
         for row in rows
