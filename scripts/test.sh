@@ -14,3 +14,5 @@ fi
 npm ci --prefix tests/clients/discordjs --no-audit --no-fund --loglevel=error
 export RAYGUILD_TEST_CASSANDRA=127.0.0.1:${CASSANDRA_PORT:-9042}
 .venv/bin/python -m pytest "$@"
+# Multi-node tests need a Ray driver of their own (ray.cluster_utils.Cluster): a second process.
+if [ "$#" -eq 0 ]; then .venv/bin/python -m pytest tests/multinode; fi
