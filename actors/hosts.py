@@ -21,10 +21,12 @@ from rayguild.actors.commands import Publish
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
 from rayguild.actors.metrics import shard_metrics
-from rayguild.actors.presence import PresenceShard
-from rayguild.actors.refs import GUILD, Directory
+from rayguild.actors.presence import PresenceShard, SessionPresence
+from rayguild.actors.push import PushShard, TransportFactory, UrllibTransport
+from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences
 from rayguild.actors.relay import RelayHost, invalidate_lagging
 from rayguild.actors.session import CountingSink, SessionShardCore
+from rayguild.actors.session_presence import SessionPresences, live_records
 from rayguild.fanout.partition import Slots
 from rayguild.relay import GuildPermissions, RelayCommand
 from rayguild.ring import shard_name
@@ -212,11 +214,44 @@ async def call_all(refs: list[ActorRef], method: str, *args: Any) -> list[Any]:
 class PresenceShardHost(PresenceShard):
     def __init__(self, index: int, config: Config) -> None:
         configure_logging(config, shard=f"presence-{index}")
+        self.config = config
         self.directory = Directory(config)
-        super().__init__(index, self.directory.publish)
+        self.presences = Presences(self.directory)
+        super().__init__(index, self.directory.publish, self.presences.submit_push)
+        self._restarted = cluster.actor_restarted()
+        self._rebuilt: asyncio.Future[None] | None = None
+
+    async def ready(self) -> None:
+        """After a restart, once, before anything else: rebuild from the sessions the edges hold,
+        then have every edge send its sessions one PRESENCES_REPLACE (no stale presence stays)."""
+        if self._restarted:
+            if self._rebuilt is None:
+                self._rebuilt = asyncio.ensure_future(self._rebuild())
+            await self._rebuilt
+
+    async def _rebuild(self) -> None:
+        refs = [self.directory.session_shard(i).ref for i in range(self.config.session_shards)]
+        reports = await call_all(refs, "presence_report", self.index)
+        users = self.rebuild(r for report in reports if report for r in report)
+        resynced = await call_all(refs, "presence_resync")
+        log.warning("presence shard restarted; rebuilt from live sessions", users=users, resync=resynced)
 
     async def start(self) -> dict[str, Any]:
+        await self.ready()
         return {"shard": f"presence-{self.index}"}
+
+    async def stats(self) -> dict[str, Any]:
+        return {**whoami(), **(await super().stats())}
+
+
+class PushShardHost(PushShard):
+    """A push shard: its own storage (the outbox) and provider connection. ``transport_factory``
+    (picklable; http_api's ``AiohttpTransport`` in the CLI) defaults to urllib in threads."""
+
+    def __init__(self, index: int, config: Config, transport_factory: TransportFactory | None = None) -> None:
+        configure_logging(config, shard=f"push-{index}")
+        transport = (transport_factory or UrllibTransport)(config)
+        super().__init__(index, config, open_storage(config), transport)
 
     async def stats(self) -> dict[str, Any]:
         return {**whoami(), **(await super().stats())}
@@ -229,7 +264,8 @@ class SessionShardHost:
         configure_logging(config, shard=f"session-{index}")
         self.index = index
         self.config = config
-        self.core = SessionShardCore(index, config.replay_buffer_events)
+        presences = SessionPresences(config.presence_backlog_frames, config.presence_updates_per_minute)
+        self.core = SessionShardCore(index, config.replay_buffer_events, presence=presences)
         self.handoffs = Handoffs(self.core)
         self.directory = Directory(config)
         self.storage: Storage = open_storage(config)
@@ -268,7 +304,7 @@ class SessionShardHost:
                     storage=self.storage,
                     sessions=self.core,
                     guilds=self.directory,
-                    presence=self.directory,
+                    presence=Presences(self.directory),
                     snowflakes=self.snowflakes,
                     peers=self.directory,
                 )
@@ -303,6 +339,15 @@ class SessionShardHost:
         lost, owner = shard_name(GUILD, index), self.directory.guild_ring.owner
         slots = [s.slot for s in self.core.sessions.values() if any(owner(g) == lost for g in s.guild_ids)]
         return self.core.invalidate(np.asarray(slots, dtype=np.int32))
+
+    async def presence_report(self, presence_index: int) -> list[SessionPresence]:
+        """This shard's live sessions whose user presence shard ``presence_index`` owns."""
+        name, owner = shard_name(PRESENCE, presence_index), self.directory.presence_ring.owner
+        return live_records(self.core, lambda user_id: owner(user_id) == name)
+
+    async def presence_resync(self) -> int:
+        """A presence shard restarted: every session watching presences gets PRESENCES_REPLACE."""
+        return self.core.presence.mark_all_stale()
 
     async def add_synthetic(self, count: int) -> Slots:
         """Benchmark sessions on this shard: real session code, a counting sink, delivery tracing."""

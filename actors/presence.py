@@ -1,43 +1,180 @@
 """PresenceShard: owns the presences of the users the ring gives it, and fans changes out via guilds.
 
-A change is published once per guild the user shares (PRESENCE_UPDATE, gated on the
-GUILD_PRESENCES intent); the guild's ordinary fan-out path takes it from there, so a presence
-change costs O(guilds x session shards) Ray calls, never one per recipient.
+A user's presence is the merge of all their live sessions (``SessionPresence``, as each edge last
+reported it): the status of the most recently updated session ("invisible" is shown as
+offline), the activities of every visible session, and ``client_status`` per client kind. A user
+is online while any session lives, also while it is detached and resumable; when the edge
+reports that the last session ended (closed, or not resumed within the replay window) the user
+goes offline and that is fanned out once.
+
+A change is published once per guild the user's sessions are in (PRESENCE_UPDATE, gated on the
+GUILD_PRESENCES intent); the guild's ordinary fan-out path (batching per session shard, relays,
+passive pruning in large guilds) takes it from there, so a presence change costs O(guilds)
+calls here and O(session shards) below, never one per recipient.
+
+A restarted shard has lost its memory: it ``rebuild``s from the sessions the edges still hold,
+and the edges then send their sessions one PRESENCES_REPLACE (``rayguild.actors.session_presence``),
+so no session keeps a presence that changed (or ended) while the shard was down.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from rayguild.actors.commands import Publish
+from rayguild.actors.push import PushRequest, SubmitResult
 from rayguild.fanout.events import GUILD_PRESENCES
 
-PublishFn = Callable[[Publish], Awaitable[int]]
+PublishFn = Callable[[Publish], Awaitable[object]]
+SubmitPushFn = Callable[[list[PushRequest]], Awaitable[SubmitResult]]
+OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPresence:
+    """What one session says of its user: sent by its edge on identify, op 3, detach and resume."""
+
+    user_id: int
+    session_id: str
+    guild_ids: tuple[int, ...]
+    status: str = "online"
+    activities: tuple[dict[str, Any], ...] = ()
+    client: str = "desktop"  # Discord's client_status key: desktop, mobile or web
+    connected: bool = True  # False while detached (resumable): the user is still online
+
+
+@dataclass(slots=True)
+class UserPresence:
+    sessions: dict[str, SessionPresence] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)  # session -> update counter (newest wins)
+    shown: dict[str, Any] | None = None  # what was last published
+    guilds: frozenset[int] = frozenset()
+
+    def merged(self) -> dict[str, Any]:
+        visible = [s for s in self.sessions.values() if s.status not in ("invisible", OFFLINE)]
+        if not visible:
+            return {"status": OFFLINE, "activities": [], "client_status": {}}
+        newest = max(visible, key=lambda s: self.order[s.session_id])
+        return {
+            "status": newest.status,
+            "activities": [a for s in visible for a in s.activities],
+            "client_status": {
+                s.client: s.status for s in sorted(visible, key=lambda s: self.order[s.session_id])
+            },
+        }
 
 
 class PresenceShard:
-    def __init__(self, index: int, publish: PublishFn) -> None:
+    def __init__(self, index: int, publish: PublishFn, submit_push: SubmitPushFn | None = None) -> None:
         self.index = index
         self._publish = publish
-        self.presences: dict[int, dict[str, Any]] = {}
+        self._submit_push = submit_push
+        self.users: dict[int, UserPresence] = {}
+        self.by_guild: dict[int, set[int]] = {}  # guild -> users with a live session in it
+        self._counter = 0
+        self.published = 0
 
-    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
-        status = presence.get("status", "online")
-        current = {
-            "status": status,
-            "activities": presence.get("activities") or [],
-            "client_status": {"desktop": status} if status != "offline" else {},
-        }
-        if self.presences.get(user_id) == current:
+    async def ready(self) -> None:
+        """Hook: the Ray host rebuilds its state here after a restart."""
+
+    # -- the edge's calls -------------------------------------------------------------------
+    async def update(self, record: SessionPresence) -> None:
+        """A session started, changed its presence (op 3), detached or resumed."""
+        await self.ready()
+        user = self.users.setdefault(record.user_id, UserPresence())
+        self._counter += 1
+        user.sessions[record.session_id] = record
+        user.order[record.session_id] = self._counter
+        await self._changed(record.user_id, user)
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        """The session ended for good; the user's last session ending makes them offline (once)."""
+        await self.ready()
+        user = self.users.get(user_id)
+        if user is None or user.sessions.pop(session_id, None) is None:
             return
-        self.presences[user_id] = current
+        user.order.pop(session_id, None)
+        await self._changed(user_id, user)
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        """Hand the notifications of users with no connected session to their push shards."""
+        await self.ready()
+        offline = [r for r in requests if not self.active(r.user_id)]
+        if not offline or self._submit_push is None:
+            return 0
+        result = await self._submit_push(offline)
+        return result.accepted
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        """The shown presences of this shard's online users, per guild (at most ``limit`` each)."""
+        await self.ready()
+        out: dict[int, list[dict[str, Any]]] = {}
         for guild_id in guild_ids:
-            d = {"user": {"id": str(user_id)}, "guild_id": str(guild_id), **current}
+            shown = []
+            for user_id in sorted(self.by_guild.get(guild_id, ())):
+                user = self.users[user_id]
+                if user.shown is not None and user.shown["status"] != OFFLINE:
+                    shown.append(self._presence(user_id, guild_id, user.shown))
+                    if len(shown) >= limit:
+                        break
+            out[guild_id] = shown
+        return out
+
+    # -- state -------------------------------------------------------------------------------
+    def active(self, user_id: int) -> bool:
+        user = self.users.get(user_id)
+        return user is not None and any(s.connected for s in user.sessions.values())
+
+    def rebuild(self, records: Iterable[SessionPresence]) -> int:
+        """A restarted shard's state from the sessions the edges hold; nothing is published
+        (the edges resync their sessions with PRESENCES_REPLACE instead). Returns the users."""
+        self.users.clear()
+        self.by_guild.clear()
+        for record in records:
+            user = self.users.setdefault(record.user_id, UserPresence())
+            self._counter += 1
+            user.sessions[record.session_id] = record
+            user.order[record.session_id] = self._counter
+        for user_id, user in self.users.items():
+            user.shown = user.merged()
+            self._index(user_id, user)
+        return len(self.users)
+
+    async def _changed(self, user_id: int, user: UserPresence) -> None:
+        merged = user.merged()
+        guilds = user.guilds | frozenset(g for s in user.sessions.values() for g in s.guild_ids)
+        if not user.sessions:
+            self.users.pop(user_id, None)
+        previous, user.shown = user.shown, merged
+        self._index(user_id, user)
+        if merged == previous:
+            return
+        for guild_id in sorted(guilds):
+            d = self._presence(user_id, guild_id, merged)
+            self.published += 1
             await self._publish(Publish(guild_id, "PRESENCE_UPDATE", d, intent=GUILD_PRESENCES))
 
+    def _index(self, user_id: int, user: UserPresence) -> None:
+        now = frozenset(g for s in user.sessions.values() for g in s.guild_ids)
+        for guild_id in user.guilds - now:
+            members = self.by_guild.get(guild_id)
+            if members is not None:
+                members.discard(user_id)
+                if not members:
+                    del self.by_guild[guild_id]
+        for guild_id in now - user.guilds:
+            self.by_guild.setdefault(guild_id, set()).add(user_id)
+        user.guilds = now
+
+    @staticmethod
+    def _presence(user_id: int, guild_id: int, shown: dict[str, Any]) -> dict[str, Any]:
+        return {"user": {"id": str(user_id)}, "guild_id": str(guild_id), **shown}
+
     async def get(self, user_id: int) -> dict[str, Any] | None:
-        return self.presences.get(user_id)
+        user = self.users.get(user_id)
+        return None if user is None else user.shown
 
     async def stats(self) -> dict[str, Any]:
-        return {"presences": len(self.presences)}
+        return {"presences": len(self.users), "published": self.published}

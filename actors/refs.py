@@ -5,12 +5,15 @@ The rest of rayguild calls these; none of it sees a Ray handle. Handles are cach
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rayguild.actors import commands as c
 from rayguild.actors.cluster import ActorRef
 from rayguild.actors.handoff import HandedOver, SessionSummary
+from rayguild.actors.presence import SessionPresence
+from rayguild.actors.push import PushRequest, SubmitResult
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.partition import Slots
 from rayguild.ring import RingSnapshot, shard_name
@@ -18,7 +21,7 @@ from rayguild.ring import RingSnapshot, shard_name
 from rayguild.config import Config
 from rayguild.ids import session_shard_index
 
-GUILD, SESSION, PRESENCE = "guild", "session", "presence"
+GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
 
 
 class GuildShardRef:
@@ -75,8 +78,29 @@ class PresenceShardRef:
     def __init__(self, ref: ActorRef) -> None:
         self.ref = ref
 
-    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
-        await self.ref.call("update", user_id, guild_ids, presence)
+    async def update(self, record: SessionPresence) -> None:
+        await self.ref.call("update", record)
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        await self.ref.call("disconnect", user_id, session_id)
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        return int(await self.ref.call("push_if_offline", requests))
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        return dict(await self.ref.call("visible", guild_ids, limit))
+
+
+class PushShardRef:
+    def __init__(self, ref: ActorRef) -> None:
+        self.ref = ref
+
+    async def submit(self, requests: list[PushRequest]) -> SubmitResult:
+        result: SubmitResult = await self.ref.call("submit", requests)
+        return result
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.call("stats"))
 
 
 class Directory:
@@ -86,6 +110,7 @@ class Directory:
         self.config = config
         self.guild_ring = RingSnapshot(1, [shard_name(GUILD, i) for i in range(config.guild_shards)])
         self.presence_ring = RingSnapshot(1, [shard_name(PRESENCE, i) for i in range(config.presence_shards)])
+        self.push_ring = RingSnapshot(1, [shard_name(PUSH, i) for i in range(config.push_shards)])
         self._refs: dict[str, ActorRef] = {}
 
     def actor(self, name: str) -> ActorRef:
@@ -109,6 +134,9 @@ class Directory:
 
     def presence_shard(self, user_id: int) -> PresenceShardRef:
         return PresenceShardRef(self.actor(self.presence_ring.owner(user_id)))
+
+    def push_shard(self, user_id: int) -> PushShardRef:
+        return PushShardRef(self.actor(self.push_ring.owner(user_id)))
 
     # -- the GuildDirectory / PresenceDirectory the edge uses -------------------------------
     async def publish(self, cmd: c.Publish) -> int:
@@ -135,5 +163,47 @@ class Directory:
     ) -> HandedOver | None:
         return await self.session_shard(shard).take(session_id, user_id, seq, moved, known)
 
-    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
-        await self.presence_shard(user_id).update(user_id, guild_ids, presence)
+
+class Presences:
+    """The PresenceDirectory the edge uses (the user's presence shard by the ring), and the push
+    shards behind it. Calls are grouped per shard: never one call per user."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    def _shard(self, name: str) -> PresenceShardRef:
+        return PresenceShardRef(self.directory.actor(name))
+
+    async def update(self, record: SessionPresence) -> None:
+        await self.directory.presence_shard(record.user_id).update(record)
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        await self.directory.presence_shard(user_id).disconnect(user_id, session_id)
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        groups = _group(requests, lambda r: self.directory.presence_ring.owner(r.user_id))
+        return sum(await asyncio.gather(*(self._shard(n).push_if_offline(g) for n, g in groups)))
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        """Every presence shard's online users of each guild, merged (at most ``limit`` per guild)."""
+        names = sorted(self.directory.presence_ring.nodes)
+        parts = await asyncio.gather(*(self._shard(n).visible(guild_ids, limit) for n in names))
+        return {g: [p for part in parts for p in part.get(g, [])][:limit] for g in guild_ids}
+
+    async def submit_push(self, requests: list[PushRequest]) -> SubmitResult:
+        """Hand notifications to their users' push shards; their results summed."""
+        groups = _group(requests, lambda r: self.directory.push_ring.owner(r.user_id))
+        results = await asyncio.gather(*(PushShardRef(self.directory.actor(n)).submit(g) for n, g in groups))
+        return SubmitResult(*(sum(column) for column in zip(*results, strict=True))) if results else NO_PUSH
+
+
+NO_PUSH = SubmitResult(0, 0, 0, 0)
+
+
+def _group(
+    requests: list[PushRequest], owner: Callable[[PushRequest], str]
+) -> list[tuple[str, list[PushRequest]]]:
+    groups: dict[str, list[PushRequest]] = {}
+    for request in requests:
+        groups.setdefault(owner(request), []).append(request)
+    return sorted(groups.items())

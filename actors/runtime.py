@@ -1,6 +1,6 @@
 """The Runtime: starts Ray (or joins a cluster), creates the configured shards, keeps them started.
 
-Shards are named ``guild-<n>``, ``session-<n>``, ``presence-<n>``. After Ray restarts a crashed
+Shards are named ``guild-<n>``, ``session-<n>``, ``presence-<n>``, ``push-<n>``. After Ray restarts a crashed
 shard, ``ensure_started`` (run every ``watch_interval_s`` by ``watch``) calls its idempotent
 ``start`` again, which brings its edge and storage back.
 """
@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayguild.actors import cluster
-from rayguild.actors.hosts import EdgeFactory, GuildShardHost, PresenceShardHost, SessionShardHost
-from rayguild.actors.refs import GUILD, PRESENCE, SESSION, Directory
+from rayguild.actors.hosts import (
+    EdgeFactory,
+    GuildShardHost,
+    PresenceShardHost,
+    PushShardHost,
+    SessionShardHost,
+)
+from rayguild.actors.push import TransportFactory
+from rayguild.actors.refs import GUILD, PRESENCE, PUSH, SESSION, Directory
 from rayguild.ring import RingSnapshot, ShardName, shard_name
 
 from rayguild.config import Config
@@ -30,9 +37,15 @@ class ShardStatus:
 
 
 class Runtime:
-    def __init__(self, config: Config, edge_factory: EdgeFactory | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        edge_factory: EdgeFactory | None = None,
+        push_transport: TransportFactory | None = None,
+    ) -> None:
         self.config = config
         self.edge_factory = edge_factory
+        self.push_transport = push_transport
         self.directory = Directory(config)
 
     def shard_names(self) -> list[ShardName]:
@@ -40,6 +53,7 @@ class Runtime:
         return (
             [shard_name(GUILD, i) for i in range(c.guild_shards)]
             + [shard_name(PRESENCE, i) for i in range(c.presence_shards)]
+            + [shard_name(PUSH, i) for i in range(c.push_shards)]
             + [shard_name(SESSION, i) for i in range(c.session_shards)]
         )
 
@@ -56,6 +70,7 @@ class Runtime:
         spawned = (
             [spawn(GuildShardHost, GUILD, i) for i in range(c.guild_shards)]
             + [spawn(PresenceShardHost, PRESENCE, i) for i in range(c.presence_shards)]
+            + [spawn(PushShardHost, PUSH, i, self.push_transport) for i in range(c.push_shards)]
             + [spawn(SessionShardHost, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
         )
         for ref in spawned:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from rayguild.actors.session_presence import PRESENCE_UPDATE, SessionPresences
 from rayguild.fanout.events import MESSAGE_CONTENT, MOVED_MARKER, Dispatch, encode, frame
 from rayguild.fanout.partition import Slots
 
@@ -129,8 +130,15 @@ class EventLog:
 class SessionShardCore:
     """All sessions of one shard: slots, seq counters, replay rings and the shard's event log."""
 
-    def __init__(self, index: int, replay_events: int = 256, log_events: int = 1 << 16) -> None:
+    def __init__(
+        self,
+        index: int,
+        replay_events: int = 256,
+        log_events: int = 1 << 16,
+        presence: SessionPresences | None = None,
+    ) -> None:
         self.index = index
+        self.presence = presence or SessionPresences()  # presence records, op 3 limit, lag bound
         self.replay_events = replay_events
         self.log = EventLog(log_events)
         self._seq = np.zeros(0, dtype=np.int64)
@@ -284,6 +292,10 @@ class SessionShardCore:
         for dispatch, slots in batch:
             if slots.size == 0:
                 continue
+            if dispatch.t == PRESENCE_UPDATE:  # a lagging session gets no presence backlog
+                slots = self.presence.admit(dispatch, slots)
+                if slots.size == 0:
+                    continue
             if dispatch.t == MOVED_MARKER:
                 self._marker(dispatch)
                 continue

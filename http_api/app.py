@@ -19,7 +19,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from rayguild.http_api import (
     auth,
+    presence_sync,
     rest_channels,
+    rest_devices,
     rest_guilds,
     rest_invites,
     rest_members,
@@ -40,7 +42,9 @@ API_PREFIX = "/api/v10"
 MAX_BODY_BYTES = 256 * 1024  # no attachments here: a 2000-character message is at most 8 KiB
 REAP_INTERVAL_S = 5.0
 
-_REST_MODULES = (auth, rest_users, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites)
+_REST_MODULES = (
+    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
+)  # fmt: skip
 
 
 @web.middleware
@@ -108,4 +112,5 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_reaper)
+    app.cleanup_ctx.append(presence_sync.resync_loop)
     return app

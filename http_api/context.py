@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from rayguild.actors.commands import Publish, SessionJoin
 from rayguild.actors.handoff import HandedOver, SessionSummary
+from rayguild.actors.presence import SessionPresence
+from rayguild.actors.push import PushRequest
 from rayguild.actors.session import SessionShardCore
 from rayguild.fanout.events import ALL_INTENTS
 from rayguild.storage.protocol import Storage
@@ -64,11 +66,24 @@ class SessionShards(Protocol):
 
 
 class PresenceDirectory(Protocol):
-    """Reaches the presence process of any user."""
+    """Reaches the presence process of any user (and, behind it, the push shards)."""
 
-    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
-        """Record the user's presence ``{status, activities}`` and tell the members of
-        ``guild_ids`` who may see it (PRESENCE_UPDATE through each guild)."""
+    async def update(self, record: SessionPresence) -> None:
+        """Record what one session says of its user; a change of the user's merged presence goes
+        to who may see it (PRESENCE_UPDATE through each of the user's guilds)."""
+        ...
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        """The session ended for good (the user's last: offline, fanned out once)."""
+        ...
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        """Hand the notifications of users with no connected session to the push shards (which
+        persist them before answering); returns how many deliveries were accepted."""
+        ...
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        """The presences of the online users of each guild (at most ``limit`` per guild)."""
         ...
 
 

@@ -21,6 +21,7 @@ from rayguild.actors.commands import SessionJoin
 from rayguild.actors.handoff import SessionSummary
 from rayguild.actors.session import FrameSink, Session, SessionState
 from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS
+from rayguild.http_api import presence_sync
 from rayguild.http_api.auth import user_for_token
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.gateway_protocol import (
@@ -41,7 +42,6 @@ from rayguild.shapes import user as user_shape
 log = structlog.get_logger("rayguild.gateway")
 
 CHUNK_MEMBERS = 1000
-STATUSES = frozenset({"online", "dnd", "idle", "invisible", "offline"})
 # Closes after which the session cannot be resumed (Discord: a client closing with 1000/1001
 # ends its session; 4009 means "start a new one").
 FINAL_CLOSES = frozenset({1000, 1001, int(CloseCode.SESSION_TIMED_OUT)})
@@ -83,9 +83,7 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
             large_threshold=ident.large_threshold,
         )  # fmt: skip
         await _guarded(ctx.guilds.connect(guild_id, join), "connect", guild_id)
-    presence = ident.presence or {}
-    status = presence.get("status") or "online"
-    await update_presence(ctx, session, {"status": status, "activities": presence.get("activities") or []})
+    await presence_sync.started(ctx, session, sink, ident.presence)
     return session
 
 
@@ -115,6 +113,7 @@ async def resume(ctx: EdgeContext, req: Resume, sink: FrameSink) -> Session | No
         sink.write(frame)
     ctx.sessions.send(session, "RESUMED", {})
     log.info("gateway.resumed", session_id=session.session_id, replayed=len(frames))
+    await presence_sync.connection(ctx, session, sink)
     return session
 
 
@@ -153,6 +152,7 @@ async def resume_moved(ctx: EdgeContext, user_id: int, req: Resume, sink: FrameS
         sink.write(frame)
     ctx.sessions.send(held, "RESUMED", {})
     log.info("gateway.resumed", session_id=held.session_id, replayed=len(frames), moved_from=owner)
+    await presence_sync.connection(ctx, held, sink)
     return held
 
 
@@ -197,6 +197,7 @@ async def end_session(ctx: EdgeContext, session: Session, sink: FrameSink, close
         # which the shard may hand to a new session. Disconnecting twice is harmless.
         for guild_id in sorted(session.guild_ids):
             await _guarded(ctx.guilds.disconnect(guild_id, session.session_id), "disconnect", guild_id)
+        await presence_sync.ended(ctx, session)
         return
     if session.sink is not sink or session.state is not SessionState.CONNECTED:
         return  # resumed on another socket meanwhile
@@ -204,12 +205,14 @@ async def end_session(ctx: EdgeContext, session: Session, sink: FrameSink, close
         await close_everywhere(ctx, session)
     else:
         ctx.sessions.detach(session.session_id)
+        await presence_sync.connection(ctx, session, None)
 
 
 async def close_everywhere(ctx: EdgeContext, session: Session) -> None:
     ctx.sessions.close_session(session.session_id)
     for guild_id in sorted(session.guild_ids):
         await _guarded(ctx.guilds.disconnect(guild_id, session.session_id), "disconnect", guild_id)
+    await presence_sync.ended(ctx, session)
 
 
 async def reap_expired(ctx: EdgeContext) -> int:
@@ -221,11 +224,8 @@ async def reap_expired(ctx: EdgeContext) -> int:
 
 
 async def update_presence(ctx: EdgeContext, session: Session, d: Any) -> None:
-    if not isinstance(d, dict) or d.get("status") not in STATUSES:
-        return
-    activities = [a for a in d.get("activities") or [] if isinstance(a, dict)]
-    presence = {"status": d["status"], "activities": activities}
-    await _guarded(ctx.presence.update(session.user_id, sorted(session.guild_ids), presence), "presence", 0)
+    """op 3: rate limited per session (4008 beyond ``presence_updates_per_minute``)."""
+    await presence_sync.changed(ctx, session, d)
 
 
 async def subscribe(ctx: EdgeContext, session: Session, op: Op, d: Any) -> None:

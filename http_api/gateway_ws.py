@@ -72,6 +72,10 @@ class SocketSink:
         self._queue.append(frame)
         self._wakeup.set()
 
+    def backlog(self) -> int:
+        """Frames queued and not yet sent (the presence lag bound reads it)."""
+        return len(self._queue)
+
     def close(self, code: int, reason: str) -> None:
         """Send what is queued, then close with ``code`` (the first close wins)."""
         if self.close_code is None:

@@ -15,9 +15,12 @@ from typing import Any
 from rayguild.actors.commands import Publish, SessionJoin
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
-from rayguild.actors.presence import PresenceShard
+from rayguild.actors.presence import PresenceShard, SessionPresence
+from rayguild.actors.push import PushRequest, PushShard, SubmitResult
 from rayguild.actors.session import SessionShardCore
+from rayguild.actors.session_presence import SessionPresences, live_records
 from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.webhook import AiohttpTransport
 from rayguild.storage.protocol import Storage
 
 from rayguild.config import Config
@@ -69,12 +72,21 @@ class LocalPresence:
     def __init__(self, shard: PresenceShard) -> None:
         self.shard = shard
 
-    async def update(self, user_id: int, guild_ids: list[int], presence: dict[str, Any]) -> None:
-        await self.shard.update(user_id, guild_ids, presence)
+    async def update(self, record: SessionPresence) -> None:
+        await self.shard.update(record)
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        await self.shard.disconnect(user_id, session_id)
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        return await self.shard.push_if_offline(requests)
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        return await self.shard.visible(guild_ids, limit)
 
 
 class LocalCluster:
-    """One guild shard, one presence shard and any number of session shards (edges)."""
+    """One guild shard, one presence shard, one push shard and any number of session shards."""
 
     def __init__(self, config: Config, storage_factory: Callable[[], Storage]) -> None:
         self.config = config
@@ -82,9 +94,32 @@ class LocalCluster:
         self.cores: dict[int, SessionShardCore] = {}
         self.guild_shard = GuildShard(0, config, storage_factory(), self._send)
         self.guilds = LocalGuilds(self.guild_shard)
-        self.presence = LocalPresence(PresenceShard(0, self.guild_shard.publish))
+        self.push = self._push_shard()
+        self.presence = LocalPresence(PresenceShard(0, self.guild_shard.publish, self._submit_push))
         self.peers = LocalSessionShards()
-        self._storages: list[Storage] = [self.guild_shard.storage]
+        self._storages: list[Storage] = [self.guild_shard.storage, self.push.storage]
+
+    def _push_shard(self) -> PushShard:
+        return PushShard(0, self.config, self.storage_factory(), AiohttpTransport(self.config))
+
+    async def _submit_push(self, requests: list[PushRequest]) -> SubmitResult:
+        return await self.push.submit(requests)
+
+    async def restart_push(self) -> PushShard:
+        """What a crash and restart of the push shard does: its memory is gone, the outbox stays."""
+        await self.push.stop()
+        self.push = self._push_shard()
+        self._storages.append(self.push.storage)
+        await self.push.start()
+        return self.push
+
+    def restart_presence(self) -> int:
+        """What a restart of the presence shard does (as ``PresenceShardHost``): rebuild from the
+        sessions the edges hold, then every edge owes its sessions one PRESENCES_REPLACE."""
+        shard = PresenceShard(0, self.guild_shard.publish, self._submit_push)
+        shard.rebuild(r for core in self.cores.values() for r in live_records(core))
+        self.presence.shard = shard
+        return sum(core.presence.mark_all_stale() for core in self.cores.values())
 
     async def _send(self, shard: int, batch: Batch) -> int:
         return self.cores[shard].deliver(batch)
@@ -96,7 +131,12 @@ class LocalCluster:
         storage = self.storage_factory()
         await storage.start()
         self._storages.append(storage)
-        core = self.cores[index] = SessionShardCore(index, self.config.replay_buffer_events)
+        presences = SessionPresences(
+            self.config.presence_backlog_frames, self.config.presence_updates_per_minute
+        )
+        core = self.cores[index] = SessionShardCore(
+            index, self.config.replay_buffer_events, presence=presences
+        )
         self.peers.handoffs[index] = Handoffs(core)
         ctx = EdgeContext(
             config=self.config, storage=storage, snowflakes=SnowflakeGenerator(1, index % 32),
@@ -108,5 +148,6 @@ class LocalCluster:
         return ctx
 
     async def close(self) -> None:
+        await self.push.stop()
         for storage in self._storages:
             await storage.close()

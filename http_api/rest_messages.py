@@ -14,6 +14,7 @@ from aiohttp import web
 from rayguild.actors.commands import Publish
 from rayguild.fanout.events import GUILD_MESSAGES
 from rayguild.fanout.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES
+from rayguild.http_api import push_notify
 from rayguild.http_api.access import channel_access
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
@@ -85,6 +86,7 @@ async def create_message(request: web.Request) -> web.Response:
             found.channel.guild_id, "MESSAGE_CREATE", shown, channel_id=found.channel.id,
             intent=GUILD_MESSAGES,
         ))  # fmt: skip
+        await push_notify.mentions(ctx, stored, shown["author"])
     return json_response(shown)
 
 

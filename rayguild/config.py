@@ -36,6 +36,7 @@ class Config:
     guild_shards: int = 2
     session_shards: int = 2
     presence_shards: int = 1
+    push_shards: int = 1
     # Fan-out.
     relay_size: int = 15_000  # sessions per Relay, as Discord runs it
     relay_threshold_sessions: int = 15_000  # a guild with more connected sessions uses relays
@@ -51,6 +52,18 @@ class Config:
     heartbeat_interval_ms: int = 41_250
     max_frame_bytes: int = 15_360  # largest client frame accepted; bigger closes with 4002
     large_threshold_default: int = 50
+    # Presence (see actors/presence.py and actors/presence_lag.py).
+    presence_updates_per_minute: int = 5  # op 3 per session; one more within 60 s closes with 4008
+    presence_backlog_frames: int = 64  # a session with this many unsent frames gets no PRESENCE_UPDATE
+    presence_resync_interval_s: float = 0.25  # how often an edge sends lagged sessions PRESENCES_REPLACE
+    presences_replace_max: int = 1000  # presences per guild in one PRESENCES_REPLACE
+    # Push (see actors/push.py).
+    push_buffer: int = 10_000  # accepted, undelivered deliveries a push shard holds; beyond: shed
+    push_max_in_flight: int = 100  # requests in flight per provider connection (Discord's: 100)
+    push_max_attempts: int = 6  # then the delivery is given up (counted, logged)
+    push_backoff_base_s: float = 0.5  # retry n waits uniform(0, min(max, base * 2**n)) ("full jitter")
+    push_backoff_max_s: float = 30.0
+    push_timeout_s: float = 10.0  # one delivery attempt
     # Storage.
     storage: str = "sqlite"  # "sqlite" (embedded default) or "scylla"
     sqlite_path: str = ".data/rayguild.sqlite3"
@@ -88,6 +101,17 @@ _POSITIVE = (
     "guild_shards",
     "session_shards",
     "presence_shards",
+    "push_shards",
+    "presence_updates_per_minute",
+    "presence_backlog_frames",
+    "presence_resync_interval_s",
+    "presences_replace_max",
+    "push_buffer",
+    "push_max_in_flight",
+    "push_max_attempts",
+    "push_backoff_base_s",
+    "push_backoff_max_s",
+    "push_timeout_s",
     "relay_size",
     "relay_threshold_sessions",
     "passive_guild_members",

@@ -5,7 +5,18 @@
 
 from __future__ import annotations
 
-from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Overwrite, Role, User
+from rayguild.storage.models import (
+    Channel,
+    Device,
+    Guild,
+    Invite,
+    Member,
+    Message,
+    Overwrite,
+    PendingPush,
+    Role,
+    User,
+)
 from rayguild.storage.protocol import (
     MAX_HISTORY_LIMIT,
     MAX_MEMBERS_LIMIT,
@@ -13,6 +24,7 @@ from rayguild.storage.protocol import (
     GuildStore,
     HistoryQuery,
     MessageStore,
+    PushStore,
     Storage,
 )
 from rayguild.storage.scylla import ScyllaStorage
@@ -25,6 +37,7 @@ __all__ = [
     "MAX_MEMBERS_LIMIT",
     "AccountStore",
     "Channel",
+    "Device",
     "Guild",
     "GuildStore",
     "HistoryQuery",
@@ -33,6 +46,8 @@ __all__ = [
     "Message",
     "MessageStore",
     "Overwrite",
+    "PendingPush",
+    "PushStore",
     "Role",
     "ScyllaStorage",
     "SqliteStorage",

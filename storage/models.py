@@ -94,3 +94,29 @@ class Message:
     edited_at_ms: int | None = None
     mention_ids: tuple[int, ...] = ()
     mention_everyone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A push target a user registered: ``provider`` "webhook" delivers an HTTP POST to ``token``."""
+
+    user_id: int
+    provider: str
+    token: str
+    created_at_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPush:
+    """One accepted, not yet delivered notification to one device (a push shard's outbox row).
+
+    ``key`` is the idempotency key of the (notification, device) pair, unique per push shard.
+    """
+
+    shard: int
+    key: str
+    user_id: int
+    provider: str
+    token: str
+    body: str
+    created_at_ms: int = 0

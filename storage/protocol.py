@@ -12,14 +12,25 @@ Guarantees every backend gives (proved by tests/contract, run against each backe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Role, User
+from rayguild.storage.models import (
+    Channel,
+    Device,
+    Guild,
+    Invite,
+    Member,
+    Message,
+    PendingPush,
+    Role,
+    User,
+)
 
 MAX_HISTORY_LIMIT = 100
 MAX_MEMBERS_LIMIT = 1000
+MAX_PUSH_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +131,34 @@ class GuildStore(Protocol):
     async def delete_invite(self, code: str) -> bool: ...
 
 
-class Storage(MessageStore, AccountStore, GuildStore, Protocol):
+class PushStore(Protocol):
+    """Registered devices, and each push shard's outbox of accepted, undelivered notifications."""
+
+    async def put_device(self, device: Device) -> None:
+        """Register (or re-register) ``device``; one row per (user_id, token)."""
+        ...
+
+    async def list_devices(self, user_id: int) -> list[Device]:
+        """The user's devices, ordered by token."""
+        ...
+
+    async def delete_device(self, user_id: int, token: str) -> bool: ...
+
+    async def put_pushes(self, pushes: Sequence[PendingPush]) -> None:
+        """Persist outbox rows; once this returns every row is durable (a row rewritten with the
+        same (shard, key) stays one row)."""
+        ...
+
+    async def list_pushes(self, shard: int, after: str = "", limit: int = MAX_PUSH_PAGE) -> list[PendingPush]:
+        """Outbox rows of ``shard`` with key > ``after``, ascending by key; limit 1-1000."""
+        ...
+
+    async def delete_pushes(self, shard: int, keys: Sequence[str]) -> None:
+        """Forget delivered (or given-up) rows; unknown keys are ignored."""
+        ...
+
+
+class Storage(MessageStore, AccountStore, GuildStore, PushStore, Protocol):
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     async def start(self) -> None:

@@ -9,6 +9,7 @@ read back, so a deleted message never returns. Identical reads in flight share o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
@@ -17,9 +18,25 @@ from typing import Any
 from cassandra.query import UNSET_VALUE
 from rayguild.storage.buckets import bucket_of
 from rayguild.storage.coalesce import SingleFlight
-from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Overwrite, Role, User
-from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, HistoryQuery
-from rayguild.storage.scylla_schema import INVITE_COLUMNS, STATEMENTS, TABLES, keyspace_cql
+from rayguild.storage.models import (
+    Channel,
+    Device,
+    Guild,
+    Invite,
+    Member,
+    Message,
+    Overwrite,
+    PendingPush,
+    Role,
+    User,
+)
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE, HistoryQuery
+from rayguild.storage.scylla_schema import (
+    INVITE_COLUMNS,
+    STATEMENTS,
+    TABLES,
+    keyspace_cql,
+)
 from rayguild.storage.scylla_session import CqlSession, Row
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages, run_history
 
@@ -357,3 +374,40 @@ class ScyllaStorage:
         (result,) = await self._run("inv_del", code)
         self._reads.forget(("invite", code))
         return bool(result["[applied]"])
+
+    # -- push: devices and outbox ----------------------------------------------------------------
+
+    async def put_device(self, device: Device) -> None:
+        await self._run("dev_put", device.user_id, device.token, device.provider, device.created_at_ms)
+
+    async def list_devices(self, user_id: int) -> list[Device]:
+        rows = await self._run("dev_list", user_id)
+        return [Device(r["user_id"], r["provider"], r["device_token"], r["created_at_ms"] or 0) for r in rows]
+
+    async def delete_device(self, user_id: int, token: str) -> bool:
+        existed = bool(await self._run("dev_get", user_id, token))
+        await self._run("dev_del", user_id, token)
+        return existed
+
+    async def put_pushes(self, pushes: Sequence[PendingPush]) -> None:
+        # Concurrent single-row writes, each acknowledged at the configured consistency; if one
+        # fails the call raises and the caller does not acknowledge (rows already written are
+        # delivered later at most once per key: the keys make a replay harmless).
+        await asyncio.gather(*(
+            self._run("push_put", p.shard, p.key, p.user_id, p.provider, p.token, p.body,
+                      p.created_at_ms)
+            for p in pushes
+        ))  # fmt: skip
+
+    async def list_pushes(self, shard: int, after: str = "", limit: int = MAX_PUSH_PAGE) -> list[PendingPush]:
+        if not 1 <= limit <= MAX_PUSH_PAGE:
+            raise ValueError(f"limit must be 1-{MAX_PUSH_PAGE}")
+        rows = await self._run("push_page", shard, after, limit)
+        return [
+            PendingPush(r["shard"], r["push_key"], r["user_id"], r["provider"], r["device_token"], r["body"],
+                        r["created_at_ms"] or 0)
+            for r in rows
+        ]  # fmt: skip
+
+    async def delete_pushes(self, shard: int, keys: Sequence[str]) -> None:
+        await asyncio.gather(*(self._run("push_del", shard, key) for key in keys))

@@ -14,6 +14,8 @@ _MSG = (
 )
 _CHAN = "channel_id, guild_id, name, type, position, topic, parent_id, overwrites"
 _INVITE = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max_uses, uses"
+# (``token`` is a CQL function name: the columns say ``device_token`` and ``push_key``.)
+_PUSH = "shard, push_key, user_id, provider, device_token, body, created_at_ms"
 # Every statement the backend runs, prepared once at start-up.
 STATEMENTS = {
     "msg_put": f"INSERT INTO messages ({_MSG}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -65,6 +67,13 @@ STATEMENTS = {
     "ginv_put": "INSERT INTO invites_by_guild (guild_id, code) VALUES (?,?)",
     "ginv_list": "SELECT code FROM invites_by_guild WHERE guild_id=?",
     "ginv_drop": "DELETE FROM invites_by_guild WHERE guild_id=?",
+    "dev_put": "INSERT INTO devices (user_id, device_token, provider, created_at_ms) VALUES (?,?,?,?)",
+    "dev_list": "SELECT user_id, provider, device_token, created_at_ms FROM devices WHERE user_id=?",
+    "dev_get": "SELECT device_token FROM devices WHERE user_id=? AND device_token=?",
+    "dev_del": "DELETE FROM devices WHERE user_id=? AND device_token=?",
+    "push_put": f"INSERT INTO push_outbox ({_PUSH}) VALUES (?,?,?,?,?,?,?)",
+    "push_page": f"SELECT {_PUSH} FROM push_outbox WHERE shard=? AND push_key>? LIMIT ?",
+    "push_del": "DELETE FROM push_outbox WHERE shard=? AND push_key=?",
 }
 INVITE_COLUMNS = tuple(_INVITE.split(", "))
 
@@ -118,6 +127,16 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS invites_by_guild (
         guild_id bigint, code text, PRIMARY KEY (guild_id, code)
     )""",
+    """CREATE TABLE IF NOT EXISTS devices (
+        user_id bigint, device_token text, provider text, created_at_ms bigint,
+        PRIMARY KEY (user_id, device_token)
+    )""",
+    # One partition per push shard: its outbox is small (bounded by the shard's buffer) and is
+    # read whole only when the shard restarts.
+    """CREATE TABLE IF NOT EXISTS push_outbox (
+        shard int, push_key text, user_id bigint, provider text, device_token text, body text,
+        created_at_ms bigint, PRIMARY KEY (shard, push_key)
+    ) WITH CLUSTERING ORDER BY (push_key ASC)""",
 )
 
 

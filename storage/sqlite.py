@@ -10,14 +10,25 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rayguild.storage.coalesce import SingleFlight
-from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Overwrite, Role, User
-from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, HistoryQuery
+from rayguild.storage.models import (
+    Channel,
+    Device,
+    Guild,
+    Invite,
+    Member,
+    Message,
+    Overwrite,
+    PendingPush,
+    Role,
+    User,
+)
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE, HistoryQuery
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages, run_history
 from rayguild.storage.sqlite_file import Row, SqliteFile
 
@@ -54,12 +65,20 @@ CREATE TABLE IF NOT EXISTS invites (
     inviter_id INTEGER NOT NULL, created_at_ms INTEGER NOT NULL, max_age_s INTEGER NOT NULL,
     max_uses INTEGER NOT NULL, uses INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS invites_by_guild ON invites (guild_id);
+CREATE TABLE IF NOT EXISTS devices (
+    user_id INTEGER NOT NULL, token TEXT NOT NULL, provider TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL, PRIMARY KEY (user_id, token)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS push_outbox (
+    shard INTEGER NOT NULL, key TEXT NOT NULL, user_id INTEGER NOT NULL, provider TEXT NOT NULL,
+    token TEXT NOT NULL, body TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (shard, key)) WITHOUT ROWID;
 """
 
 _MESSAGE_COLS = (
     "message_id, channel_id, author_id, content, guild_id, type, nonce, edited_at_ms, "
     "mention_ids, mention_everyone"
 )
+_PUSH_COLS = "shard, key, user_id, provider, token, body, created_at_ms"
 _INVITE_COLS = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max_uses, uses"
 
 
@@ -384,3 +403,47 @@ class SqliteStorage:
         deleted = await self._db.transaction(body)
         self._reads.forget(("invite", code))
         return deleted
+
+    # -- push: devices and outbox ----------------------------------------------------------------
+
+    async def put_device(self, device: Device) -> None:
+        await self._db.execute((
+            "INSERT OR REPLACE INTO devices (user_id, token, provider, created_at_ms) VALUES (?,?,?,?)",
+            (device.user_id, device.token, device.provider, device.created_at_ms),
+        ))  # fmt: skip
+
+    async def list_devices(self, user_id: int) -> list[Device]:
+        rows = await self._db.query(
+            "SELECT user_id, provider, token, created_at_ms FROM devices WHERE user_id=? ORDER BY token",
+            user_id,
+        )
+        return [Device(*row) for row in rows]
+
+    async def delete_device(self, user_id: int, token: str) -> bool:
+        def body(conn: sqlite3.Connection) -> bool:
+            sql = "DELETE FROM devices WHERE user_id=? AND token=?"
+            return conn.execute(sql, (user_id, token)).rowcount > 0
+
+        return await self._db.transaction(body)
+
+    async def put_pushes(self, pushes: Sequence[PendingPush]) -> None:
+        if pushes:
+            await self._db.execute(*(
+                (f"INSERT OR REPLACE INTO push_outbox ({_PUSH_COLS}) VALUES (?,?,?,?,?,?,?)",
+                 (p.shard, p.key, p.user_id, p.provider, p.token, p.body, p.created_at_ms))
+                for p in pushes
+            ))  # fmt: skip
+
+    async def list_pushes(self, shard: int, after: str = "", limit: int = MAX_PUSH_PAGE) -> list[PendingPush]:
+        if not 1 <= limit <= MAX_PUSH_PAGE:
+            raise ValueError(f"limit must be 1-{MAX_PUSH_PAGE}")
+        rows = await self._db.query(
+            f"SELECT {_PUSH_COLS} FROM push_outbox WHERE shard=? AND key>? ORDER BY key LIMIT ?",
+            shard, after, limit,
+        )  # fmt: skip
+        return [PendingPush(*row) for row in rows]
+
+    async def delete_pushes(self, shard: int, keys: Sequence[str]) -> None:
+        if keys:
+            sql = "DELETE FROM push_outbox WHERE shard=? AND key=?"
+            await self._db.execute(*((sql, (shard, key)) for key in keys))

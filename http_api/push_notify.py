@@ -1,0 +1,52 @@
+"""After a message is stored and dispatched: notify the mentioned users who have no active session.
+
+Mentions are read from the content (``<@id>`` / ``<@!id>``, at most ``MAX_MENTIONS`` distinct
+members of the guild, the author excluded). The presence shards decide who has no connected
+session and hand those to the push shards, which persist them before answering; a failure on
+the way is logged and never fails the message, which is already durable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from rayguild.actors.push import PushRequest
+from rayguild.http_api.context import EdgeContext
+from rayguild.storage.models import Message
+
+from rayguild.errors import RayguildError
+
+log = structlog.get_logger("rayguild.push")
+
+MENTION = re.compile(r"<@!?(\d{1,20})>")
+MAX_MENTIONS = 50
+PREVIEW_CHARS = 200
+
+
+def mentioned(content: str, author_id: int) -> list[int]:
+    """Distinct user ids mentioned in ``content``, in order, without the author."""
+    ids = dict.fromkeys(int(m) for m in MENTION.findall(content))
+    ids.pop(author_id, None)
+    return list(ids)[:MAX_MENTIONS]
+
+
+async def mentions(ctx: EdgeContext, message: Message, author: dict[str, Any]) -> int:
+    """Push notifications for the message's mentions; returns how many deliveries were accepted."""
+    if message.guild_id is None:
+        return 0
+    users = [u for u in mentioned(message.content, message.author_id)
+             if await ctx.storage.get_member(message.guild_id, u) is not None]  # fmt: skip
+    if not users:
+        return 0
+    data = {
+        "message_id": str(message.id), "channel_id": str(message.channel_id),
+        "guild_id": str(message.guild_id), "author": author, "content": message.content[:PREVIEW_CHARS],
+    }  # fmt: skip
+    requests = [PushRequest(f"{message.id}:{user_id}", user_id, "mention", data) for user_id in users]
+    try:
+        return await ctx.presence.push_if_offline(requests)
+    except (TimeoutError, RayguildError) as exc:
+        log.warning("push.submit_failed", message_id=message.id, users=len(users), error=str(exc))
+        return 0
