@@ -30,6 +30,7 @@ from rayguild.fanout.events import GUILD_PRESENCES
 PublishFn = Callable[[Publish], Awaitable[object]]
 SubmitPushFn = Callable[[list[PushRequest]], Awaitable[SubmitResult]]
 OFFLINE = "offline"
+OFFLINE_SHOWN: dict[str, Any] = {"status": OFFLINE, "activities": [], "client_status": {}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class UserPresence:
     def merged(self) -> dict[str, Any]:
         visible = [s for s in self.sessions.values() if s.status not in ("invisible", OFFLINE)]
         if not visible:
-            return {"status": OFFLINE, "activities": [], "client_status": {}}
+            return dict(OFFLINE_SHOWN)
         newest = max(visible, key=lambda s: self.order[s.session_id])
         return {
             "status": newest.status,
@@ -149,7 +150,7 @@ class PresenceShard:
             self.users.pop(user_id, None)
         previous, user.shown = user.shown, merged
         self._index(user_id, user)
-        if merged == previous:
+        if merged == (previous or OFFLINE_SHOWN):
             return
         for guild_id in sorted(guilds):
             d = self._presence(user_id, guild_id, merged)
