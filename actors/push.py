@@ -26,9 +26,9 @@ import random
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -102,6 +102,15 @@ class SubmitResult:
     shed: int  # refused: the buffer was full
     duplicates: int  # already outstanding here
     no_device: int  # requests whose user has no registered device
+
+    @staticmethod
+    def total(results: Iterable[SubmitResult]) -> SubmitResult:
+        """The results of several shards, added up."""
+        rows = [astuple(r) for r in results]
+        return SubmitResult(*(sum(column) for column in zip(*rows, strict=True))) if rows else NOTHING
+
+
+NOTHING = SubmitResult(0, 0, 0, 0)
 
 
 def idempotency_key(notification_id: str, token: str) -> str:

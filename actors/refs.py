@@ -194,10 +194,7 @@ class Presences:
         """Hand notifications to their users' push shards; their results summed."""
         groups = _group(requests, lambda r: self.directory.push_ring.owner(r.user_id))
         results = await asyncio.gather(*(PushShardRef(self.directory.actor(n)).submit(g) for n, g in groups))
-        return SubmitResult(*(sum(column) for column in zip(*results, strict=True))) if results else NO_PUSH
-
-
-NO_PUSH = SubmitResult(0, 0, 0, 0)
+        return SubmitResult.total(results)
 
 
 def _group(
