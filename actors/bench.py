@@ -31,6 +31,7 @@ class BenchGuild:
     active_fraction: float
     mode: str
     seed: int = 7
+    intents: int = GUILD_MESSAGES | MESSAGE_CONTENT  # of every synthetic session
 
     @property
     def channel_id(self) -> int:
@@ -57,7 +58,7 @@ async def build_guild(shard: GuildShard, spec: BenchGuild) -> dict[str, Any]:
     # Sessions belong to members spread evenly over the guild.
     rows = np.linspace(0, spec.members - 1, num=total, dtype=np.int64).astype(np.int32)
     active = rng.random(total) < spec.active_fraction
-    intents = GUILD_MESSAGES | MESSAGE_CONTENT
+    intents = spec.intents
     shard.adopt(proc)
     if spec.mode != "direct":
         await shard.use_relays(proc)  # no session yet: the bulk joins below fill the relays

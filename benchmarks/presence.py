@@ -1,0 +1,184 @@
+"""``python -m rayguild.benchmarks.presence``: presence updates fanned out in one big guild, on real shards.
+
+A bench guild (default 100,000 members, 100,000 synthetic sessions with the GUILD_PRESENCES
+intent, 10% active) is built on the real GuildShard as ``rayguild bench fanout`` does; members
+then change status through the real PresenceShard (``update``, as an edge reports op 3), which
+publishes PRESENCE_UPDATE through the guild's normal path (relays, passive pruning, batching per
+session shard). Open loop at ``--rate`` updates/s with at most ``--concurrency`` in flight.
+Reported: updates/s fanned out (every delivery landed), deliveries/s, p50/p99 from the guild's
+emit to the last delivery of an update, Ray calls per update.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rayguild.actors.bench import MODES, BenchGuild
+from rayguild.actors.presence import SessionPresence
+from rayguild.actors.refs import Presences
+from rayguild.actors.runtime import Runtime
+from rayguild.benchmarks.fanout import collect, progress
+from rayguild.fanout.events import GUILD_PRESENCES
+
+from rayguild.config import load_config
+
+STATUSES = ("online", "idle", "dnd")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    config: str
+    members: int
+    sessions: int
+    active_sessions: int
+    relays: int
+    updates: int
+    offered_rate_per_s: float
+    updates_per_s: float
+    deliveries: int
+    deliveries_per_s: float
+    p50_ms: float
+    p99_ms: float
+    ray_calls_per_update: float
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m rayguild.benchmarks.presence", description=__doc__)
+    p.add_argument("--members", type=int, default=100_000)
+    p.add_argument("--sessions", type=int, default=100_000, help="synthetic sessions (capped at members)")
+    p.add_argument("--active-fraction", type=float, default=0.1)
+    p.add_argument("--session-shards", type=int, default=2)
+    p.add_argument("--modes", nargs="+", choices=MODES, default=["relays+passive"])
+    p.add_argument("--updates", type=int, default=500)
+    p.add_argument("--rate", type=float, default=1000.0, help="offered presence updates per second")
+    p.add_argument("--concurrency", type=int, default=64, help="updates in flight at most")
+    p.add_argument("--timeout-s", type=float, default=180.0)
+    p.add_argument("--out", type=Path, default=Path("bench-out/presence"))
+    return p.parse_args(argv)
+
+
+async def run_one(
+    runtime: Runtime, args: argparse.Namespace, slots: dict[int, np.ndarray], guild_id: int, mode: str
+) -> Record:
+    guild = runtime.directory.guild_shard(guild_id)
+    spec = BenchGuild(guild_id, args.members, slots, args.active_fraction, mode, intents=GUILD_PRESENCES)
+    sizes = await guild.ref.call("bench_build", spec)
+    presences = Presences(runtime.directory)
+    gate = asyncio.Semaphore(args.concurrency)
+
+    async def one(i: int) -> None:
+        user = 1 + (i * 7919) % args.members  # members spread over the guild
+        async with gate:
+            await presences.update(SessionPresence(user, f"bench-{user}", (guild_id,), STATUSES[i % 3]))
+
+    async def send(count: int, first: int) -> None:
+        started, pending = time.monotonic(), []
+        for i in range(count):
+            await asyncio.sleep(max(0.0, started + i / args.rate - time.monotonic()))
+            pending.append(asyncio.ensure_future(one(first + i)))
+            if (i + 1) % max(1, count // 5) == 0:
+                progress(f"    {mode:<15} sent {i + 1}/{count} presence updates")
+        await asyncio.gather(*pending)
+
+    await send(3, 0)  # warm-up: relays come up
+    await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
+    before = await guild.ref.call("bench_stats", guild_id)
+    began = time.time_ns()
+    await send(args.updates, 3)
+    trace = await collect(runtime, len(slots), args.updates * sizes["active_sessions"], args.timeout_s)
+    after = await guild.ref.call("bench_stats", guild_id)
+    deliveries = sum(count for _, count in trace.values())
+    span_s = (max(done for done, _ in trace.values()) - began) / 1e9 if trace else 1.0
+    latencies = np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()] or [0.0])
+    calls = (after["guild_calls"] - before["guild_calls"]) + (after["relay_calls"] - before["relay_calls"])
+    await guild.ref.call("bench_forget", guild_id)
+    for index in range(sizes["relays"]):
+        runtime.directory.actor(f"relay-{guild_id}-{index}").kill(restart=False)
+    return Record(
+        config=mode,
+        members=args.members,
+        sessions=sizes["sessions"],
+        active_sessions=sizes["active_sessions"],
+        relays=sizes["relays"],
+        updates=len(trace),
+        offered_rate_per_s=args.rate,
+        updates_per_s=round(len(trace) / span_s, 1),
+        deliveries=deliveries,
+        deliveries_per_s=round(deliveries / span_s, 1),
+        p50_ms=round(float(np.percentile(latencies, 50)), 2),
+        p99_ms=round(float(np.percentile(latencies, 99)), 2),
+        ray_calls_per_update=round(calls / max(1, args.updates), 2),
+    )
+
+
+async def run(args: argparse.Namespace) -> list[Record]:
+    config = load_config(
+        environ={},
+        guild_shards=1,
+        presence_shards=1,
+        push_shards=1,
+        session_shards=args.session_shards,
+        passive_update_interval_s=3600,
+        namespace="rayguild-bench-presence",
+        sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
+    )
+    runtime = Runtime(config)
+    progress("starting Ray and the shards ...")
+    runtime.start(log_to_driver=False)
+    sessions = min(args.sessions, args.members)
+    slots = {}
+    for i in range(args.session_shards):
+        share = sessions // args.session_shards + (1 if i < sessions % args.session_shards else 0)
+        slots[i] = await runtime.directory.session_shard(i).ref.call("add_synthetic", share)
+    progress(f"{sessions:,} synthetic sessions (GUILD_PRESENCES) on {args.session_shards} session shards")
+    records = []
+    for n, mode in enumerate(args.modes, start=1):
+        progress(f"[{n}/{len(args.modes)}] {mode}: {args.members:,} members, {args.updates} presence updates")
+        record = await run_one(runtime, args, slots, 20_000 + n * 16, mode)
+        progress(
+            f"    -> {record.updates_per_s:,.0f} updates/s fanned out, {record.deliveries_per_s:,.0f} "
+            f"deliveries/s, p50 {record.p50_ms} ms, p99 {record.p99_ms} ms"
+        )
+        records.append(record)
+    runtime.shutdown()
+    return records
+
+
+def table(records: list[Record]) -> str:
+    columns = list(asdict(records[0])) if records else []
+    rows = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    rows += ["| " + " | ".join(f"{v:,}" if isinstance(v, int | float) else str(v) for v in asdict(r).values()) + " |"
+             for r in records]  # fmt: skip
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    records = asyncio.run(run(args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {
+        "command": " ".join(
+            ["python -m rayguild.benchmarks.presence", *(sys.argv[1:] if argv is None else argv)]
+        ),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+    (args.out / "results.json").write_text(
+        json.dumps({**meta, "records": [asdict(r) for r in records]}, indent=2)
+    )
+    (args.out / "results.md").write_text(table(records) + "\n")
+    print(table(records))
+    progress(f"wrote {args.out}/results.json and results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
