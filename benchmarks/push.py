@@ -78,6 +78,11 @@ async def settle(sink: TimedSink, done: Callable[[], bool], timeout_s: float) ->
     progress(f"    gave up waiting after {timeout_s} s: {len(sink.arrived):,} delivered")
 
 
+def delivered_over(sink: TimedSink, floor: int) -> Callable[[], bool]:
+    """Outstanding < window  <=>  delivered > sent - window."""
+    return lambda: len(sink.arrived) > floor
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m rayguild.benchmarks.push", description=__doc__)
     p.add_argument("--notifications", type=int, default=20_000)
@@ -121,8 +126,7 @@ async def run(args: argparse.Namespace) -> Record:
     started = time.monotonic()
     sent = 0
     while sent < args.notifications:
-        floor = sent - args.window  # outstanding < window  <=>  delivered > sent - window
-        await settle(sink, lambda b=floor: len(sink.arrived) > b, args.timeout_s)
+        await settle(sink, delivered_over(sink, sent - args.window), args.timeout_s)
         count = min(args.batch, args.notifications - sent)
         batch = [
             PushRequest(f"b{sent + i}", 1 + (sent + i) % args.users, "mention", {"n": sent + i})
