@@ -49,6 +49,7 @@ class Record:
     p50_ms: float
     p99_ms: float
     ray_calls_per_update: float
+    dropped_sessions: int  # invalidated by the lag policy (a starved shard): they got op 9
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -117,6 +118,7 @@ async def run_one(
         p50_ms=round(float(np.percentile(latencies, 50)), 2),
         p99_ms=round(float(np.percentile(latencies, 99)), 2),
         ray_calls_per_update=round(calls / max(1, args.updates), 2),
+        dropped_sessions=after["dropped_sessions"],
     )
 
 
