@@ -52,12 +52,12 @@ class Config:
     heartbeat_interval_ms: int = 41_250
     max_frame_bytes: int = 15_360  # largest client frame accepted; bigger closes with 4002
     large_threshold_default: int = 50
-    # Presence (see actors/presence.py and actors/presence_lag.py).
+    # Presence (see actors/presence.py, actors/session_presence.py, docs/presence-and-push.md).
     presence_updates_per_minute: int = 5  # op 3 per session; one more within 60 s closes with 4008
     presence_backlog_frames: int = 64  # a session with this many unsent frames gets no PRESENCE_UPDATE
     presence_resync_interval_s: float = 0.25  # how often an edge sends lagged sessions PRESENCES_REPLACE
     presences_replace_max: int = 1000  # presences per guild in one PRESENCES_REPLACE
-    # Push (see actors/push.py).
+    # Push (see actors/push.py and docs/presence-and-push.md).
     push_buffer: int = 10_000  # accepted, undelivered deliveries a push shard holds; beyond: shed
     push_max_in_flight: int = 100  # requests in flight per provider connection (Discord's: 100)
     push_max_attempts: int = 6  # then the delivery is given up (counted, logged)
