@@ -135,3 +135,32 @@ async def test_a_restarted_presence_shard_resyncs_instead_of_leaving_stale_prese
     await gateway_ops.update_presence(edge.ctx, human_session, {"status": "idle", "activities": []})
     await until(lambda: any(p["d"]["status"] == "idle" for p in watcher.of("PRESENCE_UPDATE")))
     assert_gapless(watcher)
+
+
+async def test_offline_goes_out_once_when_the_last_session_is_not_resumed_in_time(
+    make_edge: EdgeFactory,
+) -> None:
+    edge = await make_edge(replay_window_s=0.6)  # the edge's reaper closes expired sessions
+    token, headers, _, channel = await edge.guild_with_bot()
+    watcher = StallSink()
+    await open_session(edge, token, watcher)
+    human_token, human, human_headers = await edge.register("human", bot=False)
+    invite = await edge.rest("POST", f"/channels/{channel['id']}/invites", headers, json={})
+    await edge.rest("POST", f"/invites/{invite['code']}", human_headers)
+
+    def statuses() -> list[str]:
+        return [
+            p["d"]["status"] for p in watcher.of("PRESENCE_UPDATE") if p["d"]["user"]["id"] == human["id"]
+        ]
+
+    gw = await edge.connect()
+    await gw.send({"op": 2, "d": {"token": human_token, "properties": {}}})
+    await gw.dispatch("READY")
+    await until(lambda: statuses() == ["online"])
+    await gw.ws.close(code=4000)  # not a final close: the session stays resumable
+    await asyncio.sleep(0.2)
+    assert statuses() == ["online"]  # detached and resumable: still online
+    await until(lambda: statuses() == ["online", "offline"])  # the window passed without a resume
+    assert len(edge.ctx.sessions.sessions) == 1  # only the watcher's session is left
+    await asyncio.sleep(0.3)
+    assert statuses() == ["online", "offline"]  # once
