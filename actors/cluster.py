@@ -113,6 +113,10 @@ class ActorRef:
         ref = getattr(self.handle(), method).remote(*args)
         return _settle(self.name, ref)
 
+    def tell(self, method: str, *args: Any) -> None:
+        """Submit and do not wait: for notices whose answer nobody needs (it is not reported)."""
+        getattr(self.handle(), method).remote(*args)
+
     def call_sync(self, method: str, *args: Any, timeout_s: float = 60.0) -> Any:
         try:
             return ray.get(getattr(self.handle(), method).remote(*args), timeout=timeout_s)

@@ -31,7 +31,7 @@ from rayguild.fanout.events import GUILDS, Dispatch, moved_marker
 from rayguild.fanout.members import MemberTable
 from rayguild.fanout.partition import Slots
 from rayguild.fanout.permissions import PermissionOverwrite, can_view_columnar
-from rayguild.relay import GuildPermissions, RelayCommand, RelayItem, RelaySessionJoin
+from rayguild.relay import GuildPermissions, RelayCommand, RelayItem, RelaySessionJoin, SessionShardLost
 from rayguild.relay.sessions import SessionTable
 from rayguild.storage.models import Channel, Guild, Role
 from rayguild.storage.protocol import Storage
@@ -47,6 +47,13 @@ SendToShard = Callable[[int, Batch], Awaitable[object]]
 
 class ShardLag(Protocol):
     def __call__(self, shard: int, batch: Batch) -> None: ...
+
+
+def session_shard_failed(shard: int, batch: Batch) -> None:
+    """A send to a session shard failed: it died, and its sessions with it. Nothing to invalidate
+    here: its restarted incarnation has the guilds drop those sessions before reusing any slot
+    (and a slot-addressed notice now would hit the new incarnation's sessions)."""
+    log.warning("session shard unreachable; its sessions died with it", shard=shard, events=len(batch))
 
 
 class GuildProcess:
@@ -257,6 +264,7 @@ class GuildShard:
             config.max_batch_events,
             config.max_pending_batches,
             self._on_lag,
+            session_shard_failed,
         )
         self.relay_transport = relays
         # Guild -> relay streams carry joins and leaves as well as events, so they are never dropped:
@@ -313,9 +321,13 @@ class GuildShard:
         return sum(map(len, slots.values()))
 
     async def session_shard_lost(self, shard: int) -> int:
-        """Session shard ``shard`` restarted empty: forget its sessions before it reuses their slots."""
+        """Session shard ``shard`` restarted empty: forget its sessions before it reuses their slots,
+        and drop what was still waiting to go to its previous incarnation."""
         dropped = 0
+        self.batcher.discard(shard)
         for proc in self.guilds.values():
+            if proc.relays is not None:
+                proc.relays.broadcast(SessionShardLost(shard))
             rows = proc.sessions.rows
             for session_id in [sid for sid, row in rows.items() if proc.sessions.shard[row] == shard]:
                 proc.leave(session_id)

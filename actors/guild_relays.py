@@ -95,6 +95,9 @@ class RelayGroup:
         index = len(self.loads)
         self._transport.create(self.guild_id, index, self._permissions(), self.prune_passive)
         self.loads.append(0)
+        # First in the new stream: a relay of that name left by a previous incarnation of this
+        # guild shard restarts empty on the new stream, then needs the current permissions.
+        self._enqueue(index, self._permissions())
         return index
 
     def join(self, join: RelaySessionJoin) -> int:

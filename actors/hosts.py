@@ -20,13 +20,15 @@ from rayguild.actors.cluster import ActorRef
 from rayguild.actors.commands import Publish
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
-from rayguild.actors.metrics import shard_metrics
+from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.presence import PresenceShard, SessionPresence
 from rayguild.actors.push import PushShard, TransportFactory, UrllibTransport
 from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences
 from rayguild.actors.relay import RelayHost, invalidate_lagging
 from rayguild.actors.session import CountingSink, SessionShardCore
 from rayguild.actors.session_presence import SessionPresences, live_records
+from rayguild.fanout.events import Dispatch
+from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamBroken, StreamSequencer
 from rayguild.fanout.partition import Slots
 from rayguild.relay import GuildPermissions, RelayCommand
 from rayguild.ring import shard_name
@@ -68,21 +70,17 @@ class RayRelayTransport:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.refs: dict[tuple[int, int], ActorRef] = {}
-        self._resets: set[asyncio.Future[Any]] = set()
+        self._sequencer = StreamSequencer()  # one stream per guild-shard incarnation
 
     def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
         name = f"relay-{guild_id}-{index}"
         ref = cluster.spawn(
             RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive
         )
-        # Submitted ahead of this guild's first command to it (a caller's calls stay in order).
-        reset = asyncio.ensure_future(ref.call("reset", permissions, prune_passive))
-        self._resets.add(reset)
-        reset.add_done_callback(self._resets.discard)
         self.refs[guild_id, index] = ref
 
     def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
-        return self.refs[guild_id, index].call("apply", commands)
+        return self.refs[guild_id, index].call("apply", self._sequencer.wrap((guild_id, index), commands))
 
     def ref(self, guild_id: int, index: int) -> ActorRef:
         return self.refs[guild_id, index]
@@ -100,15 +98,21 @@ class GuildShardHost(GuildShard):
         self._metrics_task: asyncio.Task[None] | None = None
         self.dropped_sessions = 0
         self._restarted = cluster.actor_restarted()
+        self._incarnation_ns = time.time_ns()
         self._announced: asyncio.Future[None] | None = None
+        self._sequencer = StreamSequencer()
 
     def _send(self, shard: int, batch: Batch) -> Awaitable[object]:
-        return self.directory.session_shard(shard).deliver(batch)
+        return self.directory.session_shard(shard).deliver(self._sequencer.wrap(shard, batch))
+
+    async def session_shard_lost(self, shard: int) -> int:
+        self._sequencer.restart(shard)  # the restarted shard expects a stream from seq 0
+        return await super().session_shard_lost(shard)
 
     def _lagging_shard(self, shard: int, batch: Batch) -> None:
         dropped = invalidate_lagging(self.directory, shard, batch)
         self.dropped_sessions += dropped
-        shard_metrics().dropped_sessions.inc(dropped, tags={"shard": self.name, "why": "lagging"})
+        count(shard_metrics().dropped_sessions, dropped, {"shard": self.name, "why": "lagging"})
 
     @property
     def name(self) -> str:
@@ -131,6 +135,7 @@ class GuildShardHost(GuildShard):
             [self.directory.session_shard(i).ref for i in range(self.config.session_shards)],
             "guild_shard_lost",
             self.index,
+            self._incarnation_ns,
         )
         log.warning("guild shard restarted; its sessions told to re-identify", sessions=counts)
 
@@ -154,7 +159,7 @@ class GuildShardHost(GuildShard):
             metrics.relays_per_guild.set(relays, tags=tags)
             metrics.queue_depth.set(self.batcher.in_flight_total(), tags=tags)
             total = self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0)
-            metrics.ray_calls.inc(total - calls, tags=tags)
+            count(metrics.ray_calls, total - calls, tags)
             calls = total
             await asyncio.sleep(interval_s)
 
@@ -276,6 +281,7 @@ class SessionShardHost:
         self._trace: DeliveryTrace | None = None
         self._counting = CountingSink()
         self._restarted = cluster.actor_restarted()
+        self._inbox: OrderedInbox[tuple[Dispatch, Slots]] = OrderedInbox()
         self._forgotten: asyncio.Future[list[Any]] | None = None
 
     async def _forget_lost_sessions(self) -> None:
@@ -311,15 +317,23 @@ class SessionShardHost:
                 log.info("edge started", port=self._edge.port)
         return {"shard": f"session-{self.index}", "port": self._edge.port if self._edge else None}
 
-    async def deliver(self, batch: Batch) -> int:
-        # No await inside: a batch is applied atomically, in the order the calls arrived.
-        delivered = self.core.deliver(batch)
-        if self._trace is not None:
-            self._trace.record(batch)
+    async def deliver(self, sequenced: Sequenced[tuple[Dispatch, Slots]]) -> int:
+        """Apply a sender's batches in its stream order (no await inside: atomic)."""
+        try:
+            ready = self._inbox.accept(sequenced)
+        except StreamBroken as err:
+            log.error("delivery stream broken; a batch was lost", error=str(err))
+            shard_metrics().dropped_sessions.inc(1, tags={"shard": f"session-{self.index}", "why": "stream"})
+            return 0
+        delivered = 0
         metrics, tags, now = shard_metrics(), {"shard": f"session-{self.index}"}, time.time_ns()
-        metrics.deliveries_out.inc(delivered, tags=tags)
-        for dispatch, _ in batch:
-            metrics.fanout_latency_ms.observe((now - dispatch.emitted_ns) / 1e6, tags=tags)
+        for batch in ready:
+            delivered += self.core.deliver(batch)
+            if self._trace is not None:
+                self._trace.record(batch)
+            for dispatch, _ in batch:
+                metrics.fanout_latency_ms.observe((now - dispatch.emitted_ns) / 1e6, tags=tags)
+        count(metrics.deliveries_out, delivered, tags)
         return delivered
 
     async def invalidate(self, slots: list[int]) -> int:
@@ -334,10 +348,15 @@ class SessionShardHost:
         """Hand a session to the edge it resumed on (waits for its guilds' markers; handoff.py)."""
         return await self.handoffs.take(session_id, user_id, seq, moved, known)
 
-    async def guild_shard_lost(self, index: int) -> int:
-        """Guild shard ``index`` restarted empty: sessions in its guilds missed events (op 9 them)."""
+    async def guild_shard_lost(self, index: int, since_ns: int) -> int:
+        """Guild shard ``index`` restarted empty at ``since_ns``: sessions opened before then in its
+        guilds missed events (op 9 them); sessions opened since connect to the new incarnation."""
         lost, owner = shard_name(GUILD, index), self.directory.guild_ring.owner
-        slots = [s.slot for s in self.core.sessions.values() if any(owner(g) == lost for g in s.guild_ids)]
+        slots = [
+            s.slot
+            for s in self.core.sessions.values()
+            if s.opened_ns < since_ns and any(owner(g) == lost for g in s.guild_ids)
+        ]
         return self.core.invalidate(np.asarray(slots, dtype=np.int32))
 
     async def presence_report(self, presence_index: int) -> list[SessionPresence]:

@@ -31,6 +31,12 @@ class ShardMetrics:
 _metrics: ShardMetrics | None = None
 
 
+def count(counter: Counter, value: float, tags: dict[str, str]) -> None:
+    """Add ``value`` if positive: Ray's Counter.inc refuses 0, and a metric must never fail a call."""
+    if value > 0:
+        counter.inc(value, tags=tags)
+
+
 def shard_metrics() -> ShardMetrics:
     """The process's metric objects, made once (Ray registers a metric per name and process)."""
     global _metrics

@@ -15,6 +15,7 @@ from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.push import PushRequest, SubmitResult
 from rayguild.fanout.events import Dispatch
+from rayguild.fanout.ordering import Sequenced
 from rayguild.fanout.partition import Slots
 from rayguild.ring import RingSnapshot, shard_name
 
@@ -51,7 +52,7 @@ class SessionShardRef:
     def __init__(self, ref: ActorRef) -> None:
         self.ref = ref
 
-    def deliver(self, batch: list[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
+    def deliver(self, batch: Sequenced[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
         """Submit a batch now (order of submission is order of delivery); await for the count."""
         return self.ref.call("deliver", batch)
 

@@ -11,13 +11,14 @@ from typing import Any
 
 import structlog
 from rayguild.actors import cluster
-from rayguild.actors.guild import Batch
-from rayguild.actors.metrics import shard_metrics
+from rayguild.actors.guild import Batch, session_shard_failed
+from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.refs import Directory
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch
+from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamSequencer
 from rayguild.fanout.partition import Slots
-from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
+from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem, SessionShardLost
 
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
@@ -27,22 +28,24 @@ log = structlog.get_logger("rayguild.relay")
 
 
 def session_batcher(
-    directory: Directory, config: Config, lagging: Any
+    directory: Directory, config: Config, lagging: Any, sequencer: StreamSequencer
 ) -> TickBatcher[tuple[Dispatch, Slots]]:
-    """The bounded, per-tick coalescing stream from one sender to every session shard."""
+    """The bounded, per-tick coalescing stream from one sender to every session shard; each batch
+    is numbered (``StreamSequencer``) so the shard applies them in this order."""
     return TickBatcher(
-        lambda shard, batch: directory.session_shard(shard).deliver(batch),
+        lambda shard, batch: directory.session_shard(shard).deliver(sequencer.wrap(shard, batch)),
         config.tick_ms / 1000,
         config.max_batch_events,
         config.max_pending_batches,
         lagging,
+        session_shard_failed,
     )
 
 
 def invalidate_lagging(directory: Directory, shard: int, batch: Batch) -> int:
     """The documented lag policy: the sessions of a batch that could not be sent must re-identify."""
     slots = sorted({int(s) for _, group in batch for s in group.tolist()})
-    directory.session_shard(shard).invalidate(slots)
+    directory.session_shard(shard).ref.tell("invalidate", slots)
     return len(slots)
 
 
@@ -56,41 +59,66 @@ class RelayHost:
         self.core = RelayCore(permissions, prune_passive, config.passive_idle_s)
         self.idle_s = config.passive_idle_s
         self.directory = Directory(config)
-        self.batcher = session_batcher(self.directory, config, self._lagging)
+        self._sequencer = StreamSequencer()
+        self.batcher = session_batcher(self.directory, config, self._lagging, self._sequencer)
         self.commands = 0
         self.dropped_sessions = 0
         # A restarted relay has lost its sessions: its first batch is refused, so the guild
         # invalidates them (op 9) instead of streaming to an empty relay (a silent gap).
         self._restarted = cluster.actor_restarted()
+        self._inbox: OrderedInbox[RelayCommand] = OrderedInbox()
+        self._guild_stream: int | None = None
+        self._retired_streams: set[int] = set()
 
     def _lagging(self, shard: int, batch: Batch) -> None:
         dropped = invalidate_lagging(self.directory, shard, batch)
         self.dropped_sessions += dropped
-        shard_metrics().dropped_sessions.inc(dropped, tags={"shard": "relay", "why": "lagging"})
-        log.warning("session shard lagging; its sessions must re-identify", shard=shard, events=len(batch))
+        count(shard_metrics().dropped_sessions, dropped, {"shard": "relay", "why": "lagging"})
+        log.warning(
+            "session shard lagging or failing; its sessions must re-identify",
+            shard=shard,
+            events=len(batch),
+            failure=repr(self.batcher.last_failure) if self.batcher.last_failure else None,
+        )
 
     async def start(self) -> dict[str, Any]:
         return {"relay": f"relay-{self.guild_id}-{self.index}"}
 
-    async def reset(self, permissions: GuildPermissions, prune_passive: bool) -> None:
-        """Start empty for a (new incarnation of the) guild shard: a relay of the same name left by
-        the previous one still holds sessions that are no longer the guild's."""
-        self.core = RelayCore(permissions, prune_passive, self.idle_s)
-        self._restarted = False
+    def _follow(self, stream: int) -> bool:
+        """Track the guild's current stream. A new stream is a new guild incarnation: a relay of
+        the same name left by the previous one starts empty (its sessions are no longer the
+        guild's); batches of a replaced stream are dropped."""
+        if stream == self._guild_stream:
+            return True
+        if stream in self._retired_streams:
+            return False
+        if self._guild_stream is not None:
+            self._retired_streams.add(self._guild_stream)
+            self.core = RelayCore(self.core.permissions, self.core.prune_passive, self.idle_s)
+            self._inbox = OrderedInbox()
+        self._guild_stream = stream
+        return True
 
-    async def apply(self, commands: list[RelayCommand]) -> int:
-        """Apply a batch in order (no await inside: atomic); returns deliveries scheduled."""
+    async def apply(self, batch: Sequenced[RelayCommand]) -> int:
+        """Apply the guild's batches in stream order (no await inside); returns deliveries scheduled."""
         if self._restarted:
             self._restarted = False
             raise ShardUnavailable(f"relay-{self.guild_id}-{self.index} restarted and lost its sessions")
+        if not self._follow(batch.stream):
+            return 0
         scheduled = 0
-        for command in commands:
-            groups = self.core.apply(command)
-            if groups and isinstance(command, RelayItem):
-                for shard, slots in groups.items():
-                    self.batcher.add(shard, (command.dispatch, slots))
-                    scheduled += slots.size
-        self.commands += len(commands)
+        for commands in self._inbox.accept(batch):
+            for command in commands:
+                if isinstance(command, SessionShardLost):
+                    self.batcher.discard(command.shard)  # addressed to the dead incarnation's slots
+                    self._sequencer.restart(command.shard)
+                    continue
+                groups = self.core.apply(command)
+                if groups and isinstance(command, RelayItem):
+                    for shard, slots in groups.items():
+                        self.batcher.add(shard, (command.dispatch, slots))
+                        scheduled += slots.size
+            self.commands += len(commands)
         return scheduled
 
     async def stats(self) -> dict[str, Any]:

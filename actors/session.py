@@ -80,6 +80,7 @@ class Session:
     detached_at: float = 0.0
     replay_floor: int = 0  # no resume from a seq below this (the buffer began here after a move)
     moved_guilds: set[int] = field(default_factory=set)  # guilds whose moved marker arrived
+    opened_ns: int = field(default_factory=time.time_ns)  # wall clock: compared across processes
 
     def detach(self) -> None:
         if self.state is not SessionState.CONNECTED:

@@ -5,7 +5,7 @@ it reaches ``max_batch_events``. Per destination, batches are sent in the order 
 filled, so a receiver sees events in emission order. Bounded: when a destination already has
 ``max_in_flight`` unacknowledged sends, its next batch is refused and handed to ``on_overflow``
 (the documented policy: the lagging sessions are told to resume) instead of queueing forever.
-A send that fails (the destination died) hands its batch to the same callback.
+A send that fails (the destination died) goes to ``on_failure`` (by default the same callback).
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ class TickBatcher(Generic[Item]):
         max_batch_events: int,
         max_in_flight: int,
         on_overflow: Callable[[int, list[Item]], None],
+        on_failure: Callable[[int, list[Item]], None] | None = None,
     ) -> None:
         self._send = send
+        self._on_failure = on_failure or on_overflow
         self._tick_s = tick_s
         self._max_batch = max_batch_events
         self._max_in_flight = max_in_flight
@@ -39,6 +41,7 @@ class TickBatcher(Generic[Item]):
         self.calls = 0
         self.overflows = 0
         self.failures = 0
+        self.last_failure: Exception | None = None
 
     def add(self, destination: int, item: Item) -> None:
         batch = self._pending.setdefault(destination, [])
@@ -75,11 +78,16 @@ class TickBatcher(Generic[Item]):
     async def _settle(self, destination: int, batch: list[Item], awaitable: Awaitable[object]) -> None:
         try:
             await awaitable
-        except Exception:
+        except Exception as err:
             self.failures += 1
-            self._on_overflow(destination, batch)
+            self.last_failure = err
+            self._on_failure(destination, batch)
         finally:
             self._in_flight[destination] -= 1
+
+    def discard(self, destination: int) -> int:
+        """Drop the destination's pending (not yet sent) batch; returns how many items."""
+        return len(self._pending.pop(destination, []))
 
     def idle(self) -> bool:
         """Nothing pending and nothing in flight."""

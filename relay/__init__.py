@@ -10,6 +10,7 @@ from rayguild.relay.relay import (
     RelaySessionJoin,
     RelaySessionLeave,
     RelaySessionMove,
+    SessionShardLost,
 )
 from rayguild.relay.sessions import SessionTable
 
@@ -23,5 +24,6 @@ __all__ = [
     "RelaySessionJoin",
     "RelaySessionLeave",
     "RelaySessionMove",
+    "SessionShardLost",
     "SessionTable",
 ]

@@ -84,6 +84,13 @@ class RelayBulkJoin:
     active: npt.NDArray[np.bool_]
 
 
+@dataclass(frozen=True, slots=True)
+class SessionShardLost:
+    """Session shard ``shard`` restarted empty: the relay opens a new stream to it."""
+
+    shard: int
+
+
 # Everything a guild sends a relay travels in ONE ordered stream, so a session's join, its
 # GUILD_CREATE and the events after it can never overtake each other.
 RelayCommand = (
@@ -94,6 +101,7 @@ RelayCommand = (
     | RelaySessionMove
     | RelaySessionActive
     | GuildPermissions
+    | SessionShardLost
 )
 
 
