@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from rayguild.actors.guild import GuildProcess, GuildShard
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT, Dispatch
 from rayguild.fanout.partition import Slots

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rayguild.storage.models import Channel, Guild, Role
-
 from rayguild.ids import SessionId
+from rayguild.storage.models import Channel, Guild, Role
 
 
 @dataclass(frozen=True, slots=True)

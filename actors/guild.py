@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import structlog
+
 from rayguild.actors import commands as c
 from rayguild.actors.guild_create import guild_create
 from rayguild.actors.guild_relays import (
@@ -26,6 +27,7 @@ from rayguild.actors.guild_relays import (
     make_relay_batcher,
     split_key,
 )
+from rayguild.config import Config
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILDS, Dispatch, moved_marker
 from rayguild.fanout.members import MemberTable
@@ -35,8 +37,6 @@ from rayguild.relay import GuildPermissions, RelayCommand, RelayItem, RelaySessi
 from rayguild.relay.sessions import SessionTable
 from rayguild.storage.models import Channel, Guild, Role
 from rayguild.storage.protocol import Storage
-
-from rayguild.config import Config
 
 log = structlog.get_logger("rayguild.guild")
 

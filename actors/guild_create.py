@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from rayguild.storage.protocol import Storage
-
 from rayguild import shapes
+from rayguild.storage.protocol import Storage
 
 if TYPE_CHECKING:
     from rayguild.actors.guild import GuildProcess

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from rayguild.actors.session import Session, SessionShardCore, SessionState
 from rayguild.fanout.events import Dispatch
-
 from rayguild.ids import SessionId
 
 MOVE_TIMEOUT_S = 5.0  # how long the old shard waits for the guilds' moved markers

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import structlog
+
 from rayguild.actors import cluster
 from rayguild.actors.bench import BenchGuild, DeliveryTrace, build_guild
 from rayguild.actors.cluster import ActorRef
@@ -27,18 +28,17 @@ from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences
 from rayguild.actors.relay import RelayHost, invalidate_lagging
 from rayguild.actors.session import CountingSink, SessionShardCore
 from rayguild.actors.session_presence import SessionPresences, live_records
+from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamBroken, StreamSequencer
 from rayguild.fanout.partition import Slots
+from rayguild.ids import SnowflakeGenerator
+from rayguild.logs import configure_logging
 from rayguild.relay import GuildPermissions, RelayCommand
 from rayguild.ring import shard_name
 from rayguild.storage import open_storage
 from rayguild.storage.protocol import Storage
-
-from rayguild.config import Config
-from rayguild.errors import ShardUnavailable
-from rayguild.ids import SnowflakeGenerator
-from rayguild.logs import configure_logging
 
 log = structlog.get_logger("rayguild.hosts")
 

@@ -33,11 +33,11 @@ from typing import Any, Protocol
 
 import orjson
 import structlog
+
+from rayguild.config import Config
 from rayguild.fanout.push_queue import Delivery, PushBuffer, backoff_s
 from rayguild.storage.models import PendingPush
 from rayguild.storage.protocol import MAX_PUSH_PAGE, Storage
-
-from rayguild.config import Config
 
 log = structlog.get_logger("rayguild.push")
 

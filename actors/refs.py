@@ -14,13 +14,12 @@ from rayguild.actors.cluster import ActorRef
 from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.config import Config
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import Sequenced
 from rayguild.fanout.partition import Slots
-from rayguild.ring import RingSnapshot, shard_name
-
-from rayguild.config import Config
 from rayguild.ids import session_shard_index
+from rayguild.ring import RingSnapshot, shard_name
 
 GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+
 from rayguild.actors import cluster
 from rayguild.actors.guild import Batch, session_shard_failed
 from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.refs import Directory
+from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamSequencer
 from rayguild.fanout.partition import Slots
-from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem, SessionShardLost
-
-from rayguild.config import Config
-from rayguild.errors import ShardUnavailable
 from rayguild.logs import configure_logging
+from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem, SessionShardLost
 
 log = structlog.get_logger("rayguild.relay")
 

@@ -21,10 +21,9 @@ from rayguild.actors.hosts import (
 )
 from rayguild.actors.push import TransportFactory
 from rayguild.actors.refs import GUILD, PRESENCE, PUSH, SESSION, Directory
-from rayguild.ring import RingSnapshot, ShardName, shard_name
-
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
+from rayguild.ring import RingSnapshot, ShardName, shard_name
 
 
 @dataclass(frozen=True, slots=True)

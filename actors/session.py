@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
 from rayguild.actors.session_presence import PRESENCE_UPDATE, SessionPresences
 from rayguild.fanout.events import MESSAGE_CONTENT, MOVED_MARKER, Dispatch, encode, frame
 from rayguild.fanout.partition import Slots
-
 from rayguild.ids import SessionId, new_session_id
 
 _REF_MASK = 0xFFFFFFFF

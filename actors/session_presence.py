@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
 from rayguild.actors.presence import SessionPresence
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.partition import Slots
-
 from rayguild.ids import SessionId
 
 PRESENCE_UPDATE = "PRESENCE_UPDATE"

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from rayguild.actors.bench import MODES, BenchGuild, bench_message
 from rayguild.actors.commands import Publish
 from rayguild.actors.runtime import Runtime
-from rayguild.fanout.events import GUILD_MESSAGES
-
 from rayguild.config import load_config
+from rayguild.fanout.events import GUILD_MESSAGES
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,8 @@ from typing import Any
 import aiohttp
 import numpy as np
 import psutil
-from rayguild.actors.runtime import Runtime
 
+from rayguild.actors.runtime import Runtime
 from rayguild.config import load_config
 
 

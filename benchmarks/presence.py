@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from rayguild.actors.bench import MODES, BenchGuild
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.fanout import collect, progress
-from rayguild.fanout.events import GUILD_PRESENCES
-
 from rayguild.config import load_config
+from rayguild.fanout.events import GUILD_PRESENCES
 
 STATUSES = ("online", "idle", "dnd")
 

@@ -27,15 +27,15 @@ from typing import Any
 import numpy as np
 import orjson
 from aiohttp import web
+
 from rayguild.actors.push import PushRequest
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.fanout import progress
 from rayguild.benchmarks.webhook_sink import WebhookSink
+from rayguild.config import load_config
 from rayguild.http_api.webhook import AiohttpTransport
 from rayguild.storage import Device, SqliteStorage
-
-from rayguild.config import load_config
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,11 +28,11 @@ from typing import Any
 import aiohttp
 import orjson
 from ray.cluster_utils import Cluster
+
 from rayguild.actors.cluster import ActorRef
 from rayguild.actors.runtime import Runtime
-from rayguild.http_api.server import start_edge
-
 from rayguild.config import load_config
+from rayguild.http_api.server import start_edge
 
 FAILURES = ("guild", "session", "relay", "node")
 NODE_ARGS: dict[str, Any] = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}

@@ -20,9 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rayguild.storage import HistoryQuery, Message, ScyllaStorage, SqliteStorage, Storage
-
 from rayguild.ids import SnowflakeGenerator
+from rayguild.storage import HistoryQuery, Message, ScyllaStorage, SqliteStorage, Storage
 
 DISCORD_P99_MS = {"insert": 5.0, "history": 15.0}  # Discord's production ScyllaDB figures
 

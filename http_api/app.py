@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
 from rayguild.http_api import (
     auth,
     presence_sync,

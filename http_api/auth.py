@@ -11,14 +11,14 @@ import hashlib
 import secrets
 
 from aiohttp import web
+
 from rayguild.http_api.errors import REGISTRATION_DISABLED, ApiError, json_response, unauthorized
 from rayguild.http_api.forms import flag, read_json, text
 from rayguild.http_api.keys import ctx_of
-from rayguild.storage.models import User
-from rayguild.storage.protocol import AccountStore
-
 from rayguild.ids import SnowflakeGenerator
 from rayguild.shapes import user as user_shape
+from rayguild.storage.models import User
+from rayguild.storage.protocol import AccountStore
 
 routes = web.RouteTableDef()
 

@@ -17,11 +17,10 @@ from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.push import PushRequest
 from rayguild.actors.session import SessionShardCore
-from rayguild.fanout.events import ALL_INTENTS
-from rayguild.storage.protocol import Storage
-
 from rayguild.config import Config
+from rayguild.fanout.events import ALL_INTENTS
 from rayguild.ids import SnowflakeGenerator
+from rayguild.storage.protocol import Storage
 
 
 class GuildDirectory(Protocol):

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
 from rayguild.http_api.errors import INVALID_JSON, ApiError, invalid_form
 
 MAX_SNOWFLAKE = (1 << 63) - 1

@@ -17,9 +17,11 @@ import math
 from typing import Any
 
 import structlog
+
 from rayguild.actors.commands import SessionJoin
 from rayguild.actors.handoff import SessionSummary
 from rayguild.actors.session import FrameSink, Session, SessionState
+from rayguild.errors import RayguildError
 from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS
 from rayguild.http_api import presence_sync
 from rayguild.http_api.auth import user_for_token
@@ -32,12 +34,10 @@ from rayguild.http_api.gateway_protocol import (
     Resume,
     check_intents,
 )
-from rayguild.storage.models import Member
-
-from rayguild.errors import RayguildError
 from rayguild.ids import SessionId, session_shard_index
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
+from rayguild.storage.models import Member
 
 log = structlog.get_logger("rayguild.gateway")
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
 from rayguild.fanout.events import ALL_INTENTS
 
 

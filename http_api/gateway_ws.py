@@ -19,7 +19,9 @@ from collections import deque
 import orjson
 import structlog
 from aiohttp import WSMsgType, web
+
 from rayguild.actors.session import Session
+from rayguild.errors import StorageUnavailable
 from rayguild.http_api import gateway_ops
 from rayguild.http_api.compression import COMPRESSORS, Compressor, compressor_for
 from rayguild.http_api.context import EdgeContext
@@ -37,8 +39,6 @@ from rayguild.http_api.gateway_protocol import (
 )
 from rayguild.http_api.keys import CTX, METRICS
 from rayguild.http_api.metrics import EdgeMetrics
-
-from rayguild.errors import StorageUnavailable
 
 log = structlog.get_logger("rayguild.gateway")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
+
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.metrics import EdgeMetrics
 from rayguild.http_api.ratelimit import RateLimiter

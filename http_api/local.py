@@ -19,12 +19,11 @@ from rayguild.actors.presence import PresenceShard, SessionPresence
 from rayguild.actors.push import PushRequest, PushShard, SubmitResult
 from rayguild.actors.session import SessionShardCore
 from rayguild.actors.session_presence import SessionPresences, live_records
+from rayguild.config import Config
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.webhook import AiohttpTransport
-from rayguild.storage.protocol import Storage
-
-from rayguild.config import Config
 from rayguild.ids import SnowflakeGenerator
+from rayguild.storage.protocol import Storage
 
 
 class LocalGuilds:

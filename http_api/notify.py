@@ -9,11 +9,11 @@ in the order of its requests.
 from __future__ import annotations
 
 import structlog
+
 from rayguild.actors.commands import Publish, SessionJoin
 from rayguild.actors.session import SessionState
-from rayguild.http_api.context import EdgeContext
-
 from rayguild.errors import RayguildError
+from rayguild.http_api.context import EdgeContext
 
 log = structlog.get_logger("rayguild.http")
 

@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import structlog
 from aiohttp import web
+
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.session import FrameSink, Session, SessionState
 from rayguild.actors.session_presence import Backlogged
+from rayguild.errors import RayguildError
 from rayguild.fanout.events import GUILD_PRESENCES
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.gateway_protocol import CloseCode, GatewayClose
 from rayguild.http_api.keys import CTX
-
-from rayguild.errors import RayguildError
 
 log = structlog.get_logger("rayguild.presence")
 

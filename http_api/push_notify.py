@@ -12,11 +12,11 @@ import re
 from typing import Any
 
 import structlog
+
 from rayguild.actors.push import PushRequest
+from rayguild.errors import RayguildError
 from rayguild.http_api.context import EdgeContext
 from rayguild.storage.models import Message
-
-from rayguild.errors import RayguildError
 
 log = structlog.get_logger("rayguild.push")
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+
 from rayguild.http_api.errors import ApiError, Handler
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
+
 from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import MANAGE_CHANNELS
@@ -16,7 +17,6 @@ from rayguild.http_api.forms import integer, optional_id, path_id, read_json, te
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
 from rayguild.http_api.overwrites import parse_overwrites
-
 from rayguild.shapes import channel as channel_shape
 
 routes = web.RouteTableDef()

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
 from rayguild.actors.push import PROVIDERS
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import invalid_form, json_response

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
+
 from rayguild.actors.commands import ChannelUpserted, GuildDeleted, GuildUpdated, Publish, RoleUpserted
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import DEFAULT_EVERYONE, MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_ROLES
@@ -22,11 +23,10 @@ from rayguild.http_api.forms import integer, optional_id, path_id, permission_bi
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
 from rayguild.http_api.overwrites import parse_overwrites
-from rayguild.storage.models import Channel, Guild, Member, Role
-
 from rayguild.shapes import channel as channel_shape
 from rayguild.shapes import guild as guild_shape
 from rayguild.shapes import role as role_shape
+from rayguild.storage.models import Channel, Guild, Member, Role
 
 routes = web.RouteTableDef()
 

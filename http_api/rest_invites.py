@@ -11,6 +11,7 @@ import secrets
 import time
 
 from aiohttp import web
+
 from rayguild.actors.commands import MemberJoined, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import CREATE_INSTANT_INVITE, MANAGE_CHANNELS, MANAGE_GUILD
@@ -21,10 +22,9 @@ from rayguild.http_api.errors import json_response, missing_permissions, unknown
 from rayguild.http_api.forms import integer, path_id, read_json
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
-from rayguild.storage.models import Invite, Member
-
 from rayguild.shapes import invite as invite_shape
 from rayguild.shapes import member as member_shape
+from rayguild.storage.models import Invite, Member
 
 routes = web.RouteTableDef()
 

@@ -7,6 +7,7 @@ GUILD_MEMBER_REMOVE and the user's sessions on this edge get GUILD_DELETE.
 from __future__ import annotations
 
 from aiohttp import web
+
 from rayguild.actors.commands import MemberLeft, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import KICK_MEMBERS
@@ -17,11 +18,10 @@ from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, mis
 from rayguild.http_api.forms import path_id, query_id, query_int
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import disconnect_user_sessions, publish
-from rayguild.storage.models import Member
-from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
-
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
+from rayguild.storage.models import Member
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
 
 routes = web.RouteTableDef()
 

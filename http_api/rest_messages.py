@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from aiohttp import web
+
 from rayguild.actors.commands import Publish
 from rayguild.fanout.events import GUILD_MESSAGES
 from rayguild.fanout.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES
@@ -29,10 +30,9 @@ from rayguild.http_api.errors import (
 from rayguild.http_api.forms import path_id, query_id, query_int, read_json, text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
+from rayguild.shapes import message as message_shape
 from rayguild.storage.models import Member, Message, User
 from rayguild.storage.protocol import MAX_HISTORY_LIMIT, HistoryQuery
-
-from rayguild.shapes import message as message_shape
 
 routes = web.RouteTableDef()
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+
 from rayguild.fanout.permissions import base_permissions
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
 from rayguild.http_api.keys import ctx_of
-from rayguild.storage.models import User
-
 from rayguild.shapes import user as user_shape
+from rayguild.storage.models import User
 
 routes = web.RouteTableDef()
 

@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
+
 from rayguild.actors.session import SessionShardCore
+from rayguild.config import Config
 from rayguild.http_api.app import build_app
 from rayguild.http_api.context import EdgeContext, GuildDirectory, PresenceDirectory, SessionShards
 from rayguild.http_api.ratelimit import RateLimiter
-from rayguild.storage.protocol import Storage
-
-from rayguild.config import Config
 from rayguild.ids import SnowflakeGenerator
+from rayguild.storage.protocol import Storage
 
 log = structlog.get_logger("rayguild.http")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.members import MemberTable
 from rayguild.fanout.partition import Slots

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import numpy.typing as npt
+
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.partition import Slots, group_by_shard
 

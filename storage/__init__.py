@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from rayguild.config import Config
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -29,8 +30,6 @@ from rayguild.storage.protocol import (
 )
 from rayguild.storage.scylla import ScyllaStorage
 from rayguild.storage.sqlite import SqliteStorage
-
-from rayguild.config import Config
 
 __all__ = [
     "MAX_HISTORY_LIMIT",

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from cassandra.query import UNSET_VALUE
+
 from rayguild.storage.buckets import bucket_of
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from rayguild.storage import ScyllaStorage, SqliteStorage, Storage
 
 from rayguild.ids import SnowflakeGenerator
+from rayguild.storage import ScyllaStorage, SqliteStorage, Storage
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

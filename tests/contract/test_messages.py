@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 import pytest
-from rayguild.storage import HistoryQuery, Message, Storage
-from rayguild.storage.buckets import BUCKET_SIZE_MS, bucket_of
 
 from rayguild.ids import snowflake_at
+from rayguild.storage import HistoryQuery, Message, Storage
+from rayguild.storage.buckets import BUCKET_SIZE_MS, bucket_of
 
 pytestmark = pytest.mark.asyncio
 NewId = Callable[[], int]

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rayguild.storage import HistoryQuery, Message, ScyllaStorage, SqliteStorage, Storage
 
 from rayguild.errors import StorageUnavailable
+from rayguild.storage import HistoryQuery, Message, ScyllaStorage, SqliteStorage, Storage
 
 pytestmark = pytest.mark.asyncio
 NewId = Callable[[], int]

@@ -14,14 +14,14 @@ import pytest
 import zstandard
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
+
+from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
 from rayguild.http_api.app import build_app
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.local import LocalCluster
 from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.sqlite import SqliteStorage
-
-from rayguild.config import Config
 
 API = "/api/v10"
 RECEIVE_TIMEOUT_S = 5.0

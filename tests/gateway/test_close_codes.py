@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import orjson
+
 from rayguild.fanout.events import ALL_INTENTS, GUILD_MESSAGES, GUILDS, MESSAGE_CONTENT, PRIVILEGED_INTENTS
 
 Edge = Any

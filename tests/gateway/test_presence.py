@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.session import Session
 from rayguild.fanout.events import ALL_INTENTS

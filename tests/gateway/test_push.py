@@ -13,12 +13,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from rayguild.actors.push import PushRequest, PushShard
 from rayguild.benchmarks.webhook_sink import WebhookSink
+from rayguild.config import Config
 from rayguild.http_api.webhook import AiohttpTransport
 from rayguild.storage import Device, PendingPush, SqliteStorage
-
-from rayguild.config import Config
 
 from .conftest import API, Edge, EdgeFactory
 from .test_presence import until

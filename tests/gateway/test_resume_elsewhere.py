@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+
 from rayguild.actors.session import SessionState
+from rayguild.config import Config
 from rayguild.http_api.app import build_app
 from rayguild.http_api.local import LocalCluster
 from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.sqlite import SqliteStorage
-
-from rayguild.config import Config
 
 from .conftest import Edge, Gateway
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+
 from rayguild.actors.session import SessionShardCore
+from rayguild.config import Config
 from rayguild.fanout.events import GUILDS
 from rayguild.http_api.local import LocalCluster
 from rayguild.http_api.server import RunningEdge, start_edge
-from rayguild.storage.sqlite import SqliteStorage
-
-from rayguild.config import Config
 from rayguild.ids import SnowflakeGenerator
+from rayguild.storage.sqlite import SqliteStorage
 
 
 def _free_port() -> int:

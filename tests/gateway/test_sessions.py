@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+
 from rayguild.actors.session import SessionState
 from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS, GUILD_MESSAGES, GUILDS, MESSAGE_CONTENT
 from rayguild.http_api.gateway_ops import reap_expired

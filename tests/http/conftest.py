@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+
+from rayguild.config import Config
 from rayguild.http_api.app import build_app
 from rayguild.http_api.local import LocalCluster
 from rayguild.storage.sqlite import SqliteStorage
-
-from rayguild.config import Config
 
 API = "/api/v10"
 Register = Callable[..., Awaitable["Account"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+
 from rayguild.http_api.auth import create_user, hash_token
 from rayguild.http_api.local import LocalCluster
 

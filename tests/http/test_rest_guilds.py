@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+
 from rayguild.fanout.permissions import SEND_MESSAGES, VIEW_CHANNEL
 
 API = "/api/v10"

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from rayguild.actors.runtime import Runtime
 
+from rayguild.actors.runtime import Runtime
 from rayguild.config import Config, load_config
 
 

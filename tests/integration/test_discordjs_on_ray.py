@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+
 from rayguild.actors.runtime import Runtime
 
 from .test_discordpy_on_ray import rest

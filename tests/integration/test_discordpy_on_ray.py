@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+
 from rayguild.actors.runtime import Runtime
 
 BOT = Path(__file__).parents[1] / "gateway" / "discordpy_bot.py"

@@ -16,11 +16,11 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+
 from rayguild.actors import cluster
 from rayguild.actors.runtime import Runtime
-from rayguild.http_api.server import start_edge
-
 from rayguild.config import Config
+from rayguild.http_api.server import start_edge
 
 pytestmark = pytest.mark.ray
 

@@ -14,14 +14,14 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+
 from rayguild.actors.push import PushRequest
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.webhook_sink import WebhookSink
+from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import ALL_INTENTS
 from rayguild.storage import Device, SqliteStorage
-
-from rayguild.errors import ShardUnavailable
 
 pytestmark = pytest.mark.ray
 

@@ -11,10 +11,10 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from rayguild.actors.runtime import Runtime
-from rayguild.fanout.events import ALL_INTENTS
 
+from rayguild.actors.runtime import Runtime
 from rayguild.config import Config
+from rayguild.fanout.events import ALL_INTENTS
 
 pytestmark = pytest.mark.ray
 

@@ -11,13 +11,13 @@ import time
 import numpy as np
 import pytest
 from ray.util.state import list_actors
+
 from rayguild.actors import cluster
 from rayguild.actors.bench import BenchGuild
 from rayguild.actors.commands import Publish
 from rayguild.actors.runtime import Runtime
-from rayguild.fanout.events import GUILD_MESSAGES
-
 from rayguild.errors import ShardUnavailable
+from rayguild.fanout.events import GUILD_MESSAGES
 
 pytestmark = pytest.mark.ray
 

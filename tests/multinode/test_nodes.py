@@ -16,10 +16,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 from ray.cluster_utils import Cluster
-from rayguild.actors.runtime import Runtime
-from rayguild.http_api.server import start_edge
 
+from rayguild.actors.runtime import Runtime
 from rayguild.config import Config, load_config
+from rayguild.http_api.server import start_edge
 from tests.integration.test_failover import identify
 
 RECOVERY_BOUND_S = 90.0

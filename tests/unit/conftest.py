@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from rayguild.fanout.permissions import DEFAULT_EVERYONE, VIEW_CHANNEL
 from rayguild.storage import Channel, Guild, Member, Overwrite, Role, SqliteStorage, User
 

@@ -6,8 +6,10 @@ import asyncio
 
 import numpy as np
 import pytest
+
 from rayguild.actors import commands as c
 from rayguild.actors.guild import GuildProcess
+from rayguild.config import load_config
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILD_MESSAGES, GUILD_PRESENCES, Dispatch
 from rayguild.fanout.partition import group_by_shard
@@ -19,10 +21,8 @@ from rayguild.fanout.permissions import (
     base_permissions,
     channel_permissions,
 )
-from rayguild.storage.models import Channel, Guild, Overwrite, Role
-
-from rayguild.config import load_config
 from rayguild.ids import SessionId
+from rayguild.storage.models import Channel, Guild, Overwrite, Role
 
 GUILD = 100
 SECRET_ROLE = 200

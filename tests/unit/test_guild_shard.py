@@ -6,13 +6,13 @@ import asyncio
 import random
 
 import numpy as np
+
 from rayguild.actors import commands as c
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.session import SessionShardCore
+from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
 from rayguild.storage import SqliteStorage
-
-from rayguild.config import load_config
 
 from .conftest import GENERAL, GUILD, ListSink
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from rayguild.actors.session import SessionShardCore
 from rayguild.actors.session_presence import SessionPresences
 from rayguild.fanout.events import GUILD_PRESENCES, Dispatch

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from rayguild.actors.commands import Publish
 from rayguild.actors.presence import PresenceShard, SessionPresence
 from rayguild.actors.push import PushRequest, SubmitResult

@@ -8,17 +8,17 @@ from collections.abc import Awaitable
 import numpy as np
 import orjson
 import pytest
+
 from rayguild.actors import commands as c
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import Handoffs
 from rayguild.actors.session import SessionShardCore
+from rayguild.config import load_config
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
 from rayguild.fanout.permissions import DEFAULT_EVERYONE
 from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
 from rayguild.storage import SqliteStorage
-
-from rayguild.config import load_config
 
 from .conftest import GENERAL, GUILD, SECRET, ListSink
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rayguild.ring import HashRingOwner, RingSnapshot, ShardName, shard_name
 
 NODES = [shard_name("guild", i) for i in range(4)]

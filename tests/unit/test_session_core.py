@@ -6,10 +6,10 @@ import asyncio
 
 import numpy as np
 import orjson
+
 from rayguild.actors.handoff import HandedOver, Handoffs
 from rayguild.actors.session import CountingSink, Session, SessionShardCore, SessionState
 from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, moved_marker
-
 from rayguild.ids import SessionId
 
 
