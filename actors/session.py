@@ -28,6 +28,7 @@ from rayguild.fanout.partition import Slots
 from rayguild.ids import SessionId, new_session_id
 
 _REF_MASK = 0xFFFFFFFF
+SLOT_REUSE_DELAY_S = 30.0  # documented bound: a freed slot is reused after this long
 
 
 class FrameSink(Protocol):
@@ -146,7 +147,10 @@ class SessionShardCore:
         self._ring = np.zeros((0, replay_events), dtype=np.uint32)
         self._sinks: list[FrameSink] = []
         self._content: list[bool] = []
-        self._free: list[int] = []
+        # Freed slots wait SLOT_REUSE_DELAY_S before reuse: a guild may still hold the closed
+        # session's row until its disconnect arrives, and must not reach the slot's next owner.
+        self._free: deque[tuple[float, int]] = deque()
+        self.slot_reuse_delay_s = SLOT_REUSE_DELAY_S
         self.sessions: dict[SessionId, Session] = {}
         self.frames_out = 0
         self.invalidated = 0
@@ -154,7 +158,10 @@ class SessionShardCore:
 
     # -- slots -----------------------------------------------------------------------------
     def _allocate(self, count: int) -> list[int]:
-        reused = [self._free.pop() for _ in range(min(count, len(self._free)))]
+        reused: list[int] = []
+        ripe = time.monotonic() - self.slot_reuse_delay_s
+        while self._free and len(reused) < count and self._free[0][0] <= ripe:
+            reused.append(self._free.popleft()[1])
         fresh = count - len(reused)
         start = len(self._sinks)
         if start + fresh > self._seq.size:
@@ -169,7 +176,7 @@ class SessionShardCore:
 
     def _release(self, slot: int) -> None:
         self._sinks[slot] = NULL_SINK
-        self._free.append(slot)
+        self._free.append((time.monotonic(), slot))
 
     @property
     def slot_count(self) -> int:

@@ -102,13 +102,16 @@ def test_resume_refused_when_the_shared_log_dropped_the_event() -> None:
     assert core.replay_after(session, 0) is None
 
 
-def test_closed_slots_are_reused_and_start_at_seq_zero() -> None:
+def test_closed_slots_are_reused_only_after_the_delay_and_start_at_seq_zero() -> None:
     core = SessionShardCore(0)
     first = core.open_session(1, 0, False, ListSink())
     core.send(first, "READY", {})
     core.close_session(first.session_id)
+    early = core.open_session(2, 0, False, ListSink())
+    assert early.slot != first.slot  # a guild may still address the closed session's slot
+    core.slot_reuse_delay_s = 0.0
     sink = ListSink()
-    second = core.open_session(2, 0, False, sink)
+    second = core.open_session(3, 0, False, sink)
     assert second.slot == first.slot
     core.send(second, "READY", {})
     assert sink.frames[0]["s"] == 1
