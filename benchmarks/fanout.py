@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from rayguild.actors.bench import MODES, BenchGuild, bench_message
 from rayguild.actors.commands import Publish
 from rayguild.actors.runtime import Runtime
+from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES
 
@@ -66,10 +64,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout-s", type=float, default=120.0, help="wait for deliveries at most this long")
     p.add_argument("--out", type=Path, default=Path("bench-out/fanout"))
     return p.parse_args(argv)
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 async def collect(runtime: Runtime, shards: int, expected: int, timeout_s: float) -> dict[int, list[int]]:
@@ -224,18 +218,6 @@ COLUMNS = (
 )
 
 
-def table(records: list[Record]) -> str:
-    head = "| " + " | ".join(name for name, _ in COLUMNS) + " |"
-    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
-    rows = []
-    for r in records:
-        values = [getattr(r, key) for _, key in COLUMNS]
-        rows.append(
-            "| " + " | ".join(f"{v:,}" if isinstance(v, int | float) else str(v) for v in values) + " |"
-        )
-    return "\n".join([head, rule, *rows])
-
-
 def plot(records: list[Record], out: Path) -> None:
     import matplotlib
 
@@ -277,18 +259,12 @@ def plot(records: list[Record], out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     records = asyncio.run(run(args))
-    args.out.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, Any] = {
-        "command": " ".join(["rayguild bench fanout", *(argv or sys.argv[3:])]),
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-    }
-    (args.out / "results.json").write_text(
-        json.dumps({**meta, "records": [asdict(r) for r in records]}, indent=2)
-    )
-    (args.out / "results.md").write_text(table(records) + "\n")
+    rows = [asdict(r) for r in records]
+    program = "python -m rayguild.benchmarks.fanout" if argv is None else "rayguild bench fanout"
+    command = command_line(program, argv)
+    write_results(args.out, command, args, rows, markdown_table(rows, COLUMNS))
     plot(records, args.out)
-    print(table(records))
-    progress(f"wrote {args.out}/results.json, results.md, latency_vs_members.png, deliveries_per_s.png")
+    progress(f"plots: {args.out}/latency_vs_members.png, deliveries_per_s.png")
     return 0
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import psutil
 
 from rayguild.actors.runtime import Runtime
+from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.config import load_config
 
 
@@ -39,10 +40,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--session-shards", type=int, default=2)
     p.add_argument("--out", type=Path, default=Path("bench-out/gateway"))
     return p.parse_args(argv)
-
-
-def progress(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def free_port() -> int:
@@ -171,22 +168,11 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     return records
 
 
-def table(records: list[dict[str, Any]]) -> str:
-    keys = list(records[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
-    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in records]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     records = asyncio.run(run(args))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(
-        json.dumps({"args": vars(args) | {"out": str(args.out)}, "records": records}, indent=2)
-    )
-    (args.out / "results.md").write_text(table(records) + "\n")
-    print(table(records))
+    command = command_line("python -m rayguild.benchmarks.gateway", argv)
+    write_results(args.out, command, args, records, markdown_table(records))
     return 0
 
 

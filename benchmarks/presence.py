@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -27,7 +24,8 @@ from rayguild.actors.bench import MODES, BenchGuild
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
-from rayguild.benchmarks.fanout import collect, progress
+from rayguild.benchmarks.fanout import collect
+from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_PRESENCES
 
@@ -155,30 +153,11 @@ async def run(args: argparse.Namespace) -> list[Record]:
     return records
 
 
-def table(records: list[Record]) -> str:
-    columns = list(asdict(records[0])) if records else []
-    rows = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    rows += ["| " + " | ".join(f"{v:,}" if isinstance(v, int | float) else str(v) for v in asdict(r).values()) + " |"
-             for r in records]  # fmt: skip
-    return "\n".join(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    records = asyncio.run(run(args))
-    args.out.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, Any] = {
-        "command": " ".join(
-            ["python -m rayguild.benchmarks.presence", *(sys.argv[1:] if argv is None else argv)]
-        ),
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-    }
-    (args.out / "results.json").write_text(
-        json.dumps({**meta, "records": [asdict(r) for r in records]}, indent=2)
-    )
-    (args.out / "results.md").write_text(table(records) + "\n")
-    print(table(records))
-    progress(f"wrote {args.out}/results.json and results.md")
+    rows = [asdict(r) for r in asyncio.run(run(args))]
+    command = command_line("python -m rayguild.benchmarks.presence", argv)
+    write_results(args.out, command, args, rows, markdown_table(rows))
     return 0
 
 

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import orjson
@@ -31,7 +28,7 @@ from aiohttp import web
 from rayguild.actors.push import PushRequest
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
-from rayguild.benchmarks.fanout import progress
+from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.benchmarks.webhook_sink import WebhookSink
 from rayguild.config import load_config
 from rayguild.http_api.webhook import AiohttpTransport
@@ -167,31 +164,11 @@ async def run(args: argparse.Namespace) -> Record:
     )
 
 
-def table(record: Record) -> str:
-    columns = list(asdict(record))
-    rows = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    rows.append(
-        "| "
-        + " | ".join(f"{v:,}" if isinstance(v, int | float) else str(v) for v in asdict(record).values())
-        + " |"
-    )
-    return "\n".join(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    record = asyncio.run(run(args))
-    args.out.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, Any] = {
-        "command": " ".join(
-            ["python -m rayguild.benchmarks.push", *(sys.argv[1:] if argv is None else argv)]
-        ),
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-    }
-    (args.out / "results.json").write_text(json.dumps({**meta, "records": [asdict(record)]}, indent=2))
-    (args.out / "results.md").write_text(table(record) + "\n")
-    print(table(record))
-    progress(f"wrote {args.out}/results.json and results.md")
+    rows = [asdict(asyncio.run(run(args)))]
+    command = command_line("python -m rayguild.benchmarks.push", argv)
+    write_results(args.out, command, args, rows, markdown_table(rows))
     return 0
 
 
