@@ -16,7 +16,7 @@ from rayguild.actors.commands import Publish
 from rayguild.fanout.events import GUILD_MESSAGES
 from rayguild.fanout.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES
 from rayguild.http_api import push_notify
-from rayguild.http_api.access import channel_access
+from rayguild.http_api.access import ChannelAccess, channel_access
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import (
@@ -90,27 +90,29 @@ async def create_message(request: web.Request) -> web.Response:
     return json_response(shown)
 
 
-@routes.get("/channels/{channel_id}/messages/{message_id}")
-async def get_message(request: web.Request) -> web.Response:
+async def _addressed_message(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess, Message]:
+    """The caller, the edge, the caller's access to the channel, and the message the path names
+    (404 Unknown Message if it does not exist or was deleted)."""
     caller = await authenticate(request)
     ctx = ctx_of(request)
     found = await channel_access(ctx, path_id(request, "channel_id"), caller)
-    found.require(READ_MESSAGE_HISTORY)
     message = await ctx.storage.get_message(found.channel.id, path_id(request, "message_id"))
     if message is None:
         raise unknown("message")
+    return caller, ctx, found, message
+
+
+@routes.get("/channels/{channel_id}/messages/{message_id}")
+async def get_message(request: web.Request) -> web.Response:
+    _, ctx, found, message = await _addressed_message(request)
+    found.require(READ_MESSAGE_HISTORY)
     return json_response(await _shown(ctx, message))
 
 
 @routes.patch("/channels/{channel_id}/messages/{message_id}")
 async def edit_message(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
-    message_id = path_id(request, "message_id")
-    message = await ctx.storage.get_message(found.channel.id, message_id)
-    if message is None:
-        raise unknown("message")
+    caller, ctx, found, message = await _addressed_message(request)
+    message_id = message.id
     if message.author_id != caller.id:
         raise ApiError(403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user")
     body = await read_json(request)
@@ -132,13 +134,8 @@ async def edit_message(request: web.Request) -> web.Response:
 
 @routes.delete("/channels/{channel_id}/messages/{message_id}")
 async def delete_message(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
-    message_id = path_id(request, "message_id")
-    message = await ctx.storage.get_message(found.channel.id, message_id)
-    if message is None:
-        raise unknown("message")
+    caller, ctx, found, message = await _addressed_message(request)
+    message_id = message.id
     if message.author_id != caller.id:
         found.require(MANAGE_MESSAGES)
     if not await ctx.storage.delete_message(found.channel.id, message_id):
