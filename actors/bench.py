@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from rayguild.actors.guild import GuildProcess, GuildShard
+from rayguild.actors.guild import GuildShard
+from rayguild.actors.guild_process import GuildProcess
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT, Dispatch
 from rayguild.fanout.partition import Slots
 from rayguild.fanout.permissions import DEFAULT_EVERYONE

@@ -9,7 +9,7 @@ from rayguild import shapes
 from rayguild.storage.protocol import Storage
 
 if TYPE_CHECKING:
-    from rayguild.actors.guild import GuildProcess
+    from rayguild.actors.guild_process import GuildProcess
 
 
 async def guild_create(

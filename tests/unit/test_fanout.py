@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rayguild.actors import commands as c
-from rayguild.actors.guild import GuildProcess
+from rayguild.actors.guild_process import GuildProcess
 from rayguild.config import load_config
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILD_MESSAGES, GUILD_PRESENCES, Dispatch
