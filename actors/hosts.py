@@ -21,6 +21,7 @@ from rayguild.actors.cluster import ActorRef
 from rayguild.actors.commands import Publish
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
+from rayguild.actors.membership import join_user_sessions, leave_user_sessions
 from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.presence import PresenceShard, SessionPresence
 from rayguild.actors.push import PushShard, TransportFactory, UrllibTransport
@@ -338,6 +339,11 @@ class SessionShardHost:
 
     async def invalidate(self, slots: list[int]) -> int:
         return self.core.invalidate(np.asarray(slots, dtype=np.int32))
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
+        """The user entered (GUILD_CREATE) or left (GUILD_DELETE) a guild: this shard's sessions follow."""
+        change = join_user_sessions if joined else leave_user_sessions
+        return await change(self.core, self.directory, user_id, guild_id)
 
     async def describe_session(self, session_id: str, user_id: int) -> SessionSummary | None:
         return self.handoffs.describe(session_id, user_id)

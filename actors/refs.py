@@ -15,6 +15,7 @@ from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.push import PushRequest, SubmitResult
 from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import Sequenced
 from rayguild.fanout.partition import Slots
@@ -162,6 +163,16 @@ class Directory:
         self, shard: int, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
     ) -> HandedOver | None:
         return await self.session_shard(shard).take(session_id, user_id, seq, moved, known)
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
+        """One call per session shard; a shard that is down has no sessions to update."""
+        shards = [self.session_shard(i).ref for i in range(self.config.session_shards)]
+        results = await asyncio.gather(
+            *(ref.call("membership", user_id, guild_id, joined) for ref in shards), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, ShardUnavailable):
+                raise result
 
 
 class Presences:

@@ -63,6 +63,11 @@ class SessionShards(Protocol):
         leaves that shard (see ``rayguild.actors.handoff``). None: it can not be handed over."""
         ...
 
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
+        """On every session shard, the user's sessions join (GUILD_CREATE) or leave
+        (GUILD_DELETE) the guild."""
+        ...
+
 
 class PresenceDirectory(Protocol):
     """Reaches the presence process of any user (and, behind it, the push shards)."""

@@ -15,6 +15,7 @@ from typing import Any
 from rayguild.actors.commands import Publish, SessionJoin
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
+from rayguild.actors.membership import join_user_sessions, leave_user_sessions
 from rayguild.actors.presence import PresenceShard, SessionPresence
 from rayguild.actors.push import PushRequest, PushShard, SubmitResult
 from rayguild.actors.session import SessionShardCore
@@ -51,8 +52,9 @@ class LocalGuilds:
 class LocalSessionShards:
     """``SessionShards`` over the in-process session shards' ``Handoffs``."""
 
-    def __init__(self) -> None:
+    def __init__(self, guilds: LocalGuilds) -> None:
         self.handoffs: dict[int, Handoffs] = {}
+        self.guilds = guilds
 
     async def describe(self, shard: int, session_id: str, user_id: int) -> SessionSummary | None:
         handoffs = self.handoffs.get(shard)
@@ -63,6 +65,11 @@ class LocalSessionShards:
     ) -> HandedOver | None:
         handoffs = self.handoffs.get(shard)
         return await handoffs.take(session_id, user_id, seq, moved, known) if handoffs else None
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
+        change = join_user_sessions if joined else leave_user_sessions
+        for handoffs in list(self.handoffs.values()):
+            await change(handoffs.core, self.guilds, user_id, guild_id)
 
 
 class LocalPresence:
@@ -95,7 +102,7 @@ class LocalCluster:
         self.guilds = LocalGuilds(self.guild_shard)
         self.push = self._push_shard()
         self.presence = LocalPresence(PresenceShard(0, self.guild_shard.publish, self._submit_push))
-        self.peers = LocalSessionShards()
+        self.peers = LocalSessionShards(self.guilds)
         self._storages: list[Storage] = [self.guild_shard.storage, self.push.storage]
 
     def _push_shard(self) -> PushShard:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import structlog
 
-from rayguild.actors.commands import Publish, SessionJoin
-from rayguild.actors.session import SessionState
+from rayguild.actors.commands import Publish
+from rayguild.actors.membership import join_user_sessions, leave_user_sessions
 from rayguild.errors import RayguildError
 from rayguild.http_api.context import EdgeContext
 
@@ -26,36 +26,21 @@ async def publish(ctx: EdgeContext, event: Publish) -> None:
 
 
 async def connect_user_sessions(ctx: EdgeContext, user_id: int, guild_id: int) -> None:
-    """Join this edge's live sessions of ``user_id`` to a guild they just entered (GUILD_CREATE).
-
-    Sessions of the same user on other edges learn of the guild when they next identify.
-    """
-    for session in list(ctx.sessions.sessions.values()):
-        if session.user_id != user_id or session.state is SessionState.CLOSED:
-            continue
-        if guild_id in session.guild_ids:
-            continue
-        session.guild_ids.add(guild_id)
-        join = SessionJoin(
-            guild_id=guild_id, session_id=session.session_id, shard=ctx.sessions.index,
-            slot=session.slot, user_id=user_id, intents=session.intents, bot=session.bot,
-        )  # fmt: skip
-        try:
-            await ctx.guilds.connect(guild_id, join)
-        except RayguildError as exc:
-            log.warning("connect.failed", guild_id=guild_id, session_id=session.session_id, error=str(exc))
+    """The user entered a guild: their sessions on every edge get GUILD_CREATE."""
+    await _membership(ctx, user_id, guild_id, joined=True)
 
 
 async def disconnect_user_sessions(ctx: EdgeContext, user_id: int, guild_id: int) -> None:
-    """Remove this edge's sessions of ``user_id`` from a guild they left or were removed from.
+    """The user left or was removed: their sessions on every edge get GUILD_DELETE."""
+    await _membership(ctx, user_id, guild_id, joined=False)
 
-    Each then gets GUILD_DELETE, after the guild stopped sending to it (Discord's order).
-    """
-    for session in list(ctx.sessions.sessions.values()):
-        if session.user_id == user_id and guild_id in session.guild_ids:
-            session.guild_ids.discard(guild_id)
-            try:
-                await ctx.guilds.disconnect(guild_id, session.session_id)
-            except RayguildError as exc:
-                log.warning("disconnect.failed", guild_id=guild_id, error=str(exc))
-            ctx.sessions.send(session, "GUILD_DELETE", {"id": str(guild_id)})
+
+async def _membership(ctx: EdgeContext, user_id: int, guild_id: int, joined: bool) -> None:
+    if ctx.peers is None:  # a lone edge: its own sessions are all there are
+        change = join_user_sessions if joined else leave_user_sessions
+        await change(ctx.sessions, ctx.guilds, user_id, guild_id)
+        return
+    try:
+        await ctx.peers.membership(user_id, guild_id, joined)
+    except RayguildError as exc:
+        log.warning("membership.failed", guild_id=guild_id, joined=joined, error=str(exc))

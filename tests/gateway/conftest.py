@@ -144,3 +144,20 @@ async def make_edge(tmp_path: Path) -> AsyncIterator[EdgeFactory]:
 @pytest.fixture
 async def edge(make_edge: EdgeFactory) -> Edge:
     return await make_edge()
+
+
+@pytest.fixture
+async def two_edges(tmp_path: Path) -> AsyncIterator[tuple[Edge, Edge]]:
+    """Edges 0 and 1 of ONE in-process cluster (one guild shard, two session shards)."""
+    db = tmp_path / "rayguild.sqlite3"
+    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    edges: list[Edge] = []
+    for index in range(2):
+        ctx = await cluster.edge(index)
+        client: TestClient[Any, Any] = TestClient(TestServer(build_app(ctx, RateLimiter(limit_scale=100))))
+        await client.start_server()
+        edges.append(Edge(client, ctx, cluster))
+    yield edges[0], edges[1]
+    for edge in edges:
+        await edge.client.close()
+    await cluster.close()

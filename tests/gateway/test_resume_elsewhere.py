@@ -4,40 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
-
 from rayguild.actors.session import SessionState
-from rayguild.config import Config
-from rayguild.http_api.app import build_app
-from rayguild.http_api.local import LocalCluster
-from rayguild.http_api.ratelimit import RateLimiter
-from rayguild.storage.sqlite import SqliteStorage
 
 from .conftest import Edge, Gateway
 
 MESSAGES = 40
 SEEN_ON_A, MISSED = 8, 5  # messages read before the drop; posted at least while detached
-
-
-@pytest.fixture
-async def two_edges(tmp_path: Path) -> AsyncIterator[tuple[Edge, Edge]]:
-    """Edges 0 and 1 of ONE in-process cluster (one guild shard, two session shards)."""
-    db = tmp_path / "rayguild.sqlite3"
-    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
-    edges: list[Edge] = []
-    for index in range(2):
-        ctx = await cluster.edge(index)
-        client: TestClient[Any, Any] = TestClient(TestServer(build_app(ctx, RateLimiter(limit_scale=100))))
-        await client.start_server()
-        edges.append(Edge(client, ctx, cluster))
-    yield edges[0], edges[1]
-    for edge in edges:
-        await edge.client.close()
-    await cluster.close()
 
 
 async def _messages(gw: Gateway, until: int | None = None) -> AsyncIterator[dict[str, Any]]:
