@@ -19,7 +19,6 @@ from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import Sequenced
 from rayguild.fanout.partition import Slots
-from rayguild.ids import session_shard_index
 from rayguild.ring import RingSnapshot, shard_name
 
 GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
@@ -130,14 +129,8 @@ class Directory:
     def session_shard(self, index: int) -> SessionShardRef:
         return SessionShardRef(self.actor(shard_name(SESSION, index)))
 
-    def session_shard_of(self, session_id: str) -> SessionShardRef:
-        return self.session_shard(session_shard_index(session_id))
-
     def presence_shard(self, user_id: int) -> PresenceShardRef:
         return PresenceShardRef(self.actor(self.presence_ring.owner(user_id)))
-
-    def push_shard(self, user_id: int) -> PushShardRef:
-        return PushShardRef(self.actor(self.push_ring.owner(user_id)))
 
     # -- the GuildDirectory / PresenceDirectory the edge uses -------------------------------
     async def publish(self, cmd: c.Publish) -> int:
