@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from rayguild.fanout.permissions import (
     VIEW_CHANNEL,
     PermissionOverwrite,
     base_permissions,
     channel_permissions,
 )
+from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import missing_access, missing_permissions, unknown
+from rayguild.http_api.forms import path_id
+from rayguild.http_api.keys import ctx_of
 from rayguild.storage.models import Channel, Guild, Member, Role, User
 
 
@@ -87,3 +92,18 @@ async def channel_access(ctx: EdgeContext, channel_id: int, caller: User) -> Cha
     if not perms & VIEW_CHANNEL:
         raise missing_access()
     return ChannelAccess(channel, access, perms)
+
+
+async def guild_request(request: web.Request) -> tuple[User, EdgeContext, GuildAccess]:
+    """A guild route's preamble: the authenticated caller, the edge, and the caller's access to
+    the guild the path's ``{guild_id}`` names."""
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    return caller, ctx, await guild_access(ctx, path_id(request, "guild_id"), caller)
+
+
+async def channel_request(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess]:
+    """A channel route's preamble: caller, edge, and the caller's access to ``{channel_id}``."""
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    return caller, ctx, await channel_access(ctx, path_id(request, "channel_id"), caller)

@@ -10,7 +10,7 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import MANAGE_CHANNELS
-from rayguild.http_api.access import channel_access
+from rayguild.http_api.access import channel_access, channel_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response
 from rayguild.http_api.forms import integer, optional_id, path_id, read_json, text
@@ -31,9 +31,7 @@ async def get_channel(request: web.Request) -> web.Response:
 
 @routes.patch("/channels/{channel_id}")
 async def modify_channel(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    _, ctx, found = await channel_request(request)
     found.require(MANAGE_CHANNELS)
     body = await read_json(request)
     changes: dict[str, Any] = {}
@@ -57,9 +55,7 @@ async def modify_channel(request: web.Request) -> web.Response:
 
 @routes.delete("/channels/{channel_id}")
 async def delete_channel(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    _, ctx, found = await channel_request(request)
     found.require(MANAGE_CHANNELS)
     await ctx.storage.delete_channel(found.channel.id)
     shown = channel_shape(found.channel)

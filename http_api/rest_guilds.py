@@ -16,10 +16,10 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelUpserted, GuildDeleted, GuildUpdated, Publish, RoleUpserted
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import DEFAULT_EVERYONE, MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_ROLES
-from rayguild.http_api.access import guild_access
+from rayguild.http_api.access import guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import invalid_form, json_response, missing_permissions
-from rayguild.http_api.forms import integer, optional_id, path_id, permission_bits, read_json, text
+from rayguild.http_api.forms import integer, optional_id, permission_bits, read_json, text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
 from rayguild.http_api.overwrites import parse_overwrites
@@ -53,9 +53,7 @@ async def create_guild(request: web.Request) -> web.Response:
 
 @routes.get("/guilds/{guild_id}")
 async def get_guild(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, _guild_id(request), caller)
+    _, ctx, access = await guild_request(request)
     count = None
     if request.query.get("with_counts") in ("true", "1", "True"):
         count = sum([1 async for _ in ctx.storage.iter_members(access.guild.id)])
@@ -67,9 +65,7 @@ async def get_guild(request: web.Request) -> web.Response:
 
 @routes.patch("/guilds/{guild_id}")
 async def modify_guild(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, _guild_id(request), caller)
+    _, ctx, access = await guild_request(request)
     access.require(MANAGE_GUILD)
     body = await read_json(request)
     changes: dict[str, Any] = {}
@@ -88,9 +84,7 @@ async def modify_guild(request: web.Request) -> web.Response:
 
 @routes.delete("/guilds/{guild_id}")
 async def delete_guild(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, _guild_id(request), caller)
+    _, ctx, access = await guild_request(request)
     if not access.is_owner:
         raise missing_permissions()
     await ctx.storage.delete_guild(access.guild.id)
@@ -103,18 +97,14 @@ async def delete_guild(request: web.Request) -> web.Response:
 
 @routes.get("/guilds/{guild_id}/channels")
 async def list_channels(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, _guild_id(request), caller)
+    _, ctx, access = await guild_request(request)
     channels = await ctx.storage.list_channels(access.guild.id)
     return json_response([channel_shape(c) for c in channels])
 
 
 @routes.post("/guilds/{guild_id}/channels")
 async def create_channel(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, _guild_id(request), caller)
+    _, ctx, access = await guild_request(request)
     access.require(MANAGE_CHANNELS)
     body = await read_json(request)
     name = text(body, "name", 1, 100)
@@ -141,16 +131,13 @@ async def create_channel(request: web.Request) -> web.Response:
 
 @routes.get("/guilds/{guild_id}/roles")
 async def list_roles(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    access = await guild_access(ctx_of(request), _guild_id(request), caller)
+    _, _, access = await guild_request(request)
     return json_response([role_shape(r) for r in sorted(access.roles, key=lambda r: r.position)])
 
 
 @routes.post("/guilds/{guild_id}/roles")
 async def create_role(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, _guild_id(request), caller)
+    _, ctx, access = await guild_request(request)
     access.require(MANAGE_ROLES)
     body = await read_json(request)
     permissions = permission_bits(body, "permissions", DEFAULT_EVERYONE)
@@ -170,7 +157,3 @@ async def create_role(request: web.Request) -> web.Response:
         intent=GUILDS, change=RoleUpserted(role),
     ))  # fmt: skip
     return json_response(shown)
-
-
-def _guild_id(request: web.Request) -> int:
-    return path_id(request, "guild_id")

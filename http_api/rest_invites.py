@@ -15,11 +15,11 @@ from aiohttp import web
 from rayguild.actors.commands import MemberJoined, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import CREATE_INSTANT_INVITE, MANAGE_CHANNELS, MANAGE_GUILD
-from rayguild.http_api.access import channel_access, guild_access
+from rayguild.http_api.access import channel_request, guild_access
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import json_response, missing_permissions, unknown
-from rayguild.http_api.forms import integer, path_id, read_json
+from rayguild.http_api.forms import integer, read_json
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
 from rayguild.shapes import invite as invite_shape
@@ -42,9 +42,7 @@ async def _shown(ctx: EdgeContext, invite: Invite) -> dict[str, object]:
 
 @routes.post("/channels/{channel_id}/invites")
 async def create_invite(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    caller, ctx, found = await channel_request(request)
     found.require(CREATE_INSTANT_INVITE)
     body = await read_json(request)
     invite = Invite(

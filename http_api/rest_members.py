@@ -11,12 +11,10 @@ from aiohttp import web
 from rayguild.actors.commands import MemberLeft, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import KICK_MEMBERS
-from rayguild.http_api.access import guild_access
-from rayguild.http_api.auth import authenticate
+from rayguild.http_api.access import guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, missing_permissions, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
-from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import disconnect_user_sessions, publish
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
@@ -35,9 +33,7 @@ async def shown_member(ctx: EdgeContext, member: Member) -> dict[str, object]:
 
 @routes.get("/guilds/{guild_id}/members")
 async def list_members(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    _, ctx, access = await guild_request(request)
     limit = query_int(request, "limit", 1, 1, MAX_MEMBERS_LIMIT)
     after = query_id(request, "after") or 0
     members = await ctx.storage.list_members(access.guild.id, after, limit)
@@ -46,9 +42,7 @@ async def list_members(request: web.Request) -> web.Response:
 
 @routes.get("/guilds/{guild_id}/members/{user_id}")
 async def get_member(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    _, ctx, access = await guild_request(request)
     member = await ctx.storage.get_member(access.guild.id, path_id(request, "user_id"))
     if member is None:
         raise unknown("member")
@@ -57,9 +51,7 @@ async def get_member(request: web.Request) -> web.Response:
 
 @routes.delete("/users/@me/guilds/{guild_id}")
 async def leave_guild(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    _, ctx, access = await guild_request(request)
     if access.is_owner:
         raise ApiError(400, INVALID_GUILD, "Invalid Guild: the owner cannot leave; delete the guild")
     await _remove(ctx, access.guild.id, access.member)
@@ -68,9 +60,7 @@ async def leave_guild(request: web.Request) -> web.Response:
 
 @routes.delete("/guilds/{guild_id}/members/{user_id}")
 async def kick_member(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    access = await guild_access(ctx, path_id(request, "guild_id"), caller)
+    _, ctx, access = await guild_request(request)
     access.require(KICK_MEMBERS)
     target = await ctx.storage.get_member(access.guild.id, path_id(request, "user_id"))
     if target is None:

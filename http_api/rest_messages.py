@@ -16,8 +16,7 @@ from rayguild.actors.commands import Publish
 from rayguild.fanout.events import GUILD_MESSAGES
 from rayguild.fanout.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES
 from rayguild.http_api import push_notify
-from rayguild.http_api.access import ChannelAccess, channel_access
-from rayguild.http_api.auth import authenticate
+from rayguild.http_api.access import ChannelAccess, channel_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import (
     CANNOT_EDIT_OTHERS_MESSAGE,
@@ -28,7 +27,6 @@ from rayguild.http_api.errors import (
     unknown,
 )
 from rayguild.http_api.forms import path_id, query_id, query_int, read_json, text
-from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
 from rayguild.shapes import message as message_shape
 from rayguild.storage.models import Member, Message, User
@@ -68,9 +66,7 @@ async def _shown(ctx: EdgeContext, message: Message, author: User | None = None,
 
 @routes.post("/channels/{channel_id}/messages")
 async def create_message(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    caller, ctx, found = await channel_request(request)
     found.require(SEND_MESSAGES)
     body = await read_json(request)
     content = _content(body, required=True)
@@ -93,9 +89,7 @@ async def create_message(request: web.Request) -> web.Response:
 async def _addressed_message(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess, Message]:
     """The caller, the edge, the caller's access to the channel, and the message the path names
     (404 Unknown Message if it does not exist or was deleted)."""
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    caller, ctx, found = await channel_request(request)
     message = await ctx.storage.get_message(found.channel.id, path_id(request, "message_id"))
     if message is None:
         raise unknown("message")
@@ -149,9 +143,7 @@ async def delete_message(request: web.Request) -> web.Response:
 
 @routes.get("/channels/{channel_id}/messages")
 async def history(request: web.Request) -> web.Response:
-    caller = await authenticate(request)
-    ctx = ctx_of(request)
-    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    _, ctx, found = await channel_request(request)
     found.require(READ_MESSAGE_HISTORY)
     anchors = {k: query_id(request, k) for k in ("before", "after", "around")}
     if sum(v is not None for v in anchors.values()) > 1:
