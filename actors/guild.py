@@ -302,6 +302,9 @@ class GuildShard:
         proc = await self.process(guild_id)
         return proc.set_active(session_id, active)
 
+    async def member_count(self, guild_id: int) -> int:
+        return (await self.process(guild_id)).members.count
+
     async def tick_passive(self) -> None:
         """Demote idle sessions and send passive sessions their summary (called periodically)."""
         for proc in list(self.guilds.values()):

@@ -43,6 +43,9 @@ class GuildShardRef:
     async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
         return bool(await self.ref.call("move", guild_id, session_id, shard, slot))
 
+    async def member_count(self, guild_id: int) -> int:
+        return int(await self.ref.call("member_count", guild_id))
+
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.call("stats"))
 
@@ -147,6 +150,9 @@ class Directory:
 
     async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
         return await self.guild_shard(guild_id).move(guild_id, session_id, shard, slot)
+
+    async def member_count(self, guild_id: int) -> int:
+        return await self.guild_shard(guild_id).member_count(guild_id)
 
     # -- the SessionShards the edge uses for a resume on another edge -----------------------
     async def describe(self, shard: int, session_id: str, user_id: int) -> SessionSummary | None:

@@ -43,6 +43,10 @@ class GuildDirectory(Protocol):
         """Mark the session active (the user looks at the guild: every event) or passive."""
         ...
 
+    async def member_count(self, guild_id: int) -> int:
+        """How many members the guild process holds (no storage scan)."""
+        ...
+
     async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
         """Send the session's later events to (shard, slot); its old slot gets a moved marker
         behind every event already sent there. False if the guild does not hold the session."""

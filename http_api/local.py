@@ -48,6 +48,9 @@ class LocalGuilds:
     async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
         return await self.shard.move(guild_id, session_id, shard, slot)
 
+    async def member_count(self, guild_id: int) -> int:
+        return await self.shard.member_count(guild_id)
+
 
 class LocalSessionShards:
     """``SessionShards`` over the in-process session shards' ``Handoffs``."""

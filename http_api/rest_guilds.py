@@ -56,7 +56,7 @@ async def get_guild(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     count = None
     if request.query.get("with_counts") in ("true", "1", "True"):
-        count = sum([1 async for _ in ctx.storage.iter_members(access.guild.id)])
+        count = await ctx.guilds.member_count(access.guild.id)
     out = guild_shape(access.guild, access.roles, count)
     if count is not None:
         out["approximate_presence_count"] = 0

@@ -106,6 +106,8 @@ async def test_invite_join_leave_and_kick(client: Client, register: Register) ->
     looked_up = await (await client.get(f"{API}/invites/{invite['code']}")).json()
     assert looked_up["guild"]["id"] == guild["id"]
     await _json(client, "POST", f"/invites/{invite['code']}", bob)
+    counted = await _json(client, "GET", f"/guilds/{guild['id']}?with_counts=true", owner)
+    assert counted["approximate_member_count"] == 2  # from the guild process, not a storage scan
     assert (await _json(client, "GET", f"/guilds/{guild['id']}/members/{bob.id}", owner))["user"][
         "id"
     ] == bob.id
