@@ -25,11 +25,8 @@ async def guild_create(
         if large
         else await storage.list_members(guild_id, 0, 1000)
     )
-    members = []
-    for member in wanted:
-        user = await storage.get_user(member.user_id)
-        if user is not None:
-            members.append(shapes.member(member, user))
+    users = await storage.get_users([m.user_id for m in wanted])
+    members = [shapes.member(m, users[m.user_id]) for m in wanted if m.user_id in users]
     d = shapes.guild(proc.guild, sorted(proc.roles.values(), key=lambda r: r.position))
     d.update(
         joined_at=members[0]["joined_at"] if members else shapes.iso(int(time.time() * 1000)),

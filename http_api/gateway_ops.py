@@ -38,6 +38,7 @@ from rayguild.ids import SessionId, session_shard_index
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import Member
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
 
 log = structlog.get_logger("rayguild.gateway")
 
@@ -291,13 +292,24 @@ async def _find_members(
         return [], []
     cap = limit if limit > 0 else (1 << 62 if not query else 100)
     out: list[dict[str, Any]] = []
+    page: list[Member] = []
     async for member in ctx.storage.iter_members(guild_id):
-        shown = await _shown(ctx, member)
-        if shown is not None and shown["user"]["username"].lower().startswith(query.lower()):
-            out.append(shown)
+        page.append(member)
+        if len(page) == MAX_MEMBERS_LIMIT:
+            out += await _matching(ctx, page, query, cap - len(out))
+            page = []
             if len(out) >= cap:
-                break
+                return out, []
+    out += await _matching(ctx, page, query, cap - len(out))
     return out, []
+
+
+async def _matching(ctx: EdgeContext, page: list[Member], query: str, room: int) -> list[dict[str, Any]]:
+    """Members of one page whose username starts with ``query``: one batched user read a page."""
+    users = await ctx.storage.get_users([m.user_id for m in page])
+    prefix = query.lower()
+    shown = [member_shape(m, users[m.user_id]) for m in page if m.user_id in users]
+    return [s for s in shown if s["user"]["username"].lower().startswith(prefix)][: max(0, room)]
 
 
 async def _shown(ctx: EdgeContext, member: Member) -> dict[str, Any] | None:

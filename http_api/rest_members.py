@@ -37,7 +37,8 @@ async def list_members(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", 1, 1, MAX_MEMBERS_LIMIT)
     after = query_id(request, "after") or 0
     members = await ctx.storage.list_members(access.guild.id, after, limit)
-    return json_response([await shown_member(ctx, m) for m in members])
+    users = await ctx.storage.get_users([m.user_id for m in members])
+    return json_response([member_shape(m, users[m.user_id]) for m in members if m.user_id in users])
 
 
 @routes.get("/guilds/{guild_id}/members/{user_id}")

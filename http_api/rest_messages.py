@@ -150,10 +150,5 @@ async def history(request: web.Request) -> web.Response:
         raise invalid_form("around", "BASE_TYPE_BAD_COMBINATION", "Use only one of before, after, around.")
     limit = query_int(request, "limit", 50, 1, MAX_HISTORY_LIMIT)
     messages = await ctx.storage.history(HistoryQuery(found.channel.id, limit, **anchors))
-    authors: dict[int, User | None] = {}
-    out = []
-    for message in messages:
-        if message.author_id not in authors:
-            authors[message.author_id] = await ctx.storage.get_user(message.author_id)
-        out.append(await _shown(ctx, message, authors[message.author_id]))
-    return json_response(out)
+    authors = await ctx.storage.get_users([m.author_id for m in messages])
+    return json_response([await _shown(ctx, m, authors.get(m.author_id)) for m in messages])

@@ -78,6 +78,11 @@ class AccountStore(Protocol):
 
     async def get_user(self, user_id: int) -> User | None: ...
 
+    async def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
+        """Many users in one round of reads (unknown ids are absent): for member lists, never
+        one awaited query per member."""
+        ...
+
     async def user_by_token_hash(self, token_hash: str) -> User | None: ...
 
 

@@ -230,6 +230,12 @@ class ScyllaStorage:
         return User(r["user_id"], r["username"], bool(r["bot"]), r["global_name"], r["avatar"],
                     r["discriminator"])  # fmt: skip
 
+    async def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
+        # Concurrent single-partition reads (the driver pipelines them), not an IN over
+        # partition keys, which would make one coordinator gather every partition.
+        users = await asyncio.gather(*(self.get_user(uid) for uid in set(user_ids)))
+        return {user.id: user for user in users if user is not None}
+
     async def user_by_token_hash(self, token_hash: str) -> User | None:
         rows = await self._read(("token", token_hash), None, "token_get", token_hash)
         return await self.get_user(rows[0]["user_id"]) if rows else None

@@ -234,6 +234,20 @@ class SqliteStorage:
     async def get_user(self, user_id: int) -> User | None:
         return await self._user(("user", user_id), "id", user_id)
 
+    async def get_users(self, user_ids: Sequence[int]) -> dict[int, User]:
+        wanted = sorted(set(user_ids))
+        found: dict[int, User] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit is 999+
+            chunk = wanted[start : start + 500]
+            rows = await self._db.query(
+                "SELECT id, username, bot, global_name, avatar, discriminator FROM users "
+                f"WHERE id IN ({','.join('?' * len(chunk))})",
+                *chunk,
+            )
+            for uid, name, bot, global_name, avatar, discriminator in rows:
+                found[uid] = User(uid, name, bool(bot), global_name, avatar, discriminator)
+        return found
+
     async def user_by_token_hash(self, token_hash: str) -> User | None:
         return await self._user(("token", token_hash), "token_hash", token_hash)
 

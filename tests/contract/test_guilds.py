@@ -40,6 +40,16 @@ async def test_users_by_id_and_token_hash(storage: Storage, new_id: NewId) -> No
     assert await storage.get_user(new_id()) is None
 
 
+async def test_many_users_in_one_read(storage: Storage, new_id: NewId) -> None:
+    users = [User(id=new_id(), username=f"u{i}") for i in range(1200)]  # more than one SQL chunk
+    for user in users:
+        await storage.create_user(user, token_hash=f"h{user.id}")
+    missing = new_id()
+    found = await storage.get_users([u.id for u in users] + [missing, users[0].id])
+    assert found == {u.id: u for u in users}
+    assert await storage.get_users([]) == {}
+
+
 async def test_guild_channel_role_crud(storage: Storage, new_id: NewId) -> None:
     guild = Guild(id=new_id(), name="g", owner_id=new_id(), description="d")
     await storage.put_guild(guild)
