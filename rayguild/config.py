@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from rayguild.egress import parse_networks
 from rayguild.errors import ConfigError
 
 ENV_PREFIX = "RAYGUILD_"
@@ -64,6 +65,9 @@ class Config:
     push_backoff_base_s: float = 0.5  # retry n waits uniform(0, min(max, base * 2**n)) ("full jitter")
     push_backoff_max_s: float = 30.0
     push_timeout_s: float = 10.0  # one delivery attempt
+    # Webhook devices may point at loopback/private/link-local/reserved addresses only inside these
+    # CIDRs (e.g. "127.0.0.0/8" for a local webhook sink); see rayguild/egress.py.
+    push_allowed_networks: tuple[str, ...] = ()
     # Storage.
     storage: str = "sqlite"  # "sqlite" (embedded default) or "scylla"
     sqlite_path: str = ".data/rayguild.sqlite3"
@@ -143,6 +147,10 @@ def _validate(config: Config) -> None:
         raise ConfigError("large_threshold_default must be 1-250, as Discord allows 50-250")
     if config.session_shards > 0xFFFF:
         raise ConfigError("session_shards must be at most 65535 (session ids carry the index)")
+    try:
+        parse_networks(config.push_allowed_networks)
+    except ValueError as err:
+        raise ConfigError(f"push_allowed_networks: {err}; give CIDRs such as 127.0.0.0/8") from None
     if not config.scylla_hosts:
         raise ConfigError("scylla_hosts must name at least one host")
 

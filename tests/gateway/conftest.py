@@ -24,6 +24,7 @@ from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.sqlite import SqliteStorage
 
 API = "/api/v10"
+LOCAL_SINK = ("127.0.0.0/8",)  # webhook devices here point at a sink on loopback
 RECEIVE_TIMEOUT_S = 5.0
 
 
@@ -124,7 +125,7 @@ async def make_edge(tmp_path: Path) -> AsyncIterator[EdgeFactory]:
 
     async def make(allowed_intents: int = ALL_INTENTS, **config: Any) -> Edge:
         db = tmp_path / "rayguild.sqlite3"
-        settings = {"sqlite_path": str(db), "tick_ms": 1.0, **config}
+        settings = {"sqlite_path": str(db), "tick_ms": 1.0, "push_allowed_networks": LOCAL_SINK, **config}
         cluster = LocalCluster(Config(**settings), lambda: SqliteStorage(db))
         ctx = await cluster.edge(0, allowed_intents=allowed_intents)
         # The bots here post faster than Discord's 5 messages / 5 s; rate limits have their own tests.
