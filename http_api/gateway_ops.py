@@ -23,7 +23,7 @@ from rayguild.actors.handoff import SessionSummary
 from rayguild.actors.session import FrameSink, Session, SessionState
 from rayguild.errors import RayguildError
 from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS
-from rayguild.http_api import presence_sync
+from rayguild.http_api import identify_limits, presence_sync
 from rayguild.http_api.auth import user_for_token
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.gateway_protocol import (
@@ -64,6 +64,7 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
     guild_ids = [
         g for g in await ctx.storage.guilds_of_user(account.id) if (g >> 22) % shard_count == shard_id
     ]
+    await identify_limits.admit(ctx.storage, ctx.config, account, ident.shard, len(guild_ids))
     session = ctx.sessions.open_session(account.id, intents, account.bot, sink)
     session.guild_ids.update(guild_ids)
     ctx.sessions.send(session, "READY", {

@@ -53,6 +53,11 @@ class Config:
     heartbeat_interval_ms: int = 41_250
     max_frame_bytes: int = 15_360  # largest client frame accepted; bigger closes with 4002
     large_threshold_default: int = 50
+    # Identify limits, Discord's defaults (see http_api/identify_limits.py); bots only.
+    session_start_total: int = 1000  # identifies per window; resumes do not count
+    session_start_reset_s: float = 86_400.0  # the window opens at its first identify
+    identify_max_concurrency: int = 1  # identify buckets (shard_id % max_concurrency) ...
+    identify_interval_s: float = 5.0  # ... each taking one identify per interval; sooner: op 9
     # Presence (see actors/presence.py, actors/session_presence.py, docs/presence-and-push.md).
     presence_updates_per_minute: int = 5  # op 3 per session; one more within 60 s closes with 4008
     presence_backlog_frames: int = 64  # a session with this many unsent frames gets no PRESENCE_UPDATE
@@ -124,6 +129,9 @@ _POSITIVE = (
     "replay_buffer_events",
     "heartbeat_interval_ms",
     "max_frame_bytes",
+    "session_start_total",
+    "session_start_reset_s",
+    "identify_max_concurrency",
     "scylla_replication_factor",
     "passive_idle_s",
     "passive_update_interval_s",

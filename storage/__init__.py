@@ -16,6 +16,7 @@ from rayguild.storage.models import (
     Overwrite,
     PendingPush,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.protocol import (
@@ -26,6 +27,7 @@ from rayguild.storage.protocol import (
     HistoryQuery,
     MessageStore,
     PushStore,
+    SessionStartStore,
     Storage,
 )
 from rayguild.storage.scylla import ScyllaStorage
@@ -49,6 +51,8 @@ __all__ = [
     "PushStore",
     "Role",
     "ScyllaStorage",
+    "SessionStartStore",
+    "SessionStarts",
     "SqliteStorage",
     "Storage",
     "User",

@@ -97,6 +97,19 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionStarts:
+    """A user's gateway session starts (identifies) in the current limit window, and per identify
+    bucket (``shard_id % max_concurrency``) when it last identified. ``version`` grows by one per
+    write: it is what a compare-and-set compares (see ``SessionStartStore``)."""
+
+    user_id: int
+    version: int
+    window_start_ms: int
+    used: int
+    bucket_last_ms: tuple[tuple[int, int], ...] = ()  # (bucket, ms of its last identify)
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """A push target a user registered: ``provider`` "webhook" delivers an HTTP POST to ``token``."""
 

@@ -25,6 +25,7 @@ from rayguild.storage.models import (
     Message,
     PendingPush,
     Role,
+    SessionStarts,
     User,
 )
 
@@ -163,7 +164,18 @@ class PushStore(Protocol):
         ...
 
 
-class Storage(MessageStore, AccountStore, GuildStore, PushStore, Protocol):
+class SessionStartStore(Protocol):
+    """Each user's gateway session-start record, shared by every edge (identify limits)."""
+
+    async def get_session_starts(self, user_id: int) -> SessionStarts | None: ...
+
+    async def swap_session_starts(self, record: SessionStarts) -> bool:
+        """Write ``record`` only if the stored version is ``record.version - 1`` (none stored for
+        version 1); True if written. Of concurrent swaps from one version exactly one wins."""
+        ...
+
+
+class Storage(MessageStore, AccountStore, GuildStore, PushStore, SessionStartStore, Protocol):
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     async def start(self) -> None:
