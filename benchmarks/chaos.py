@@ -32,12 +32,15 @@ from typing import Any
 import aiohttp
 
 from rayguild.actors import cluster
+from rayguild.actors.hosts import snowflakes_for
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.chaos_ledger import Failure, Member, Post, summarize
 from rayguild.benchmarks.library_client import LibraryClient
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.config import Config, load_config
+from rayguild.http_api.auth import create_user
 from rayguild.http_api.server import start_edge
+from rayguild.storage import open_storage
 
 FAILURES = ("guild", "session", "relay", "presence", "cassandra")
 CASSANDRA_SH = Path(__file__).resolve().parent.parent / "scripts" / "cassandra.sh"
@@ -103,7 +106,10 @@ class Scene:
         self.channels: dict[int, list[int]] = {}
         self.members: list[Member] = []
         self.posters: list[tuple[str, int]] = []  # (token, guild)
+        self.owner = ""
         self.rng = random.Random(args.seed)
+        self.accounts = open_storage(rt.config)
+        self.snowflakes = snowflakes_for(3, 1)  # the CLI's kind; index 0 is its own
 
     async def call(self, method: str, path: str, token: str, body: Any = None) -> Any:
         for _ in range(20):
@@ -117,7 +123,10 @@ class Scene:
         raise RuntimeError(f"{method} {path}: still rate limited")
 
     async def register(self, name: str) -> str:
-        return str((await self.call("POST", "/auth/register", "", {"username": name, "bot": True}))["token"])
+        """A bot account, made as ``rayguild user create`` makes it (``/auth/register`` allows a
+        client 5 a minute)."""
+        _, token = await create_user(self.accounts, self.snowflakes, name, bot=True)
+        return token
 
     async def guild(self, owner: str, name: str) -> tuple[int, str]:
         guild_id = int((await self.call("POST", "/guilds", owner, {"name": name}))["id"])
@@ -133,7 +142,8 @@ class Scene:
         """Guilds (the first is the largest: the guild and relay kills target it; the last is the
         bystander on another guild shard), their clients and posters. Returns (target, bystander)."""
         a = self.args
-        owner = await self.register("chaos-owner")
+        await self.accounts.start()
+        owner = self.owner = await self.register("chaos-owner")
         guilds = [await self.guild(owner, f"chaos {i}") for i in range(a.guilds - 1)]
         target_shard = self.rt.directory.guild_shard(guilds[0][0]).ref.name
         while True:  # the bystander lives on a guild shard no kill touches
@@ -156,6 +166,7 @@ class Scene:
             token = await self.register(f"poster-{i}")
             await self.call("POST", f"/invites/{code}", token)
             self.posters.append((token, guild_id))
+        await self.accounts.close()
         return guilds[0][0], bystander[0]
 
     async def post_forever(self, token: str, guild_id: int, interval_s: float, posts: list[Post]) -> None:
@@ -181,7 +192,7 @@ class Scene:
     async def stored(self) -> set[int]:
         """Every message id storage holds in the run's channels (read through REST, paged)."""
         ids: set[int] = set()
-        token = self.posters[0][0]
+        token = self.owner
         for channels in self.channels.values():
             for channel in channels:
                 after = 0
@@ -229,10 +240,12 @@ async def drive(rt: Runtime, cassandra: CassandraNode, args: argparse.Namespace)
         end = time.monotonic()
         progress(f"settling {args.settle_s:.0f} s ...")
         await asyncio.sleep(args.settle_s)
-        stored = await scene.stored()
-        for member in scene.members:
-            await member.client.stop()
-        await asyncio.gather(*runners, return_exceptions=True)
+        try:
+            stored = await scene.stored()
+        finally:
+            for member in scene.members:
+                await member.client.stop()
+            await asyncio.gather(*runners, return_exceptions=True)
     watcher.cancel()
     rows = summarize(failures, posts, scene.members, stored, end)
     for row, failure in zip(rows, failures, strict=True):
@@ -251,7 +264,7 @@ def node_config(args: argparse.Namespace, data_dir: str) -> Config:
         scylla_port=args.cql_port, scylla_keyspace="rayguild_chaos",
         guild_shards=2, session_shards=2, presence_shards=1, push_shards=1,
         relay_threshold_sessions=args.relay_threshold, relay_size=args.relay_threshold,
-        port=free_port(), edge_port_base=free_port(), log_level="warning",
+        port=free_port(), edge_port_base=free_port(), log_level="warning", dashboard_port=free_port(),
         passive_update_interval_s=3600.0, sqlite_path=str(Path(data_dir) / "unused.sqlite3"),
     )  # fmt: skip
 

@@ -77,6 +77,7 @@ class LibraryClient:
         self.newest: dict[int, int] = {}  # channel id -> newest message id known
         self.ready = asyncio.Event()  # set once the first incarnation has every guild
         self.session_id: str | None = None
+        self.first_session_id: str | None = None
         self.seq: int | None = None
         self.resume_url: str | None = None
         self._stopping = False
@@ -179,6 +180,7 @@ class LibraryClient:
             self._note("identify")
             self.incarnations.append(Incarnation(now))
             self.session_id, self.resume_url = d["session_id"], d["resume_gateway_url"]
+            self.first_session_id = self.first_session_id or self.session_id
             self.seq = s
             if not self.ready.is_set():
                 self._pending = {int(g["id"]) for g in d["guilds"]}
