@@ -40,11 +40,12 @@ from rayguild.benchmarks.report import command_line, markdown_table, progress, w
 from rayguild.config import Config, load_config
 from rayguild.http_api.auth import create_user
 from rayguild.http_api.server import start_edge
-from rayguild.storage import open_storage
+from rayguild.storage import ScyllaStorage, open_storage
 
 FAILURES = ("guild", "session", "relay", "presence", "cassandra")
 CASSANDRA_SH = Path(__file__).resolve().parent.parent / "scripts" / "cassandra.sh"
 CHANNELS_PER_GUILD = 3
+RETRY_S = 300.0
 
 
 def free_port() -> int:
@@ -112,15 +113,17 @@ class Scene:
         self.snowflakes = snowflakes_for(3, 1)  # the CLI's kind; index 0 is its own
 
     async def call(self, method: str, path: str, token: str, body: Any = None) -> Any:
-        for _ in range(20):
+        """The answer's body; waits out 429 and 503 (storage coming back) for up to ``RETRY_S``."""
+        deadline = time.monotonic() + RETRY_S
+        while time.monotonic() < deadline:
             headers = {"Authorization": f"Bot {token}"} if token else {}
             async with self.http.request(method, f"{self.api}{path}", json=body, headers=headers) as r:
-                if r.status == 429:
+                if r.status in (429, 503):
                     await asyncio.sleep(float((await r.json()).get("retry_after", 1.0)))
                     continue
                 assert r.status < 300, f"{method} {path}: {r.status} {await r.text()}"
                 return None if r.status == 204 else await r.json()
-        raise RuntimeError(f"{method} {path}: still rate limited")
+        raise RuntimeError(f"{method} {path}: still 429/503 after {RETRY_S} s")
 
     async def register(self, name: str) -> str:
         """A bot account, made as ``rayguild user create`` makes it (``/auth/register`` allows a
@@ -258,6 +261,18 @@ async def drive(rt: Runtime, cassandra: CassandraNode, args: argparse.Namespace)
     return {"rows": rows, "totals": totals}
 
 
+async def create_schema(config: Config) -> None:
+    """Keyspace and tables once, with a patient timeout (a loaded box makes DDL slow); the shards'
+    own idempotent start then finds them."""
+    storage = ScyllaStorage(
+        hosts=config.scylla_hosts, port=config.scylla_port, keyspace=config.scylla_keyspace,
+        datacenter=config.scylla_datacenter, replication_factor=1, consistency=config.scylla_consistency,
+        request_timeout_s=120.0,
+    )  # fmt: skip
+    await storage.start()
+    await storage.close()
+
+
 def node_config(args: argparse.Namespace, data_dir: str) -> Config:
     return load_config(
         environ={}, namespace="rayguild-chaos", storage="scylla", scylla_hosts=("127.0.0.1",),
@@ -301,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     cassandra.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            rt = Runtime(node_config(args, tmp), edge_factory=start_edge)
+            config = node_config(args, tmp)
+            asyncio.run(create_schema(config))
+            rt = Runtime(config, edge_factory=start_edge)
             rt.start(log_to_driver=False)
             try:
                 result = asyncio.run(drive(rt, cassandra, args))

@@ -78,6 +78,7 @@ class Run:
         self.members: list[Member] = []
         self.posts: list[Post] = []
         self.accounts: Storage | None = None
+        self.final: dict[int, int] = {}  # guild id -> the message posted after the settle
         self.snowflakes = snowflakes_for(3, 2)  # the CLI's kind (rayguild user create); index 0 is its own
 
     async def call(self, method: str, path: str, token: str = "", body: object = None) -> dict[str, object]:
@@ -178,6 +179,14 @@ async def kill_under_load(rt: Runtime, target: str) -> tuple[Run, float, set[int
             if all(run.complete(m) for m in run.members):
                 break
             await asyncio.sleep(0.25)
+        # A last message per guild, after every re-identify: each client must receive it live.
+        await run.post(target_poster, target_guild, target_channels[0], POSTS_PER_GUILD)
+        await run.post(by_poster, by_guild, by_channels[0], POSTS_PER_GUILD)
+        run.final = {p.guild_id: p.message_id or 0 for p in run.posts[-2:]}
+        for _ in range(int(SETTLE_S / 0.25)):
+            if all(run.final[g] in m.client.delivered for m in run.members for g in m.guild_ids):
+                break
+            await asyncio.sleep(0.25)
         stored: set[int] = set()
         for channel in target_channels + by_channels:
             async with http.get(
@@ -199,7 +208,21 @@ def spared(run: Run, target: str) -> list[Member]:
     return [m for m in run.members if m.bystander]
 
 
-@pytest.mark.parametrize("target", ["guild", "relay", "session", "presence"])
+RELAY_STORM = (
+    "after a relay is killed, its guild's sessions are told op 9 again after every re-identify "
+    "(10 in 40 s seen) and never receive live again: the bug this test found"
+)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "guild",
+        pytest.param("relay", marks=pytest.mark.xfail(strict=True, reason=RELAY_STORM)),
+        "session",
+        "presence",
+    ],
+)
 async def test_a_kill_costs_no_acknowledged_message_and_no_silent_gap(node: Runtime, target: str) -> None:
     run, killed_at, stored = await kill_under_load(node, target)
     acked = run.acked()
@@ -211,14 +234,12 @@ async def test_a_kill_costs_no_acknowledged_message_and_no_silent_gap(node: Runt
         c = m.client
         assert not _silent_gaps(m, acked_posts), f"silent gap ({c.counters})"
         assert (c.counters.duplicates, c.counters.seq_gaps, c.counters.fatal_close) == (0, 0, None)
-        assert run.complete(m), (
-            f"never recovered: {sorted(run.acked(m.guild_ids) - set(c.delivered) - c.fetched)}"
-        )
-        if c.counters.invalid_sessions:  # told op 9: identified again, then received
-            again = c.incarnations[-1].started
-            assert len(c.incarnations) >= 2 and any(
-                t > again for hits in c.delivered.values() for _, t in hits
-            )
+        missing = sorted(run.acked(m.guild_ids) - set(c.delivered) - c.fetched)
+        assert not missing, f"never recovered: {missing} (final: {run.final}, {c.counters}, {c.log[-6:]})"
+        if c.counters.invalid_sessions:  # told op 9: identified again ...
+            assert len(c.incarnations) >= 2
+        (guild_id,) = m.guild_ids  # ... and, like every client, receives what is posted now
+        assert run.final[guild_id] in c.delivered, f"the last message never arrived live ({c.counters})"
     untouched = spared(run, target)
     assert untouched, "the run must have sessions the kill spares"
     for m in untouched:
