@@ -49,7 +49,7 @@ class Member:
     bystander: bool
 
 
-def _silent_gaps(member: Member, acked: Sequence[Post]) -> set[int]:
+def silent_gaps(member: Member, acked: Sequence[Post]) -> set[int]:
     """Ids of acknowledged messages this client missed without being told (see the module doc).
     A message posted while its guild was unavailable to the session (GUILD_DELETE until the next
     GUILD_CREATE) is excused: the client was told, and fetches history when the guild is back."""
@@ -90,7 +90,7 @@ def summarize(
     end: float,
 ) -> list[dict[str, Any]]:
     acked_all = [p for p in posts if p.status == 200 and p.message_id is not None]
-    gaps = {id(m): _silent_gaps(m, acked_all) for m in members}
+    gaps = {id(m): silent_gaps(m, acked_all) for m in members}
     rows = []
     for failure in failures:
         lo, hi = window_of(failure.at, failures, end)

@@ -4,7 +4,7 @@ Like discord.py / discord.js: Hello, heartbeats at the interval, Identify; on a 
 op 7 it resumes on READY's ``resume_gateway_url`` (falling back to a fresh identify on the public
 URL when that edge stays unreachable); on op 9 ``d: false`` it waits 1-5 s (Discord's advice) and
 identifies again; closes 4004 and 4010-4014 are fatal. Like a bot that cares about history, after
-every GUILD_CREATE it fetches each text channel's messages newer than the newest it has.
+every GUILD_CREATE it fetches each text channel's recent messages back to one it already has.
 
 The record, read by ``rayguild.benchmarks.chaos`` and the failure tests: every MESSAGE_CREATE
 delivered (message id -> (incarnation, time)), every id fetched through history, each
@@ -74,7 +74,6 @@ class LibraryClient:
         self.incarnations: list[Incarnation] = []
         self.delivered: dict[int, list[tuple[int, float]]] = defaultdict(list)  # id -> [(inc, t)]
         self.fetched: set[int] = set()
-        self.newest: dict[int, int] = {}  # channel id -> newest message id known
         self.ready = asyncio.Event()  # set once the first incarnation has every guild
         self.session_id: str | None = None
         self.first_session_id: str | None = None
@@ -212,8 +211,6 @@ class LibraryClient:
             if any(inc == incarnation for inc, _ in self.delivered[message_id]):
                 self._note("duplicate")
             self.delivered[message_id].append((incarnation, now))
-            channel = int(d["channel_id"])
-            self.newest[channel] = max(self.newest.get(channel, 0), message_id)
 
     def _note(self, kind: str) -> None:
         self.log.append((time.monotonic(), kind))
@@ -227,18 +224,17 @@ class LibraryClient:
         task.add_done_callback(self._tasks.discard)
 
     async def _fetch_history(self, channel_id: int) -> None:
-        """Messages newer than the newest known, oldest pages first (as a bot catching up does)."""
-        after = self.newest.get(channel_id, 0)
+        """The channel's recent messages, newest page first, back to one this client already
+        knows (ids from different edges interleave, so "after the newest known" could skip one)."""
+        known = set(self.delivered) | self.fetched
+        before = ""
         for _ in range(HISTORY_PAGES):
-            page = await self._get(f"/channels/{channel_id}/messages?limit=100&after={after}")
-            if not page:
-                return
+            page = await self._get(f"/channels/{channel_id}/messages?limit=100{before}")
             ids = [int(m["id"]) for m in page]
             self.fetched.update(ids)
-            after = max(ids)
-            self.newest[channel_id] = max(self.newest.get(channel_id, 0), after)
-            if len(page) < 100:
+            if len(page) < 100 or known & set(ids):
                 return
+            before = f"&before={min(ids)}"
 
     async def _get(self, path: str) -> list[dict[str, Any]]:
         for _ in range(10):

@@ -28,7 +28,7 @@ import pytest
 from rayguild.actors import cluster
 from rayguild.actors.hosts import snowflakes_for
 from rayguild.actors.runtime import Runtime
-from rayguild.benchmarks.chaos_ledger import Member, Post, _silent_gaps
+from rayguild.benchmarks.chaos_ledger import Member, Post, silent_gaps
 from rayguild.benchmarks.library_client import LibraryClient
 from rayguild.config import Config
 from rayguild.http_api.auth import create_user
@@ -232,7 +232,7 @@ async def test_a_kill_costs_no_acknowledged_message_and_no_silent_gap(node: Runt
     acked_posts = [p for p in run.posts if p.message_id in acked]
     for m in run.members:
         c = m.client
-        assert not _silent_gaps(m, acked_posts), f"silent gap ({c.counters})"
+        assert not silent_gaps(m, acked_posts), f"silent gap ({c.counters})"
         assert (c.counters.duplicates, c.counters.seq_gaps, c.counters.fatal_close) == (0, 0, None)
         missing = sorted(run.acked(m.guild_ids) - set(c.delivered) - c.fetched)
         assert not missing, f"never recovered: {missing} (final: {run.final}, {c.counters}, {c.log[-6:]})"
