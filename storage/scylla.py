@@ -17,6 +17,8 @@ from typing import Any
 
 from cassandra.query import UNSET_VALUE
 
+from rayguild.storage import blobs_cql, scylla_dms
+from rayguild.storage.blobs import BlobStore
 from rayguild.storage.buckets import bucket_of
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (
@@ -85,8 +87,9 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage:
-    """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings."""
+class ScyllaStorage(scylla_dms.ScyllaDms):
+    """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
+    Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
     def __init__(
         self,
@@ -102,6 +105,7 @@ class ScyllaStorage:
         self._keyspace, self._datacenter, self._rf = keyspace, datacenter, replication_factor
         self._reads = SingleFlight()
         self._known_buckets: set[tuple[int, int]] = set()
+        self.blobs: BlobStore = blobs_cql.CassandraBlobStore(self._db)
 
     @property
     def protocol_version(self) -> int:
@@ -109,8 +113,10 @@ class ScyllaStorage:
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        await self._db.connect([keyspace, *(f"USE {self._keyspace}", *TABLES)], self._keyspace)
-        await self._db.prepare(*STATEMENTS.values())
+        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES)
+        await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
+        await self._db.prepare(*STATEMENTS.values(), *scylla_dms.STATEMENTS.values())
+        await self.blobs.start()
 
     async def close(self) -> None:
         await self._db.close()
