@@ -59,4 +59,6 @@ async def forget_files(blobs: BlobStore, channel_id: int, attachments: tuple[dic
         try:
             await blobs.delete(attachment_key(channel_id, int(attachment["id"])))
         except StorageUnavailable as exc:
-            log.warning("attachment.delete_failed", channel_id=channel_id, id=attachment["id"], error=str(exc))
+            log.warning(
+                "attachment.delete_failed", channel_id=channel_id, id=attachment["id"], error=str(exc)
+            )

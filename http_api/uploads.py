@@ -184,7 +184,9 @@ async def _read(request: web.Request, ctx: EdgeContext, channel_id: int, upload:
         elif part.filename is not None:
             index = file_index(name, taken)
             if len(upload.files) >= MAX_FILES:
-                raise invalid_form("files", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer in length.")
+                raise invalid_form(
+                    "files", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer in length."
+                )
             taken.add(index)
             key = attachment_key(channel_id, ctx.snowflakes.next())
             upload.keys.append(key)
