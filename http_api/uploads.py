@@ -29,7 +29,7 @@ from aiohttp import BodyPartReader, web
 
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_JSON, REQUEST_TOO_LARGE, ApiError, invalid_form
-from rayguild.http_api.forms import text
+from rayguild.http_api.forms import read_json, text
 from rayguild.http_api.media import HEAD_BYTES, describe
 from rayguild.storage.blobs import attachment_key
 
@@ -115,20 +115,40 @@ class Upload:
         return tuple(shown)
 
 
-def _entries(payload: Json) -> dict[int, Json]:
-    """The payload's ``attachments`` entries by file index (validated)."""
+def _listed(payload: Json) -> list[tuple[int, Json]]:
+    """The payload's ``attachments`` entries with their numeric ``id`` (validated)."""
     raw = payload.get("attachments") or []
     if not isinstance(raw, list) or len(raw) > MAX_FILES:
         raise invalid_form("attachments", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer in length.")
-    entries: dict[int, Json] = {}
+    listed = []
     for position, entry in enumerate(raw):
-        index = entry.get("id") if isinstance(entry, dict) else None
-        if isinstance(index, bool) or not str(index).isdigit() or int(str(index)) >= MAX_FILES:
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(ident, bool) or not str(ident).isdigit():
             raise invalid_form(f"attachments.{position}.id", "NUMBER_TYPE_COERCE",
-                               f'Value "{index}" is not a file index.')  # fmt: skip
+                               f'Value "{ident}" is not a file index or attachment id.')  # fmt: skip
         assert isinstance(entry, dict)
-        entries[int(str(index))] = entry
-    return entries
+        listed.append((int(str(ident)), entry))
+    return listed
+
+
+def _entries(payload: Json) -> dict[int, Json]:
+    """The entries that describe files of this request (``id`` = a form index below MAX_FILES)."""
+    return {ident: entry for ident, entry in _listed(payload) if ident < MAX_FILES}
+
+
+def kept_attachments(payload: Json, existing: tuple[Json, ...]) -> tuple[Json, ...] | None:
+    """On an edit, the message's attachments the payload keeps (None: no ``attachments`` field,
+    keep all); an id that is neither a file index nor one of ``existing`` is 400 50035."""
+    if "attachments" not in payload:
+        return None
+    by_id = {int(a["id"]): a for a in existing}
+    kept = []
+    for position, (ident, _) in enumerate(_listed(payload)):
+        if ident in by_id:
+            kept.append(by_id[ident])
+        elif ident >= MAX_FILES:
+            raise invalid_form(f"attachments.{position}.id", "ATTACHMENT_NOT_FOUND", "Unknown attachment.")
+    return tuple(kept)
 
 
 def file_index(name: str, taken: set[int]) -> int:
@@ -223,6 +243,32 @@ async def receive_files(request: web.Request, ctx: EdgeContext, channel_id: int)
             with contextlib.suppress(Exception):
                 await ctx.storage.blobs.delete(key)
         raise
+
+
+@dataclass(frozen=True, slots=True)
+class MessageForm:
+    """A message body as sent: its JSON payload and the attachments of the files sent with it."""
+
+    payload: Json
+    new_files: tuple[Json, ...] = ()
+
+    def attachments_after_edit(self, existing: tuple[Json, ...]) -> tuple[Json, ...] | None:
+        """The attachments an edit leaves on a message (None: unchanged)."""
+        kept = kept_attachments(self.payload, existing)
+        if kept is None and not self.new_files:
+            return None
+        return (*(existing if kept is None else kept), *self.new_files)
+
+
+@contextlib.asynccontextmanager
+async def message_form(request: web.Request, ctx: EdgeContext, channel_id: int) -> AsyncIterator[MessageForm]:
+    """The body of a message create or edit: JSON, or multipart with files (stored, and removed
+    again if the ``async with`` body fails)."""
+    if not is_multipart(request):
+        yield MessageForm(await read_json(request))
+        return
+    async with receive_files(request, ctx, channel_id) as upload:
+        yield MessageForm(upload.payload, upload.attachments(base_url(request, ctx), channel_id))
 
 
 def base_url(request: web.Request, ctx: EdgeContext) -> str:
