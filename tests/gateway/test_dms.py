@@ -79,7 +79,7 @@ async def test_who_may_dm_whom(edge: Edge) -> None:
     _, other_bot, other_headers = await edge.register("otherbot")
     invite = await edge.rest("POST", f"/channels/{channel['id']}/invites", headers, json={})
     await edge.rest("POST", f"/invites/{invite['code']}", other_headers)
-    _, stranger, stranger_headers = await edge.register("stranger", bot=False)
+    _, _, stranger_headers = await edge.register("stranger", bot=False)
     cases = [
         (headers, {"recipient_id": bot["id"]}, 403, 50007),  # oneself
         (headers, {"recipient_id": other_bot["id"]}, 403, 50007),  # a bot to a bot
@@ -105,7 +105,7 @@ async def test_who_may_dm_whom(edge: Edge) -> None:
 
 
 async def test_sessions_without_direct_messages_hear_nothing(edge: Edge) -> None:
-    token, _, headers, human, human_headers, channel = await _pair(edge)
+    _, _, headers, human, human_headers, channel = await _pair(edge)
     gw = await edge.connect()
     await gw.identify(human_headers["Authorization"], intents=GUILDS | GUILD_MESSAGES)
     dm = await edge.rest("POST", "/users/@me/channels", headers, json={"recipient_id": human["id"]})
