@@ -49,6 +49,7 @@ async def test_dm_round_trip_reaches_both_users(edge: Edge) -> None:
     assert again["id"] == dm["id"] and [u["id"] for u in again["recipients"]] == [bot["id"]]
     assert [c["id"] for c in await edge.rest("GET", "/users/@me/channels", human_headers)] == [dm["id"]]
     fetched = await edge.rest("GET", f"/channels/{dm['id']}", human_headers)
+    assert_matches_spec("GET", "/channels/{channel_id}", 200, fetched)
     assert fetched == again
 
     sent = await edge.rest("POST", f"/channels/{dm['id']}/messages", headers, json={"content": "psst"})
@@ -60,10 +61,12 @@ async def test_dm_round_trip_reaches_both_users(edge: Edge) -> None:
     reply = await edge.rest("POST", f"/channels/{dm['id']}/messages", human_headers, json={"content": "hi"})
     assert (await bot_gw.dispatch("MESSAGE_CREATE"))["d"]["id"] == reply["id"]
     history = await edge.rest("GET", f"/channels/{dm['id']}/messages", human_headers)
+    assert_matches_spec("GET", "/channels/{channel_id}/messages", 200, history)
     assert [m["content"] for m in history] == ["hi", "psst"]
     edited = await edge.rest(
         "PATCH", f"/channels/{dm['id']}/messages/{sent['id']}", headers, json={"content": "p2"}
     )
+    assert_matches_spec("PATCH", "/channels/{channel_id}/messages/{message_id}", 200, edited)
     assert edited["content"] == "p2"
     assert (await human_gw.dispatch("MESSAGE_UPDATE"))["d"]["content"] == "p2"
     await edge.rest("DELETE", f"/channels/{dm['id']}/messages/{sent['id']}", headers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -206,3 +207,36 @@ async def test_deleted_or_edited_away_files_are_no_longer_served(
     status, body, _ = await _fetch(client, b["url"])
     assert status == 404 and b'"code"' in body
     assert [p for p in (tmp_path / "blobs").rglob("*") if p.is_file()] == []
+
+
+async def test_a_25_mib_upload_never_sits_in_memory(client: Client, register: Any) -> None:
+    """At the default limit the server streams: while 25 MiB pass through it, Python's traced
+    memory peaks far below the file's size (the client streams its body from a generator too)."""
+    owner, bot = await register("owner"), await register("robot", bot=True)
+    guild = await (await client.post(f"{API}/guilds", headers=owner.headers, json={"name": "Big"})).json()
+    channel = (
+        await (await client.get(f"{API}/guilds/{guild['id']}/channels", headers=owner.headers)).json()
+    )[0]
+    size, piece = 25 * 1024 * 1024, os.urandom(64 * 1024)
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(size // len(piece)):
+            yield piece
+
+    form = aiohttp.FormData(quote_fields=False)
+    form.add_field("payload_json", json.dumps({"content": "big"}))
+    form.add_field("files[0]", body(), filename="big.bin", content_type="application/octet-stream")
+    tracemalloc.start()
+    try:
+        response = await client.post(
+            f"{API}/channels/{channel['id']}/messages", headers=owner.headers, data=form
+        )
+        assert response.status == 200, await response.text()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    (attachment,) = (await response.json())["attachments"]
+    assert attachment["size"] == size
+    assert peak < size // 4, f"peak {peak} bytes while uploading {size}"
+    status, data, _ = await _fetch(client, attachment["url"])
+    assert status == 200 and len(data) == size and data[: len(piece)] == piece
