@@ -212,7 +212,7 @@ async def test_deleted_or_edited_away_files_are_no_longer_served(
 async def test_a_25_mib_upload_never_sits_in_memory(client: Client, register: Any) -> None:
     """At the default limit the server streams: while 25 MiB pass through it, Python's traced
     memory peaks far below the file's size (the client streams its body from a generator too)."""
-    owner, bot = await register("owner"), await register("robot", bot=True)
+    owner = await register("owner")
     guild = await (await client.post(f"{API}/guilds", headers=owner.headers, json={"name": "Big"})).json()
     channel = (
         await (await client.get(f"{API}/guilds/{guild['id']}/channels", headers=owner.headers)).json()
