@@ -39,16 +39,16 @@ def _gif(head: bytes) -> tuple[int, int] | None:
 
 
 def _webp(head: bytes) -> tuple[int, int] | None:
-    if head[:4] != b"RIFF" or head[8:12] != b"WEBP" or len(head) < 30:
+    if head[:4] != b"RIFF" or head[8:12] != b"WEBP":
         return None
     kind = head[12:16]
-    if kind == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+    if kind == b"VP8 " and head[23:26] == b"\x9d\x01\x2a" and len(head) >= 30:
         width, height = struct.unpack("<HH", head[26:30])
         return int(width) & 0x3FFF, int(height) & 0x3FFF
-    if kind == b"VP8L" and head[20] == 0x2F:
+    if kind == b"VP8L" and head[20:21] == b"\x2f" and len(head) >= 25:
         bits = int.from_bytes(head[21:25], "little")
         return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if kind == b"VP8X":
+    if kind == b"VP8X" and len(head) >= 30:
         return int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1
     return None
 
