@@ -38,18 +38,22 @@ async def serve(request: web.Request) -> web.StreamResponse:
     reader = await ctx.storage.blobs.open(attachment_key(channel_id, attachment_id))
     if reader is None:
         raise _not_found()
-    first = await anext(reader.chunks, b"")
-    response = web.StreamResponse(headers={
-        "Content-Type": describe(request.match_info["filename"], first).content_type,
-        "Content-Length": str(reader.size),
-        "Cache-Control": "public, max-age=31536000, immutable",
-    })  # fmt: skip
-    await response.prepare(request)
-    await response.write(first)
-    async for chunk in reader.chunks:
-        await response.write(chunk)
-    await response.write_eof()
-    return response
+    try:
+        first = await anext(reader.chunks, b"")
+        response = web.StreamResponse(headers={
+            "Content-Type": describe(request.match_info["filename"], first).content_type,
+            "Content-Length": str(reader.size),
+            "Cache-Control": "public, max-age=31536000, immutable",
+        })  # fmt: skip
+        await response.prepare(request)
+        if request.method != "HEAD":  # HEAD: the headers only
+            await response.write(first)
+            async for chunk in reader.chunks:
+                await response.write(chunk)
+        await response.write_eof()
+        return response
+    finally:
+        await reader.chunks.aclose()
 
 
 async def forget_files(blobs: BlobStore, channel_id: int, attachments: tuple[dict[str, Any], ...]) -> None:

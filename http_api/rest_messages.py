@@ -53,6 +53,8 @@ async def create_message(request: web.Request) -> web.Response:
             ctx, found.channel, caller, body, member=found.member,
             can_mention_everyone=bool(found.permissions & MENTION_EVERYONE), attachments=attachments,
         )  # fmt: skip
+    if attachments and shown["attachments"] != list(attachments):  # a nonce retry: the first stands
+        await forget_files(ctx.storage.blobs, found.channel.id, attachments)
     return json_response(shown)
 
 

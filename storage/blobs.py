@@ -14,7 +14,7 @@ Guarantees every backend gives (proved by tests/contract/test_blobs.py on each b
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,10 +38,11 @@ def attachment_key(channel_id: int, attachment_id: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BlobReader:
-    """An opened blob: its size, and its bytes as an async iterator of chunks (read once)."""
+    """An opened blob: its size, and its bytes as chunks (read once; ``aclose`` them to stop
+    early, which releases the file or the read in flight)."""
 
     size: int
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncGenerator[bytes, None]
 
 
 class BlobStore(Protocol):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 
 from rayguild.errors import StorageUnavailable
 from rayguild.storage.blobs import CHUNK_BYTES, BlobReader, check_key, rechunk
@@ -93,7 +93,7 @@ class CassandraBlobStore:
         size, count = int(head["size"]), int(head["chunks"])
         return BlobReader(size, self._chunks(key, head["version"], count))
 
-    async def _chunks(self, key: str, version: object, count: int) -> AsyncIterator[bytes]:
+    async def _chunks(self, key: str, version: object, count: int) -> AsyncGenerator[bytes, None]:
         def fetch(index: int) -> asyncio.Future[list[Row]]:
             return asyncio.ensure_future(self._run("chunk_get", key, version, index))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -92,7 +92,7 @@ class DirectoryBlobStore:
         handle, size = found
         return BlobReader(size, self._chunks(handle))
 
-    async def _chunks(self, handle: BinaryIO) -> AsyncIterator[bytes]:
+    async def _chunks(self, handle: BinaryIO) -> AsyncGenerator[bytes, None]:
         try:
             while chunk := await self._io(lambda: handle.read(CHUNK_BYTES)):
                 yield chunk

@@ -31,6 +31,17 @@ async def test_put_then_read_back_byte_for_byte(storage: Storage, new_id: Callab
     assert max(len(c) for c in chunks) <= CHUNK_BYTES  # a reader never holds more than a chunk
 
 
+async def test_a_reader_closed_early_lets_go(storage: Storage, new_id: Callable[[], int]) -> None:
+    key = attachment_key(new_id(), new_id())
+    await storage.blobs.put(key, _stream(b"z" * (3 * CHUNK_BYTES)))
+    reader = await storage.blobs.open(key)
+    assert reader is not None
+    assert await anext(reader.chunks) == b"z" * CHUNK_BYTES
+    await reader.chunks.aclose()
+    assert await storage.blobs.delete(key) is True
+    assert await storage.blobs.open(key) is None
+
+
 async def test_empty_and_missing_blobs(storage: Storage, new_id: Callable[[], int]) -> None:
     key = attachment_key(new_id(), new_id())
     assert await storage.blobs.open(key) is None

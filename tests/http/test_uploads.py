@@ -115,6 +115,10 @@ async def test_discordpy_style_upload_is_served_back_byte_for_byte(small_limit_c
         assert headers["Content-Length"] == str(len(data))
     got = await client.get(f"{API}/channels/{cid}/messages/{sent['id']}", headers=bot.headers)
     assert (await got.json())["attachments"] == sent["attachments"]
+    head = await client.head("/" + first["url"].split("/", 3)[3])
+    assert (
+        head.status == 200 and head.headers["Content-Length"] == str(len(image)) and await head.read() == b""
+    )
 
 
 async def test_discordjs_style_upload_files_first_and_string_ids(small_limit_client: Client) -> None:
@@ -240,3 +244,17 @@ async def test_a_25_mib_upload_never_sits_in_memory(client: Client, register: An
     assert peak < size // 4, f"peak {peak} bytes while uploading {size}"
     status, data, _ = await _fetch(client, attachment["url"])
     assert status == 200 and len(data) == size and data[: len(piece)] == piece
+
+
+async def test_a_nonce_retry_keeps_the_first_files_only(small_limit_client: Client, tmp_path: Path) -> None:
+    client = small_limit_client
+    _, bot, cid = await _room(client)
+    sent = []
+    for data in (b"first", b"second"):
+        form = discordpy_form({"content": "once", "nonce": "n-1"}, ("a.txt", data))
+        response = await client.post(f"{API}/channels/{cid}/messages", headers=bot.headers, data=form)
+        assert response.status == 200, await response.text()
+        sent.append(await response.json())
+    assert sent[0] == sent[1]
+    assert (await _fetch(client, sent[0]["attachments"][0]["url"]))[1] == b"first"
+    assert len([p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]) == 1
