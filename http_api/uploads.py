@@ -29,7 +29,7 @@ from aiohttp import BodyPartReader, web
 
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_JSON, REQUEST_TOO_LARGE, ApiError, invalid_form
-from rayguild.http_api.forms import read_json, text
+from rayguild.http_api.forms import read_json
 from rayguild.http_api.media import HEAD_BYTES, describe
 from rayguild.storage.blobs import attachment_key
 
@@ -88,15 +88,17 @@ class Upload:
     def attachments(self, base: str, channel_id: int) -> tuple[Json, ...]:
         """The message's attachment objects: the files in form order, named and described by the
         payload's ``attachments`` entries (matched on ``id`` = the file's form index)."""
-        entries = _entries(self.payload)
-        by_index = {f.index: f for f in self.files}
-        for position, index in enumerate(entries):
-            if index not in by_index:
+        listed = _listed(self.payload)
+        uploaded = {f.index for f in self.files}
+        entries: dict[int, tuple[int, Json]] = {}
+        for position, (ident, entry) in enumerate(listed):
+            if ident < MAX_FILES and ident not in uploaded:
                 raise invalid_form(f"attachments.{position}.id", "ATTACHMENT_NOT_FOUND",
-                                   f"No file was uploaded as files[{index}].")  # fmt: skip
+                                   f"No file was uploaded as files[{ident}].")  # fmt: skip
+            entries[ident] = (position, entry)
         shown = []
         for stored in sorted(self.files, key=lambda f: f.index):
-            meta = entries.get(stored.index, {})
+            position, meta = entries.get(stored.index, (0, {}))
             name = clean_filename(str(meta.get("filename") or stored.filename))
             out: Json = {
                 "id": str(stored.attachment_id), "filename": name, "size": stored.size,
@@ -106,7 +108,12 @@ class Upload:
             }  # fmt: skip
             if stored.width is not None:
                 out.update(width=stored.width, height=stored.height)
-            description = text(meta, "description", 0, MAX_DESCRIPTION, required=False)
+            description = meta.get("description")
+            if description is not None and (
+                not isinstance(description, str) or len(description) > MAX_DESCRIPTION
+            ):
+                raise invalid_form(f"attachments.{position}.description", "BASE_TYPE_BAD_LENGTH",
+                                   f"Must be a string of {MAX_DESCRIPTION} or fewer in length.")  # fmt: skip
             if description:
                 out["description"] = description
             if name.startswith("SPOILER_"):
@@ -129,11 +136,6 @@ def _listed(payload: Json) -> list[tuple[int, Json]]:
         assert isinstance(entry, dict)
         listed.append((int(str(ident)), entry))
     return listed
-
-
-def _entries(payload: Json) -> dict[int, Json]:
-    """The entries that describe files of this request (``id`` = a form index below MAX_FILES)."""
-    return {ident: entry for ident, entry in _listed(payload) if ident < MAX_FILES}
 
 
 def kept_attachments(payload: Json, existing: tuple[Json, ...]) -> tuple[Json, ...] | None:
