@@ -4,9 +4,9 @@ A Ray-backed node as ``rayguild run`` starts it (edges in the session shards, ``
 restarting shards) on a real Cassandra 5.0 node (``scripts/cassandra.sh``, its own ports and
 state dir), library-like gateway clients (``library_client.py``: resume, identify again, fetch
 history after GUILD_CREATE) in several guilds, each client its own bot, posters at a steady total
-rate, and a schedule of kill -9s: the guild shard of the largest guild, a session shard, that
-guild's first relay, the presence shard, and the Cassandra process (then started again on its data
-directory). A bystander guild is placed on the other guild shard. ``chaos_ledger.py`` says what is
+rate, and a schedule of kill -9s: the guild shard of the largest guild, a session shard, the
+presence shard, the Cassandra process (then started again on its data directory) and, last, that
+guild's first relay. A bystander guild is placed on the other guild shard. ``chaos_ledger.py`` says what is
 counted per failure. Every actor kill is a SIGKILL of the actor's process; Ray restarts it.
 
 Run: ``python -m rayguild.benchmarks.chaos --out bench-out/chaos`` (JSON + Markdown).
@@ -42,7 +42,9 @@ from rayguild.http_api.auth import create_user
 from rayguild.http_api.server import start_edge
 from rayguild.storage import ScyllaStorage, open_storage
 
-FAILURES = ("guild", "session", "relay", "presence", "cassandra")
+# The relay kill last: today it leaves its guild's sessions in an op 9 loop (docs/operations.md),
+# which would spill into the windows after it.
+FAILURES = ("guild", "session", "presence", "cassandra", "relay")
 CASSANDRA_SH = Path(__file__).resolve().parent.parent / "scripts" / "cassandra.sh"
 CHANNELS_PER_GUILD = 3
 RETRY_S = 300.0
