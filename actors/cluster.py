@@ -10,6 +10,7 @@ caller's submission order per actor) and awaited as asyncio futures; Ray's actor
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,20 +26,24 @@ from rayguild.errors import ShardUnavailable
 T = TypeVar("T")
 
 
+_dashboard: list[str] = []  # the dashboard address ray.init reported (empty: not started here)
+
+
 def init(config: Config, dashboard: bool = True, **options: Any) -> None:
     """Start a local Ray (with its dashboard) or join ``config.ray_address``; idempotent."""
     if ray.is_initialized():
         return
     if config.ray_address:
-        ray.init(address=config.ray_address, namespace=config.namespace, **options)
+        context = ray.init(address=config.ray_address, namespace=config.namespace, **options)
     else:
-        ray.init(
+        context = ray.init(
             namespace=config.namespace,
             include_dashboard=dashboard,
             dashboard_host=config.dashboard_host,
             dashboard_port=config.dashboard_port,
             **options,
         )
+    _dashboard[:] = [context.dashboard_url] if context.dashboard_url else []
 
 
 def shutdown() -> None:
@@ -46,9 +51,9 @@ def shutdown() -> None:
 
 
 def dashboard_url() -> str | None:
-    context = ray.get_runtime_context()
-    url = getattr(context, "dashboard_url", None) or ray.worker.get_dashboard_url()
-    return f"http://{url}" if url and not str(url).startswith("http") else url
+    """Where the dashboard of the Ray this process started or joined listens (None: none)."""
+    url = _dashboard[0] if _dashboard else None
+    return f"http://{url}" if url and not url.startswith("http") else url
 
 
 @functools.cache
@@ -89,7 +94,11 @@ def alive_nodes() -> list[str]:
 
 def actor_restarted() -> bool:
     """Inside an actor: is this a restart (a new incarnation that lost its predecessor's memory)?"""
-    return bool(ray.get_runtime_context().was_current_actor_reconstructed)
+    # Ray's own property reads the deprecated ``actor_id`` inside (a RayDeprecationWarning in every
+    # new actor that is not ours to fix); this public property is still the documented way to ask.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return bool(ray.get_runtime_context().was_current_actor_reconstructed)
 
 
 @dataclass(slots=True)
