@@ -3,8 +3,9 @@
 Every shard is a named actor (``<kind>-<n>``) in the configured namespace with ``num_cpus=0``,
 ``get_if_exists=True`` and unlimited restarts, so an operator finds it by name in the dashboard
 and a crashed shard comes back under the same name. Calls are submitted when made (Ray keeps a
-caller's submission order per actor) and awaited as asyncio futures; Ray's actor errors become
-``ShardUnavailable`` so nothing outside this module needs to know Ray's exception types.
+caller's submission order per actor) and awaited as asyncio futures; a shard's own typed error
+(``UnknownGuild``...) reaches the caller as itself, every other Ray error becomes
+``ShardUnavailable``, so nothing outside this module needs to know Ray's exception types.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError, RayError
+from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError
 from ray.util import state as ray_state
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from rayguild.config import Config
-from rayguild.errors import ShardUnavailable
+from rayguild.errors import RayguildError, ShardUnavailable
 
 T = TypeVar("T")
 
@@ -103,13 +104,17 @@ def actor_restarted() -> bool:
 
 @dataclass(slots=True)
 class ActorRef:
-    """A lazily resolved handle to a named actor; resolving is cached, never per call."""
+    """A lazily resolved handle to a named actor; resolving is cached, never per call.
+
+    Every actor body has ONE entry point, ``handle(command)``: what travels is a typed command,
+    never a method name.
+    """
 
     name: str
     namespace: str
     _handle: Any = None
 
-    def handle(self) -> Any:
+    def _resolve(self) -> Any:
         if self._handle is None:
             try:
                 self._handle = ray.get_actor(self.name, namespace=self.namespace)
@@ -117,23 +122,22 @@ class ActorRef:
                 raise ShardUnavailable(f"no actor named {self.name} in namespace {self.namespace}") from err
         return self._handle
 
-    def call(self, method: str, *args: Any) -> Awaitable[Any]:
-        """Submit now; the returned awaitable yields the result or raises ShardUnavailable."""
-        ref = getattr(self.handle(), method).remote(*args)
-        return _settle(self.name, ref)
+    def send(self, command: object) -> Awaitable[Any]:
+        """Submit now; the returned awaitable yields the result or raises a ``RayguildError``."""
+        return _settle(self.name, self._resolve().handle.remote(command))
 
-    def tell(self, method: str, *args: Any) -> None:
+    def notify(self, command: object) -> None:
         """Submit and do not wait: for notices whose answer nobody needs (it is not reported)."""
-        getattr(self.handle(), method).remote(*args)
+        self._resolve().handle.remote(command)
 
-    def call_sync(self, method: str, *args: Any, timeout_s: float = 60.0) -> Any:
+    def send_sync(self, command: object, timeout_s: float = 60.0) -> Any:
         try:
-            return ray.get(getattr(self.handle(), method).remote(*args), timeout=timeout_s)
+            return ray.get(self._resolve().handle.remote(command), timeout=timeout_s)
         except (RayActorError, GetTimeoutError) as err:
             raise ShardUnavailable(f"{self.name} did not answer: {err}") from err
 
     def kill(self, restart: bool = True) -> None:
-        ray.kill(self.handle(), no_restart=not restart)
+        ray.kill(self._resolve(), no_restart=not restart)
 
 
 async def _settle(name: str, ref: Any) -> Any:
@@ -141,6 +145,10 @@ async def _settle(name: str, ref: Any) -> Any:
         return await ref
     except RayActorError as err:
         raise ShardUnavailable(f"{name} is unavailable (restarting or gone): {err}") from err
+    except RayTaskError as err:
+        if isinstance(err.cause, RayguildError):  # the shard's own answer (unknown guild...)
+            raise err.cause from None
+        raise ShardUnavailable(f"{name} failed: {err}") from err
     except RayError as err:
         raise ShardUnavailable(f"{name} failed: {err}") from err
 

@@ -28,6 +28,7 @@ from rayguild.actors.guild_relays import (
     split_key,
 )
 from rayguild.config import Config
+from rayguild.errors import UnknownGuild
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch, moved_marker
 from rayguild.fanout.partition import Slots
@@ -200,7 +201,7 @@ class GuildShard:
         await self.ready()
         guild = await self.storage.get_guild(guild_id)
         if guild is None:
-            raise LookupError(f"unknown guild {guild_id}")
+            raise UnknownGuild(f"unknown guild {guild_id}")
         proc = GuildProcess(
             guild,
             await self.storage.list_channels(guild_id),
@@ -247,7 +248,29 @@ class GuildShard:
         else:
             self.batcher.add(shard, (dispatch, np.asarray([slot], dtype=np.int32)))
 
-    # -- the actor's methods -----------------------------------------------------------------
+    # -- the actor's one entry point ------------------------------------------------------------
+    async def handle(self, cmd: object) -> object:
+        """Every guild-shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.Publish():
+                return await self.publish(cmd)
+            case c.SessionJoin():
+                return await self.connect(cmd)
+            case c.Disconnect(guild_id, session_id):
+                await self.disconnect(guild_id, session_id)
+                return None
+            case c.Subscribe(guild_id, session_id, active):
+                return await self.subscribe(guild_id, session_id, active)
+            case c.MoveSession(guild_id, session_id, shard, slot):
+                return await self.move(guild_id, session_id, shard, slot)
+            case c.MemberCount(guild_id):
+                return await self.member_count(guild_id)
+            case c.ForgetSessionShard(shard):
+                return await self.session_shard_lost(shard)
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a guild shard does not handle {type(cmd).__name__}")
+
     async def publish(self, cmd: c.Publish) -> int:
         """Apply and fan out one event; returns the number of recipients."""
         proc = await self.process(cmd.guild_id)

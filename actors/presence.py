@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from rayguild.actors import commands as c
 from rayguild.actors.commands import Publish
 from rayguild.actors.push import PushRequest, SubmitResult
 from rayguild.actors.users import UserPath
@@ -92,6 +93,29 @@ class PresenceShard:
 
     async def ready(self) -> None:
         """Hook: the Ray host rebuilds its state here after a restart."""
+
+    async def handle(self, cmd: object) -> object:
+        """Every presence (user) shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.UpdatePresence(record):
+                await self.update(record)
+                return None
+            case c.EndSession(user_id, session_id):
+                await self.disconnect(user_id, session_id)
+                return None
+            case c.PushIfOffline(requests):
+                return await self.push_if_offline(list(requests))
+            case c.VisiblePresences(guild_ids, limit):
+                return await self.visible(list(guild_ids), limit)
+            case c.DeliverToUsers(user_ids, t, d, intent):
+                return await self.deliver(user_ids, t, d, intent)
+            case c.Membership(user_id, guild_id, joined):
+                return await self.membership(user_id, guild_id, joined)
+            case c.ForgetSessionShard(shard):
+                return await self.session_shard_lost(shard)
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a presence shard does not handle {type(cmd).__name__}")
 
     # -- the edge's calls -------------------------------------------------------------------
     async def update(self, record: SessionPresence) -> None:

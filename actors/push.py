@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import orjson
 import structlog
 
+from rayguild.actors import commands as c
 from rayguild.config import Config
 from rayguild.fanout.push_queue import Delivery, PushBuffer, backoff_s
 from rayguild.storage.models import PendingPush
@@ -169,6 +170,17 @@ class PushShard:
         if self.replayed:
             log.warning("push outbox replayed", shard=self.index, deliveries=self.replayed)
         self._pump = asyncio.create_task(self._run())
+
+    async def handle(self, cmd: object) -> object:
+        """Every push-shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.SubmitPush(requests):
+                return await self.submit(list(requests))
+            case c.Start():
+                return await self.start()
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a push shard does not handle {type(cmd).__name__}")
 
     async def submit(self, requests: list[PushRequest]) -> SubmitResult:
         """Accept notifications: durable in the outbox before this returns (see the module doc)."""

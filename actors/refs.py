@@ -28,25 +28,25 @@ class GuildShardRef:
         self.ref = ref
 
     async def publish(self, cmd: c.Publish) -> int:
-        return int(await self.ref.call("publish", cmd))
+        return int(await self.ref.send(cmd))
 
     async def connect(self, join: c.SessionJoin) -> bool:
-        return bool(await self.ref.call("connect", join))
+        return bool(await self.ref.send(join))
 
     async def disconnect(self, guild_id: int, session_id: str) -> None:
-        await self.ref.call("disconnect", guild_id, session_id)
+        await self.ref.send(c.Disconnect(guild_id, session_id))
 
     async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
-        return bool(await self.ref.call("subscribe", guild_id, session_id, active))
+        return bool(await self.ref.send(c.Subscribe(guild_id, session_id, active)))
 
     async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
-        return bool(await self.ref.call("move", guild_id, session_id, shard, slot))
+        return bool(await self.ref.send(c.MoveSession(guild_id, session_id, shard, slot)))
 
     async def member_count(self, guild_id: int) -> int:
-        return int(await self.ref.call("member_count", guild_id))
+        return int(await self.ref.send(c.MemberCount(guild_id)))
 
     async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.call("stats"))
+        return dict(await self.ref.send(c.Stats()))
 
 
 class SessionShardRef:
@@ -55,25 +55,36 @@ class SessionShardRef:
 
     def deliver(self, batch: Sequenced[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
         """Submit a batch now (order of submission is order of delivery); await for the count."""
-        return self.ref.call("deliver", batch)
+        return self.ref.send(c.Deliver(batch))
 
-    def invalidate(self, slots: list[int]) -> Awaitable[Any]:
-        return self.ref.call("invalidate", slots)
+    def invalidate(self, slots: list[int]) -> None:
+        """Tell the shard these slots' sessions missed events (not awaited: nobody needs the count)."""
+        self.ref.notify(c.Invalidate(tuple(slots)))
 
     async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
-        summary: SessionSummary | None = await self.ref.call("describe_session", session_id, user_id)
+        summary: SessionSummary | None = await self.ref.send(c.DescribeSession(session_id, user_id))
         return summary
 
     async def take(
         self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
     ) -> HandedOver | None:
-        handed: HandedOver | None = await self.ref.call(
-            "take_session", session_id, user_id, seq, moved, known
-        )
+        command = c.TakeSession(session_id, user_id, seq, tuple(moved), tuple(known))
+        handed: HandedOver | None = await self.ref.send(command)
         return handed
 
+    async def add_synthetic(self, count: int) -> Slots:
+        """Benchmark sessions on this shard (real session code, a counting sink)."""
+        slots: Slots = await self.ref.send(c.AddSynthetic(count))
+        return slots
+
+    async def take_trace(self) -> dict[int, list[int]]:
+        return dict(await self.ref.send(c.TakeTrace()))
+
+    async def memory(self) -> dict[str, int]:
+        return dict(await self.ref.send(c.Memory()))
+
     async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.call("stats"))
+        return dict(await self.ref.send(c.Stats()))
 
 
 class PresenceShardRef:
@@ -81,22 +92,22 @@ class PresenceShardRef:
         self.ref = ref
 
     async def update(self, record: SessionPresence) -> None:
-        await self.ref.call("update", record)
+        await self.ref.send(c.UpdatePresence(record))
 
     async def disconnect(self, user_id: int, session_id: str) -> None:
-        await self.ref.call("disconnect", user_id, session_id)
+        await self.ref.send(c.EndSession(user_id, session_id))
 
     async def push_if_offline(self, requests: list[PushRequest]) -> int:
-        return int(await self.ref.call("push_if_offline", requests))
+        return int(await self.ref.send(c.PushIfOffline(tuple(requests))))
 
     async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
-        return dict(await self.ref.call("visible", guild_ids, limit))
+        return dict(await self.ref.send(c.VisiblePresences(tuple(guild_ids), limit)))
 
     async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
-        return int(await self.ref.call("deliver", user_ids, t, d, intent))
+        return int(await self.ref.send(c.DeliverToUsers(tuple(user_ids), t, d, intent)))
 
     async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
-        return int(await self.ref.call("membership", user_id, guild_id, joined))
+        return int(await self.ref.send(c.Membership(user_id, guild_id, joined)))
 
 
 class PushShardRef:
@@ -104,11 +115,11 @@ class PushShardRef:
         self.ref = ref
 
     async def submit(self, requests: list[PushRequest]) -> SubmitResult:
-        result: SubmitResult = await self.ref.call("submit", requests)
+        result: SubmitResult = await self.ref.send(c.SubmitPush(tuple(requests)))
         return result
 
     async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.call("stats"))
+        return dict(await self.ref.send(c.Stats()))
 
 
 class Directory:

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from rayguild.actors import cluster
+from rayguild.actors import commands as c
 from rayguild.actors.guild import Batch, session_shard_failed
 from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.refs import Directory
@@ -45,7 +46,7 @@ def session_batcher(
 def invalidate_lagging(directory: Directory, shard: int, batch: Batch) -> int:
     """The documented lag policy: the sessions of a batch that could not be sent must re-identify."""
     slots = sorted({int(s) for _, group in batch for s in group.tolist()})
-    directory.session_shard(shard).ref.tell("invalidate", slots)
+    directory.session_shard(shard).invalidate(slots)
     return len(slots)
 
 
@@ -81,8 +82,16 @@ class RelayHost:
             failure=repr(self.batcher.last_failure) if self.batcher.last_failure else None,
         )
 
-    async def start(self) -> dict[str, Any]:
-        return {"relay": f"relay-{self.guild_id}-{self.index}"}
+    async def handle(self, cmd: object) -> object:
+        """Every relay operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.ApplyRelay(batch):
+                return await self.apply(batch)
+            case c.Start():
+                return {"relay": f"relay-{self.guild_id}-{self.index}"}
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a relay does not handle {type(cmd).__name__}")
 
     def _follow(self, stream: int) -> bool:
         """Track the guild's current stream. A new stream is a new guild incarnation: a relay of

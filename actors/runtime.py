@@ -12,15 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayguild.actors import cluster
-from rayguild.actors.hosts import (
-    EdgeFactory,
-    GuildShardHost,
-    PresenceShardHost,
-    PushShardHost,
-    SessionShardHost,
-)
+from rayguild.actors.commands import Start, Stats
+from rayguild.actors.guild_host import GuildShardHost
+from rayguild.actors.hosts import EdgeFactory, PresenceShardHost, PushShardHost
 from rayguild.actors.push import TransportFactory
 from rayguild.actors.refs import GUILD, PRESENCE, PUSH, SESSION, Directory
+from rayguild.actors.session_host import SessionShardHost
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
 from rayguild.ring import RingSnapshot, ShardName, shard_name
@@ -85,7 +82,7 @@ class Runtime:
         return RingSnapshot(1, [ShardName(node) for node in cluster.alive_nodes()])
 
     def ensure_started(self) -> list[dict[str, Any]]:
-        return [self.directory.actor(name).call_sync("start") for name in self.shard_names()]
+        return [self.directory.actor(name).send_sync(Start()) for name in self.shard_names()]
 
     async def watch(self, interval_s: float = 1.0) -> None:
         """Re-start shards Ray has restarted (their start is idempotent)."""
@@ -93,7 +90,7 @@ class Runtime:
             await asyncio.sleep(interval_s)
             for name in self.shard_names():
                 try:
-                    await self.directory.actor(name).call("start")
+                    await self.directory.actor(name).send(Start())
                 except ShardUnavailable:
                     continue
 
@@ -103,7 +100,7 @@ class Runtime:
         for name in self.shard_names():
             info = actors.get(name)
             try:
-                stats = self.directory.actor(name).call_sync("stats", timeout_s=5) if info else {}
+                stats = self.directory.actor(name).send_sync(Stats(), timeout_s=5) if info else {}
             except ShardUnavailable:
                 stats = {}
             out.append(

@@ -15,6 +15,7 @@ import aiohttp
 import orjson
 import pytest
 
+from rayguild.actors.commands import Start, Stats
 from rayguild.actors.push import PushRequest
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
@@ -37,12 +38,12 @@ async def sink() -> AsyncIterator[WebhookSink]:
 async def restarted(runtime: Runtime, name: str) -> dict[str, Any]:
     """Kill ``name`` (Ray restarts it) and call its ``start`` as ``Runtime.watch`` does."""
     ref = runtime.directory.actor(name)
-    before = (await ref.call("stats"))["pid"]
+    before = (await ref.send(Stats()))["pid"]
     ref.kill(restart=True)
     for _ in range(300):
         try:
-            if (await ref.call("stats"))["pid"] != before:  # the new incarnation answers
-                return dict(await ref.call("start"))
+            if (await ref.send(Stats()))["pid"] != before:  # the new incarnation answers
+                return dict(await ref.send(Start()))
         except ShardUnavailable:
             pass
         await asyncio.sleep(0.1)

@@ -1,0 +1,186 @@
+"""The guild shard as Ray runs it: the plain ``GuildShard`` body plus what only a Ray actor needs.
+
+Relays are named actors created on demand; batches to session shards and relays are numbered
+per destination (``StreamSequencer``) so the receivers apply them in order; a restarted shard
+first tells the session shards holding its guilds' sessions to re-identify (op 9); metrics and
+the passive-summary loop run off the hot path. Built from ``(index, config)`` only, so Ray can
+restart it by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+import structlog
+
+from rayguild.actors import cluster
+from rayguild.actors import commands as c
+from rayguild.actors.bench import build_guild
+from rayguild.actors.cluster import ActorRef
+from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.hosts import call_all, whoami
+from rayguild.actors.metrics import count, shard_metrics
+from rayguild.actors.refs import Directory
+from rayguild.actors.relay import RelayHost, invalidate_lagging
+from rayguild.config import Config
+from rayguild.fanout.ordering import StreamSequencer
+from rayguild.logs import configure_logging
+from rayguild.relay import GuildPermissions, RelayCommand
+from rayguild.storage import open_storage
+
+log = structlog.get_logger("rayguild.hosts")
+
+
+class RayRelayTransport:
+    """Relays as named Ray actors ``relay-<guild>-<n>``, created on demand by their guild."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.refs: dict[tuple[int, int], ActorRef] = {}
+        self._sequencer = StreamSequencer()  # one stream per guild-shard incarnation
+
+    def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
+        name = f"relay-{guild_id}-{index}"
+        ref = cluster.spawn(
+            RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive
+        )
+        self.refs[guild_id, index] = ref
+
+    def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
+        return self.refs[guild_id, index].send(
+            c.ApplyRelay(self._sequencer.wrap((guild_id, index), commands))
+        )
+
+    def ref(self, guild_id: int, index: int) -> ActorRef:
+        return self.refs[guild_id, index]
+
+
+class GuildShardHost(GuildShard):
+    def __init__(self, index: int, config: Config) -> None:
+        configure_logging(config, shard=f"guild-{index}")
+        self.directory = Directory(config)
+        self.relay_actors = RayRelayTransport(config)
+        super().__init__(
+            index, config, open_storage(config), self._send, self.relay_actors, self._lagging_shard
+        )
+        self._passive_task: asyncio.Task[None] | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
+        self.dropped_sessions = 0
+        self._restarted = cluster.actor_restarted()
+        self._incarnation_ns = time.time_ns()
+        self._announced: asyncio.Future[None] | None = None
+        self._sequencer = StreamSequencer()
+
+    def _send(self, shard: int, batch: Batch) -> Awaitable[object]:
+        return self.directory.session_shard(shard).deliver(self._sequencer.wrap(shard, batch))
+
+    async def session_shard_lost(self, shard: int) -> int:
+        self._sequencer.restart(shard)  # the restarted shard expects a stream from seq 0
+        return await super().session_shard_lost(shard)
+
+    def _lagging_shard(self, shard: int, batch: Batch) -> None:
+        dropped = invalidate_lagging(self.directory, shard, batch)
+        self.dropped_sessions += dropped
+        count(shard_metrics().dropped_sessions, dropped, {"shard": self.name, "why": "lagging"})
+
+    @property
+    def name(self) -> str:
+        return f"guild-{self.index}"
+
+    async def ready(self) -> None:
+        """Storage first; after a restart also, once, the sessions of this shard's guilds re-identify.
+
+        Every path that loads a guild (publish, connect) or starts the shard waits for this, so no
+        event is published by the new incarnation before those sessions were told (op 9).
+        """
+        await super().ready()
+        if self._restarted:
+            if self._announced is None:
+                self._announced = asyncio.ensure_future(self._announce_restart())
+            await self._announced
+
+    async def _announce_restart(self) -> None:
+        counts = await call_all(
+            [self.directory.session_shard(i).ref for i in range(self.config.session_shards)],
+            c.GuildShardLost(self.index, self._incarnation_ns),
+        )
+        log.warning("guild shard restarted; its sessions told to re-identify", sessions=counts)
+
+    async def handle(self, cmd: object) -> object:
+        match cmd:
+            case c.Start():
+                return await self.start()
+            case c.Stats():
+                return await self.stats()
+            case c.BenchBuild(spec):
+                return await build_guild(self, spec)
+            case c.BenchStats(guild_id):
+                return await self.bench_stats(guild_id)
+            case c.BenchForget(guild_id):
+                await self.bench_forget(guild_id)
+                return None
+        return await super().handle(cmd)
+
+    async def publish(self, cmd: c.Publish) -> int:
+        recipients = await super().publish(cmd)
+        shard_metrics().events_in.inc(tags={"shard": self.name, "t": cmd.t})
+        return recipients
+
+    async def _metrics_loop(self, interval_s: float = 5.0) -> None:
+        """Gauges sampled off the hot path: sessions, relays, queue depth."""
+        metrics, tags = shard_metrics(), {"shard": self.name}
+        calls = 0
+        while True:
+            active = passive = relays = 0
+            for proc in self.guilds.values():
+                a, p = proc.sessions.counts()
+                active, passive = active + a, passive + p
+                relays += len(proc.relays) if proc.relays is not None else 0
+            metrics.active_sessions.set(active, tags=tags)
+            metrics.passive_sessions.set(passive, tags=tags)
+            metrics.relays_per_guild.set(relays, tags=tags)
+            metrics.queue_depth.set(self.batcher.in_flight_total(), tags=tags)
+            total = self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0)
+            count(metrics.ray_calls, total - calls, tags)
+            calls = total
+            await asyncio.sleep(interval_s)
+
+    async def start(self) -> dict[str, Any]:
+        await self.ready()
+        if self._passive_task is None:
+            self._passive_task = asyncio.create_task(self._passive_loop())
+            self._metrics_task = asyncio.create_task(self._metrics_loop())
+        return {"shard": f"guild-{self.index}"}
+
+    async def stats(self) -> dict[str, Any]:
+        return {**whoami(), **(await super().stats())}
+
+    async def bench_stats(self, guild_id: int) -> dict[str, Any]:
+        """Counters and memory of one (bench) guild, its relays included."""
+        proc = self.guilds[guild_id]
+        relay_stats = []
+        if proc.relays is not None:
+            refs = [self.relay_actors.ref(guild_id, i) for i in range(len(proc.relays))]
+            relay_stats = [await ref.send(c.Stats()) for ref in refs]
+        return {
+            "published": self.published,
+            "cpu_s": self.cpu_s,
+            "guild_calls": self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0),
+            "relay_calls": sum(r["ray_calls"] for r in relay_stats),
+            "member_bytes": proc.members.memory_bytes(),
+            "session_table_bytes": proc.sessions.memory_bytes(),
+            "relay_bytes": sum(r["memory_bytes"] for r in relay_stats),
+            "dropped_sessions": self.dropped_sessions + sum(r["dropped_sessions"] for r in relay_stats),
+        }
+
+    async def bench_forget(self, guild_id: int) -> None:
+        """Drop a bench guild (its relays are killed by the caller through their names)."""
+        self.guilds.pop(guild_id, None)
+
+    async def _passive_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.passive_update_interval_s)
+            await self.tick_passive()
