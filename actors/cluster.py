@@ -153,6 +153,24 @@ async def _settle(name: str, ref: Any) -> Any:
         raise ShardUnavailable(f"{name} failed: {err}") from err
 
 
+class RayTransport:
+    """The ``Transport`` over Ray: each shard a named actor of ``namespace``, handles cached."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self._refs: dict[str, ActorRef] = {}
+
+    def endpoint(self, name: str) -> ActorRef:
+        ref = self._refs.get(name)
+        if ref is None:
+            ref = self._refs[name] = ActorRef(name, self.namespace)
+        return ref
+
+    def register(self, ref: ActorRef) -> None:
+        """Use the handle a spawn returned (the name may not be resolvable yet)."""
+        self._refs[ref.name] = ref
+
+
 @dataclass(frozen=True, slots=True)
 class ActorInfo:
     name: str

@@ -20,11 +20,12 @@ from rayguild.actors import cluster
 from rayguild.actors import commands as c
 from rayguild.actors.bench import build_guild
 from rayguild.actors.cluster import ActorRef
-from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.guild import GuildShard
 from rayguild.actors.hosts import call_all, whoami
 from rayguild.actors.metrics import count, shard_metrics
+from rayguild.actors.outbox import Outbox
 from rayguild.actors.refs import Directory
-from rayguild.actors.relay import RelayHost, invalidate_lagging
+from rayguild.actors.relay import RelayHost
 from rayguild.config import Config
 from rayguild.fanout.ordering import StreamSequencer
 from rayguild.logs import configure_logging
@@ -63,28 +64,13 @@ class GuildShardHost(GuildShard):
         configure_logging(config, shard=f"guild-{index}")
         self.directory = Directory(config)
         self.relay_actors = RayRelayTransport(config)
-        super().__init__(
-            index, config, open_storage(config), self._send, self.relay_actors, self._lagging_shard
-        )
+        outbox = Outbox(self.directory.transport, config, f"guild-{index}")
+        super().__init__(index, config, open_storage(config), outbox, self.relay_actors)
         self._passive_task: asyncio.Task[None] | None = None
         self._metrics_task: asyncio.Task[None] | None = None
-        self.dropped_sessions = 0
         self._restarted = cluster.actor_restarted()
         self._incarnation_ns = time.time_ns()
         self._announced: asyncio.Future[None] | None = None
-        self._sequencer = StreamSequencer()
-
-    def _send(self, shard: int, batch: Batch) -> Awaitable[object]:
-        return self.directory.session_shard(shard).deliver(self._sequencer.wrap(shard, batch))
-
-    async def session_shard_lost(self, shard: int) -> int:
-        self._sequencer.restart(shard)  # the restarted shard expects a stream from seq 0
-        return await super().session_shard_lost(shard)
-
-    def _lagging_shard(self, shard: int, batch: Batch) -> None:
-        dropped = invalidate_lagging(self.directory, shard, batch)
-        self.dropped_sessions += dropped
-        count(shard_metrics().dropped_sessions, dropped, {"shard": self.name, "why": "lagging"})
 
     @property
     def name(self) -> str:
@@ -130,9 +116,9 @@ class GuildShardHost(GuildShard):
         return recipients
 
     async def _metrics_loop(self, interval_s: float = 5.0) -> None:
-        """Gauges sampled off the hot path: sessions, relays, queue depth."""
+        """Gauges sampled off the hot path: sessions, relays, queue depth, lag drops."""
         metrics, tags = shard_metrics(), {"shard": self.name}
-        calls = 0
+        calls = dropped = 0
         while True:
             active = passive = relays = 0
             for proc in self.guilds.values():
@@ -146,6 +132,10 @@ class GuildShardHost(GuildShard):
             total = self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0)
             count(metrics.ray_calls, total - calls, tags)
             calls = total
+            count(
+                metrics.dropped_sessions, self.outbox.dropped_sessions - dropped, {**tags, "why": "lagging"}
+            )
+            dropped = self.outbox.dropped_sessions
             await asyncio.sleep(interval_s)
 
     async def start(self) -> dict[str, Any]:
@@ -173,7 +163,8 @@ class GuildShardHost(GuildShard):
             "member_bytes": proc.members.memory_bytes(),
             "session_table_bytes": proc.sessions.memory_bytes(),
             "relay_bytes": sum(r["memory_bytes"] for r in relay_stats),
-            "dropped_sessions": self.dropped_sessions + sum(r["dropped_sessions"] for r in relay_stats),
+            "dropped_sessions": self.outbox.dropped_sessions
+            + sum(r["dropped_sessions"] for r in relay_stats),
         }
 
     async def bench_forget(self, guild_id: int) -> None:

@@ -18,17 +18,14 @@ import structlog
 
 from rayguild.actors import cluster
 from rayguild.actors import commands as c
-from rayguild.actors.cluster import ActorRef
-from rayguild.actors.guild import Batch
-from rayguild.actors.metrics import count, shard_metrics
+from rayguild.actors.outbox import Outbox
 from rayguild.actors.presence import PresenceShard
 from rayguild.actors.push import PushShard, TransportFactory, UrllibTransport
 from rayguild.actors.refs import Directory, Presences
-from rayguild.actors.relay import invalidate_lagging, session_batcher
+from rayguild.actors.transport import Endpoint
 from rayguild.actors.users import UserPath
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
-from rayguild.fanout.ordering import StreamSequencer
 from rayguild.ids import SnowflakeGenerator
 from rayguild.logs import configure_logging
 from rayguild.storage import open_storage
@@ -57,10 +54,10 @@ def snowflakes_for(kind_worker: int, index: int) -> SnowflakeGenerator:
     return SnowflakeGenerator(kind_worker * 4 + index // 32, index % 32)
 
 
-async def call_all(refs: list[ActorRef], command: object) -> list[Any]:
-    """Send ``command`` to every actor; an unavailable one (also restarting) answers None."""
+async def call_all(refs: list[Endpoint], command: object) -> list[Any]:
+    """Send ``command`` to every shard; an unavailable one (also restarting) answers None."""
 
-    async def one(ref: ActorRef) -> Any:
+    async def one(ref: Endpoint) -> Any:
         try:
             return await ref.send(command)
         except ShardUnavailable:
@@ -75,8 +72,7 @@ class PresenceShardHost(PresenceShard):
         self.config = config
         self.directory = Directory(config)
         self.presences = Presences(self.directory)
-        self._sequencer = StreamSequencer()
-        outbox = session_batcher(self.directory, config, self._lagging_shard, self._sequencer)
+        outbox = Outbox(self.directory.transport, config, f"presence-{index}")
         super().__init__(
             index, self.directory.publish, self.presences.submit_push, UserPath(outbox, self.directory)
         )
@@ -97,16 +93,6 @@ class PresenceShardHost(PresenceShard):
         users = self.rebuild(r for report in reports if report for r in report)
         resynced = await call_all(refs, c.PresenceResync())
         log.warning("presence shard restarted; rebuilt from live sessions", users=users, resync=resynced)
-
-    def _lagging_shard(self, shard: int, batch: Batch) -> None:
-        dropped = invalidate_lagging(self.directory, shard, batch)
-        count(
-            shard_metrics().dropped_sessions, dropped, {"shard": f"presence-{self.index}", "why": "lagging"}
-        )
-
-    async def session_shard_lost(self, shard: int) -> int:
-        self._sequencer.restart(shard)  # the restarted shard expects a stream from seq 0
-        return await super().session_shard_lost(shard)
 
     async def handle(self, cmd: object) -> object:
         if isinstance(cmd, c.Start):

@@ -195,7 +195,7 @@ class PresenceShard:
                     user.sessions[session_id] = replace(record, shard=-1, slot=-1)
                     lost += 1
         if self.user_path.outbox is not None:
-            self.user_path.outbox.discard(shard)
+            self.user_path.outbox.restart(shard)
         return lost
 
     # -- state -------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from rayguild.actors import commands as c
-from rayguild.actors.cluster import ActorRef
+from rayguild.actors.cluster import ActorRef, RayTransport
 from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.actors.transport import Endpoint, Transport
 from rayguild.config import Config
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import Sequenced
@@ -24,7 +25,7 @@ GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
 
 
 class GuildShardRef:
-    def __init__(self, ref: ActorRef) -> None:
+    def __init__(self, ref: Endpoint) -> None:
         self.ref = ref
 
     async def publish(self, cmd: c.Publish) -> int:
@@ -50,7 +51,7 @@ class GuildShardRef:
 
 
 class SessionShardRef:
-    def __init__(self, ref: ActorRef) -> None:
+    def __init__(self, ref: Endpoint) -> None:
         self.ref = ref
 
     def deliver(self, batch: Sequenced[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
@@ -88,7 +89,7 @@ class SessionShardRef:
 
 
 class PresenceShardRef:
-    def __init__(self, ref: ActorRef) -> None:
+    def __init__(self, ref: Endpoint) -> None:
         self.ref = ref
 
     async def update(self, record: SessionPresence) -> None:
@@ -111,7 +112,7 @@ class PresenceShardRef:
 
 
 class PushShardRef:
-    def __init__(self, ref: ActorRef) -> None:
+    def __init__(self, ref: Endpoint) -> None:
         self.ref = ref
 
     async def submit(self, requests: list[PushRequest]) -> SubmitResult:
@@ -125,31 +126,35 @@ class PushShardRef:
 class Directory:
     """Resolves guild, user and session ids to shard refs; one instance per process."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, transport: Transport | None = None) -> None:
         self.config = config
+        self.transport: Transport = transport or RayTransport(config.namespace)
         self.guild_ring = RingSnapshot(1, [shard_name(GUILD, i) for i in range(config.guild_shards)])
         self.presence_ring = RingSnapshot(1, [shard_name(PRESENCE, i) for i in range(config.presence_shards)])
         self.push_ring = RingSnapshot(1, [shard_name(PUSH, i) for i in range(config.push_shards)])
-        self._refs: dict[str, ActorRef] = {}
+
+    def endpoint(self, name: str) -> Endpoint:
+        return self.transport.endpoint(name)
 
     def actor(self, name: str) -> ActorRef:
-        ref = self._refs.get(name)
-        if ref is None:
-            ref = self._refs[name] = ActorRef(name, self.config.namespace)
-        return ref
+        """The named Ray actor, for what only Ray does (start and stats synchronously, kill)."""
+        if not isinstance(self.transport, RayTransport):
+            raise TypeError("this directory does not run on Ray")
+        return self.transport.endpoint(name)
 
     def register(self, ref: ActorRef) -> None:
         """Use the handle a spawn returned (the name may not be resolvable yet)."""
-        self._refs[ref.name] = ref
+        if isinstance(self.transport, RayTransport):
+            self.transport.register(ref)
 
     def guild_shard(self, guild_id: int) -> GuildShardRef:
-        return GuildShardRef(self.actor(self.guild_ring.owner(guild_id)))
+        return GuildShardRef(self.endpoint(self.guild_ring.owner(guild_id)))
 
     def session_shard(self, index: int) -> SessionShardRef:
-        return SessionShardRef(self.actor(shard_name(SESSION, index)))
+        return SessionShardRef(self.endpoint(shard_name(SESSION, index)))
 
     def presence_shard(self, user_id: int) -> PresenceShardRef:
-        return PresenceShardRef(self.actor(self.presence_ring.owner(user_id)))
+        return PresenceShardRef(self.endpoint(self.presence_ring.owner(user_id)))
 
     # -- the GuildDirectory / PresenceDirectory the edge uses -------------------------------
     async def publish(self, cmd: c.Publish) -> int:
@@ -188,7 +193,7 @@ class Presences:
         self.directory = directory
 
     def _shard(self, name: str) -> PresenceShardRef:
-        return PresenceShardRef(self.directory.actor(name))
+        return PresenceShardRef(self.directory.endpoint(name))
 
     async def update(self, record: SessionPresence) -> None:
         await self.directory.presence_shard(record.user_id).update(record)
@@ -212,7 +217,9 @@ class Presences:
     async def submit_push(self, requests: list[PushRequest]) -> SubmitResult:
         """Hand notifications to their users' push shards; their results summed."""
         groups = _group(requests, lambda r: self.directory.push_ring.owner(r.user_id))
-        results = await asyncio.gather(*(PushShardRef(self.directory.actor(n)).submit(g) for n, g in groups))
+        results = await asyncio.gather(
+            *(PushShardRef(self.directory.endpoint(n)).submit(g) for n, g in groups)
+        )
         return SubmitResult.total(results)
 
 
@@ -226,7 +233,7 @@ class Users:
     async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], *, intent: int = 0) -> None:
         groups = _group(list(user_ids), self.directory.presence_ring.owner)
         await asyncio.gather(
-            *(PresenceShardRef(self.directory.actor(n)).deliver(g, t, d, intent) for n, g in groups)
+            *(PresenceShardRef(self.directory.endpoint(n)).deliver(g, t, d, intent) for n, g in groups)
         )
 
 
