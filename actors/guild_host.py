@@ -59,30 +59,31 @@ class RayRelayTransport:
         return self.refs[guild_id, index]
 
 
-class GuildShardHost(GuildShard):
+class GuildShardHost:
+    """A guild shard on Ray: it HOLDS the plain ``GuildShard`` body (composition) and adds the
+    restart announcement, metrics, the passive-summary loop and the benchmark guilds."""
+
     def __init__(self, index: int, config: Config) -> None:
         configure_logging(config, shard=f"guild-{index}")
+        self.index = index
+        self.config = config
+        self.name = f"guild-{index}"
         self.directory = Directory(config)
         self.relay_actors = RayRelayTransport(config)
-        outbox = Outbox(self.directory.transport, config, f"guild-{index}")
-        super().__init__(index, config, open_storage(config), outbox, self.relay_actors)
+        outbox = Outbox(self.directory.transport, config, self.name)
+        self.body = GuildShard(index, config, open_storage(config), outbox, self.relay_actors)
         self._passive_task: asyncio.Task[None] | None = None
         self._metrics_task: asyncio.Task[None] | None = None
         self._restarted = cluster.actor_restarted()
         self._incarnation_ns = time.time_ns()
         self._announced: asyncio.Future[None] | None = None
 
-    @property
-    def name(self) -> str:
-        return f"guild-{self.index}"
+    async def _announce_once(self) -> None:
+        """After a restart, once: the sessions of this shard's guilds re-identify.
 
-    async def ready(self) -> None:
-        """Storage first; after a restart also, once, the sessions of this shard's guilds re-identify.
-
-        Every path that loads a guild (publish, connect) or starts the shard waits for this, so no
-        event is published by the new incarnation before those sessions were told (op 9).
+        Every command that loads a guild (publish, connect...) and the start wait for this, so
+        no event is published by the new incarnation before those sessions were told (op 9).
         """
-        await super().ready()
         if self._restarted:
             if self._announced is None:
                 self._announced = asyncio.ensure_future(self._announce_restart())
@@ -100,78 +101,72 @@ class GuildShardHost(GuildShard):
             case c.Start():
                 return await self.start()
             case c.Stats():
-                return await self.stats()
+                return {**whoami(), **(await self.body.stats())}
             case c.BenchBuild(spec):
-                return await build_guild(self, spec)
+                return await build_guild(self.body, spec)
             case c.BenchStats(guild_id):
                 return await self.bench_stats(guild_id)
             case c.BenchForget(guild_id):
-                await self.bench_forget(guild_id)
+                self.body.guilds.pop(guild_id, None)  # its relays are killed by the caller
                 return None
-        return await super().handle(cmd)
-
-    async def publish(self, cmd: c.Publish) -> int:
-        recipients = await super().publish(cmd)
-        shard_metrics().events_in.inc(tags={"shard": self.name, "t": cmd.t})
-        return recipients
+            case c.Publish() | c.SessionJoin() | c.Subscribe() | c.MemberCount():
+                await self._announce_once()
+        if isinstance(cmd, c.Publish):
+            shard_metrics().events_in.inc(tags={"shard": self.name, "t": cmd.t})
+        return await self.body.handle(cmd)
 
     async def _metrics_loop(self, interval_s: float = 5.0) -> None:
         """Gauges sampled off the hot path: sessions, relays, queue depth, lag drops."""
-        metrics, tags = shard_metrics(), {"shard": self.name}
+        metrics, tags, body = shard_metrics(), {"shard": self.name}, self.body
         calls = dropped = 0
         while True:
             active = passive = relays = 0
-            for proc in self.guilds.values():
+            for proc in body.guilds.values():
                 a, p = proc.sessions.counts()
                 active, passive = active + a, passive + p
                 relays += len(proc.relays) if proc.relays is not None else 0
             metrics.active_sessions.set(active, tags=tags)
             metrics.passive_sessions.set(passive, tags=tags)
             metrics.relays_per_guild.set(relays, tags=tags)
-            metrics.queue_depth.set(self.batcher.in_flight_total(), tags=tags)
-            total = self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0)
+            metrics.queue_depth.set(body.batcher.in_flight_total(), tags=tags)
+            total = body.batcher.calls + (body.relay_batcher.calls if body.relay_batcher else 0)
             count(metrics.ray_calls, total - calls, tags)
             calls = total
             count(
-                metrics.dropped_sessions, self.outbox.dropped_sessions - dropped, {**tags, "why": "lagging"}
+                metrics.dropped_sessions, body.outbox.dropped_sessions - dropped, {**tags, "why": "lagging"}
             )
-            dropped = self.outbox.dropped_sessions
+            dropped = body.outbox.dropped_sessions
             await asyncio.sleep(interval_s)
 
     async def start(self) -> dict[str, Any]:
-        await self.ready()
+        await self.body.ready()
+        await self._announce_once()
         if self._passive_task is None:
             self._passive_task = asyncio.create_task(self._passive_loop())
             self._metrics_task = asyncio.create_task(self._metrics_loop())
-        return {"shard": f"guild-{self.index}"}
-
-    async def stats(self) -> dict[str, Any]:
-        return {**whoami(), **(await super().stats())}
+        return {"shard": self.name}
 
     async def bench_stats(self, guild_id: int) -> dict[str, Any]:
         """Counters and memory of one (bench) guild, its relays included."""
-        proc = self.guilds[guild_id]
+        body = self.body
+        proc = body.guilds[guild_id]
         relay_stats = []
         if proc.relays is not None:
             refs = [self.relay_actors.ref(guild_id, i) for i in range(len(proc.relays))]
             relay_stats = [await ref.send(c.Stats()) for ref in refs]
         return {
-            "published": self.published,
-            "cpu_s": self.cpu_s,
-            "guild_calls": self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0),
+            "published": body.published,
+            "cpu_s": body.cpu_s,
+            "guild_calls": body.batcher.calls + (body.relay_batcher.calls if body.relay_batcher else 0),
             "relay_calls": sum(r["ray_calls"] for r in relay_stats),
             "member_bytes": proc.members.memory_bytes(),
             "session_table_bytes": proc.sessions.memory_bytes(),
             "relay_bytes": sum(r["memory_bytes"] for r in relay_stats),
-            "dropped_sessions": self.outbox.dropped_sessions
+            "dropped_sessions": body.outbox.dropped_sessions
             + sum(r["dropped_sessions"] for r in relay_stats),
         }
-
-    async def bench_forget(self, guild_id: int) -> None:
-        """Drop a bench guild (its relays are killed by the caller through their names)."""
-        self.guilds.pop(guild_id, None)
 
     async def _passive_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.passive_update_interval_s)
-            await self.tick_passive()
+            await self.body.tick_passive()

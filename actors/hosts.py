@@ -66,20 +66,24 @@ async def call_all(refs: list[Endpoint], command: object) -> list[Any]:
     return list(await asyncio.gather(*(one(ref) for ref in refs)))
 
 
-class PresenceShardHost(PresenceShard):
+class PresenceShardHost:
+    """A presence (user) shard on Ray: it holds the plain ``PresenceShard`` body and, after a
+    restart, rebuilds it before anything else reaches it."""
+
     def __init__(self, index: int, config: Config) -> None:
         configure_logging(config, shard=f"presence-{index}")
+        self.index = index
         self.config = config
         self.directory = Directory(config)
-        self.presences = Presences(self.directory)
+        presences = Presences(self.directory)
         outbox = Outbox(self.directory.transport, config, f"presence-{index}")
-        super().__init__(
-            index, self.directory.publish, self.presences.submit_push, UserPath(outbox, self.directory)
+        self.body = PresenceShard(
+            index, self.directory.publish, presences.submit_push, UserPath(outbox, self.directory)
         )
         self._restarted = cluster.actor_restarted()
         self._rebuilt: asyncio.Future[None] | None = None
 
-    async def ready(self) -> None:
+    async def _rebuild_once(self) -> None:
         """After a restart, once, before anything else: rebuild from the sessions the edges hold,
         then have every edge send its sessions one PRESENCES_REPLACE (no stale presence stays)."""
         if self._restarted:
@@ -90,31 +94,33 @@ class PresenceShardHost(PresenceShard):
     async def _rebuild(self) -> None:
         refs = [self.directory.session_shard(i).ref for i in range(self.config.session_shards)]
         reports = await call_all(refs, c.PresenceReport(self.index))
-        users = self.rebuild(r for report in reports if report for r in report)
+        users = self.body.rebuild(r for report in reports if report for r in report)
         resynced = await call_all(refs, c.PresenceResync())
         log.warning("presence shard restarted; rebuilt from live sessions", users=users, resync=resynced)
 
     async def handle(self, cmd: object) -> object:
+        match cmd:
+            case c.Stats():
+                return {**whoami(), **(await self.body.stats())}
+            case c.ForgetSessionShard():
+                return await self.body.handle(cmd)  # never waits: a restarting edge sends it
+        await self._rebuild_once()
         if isinstance(cmd, c.Start):
-            return await self.start()
-        return await super().handle(cmd)
-
-    async def start(self) -> dict[str, Any]:
-        await self.ready()
-        return {"shard": f"presence-{self.index}"}
-
-    async def stats(self) -> dict[str, Any]:
-        return {**whoami(), **(await super().stats())}
+            return {"shard": f"presence-{self.index}"}
+        return await self.body.handle(cmd)
 
 
-class PushShardHost(PushShard):
-    """A push shard: its own storage (the outbox) and provider connection. ``transport_factory``
-    (picklable; http_api's ``AiohttpTransport`` in the CLI) defaults to urllib in threads."""
+class PushShardHost:
+    """A push shard on Ray: the plain ``PushShard`` body with its own storage (the outbox) and
+    provider connection. ``transport_factory`` (picklable; http_api's ``AiohttpTransport`` in
+    the CLI) defaults to urllib in threads."""
 
     def __init__(self, index: int, config: Config, transport_factory: TransportFactory | None = None) -> None:
         configure_logging(config, shard=f"push-{index}")
         transport = (transport_factory or UrllibTransport)(config)
-        super().__init__(index, config, open_storage(config), transport)
+        self.body = PushShard(index, config, open_storage(config), transport)
 
-    async def stats(self) -> dict[str, Any]:
-        return {**whoami(), **(await super().stats())}
+    async def handle(self, cmd: object) -> object:
+        if isinstance(cmd, c.Stats):
+            return {**whoami(), **(await self.body.stats())}
+        return await self.body.handle(cmd)

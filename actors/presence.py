@@ -91,9 +91,6 @@ class PresenceShard:
         self._counter = 0
         self.published = 0
 
-    async def ready(self) -> None:
-        """Hook: the Ray host rebuilds its state here after a restart."""
-
     async def handle(self, cmd: object) -> object:
         """Every presence (user) shard operation is a command (``rayguild.actors.commands``)."""
         match cmd:
@@ -120,7 +117,6 @@ class PresenceShard:
     # -- the edge's calls -------------------------------------------------------------------
     async def update(self, record: SessionPresence) -> None:
         """A session started, changed its presence (op 3), detached or resumed."""
-        await self.ready()
         user = self.users.setdefault(record.user_id, UserPresence())
         self._counter += 1
         user.sessions[record.session_id] = record
@@ -129,7 +125,6 @@ class PresenceShard:
 
     async def disconnect(self, user_id: int, session_id: str) -> None:
         """The session ended for good; the user's last session ending makes them offline (once)."""
-        await self.ready()
         user = self.users.get(user_id)
         if user is None or user.sessions.pop(session_id, None) is None:
             return
@@ -138,7 +133,6 @@ class PresenceShard:
 
     async def push_if_offline(self, requests: list[PushRequest]) -> int:
         """Hand the notifications of users with no connected session to their push shards."""
-        await self.ready()
         offline = [r for r in requests if not self.active(r.user_id)]
         if not offline or self._submit_push is None:
             return 0
@@ -147,7 +141,6 @@ class PresenceShard:
 
     async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
         """The shown presences of this shard's online users, per guild (at most ``limit`` each)."""
-        await self.ready()
         out: dict[int, list[dict[str, Any]]] = {}
         for guild_id in guild_ids:
             shown = []
@@ -164,14 +157,12 @@ class PresenceShard:
     async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], intent: int = 0) -> int:
         """Queue ``t``/``d`` for every live session of each user (gated on ``intent``); returns
         how many sessions it goes to. Unknown users are skipped."""
-        await self.ready()
         records = [r for u in user_ids if (user := self.users.get(u)) for r in user.sessions.values()]
         return self.user_path.send(records, self.user_path.dispatch(t, d, intent), intent)
 
     async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
         """The user entered (GUILD_CREATE) or left (GUILD_DELETE) a guild: every session of theirs
         follows; their presence is then published to that guild too (or no more)."""
-        await self.ready()
         user = self.users.get(user_id)
         if user is None:
             return 0
