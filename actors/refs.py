@@ -129,9 +129,9 @@ class Directory:
     def __init__(self, config: Config, transport: Transport | None = None) -> None:
         self.config = config
         self.transport: Transport = transport or RayTransport(config.namespace)
-        self.guild_ring = RingSnapshot(1, [shard_name(GUILD, i) for i in range(config.guild_shards)])
-        self.presence_ring = RingSnapshot(1, [shard_name(PRESENCE, i) for i in range(config.presence_shards)])
-        self.push_ring = RingSnapshot(1, [shard_name(PUSH, i) for i in range(config.push_shards)])
+        self.guild_ring = RingSnapshot([shard_name(GUILD, i) for i in range(config.guild_shards)])
+        self.presence_ring = RingSnapshot([shard_name(PRESENCE, i) for i in range(config.presence_shards)])
+        self.push_ring = RingSnapshot([shard_name(PUSH, i) for i in range(config.push_shards)])
 
     def endpoint(self, name: str) -> Endpoint:
         return self.transport.endpoint(name)

@@ -79,7 +79,7 @@ class Runtime:
         Placement is soft and only chosen at creation; a shard whose node is lost is restarted
         by Ray on a surviving node.
         """
-        return RingSnapshot(1, [ShardName(node) for node in cluster.alive_nodes()])
+        return RingSnapshot([ShardName(node) for node in cluster.alive_nodes()])
 
     def ensure_started(self) -> list[dict[str, Any]]:
         return [self.directory.actor(name).send_sync(Start()) for name in self.shard_names()]

@@ -68,9 +68,9 @@ class Node:
     ) -> None:
         self.config = config or load_config(environ={})
         self.transport = LocalTransport()
-        ring = RingSnapshot(1, ["guild-0"])
+        ring = RingSnapshot(["guild-0"])
         self.shards = [
-            SessionShard(i, self.config, ring, RingSnapshot(1, ["presence-0"])) for i in range(shards)
+            SessionShard(i, self.config, ring, RingSnapshot(["presence-0"])) for i in range(shards)
         ]
         self.cores = [s.core for s in self.shards]
         self.stalled: set[int] = set()
