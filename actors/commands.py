@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rayguild.ids import SessionId
+from rayguild.ids import GuildId, SessionId, UserId
 from rayguild.storage.models import Channel, Guild, Role
 
 if TYPE_CHECKING:
@@ -102,11 +102,11 @@ class Publish:
 class SessionJoin:
     """A session connecting to a guild: where its frames go and what it asked for."""
 
-    guild_id: int
+    guild_id: GuildId
     session_id: SessionId
     shard: int
     slot: int
-    user_id: int
+    user_id: UserId
     intents: int
     bot: bool
     large_threshold: int = 50
@@ -128,7 +128,7 @@ class Stats:
 class Disconnect:
     """Remove a session from the guild; it receives nothing more from it."""
 
-    guild_id: int
+    guild_id: GuildId
     session_id: str
 
 
@@ -136,7 +136,7 @@ class Disconnect:
 class Subscribe:
     """Mark a session active (every event) or passive in the guild."""
 
-    guild_id: int
+    guild_id: GuildId
     session_id: str
     active: bool
 
@@ -145,7 +145,7 @@ class Subscribe:
 class MoveSession:
     """Send the session's later events to (shard, slot); its old slot gets a moved marker."""
 
-    guild_id: int
+    guild_id: GuildId
     session_id: str
     shard: int
     slot: int
@@ -153,7 +153,7 @@ class MoveSession:
 
 @dataclass(frozen=True, slots=True)
 class MemberCount:
-    guild_id: int
+    guild_id: GuildId
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +181,7 @@ class Invalidate:
 @dataclass(frozen=True, slots=True)
 class DescribeSession:
     session_id: str
-    user_id: int
+    user_id: UserId
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +189,7 @@ class TakeSession:
     """Hand a session to the edge it resumed on (see ``rayguild.actors.handoff``)."""
 
     session_id: str
-    user_id: int
+    user_id: UserId
     seq: int
     moved: tuple[int, ...]
     known: tuple[int, ...]
@@ -223,7 +223,7 @@ class UpdatePresence:
 
 @dataclass(frozen=True, slots=True)
 class EndSession:
-    user_id: int
+    user_id: UserId
     session_id: str
 
 
@@ -242,7 +242,7 @@ class VisiblePresences:
 class DeliverToUsers:
     """An event for every live session of these users (``intent`` gates it; 0: no gate)."""
 
-    user_ids: tuple[int, ...]
+    user_ids: tuple[UserId, ...]
     t: str
     d: dict[str, Any]
     intent: int = 0
@@ -252,8 +252,8 @@ class DeliverToUsers:
 class Membership:
     """The user entered (``joined``) or left the guild: their sessions follow."""
 
-    user_id: int
-    guild_id: int
+    user_id: UserId
+    guild_id: GuildId
     joined: bool
 
 

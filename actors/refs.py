@@ -19,6 +19,7 @@ from rayguild.config import Config
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import Sequenced
 from rayguild.fanout.partition import Slots
+from rayguild.ids import GuildId, UserId
 from rayguild.ring import RingSnapshot, shard_name
 
 GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
@@ -35,16 +36,16 @@ class GuildShardRef:
         return bool(await self.ref.send(join))
 
     async def disconnect(self, guild_id: int, session_id: str) -> None:
-        await self.ref.send(c.Disconnect(guild_id, session_id))
+        await self.ref.send(c.Disconnect(GuildId(guild_id), session_id))
 
     async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
-        return bool(await self.ref.send(c.Subscribe(guild_id, session_id, active)))
+        return bool(await self.ref.send(c.Subscribe(GuildId(guild_id), session_id, active)))
 
     async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
-        return bool(await self.ref.send(c.MoveSession(guild_id, session_id, shard, slot)))
+        return bool(await self.ref.send(c.MoveSession(GuildId(guild_id), session_id, shard, slot)))
 
     async def member_count(self, guild_id: int) -> int:
-        return int(await self.ref.send(c.MemberCount(guild_id)))
+        return int(await self.ref.send(c.MemberCount(GuildId(guild_id))))
 
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.send(c.Stats()))
@@ -63,13 +64,13 @@ class SessionShardRef:
         self.ref.notify(c.Invalidate(tuple(slots)))
 
     async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
-        summary: SessionSummary | None = await self.ref.send(c.DescribeSession(session_id, user_id))
+        summary: SessionSummary | None = await self.ref.send(c.DescribeSession(session_id, UserId(user_id)))
         return summary
 
     async def take(
         self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
     ) -> HandedOver | None:
-        command = c.TakeSession(session_id, user_id, seq, tuple(moved), tuple(known))
+        command = c.TakeSession(session_id, UserId(user_id), seq, tuple(moved), tuple(known))
         handed: HandedOver | None = await self.ref.send(command)
         return handed
 
@@ -96,7 +97,7 @@ class PresenceShardRef:
         await self.ref.send(c.UpdatePresence(record))
 
     async def disconnect(self, user_id: int, session_id: str) -> None:
-        await self.ref.send(c.EndSession(user_id, session_id))
+        await self.ref.send(c.EndSession(UserId(user_id), session_id))
 
     async def push_if_offline(self, requests: list[PushRequest]) -> int:
         return int(await self.ref.send(c.PushIfOffline(tuple(requests))))
@@ -105,10 +106,10 @@ class PresenceShardRef:
         return dict(await self.ref.send(c.VisiblePresences(tuple(guild_ids), limit)))
 
     async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
-        return int(await self.ref.send(c.DeliverToUsers(tuple(user_ids), t, d, intent)))
+        return int(await self.ref.send(c.DeliverToUsers(tuple(UserId(u) for u in user_ids), t, d, intent)))
 
     async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
-        return int(await self.ref.send(c.Membership(user_id, guild_id, joined)))
+        return int(await self.ref.send(c.Membership(UserId(user_id), GuildId(guild_id), joined)))
 
 
 class PushShardRef:

@@ -34,7 +34,7 @@ from rayguild.http_api.gateway_protocol import (
     Resume,
     check_intents,
 )
-from rayguild.ids import SessionId, session_shard_index
+from rayguild.ids import GuildId, SessionId, UserId, session_shard_index
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import Member
@@ -79,8 +79,8 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
              intents=intents, guilds=len(guild_ids))  # fmt: skip
     for guild_id in guild_ids:
         join = SessionJoin(
-            guild_id=guild_id, session_id=session.session_id, shard=ctx.sessions.index,
-            slot=session.slot, user_id=account.id, intents=intents, bot=account.bot,
+            guild_id=GuildId(guild_id), session_id=session.session_id, shard=ctx.sessions.index,
+            slot=session.slot, user_id=UserId(account.id), intents=intents, bot=account.bot,
             large_threshold=ident.large_threshold,
         )  # fmt: skip
         await _guarded(ctx.guilds.connect(guild_id, join), "connect", guild_id)
