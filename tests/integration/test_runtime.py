@@ -33,7 +33,11 @@ pytestmark = pytest.mark.ray
 def test_shards_come_up_under_their_names(runtime: Runtime) -> None:
     alive = {
         a.name
-        for a in list_actors(filters=[("ray_namespace", "=", runtime.config.namespace)], limit=1000)
+        for a in list_actors(  # THIS cluster's address: other Ray clusters may run on the machine
+            address=cluster.gcs_address(),
+            filters=[("ray_namespace", "=", runtime.config.namespace)],
+            limit=1000,
+        )
         if a.state == "ALIVE"
     }
     assert {"guild-0", "guild-1", "session-0", "session-1", "presence-0"} <= alive
