@@ -22,6 +22,7 @@ import numpy as np
 from rayguild.actors.bench import MODES, BenchGuild, bench_message
 from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
 from rayguild.actors.runtime import Runtime
+from rayguild.benchmarks.gateway import free_port
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES
@@ -173,6 +174,7 @@ async def run(args: argparse.Namespace) -> list[Record]:
         tick_ms=args.tick_ms,
         passive_update_interval_s=3600,
         namespace="rayguild-bench",
+        dashboard_port=free_port(),  # another Ray on the machine may hold the default port
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )
     runtime = Runtime(config)
