@@ -27,10 +27,12 @@ from rayguild.actors.guild_relays import (
     split_key,
 )
 from rayguild.actors.outbox import Outbox
+from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
 from rayguild.errors import UnknownGuild
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch, moved_marker
+from rayguild.ids import GuildId
 from rayguild.relay import RelayCommand, RelayItem, RelaySessionJoin, SessionShardLost
 from rayguild.storage.protocol import Storage
 
@@ -321,3 +323,31 @@ class GuildShard:
             "relays": sum(len(p.relays) for p in self.guilds.values() if p.relays is not None),
             "lagging_batches": self.batcher.overflows + self.batcher.failures,
         }
+
+
+class GuildShardRef:
+    """The guild shard's typed client: one command per operation, sent through an endpoint."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    async def publish(self, cmd: c.Publish) -> int:
+        return int(await self.ref.send(cmd))
+
+    async def connect(self, join: c.SessionJoin) -> bool:
+        return bool(await self.ref.send(join))
+
+    async def disconnect(self, guild_id: int, session_id: str) -> None:
+        await self.ref.send(c.Disconnect(GuildId(guild_id), session_id))
+
+    async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
+        return bool(await self.ref.send(c.Subscribe(GuildId(guild_id), session_id, active)))
+
+    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
+        return bool(await self.ref.send(c.MoveSession(GuildId(guild_id), session_id, shard, slot)))
+
+    async def member_count(self, guild_id: int) -> int:
+        return int(await self.ref.send(c.MemberCount(GuildId(guild_id))))
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.send(c.Stats()))

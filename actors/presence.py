@@ -26,8 +26,10 @@ from typing import Any
 from rayguild.actors import commands as c
 from rayguild.actors.commands import Publish
 from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.actors.transport import Endpoint
 from rayguild.actors.users import UserPath
 from rayguild.fanout.events import GUILD_PRESENCES
+from rayguild.ids import GuildId, UserId
 
 PublishFn = Callable[[Publish], Awaitable[object]]
 SubmitPushFn = Callable[[list[PushRequest]], Awaitable[SubmitResult]]
@@ -249,3 +251,28 @@ class PresenceShard:
             "published": self.published,
             "user_deliveries": self.user_path.delivered,
         }
+
+
+class PresenceShardRef:
+    """The presence (user) shard's typed client."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    async def update(self, record: SessionPresence) -> None:
+        await self.ref.send(c.UpdatePresence(record))
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        await self.ref.send(c.EndSession(UserId(user_id), session_id))
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        return int(await self.ref.send(c.PushIfOffline(tuple(requests))))
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        return dict(await self.ref.send(c.VisiblePresences(tuple(guild_ids), limit)))
+
+    async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
+        return int(await self.ref.send(c.DeliverToUsers(tuple(UserId(u) for u in user_ids), t, d, intent)))
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
+        return int(await self.ref.send(c.Membership(UserId(user_id), GuildId(guild_id), joined)))

@@ -35,6 +35,7 @@ import orjson
 import structlog
 
 from rayguild.actors import commands as c
+from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
 from rayguild.fanout.push_queue import Delivery, PushBuffer, backoff_s
 from rayguild.storage.models import PendingPush
@@ -302,3 +303,17 @@ class PushShard:
             "given_up": c.given_up, "replayed": self.replayed, "posts": self.posts,
             "in_flight": {p: self.buffer.in_flight(p) for p in PROVIDERS},
         }  # fmt: skip
+
+
+class PushShardRef:
+    """The push shard's typed client."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    async def submit(self, requests: list[PushRequest]) -> SubmitResult:
+        result: SubmitResult = await self.ref.send(c.SubmitPush(tuple(requests)))
+        return result
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.send(c.Stats()))

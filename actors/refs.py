@@ -1,127 +1,29 @@
-"""Typed handles to the shards, and the Directory that maps an id to its shard through the ring.
+"""The Directory that maps an id to its shard through the ring, and the edge's clients over it.
 
-The rest of rayguild calls these; none of it sees a Ray handle. Handles are cached per name.
+Each kind's typed client lives beside its body (``GuildShardRef`` in guild.py, ``SessionShardRef``
+in session_shard.py, ``PresenceShardRef`` in presence.py, ``PushShardRef`` in push.py); the
+Directory hands them out for an id, over whichever transport it was built with (Ray's by
+default, ``LocalTransport`` in one process). Nothing here sees a Ray handle.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from rayguild.actors import commands as c
 from rayguild.actors.cluster import ActorRef, RayTransport
+from rayguild.actors.guild import GuildShardRef
 from rayguild.actors.handoff import HandedOver, SessionSummary
-from rayguild.actors.presence import SessionPresence
-from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.actors.presence import PresenceShardRef, SessionPresence
+from rayguild.actors.push import PushRequest, PushShardRef, SubmitResult
+from rayguild.actors.session_shard import SessionShardRef
 from rayguild.actors.transport import Endpoint, Transport
 from rayguild.config import Config
-from rayguild.fanout.events import Dispatch
-from rayguild.fanout.ordering import Sequenced
-from rayguild.fanout.partition import Slots
-from rayguild.ids import GuildId, UserId
 from rayguild.ring import RingSnapshot, shard_name
 
 GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
-
-
-class GuildShardRef:
-    def __init__(self, ref: Endpoint) -> None:
-        self.ref = ref
-
-    async def publish(self, cmd: c.Publish) -> int:
-        return int(await self.ref.send(cmd))
-
-    async def connect(self, join: c.SessionJoin) -> bool:
-        return bool(await self.ref.send(join))
-
-    async def disconnect(self, guild_id: int, session_id: str) -> None:
-        await self.ref.send(c.Disconnect(GuildId(guild_id), session_id))
-
-    async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
-        return bool(await self.ref.send(c.Subscribe(GuildId(guild_id), session_id, active)))
-
-    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
-        return bool(await self.ref.send(c.MoveSession(GuildId(guild_id), session_id, shard, slot)))
-
-    async def member_count(self, guild_id: int) -> int:
-        return int(await self.ref.send(c.MemberCount(GuildId(guild_id))))
-
-    async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.send(c.Stats()))
-
-
-class SessionShardRef:
-    def __init__(self, ref: Endpoint) -> None:
-        self.ref = ref
-
-    def deliver(self, batch: Sequenced[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
-        """Submit a batch now (order of submission is order of delivery); await for the count."""
-        return self.ref.send(c.Deliver(batch))
-
-    def invalidate(self, slots: list[int]) -> None:
-        """Tell the shard these slots' sessions missed events (not awaited: nobody needs the count)."""
-        self.ref.notify(c.Invalidate(tuple(slots)))
-
-    async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
-        summary: SessionSummary | None = await self.ref.send(c.DescribeSession(session_id, UserId(user_id)))
-        return summary
-
-    async def take(
-        self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
-    ) -> HandedOver | None:
-        command = c.TakeSession(session_id, UserId(user_id), seq, tuple(moved), tuple(known))
-        handed: HandedOver | None = await self.ref.send(command)
-        return handed
-
-    async def add_synthetic(self, count: int) -> Slots:
-        """Benchmark sessions on this shard (real session code, a counting sink)."""
-        slots: Slots = await self.ref.send(c.AddSynthetic(count))
-        return slots
-
-    async def take_trace(self) -> dict[int, list[int]]:
-        return dict(await self.ref.send(c.TakeTrace()))
-
-    async def memory(self) -> dict[str, int]:
-        return dict(await self.ref.send(c.Memory()))
-
-    async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.send(c.Stats()))
-
-
-class PresenceShardRef:
-    def __init__(self, ref: Endpoint) -> None:
-        self.ref = ref
-
-    async def update(self, record: SessionPresence) -> None:
-        await self.ref.send(c.UpdatePresence(record))
-
-    async def disconnect(self, user_id: int, session_id: str) -> None:
-        await self.ref.send(c.EndSession(UserId(user_id), session_id))
-
-    async def push_if_offline(self, requests: list[PushRequest]) -> int:
-        return int(await self.ref.send(c.PushIfOffline(tuple(requests))))
-
-    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
-        return dict(await self.ref.send(c.VisiblePresences(tuple(guild_ids), limit)))
-
-    async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
-        return int(await self.ref.send(c.DeliverToUsers(tuple(UserId(u) for u in user_ids), t, d, intent)))
-
-    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
-        return int(await self.ref.send(c.Membership(UserId(user_id), GuildId(guild_id), joined)))
-
-
-class PushShardRef:
-    def __init__(self, ref: Endpoint) -> None:
-        self.ref = ref
-
-    async def submit(self, requests: list[PushRequest]) -> SubmitResult:
-        result: SubmitResult = await self.ref.send(c.SubmitPush(tuple(requests)))
-        return result
-
-    async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.send(c.Stats()))
 
 
 class Directory:

@@ -8,22 +8,24 @@ logged and counted, never applied out of order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
 import structlog
 
 from rayguild.actors import commands as c
-from rayguild.actors.handoff import Handoffs
+from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
 from rayguild.actors.outbox import Batch
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.session import SessionShardCore
 from rayguild.actors.session_presence import SessionPresences, live_records
+from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamBroken
 from rayguild.fanout.partition import Slots
+from rayguild.ids import UserId
 from rayguild.ring import RingSnapshot, shard_name
 
 log = structlog.get_logger("rayguild.session")
@@ -105,3 +107,43 @@ class SessionShard:
             "frames_out": self.core.frames_out,
             "broken_streams": self.broken_streams,
         }
+
+
+class SessionShardRef:
+    """The session shard's typed client."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    def deliver(self, batch: Sequenced[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
+        """Submit a batch now (order of submission is order of delivery); await for the count."""
+        return self.ref.send(c.Deliver(batch))
+
+    def invalidate(self, slots: list[int]) -> None:
+        """Tell the shard these slots' sessions missed events (not awaited: nobody needs the count)."""
+        self.ref.notify(c.Invalidate(tuple(slots)))
+
+    async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
+        summary: SessionSummary | None = await self.ref.send(c.DescribeSession(session_id, UserId(user_id)))
+        return summary
+
+    async def take(
+        self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
+    ) -> HandedOver | None:
+        command = c.TakeSession(session_id, UserId(user_id), seq, tuple(moved), tuple(known))
+        handed: HandedOver | None = await self.ref.send(command)
+        return handed
+
+    async def add_synthetic(self, count: int) -> Slots:
+        """Benchmark sessions on this shard (real session code, a counting sink)."""
+        slots: Slots = await self.ref.send(c.AddSynthetic(count))
+        return slots
+
+    async def take_trace(self) -> dict[int, list[int]]:
+        return dict(await self.ref.send(c.TakeTrace()))
+
+    async def memory(self) -> dict[str, int]:
+        return dict(await self.ref.send(c.Memory()))
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.send(c.Stats()))
