@@ -190,10 +190,6 @@ class GuildShard:
         log.info("guild loaded", guild_id=guild_id, members=proc.members.count, guild_shard=self.index)
         return proc
 
-    def adopt(self, proc: GuildProcess) -> None:
-        """Host an already-built guild process (benchmarks build huge guilds without storage)."""
-        self.guilds[proc.guild_id] = proc
-
     def fanout(self, proc: GuildProcess, dispatch: Dispatch) -> int:
         """Send one event on its way: to the session shards, or one command per relay.
 

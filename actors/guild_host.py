@@ -18,7 +18,6 @@ import structlog
 
 from rayguild.actors import cluster
 from rayguild.actors import commands as c
-from rayguild.actors.bench import build_guild
 from rayguild.actors.cluster import ActorRef
 from rayguild.actors.guild import GuildShard
 from rayguild.actors.hosts import call_all, whoami
@@ -61,7 +60,7 @@ class RayRelayTransport:
 
 class GuildShardHost:
     """A guild shard on Ray: it HOLDS the plain ``GuildShard`` body (composition) and adds the
-    restart announcement, metrics, the passive-summary loop and the benchmark guilds."""
+    restart announcement, metrics and the passive-summary loop."""
 
     def __init__(self, index: int, config: Config) -> None:
         configure_logging(config, shard=f"guild-{index}")
@@ -102,13 +101,6 @@ class GuildShardHost:
                 return await self.start()
             case c.Stats():
                 return {**whoami(), **(await self.body.stats())}
-            case c.BenchBuild(spec):
-                return await build_guild(self.body, spec)
-            case c.BenchStats(guild_id):
-                return await self.bench_stats(guild_id)
-            case c.BenchForget(guild_id):
-                self.body.guilds.pop(guild_id, None)  # its relays are killed by the caller
-                return None
             case c.Publish() | c.SessionJoin() | c.Subscribe() | c.MemberCount():
                 await self._announce_once()
         if isinstance(cmd, c.Publish):
@@ -145,26 +137,6 @@ class GuildShardHost:
             self._passive_task = asyncio.create_task(self._passive_loop())
             self._metrics_task = asyncio.create_task(self._metrics_loop())
         return {"shard": self.name}
-
-    async def bench_stats(self, guild_id: int) -> dict[str, Any]:
-        """Counters and memory of one (bench) guild, its relays included."""
-        body = self.body
-        proc = body.guilds[guild_id]
-        relay_stats = []
-        if proc.relays is not None:
-            refs = [self.relay_actors.ref(guild_id, i) for i in range(len(proc.relays))]
-            relay_stats = [await ref.send(c.Stats()) for ref in refs]
-        return {
-            "published": body.published,
-            "cpu_s": body.cpu_s,
-            "guild_calls": body.batcher.calls + (body.relay_batcher.calls if body.relay_batcher else 0),
-            "relay_calls": sum(r["ray_calls"] for r in relay_stats),
-            "member_bytes": proc.members.memory_bytes(),
-            "session_table_bytes": proc.sessions.memory_bytes(),
-            "relay_bytes": sum(r["memory_bytes"] for r in relay_stats),
-            "dropped_sessions": body.outbox.dropped_sessions
-            + sum(r["dropped_sessions"] for r in relay_stats),
-        }
 
     async def _passive_loop(self) -> None:
         while True:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayguild.actors import cluster
+from rayguild.actors.bench_hosts import BenchGuildShardHost, BenchSessionShardHost
 from rayguild.actors.commands import Start, Stats
 from rayguild.actors.guild_host import GuildShardHost
 from rayguild.actors.hosts import EdgeFactory, PresenceShardHost, PushShardHost
@@ -38,10 +39,14 @@ class Runtime:
         config: Config,
         edge_factory: EdgeFactory | None = None,
         push_transport: TransportFactory | None = None,
+        bench: bool = False,
     ) -> None:
         self.config = config
         self.edge_factory = edge_factory
         self.push_transport = push_transport
+        # bench: the guild and session shards also answer the benchmark commands (bench_hosts)
+        self.guild_host: type = BenchGuildShardHost if bench else GuildShardHost
+        self.session_host: type = BenchSessionShardHost if bench else SessionShardHost
         self.directory = Directory(config)
 
     def shard_names(self) -> list[ShardName]:
@@ -64,10 +69,10 @@ class Runtime:
             return cluster.spawn(cls, name, ns, index, c, *extra, node_id=node(name))
 
         spawned = (
-            [spawn(GuildShardHost, GUILD, i) for i in range(c.guild_shards)]
+            [spawn(self.guild_host, GUILD, i) for i in range(c.guild_shards)]
             + [spawn(PresenceShardHost, PRESENCE, i) for i in range(c.presence_shards)]
             + [spawn(PushShardHost, PUSH, i, self.push_transport) for i in range(c.push_shards)]
-            + [spawn(SessionShardHost, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
+            + [spawn(self.session_host, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
         )
         for ref in spawned:
             self.directory.register(ref)

@@ -15,15 +15,12 @@ import structlog
 
 from rayguild.actors import cluster
 from rayguild.actors import commands as c
-from rayguild.actors.bench import DeliveryTrace
 from rayguild.actors.hosts import EdgeFactory, EdgeServer, call_all, snowflakes_for, whoami
 from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.outbox import Batch
 from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences, Users
-from rayguild.actors.session import CountingSink
 from rayguild.actors.session_shard import SessionShard
 from rayguild.config import Config
-from rayguild.fanout.partition import Slots
 from rayguild.logs import configure_logging
 from rayguild.ring import shard_name
 from rayguild.storage import open_storage
@@ -34,7 +31,7 @@ log = structlog.get_logger("rayguild.hosts")
 
 class SessionShardHost:
     """A session shard on Ray: the plain ``SessionShard`` body, the edge (gateway + REST) holding
-    its sockets, metrics, and the benchmark sessions ``rayguild bench`` asks for."""
+    its sockets, and metrics."""
 
     def __init__(self, index: int, config: Config, edge_factory: EdgeFactory | None = None) -> None:
         configure_logging(config, shard=f"session-{index}")
@@ -49,13 +46,11 @@ class SessionShardHost:
         self._edge_factory = edge_factory
         self._edge: EdgeServer | None = None
         self._starting: asyncio.Lock | None = None
-        self._trace: DeliveryTrace | None = None
-        self._counting = CountingSink()
         self._restarted = cluster.actor_restarted()
         self._forgotten: asyncio.Future[list[Any]] | None = None
         self._tags = {"shard": f"session-{index}"}
 
-    async def _forget_lost_sessions(self) -> None:
+    async def forget_lost_sessions(self) -> None:
         """After a restart, before any slot is handed out: guild and user shards drop this shard's
         old sessions.
 
@@ -73,16 +68,6 @@ class SessionShardHost:
 
     async def handle(self, cmd: object) -> object:
         match cmd:
-            case c.AddSynthetic(n):
-                return await self.add_synthetic(n)
-            case c.TakeTrace():
-                return self._trace.take() if self._trace is not None else {}
-            case c.Memory():
-                return {
-                    "bytes": self.core.memory_bytes(),
-                    "slots": self.core.slot_count,
-                    "frames": self._counting.frames,
-                }
             case c.Start():
                 return await self.start()
             case c.Stats():
@@ -94,7 +79,7 @@ class SessionShardHost:
         if self._starting is None:
             self._starting = asyncio.Lock()
         async with self._starting:
-            await self._forget_lost_sessions()
+            await self.forget_lost_sessions()
             if self._edge is None and self._edge_factory is not None:
                 await self.storage.start()
                 self._edge = await self._edge_factory(
@@ -113,15 +98,6 @@ class SessionShardHost:
 
     def _observe(self, batch: Batch, delivered: int) -> None:
         metrics, now = shard_metrics(), time.time_ns()
-        if self._trace is not None:
-            self._trace.record(batch)
         for dispatch, _ in batch:
             metrics.fanout_latency_ms.observe((now - dispatch.emitted_ns) / 1e6, tags=self._tags)
         count(metrics.deliveries_out, delivered, self._tags)
-
-    async def add_synthetic(self, count: int) -> Slots:
-        """Benchmark sessions on this shard: real session code, a counting sink, delivery tracing."""
-        await self._forget_lost_sessions()
-        if self._trace is None:
-            self._trace = DeliveryTrace()
-        return self.core.add_synthetic(count, self._counting)

@@ -134,16 +134,5 @@ class SessionShardRef:
         handed: HandedOver | None = await self.ref.send(command)
         return handed
 
-    async def add_synthetic(self, count: int) -> Slots:
-        """Benchmark sessions on this shard (real session code, a counting sink)."""
-        slots: Slots = await self.ref.send(c.AddSynthetic(count))
-        return slots
-
-    async def take_trace(self) -> dict[int, list[int]]:
-        return dict(await self.ref.send(c.TakeTrace()))
-
-    async def memory(self) -> dict[str, int]:
-        return dict(await self.ref.send(c.Memory()))
-
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.send(c.Stats()))

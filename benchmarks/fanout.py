@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rayguild.actors.bench import MODES, BenchGuild, bench_message
+from rayguild.actors.bench_hosts import bench_session
 from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.gateway import free_port
@@ -73,7 +74,7 @@ async def collect(runtime: Runtime, shards: int, expected: int, timeout_s: float
     deadline = time.monotonic() + timeout_s
     while True:
         for i in range(shards):
-            trace = await runtime.directory.session_shard(i).take_trace()
+            trace = await bench_session(runtime.directory, i).take_trace()
             for key, (done_ns, count) in trace.items():
                 record = merged.setdefault(key, [0, 0])
                 record[0], record[1] = max(record[0], done_ns), record[1] + count
@@ -132,7 +133,7 @@ async def run_one(
     # independent of the offered message rate (deliveries_per_s is the sustained one).
     bursts = [count / max(1e-9, (done - emitted) / 1e9) for emitted, (done, count) in trace.items()]
     span_s = (max(d for d, _ in trace.values()) - min(trace)) / 1e9 if trace else 1.0
-    session_bytes = sum([(await runtime.directory.session_shard(i).memory())["bytes"] for i in slots])
+    session_bytes = sum([(await bench_session(runtime.directory, i).memory())["bytes"] for i in slots])
     total_slots = sum(s.size for s in slots.values())
     bytes_per_session = session_bytes / total_slots + (
         after["session_table_bytes"] + after["relay_bytes"]
@@ -177,14 +178,14 @@ async def run(args: argparse.Namespace) -> list[Record]:
         dashboard_port=free_port(),  # another Ray on the machine may hold the default port
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )
-    runtime = Runtime(config)
+    runtime = Runtime(config, bench=True)
     progress("starting Ray and the shards ...")
     runtime.start(log_to_driver=False)
     most = min(args.sessions, max(args.members))
     slots = {}
     for i in range(args.session_shards):
         share = most // args.session_shards + (1 if i < most % args.session_shards else 0)
-        slots[i] = await runtime.directory.session_shard(i).add_synthetic(share)
+        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share)
     progress(f"{most:,} synthetic sessions on {args.session_shards} session shards")
     records = []
     total = len(args.members) * len(args.modes)

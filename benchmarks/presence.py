@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rayguild.actors.bench import MODES, BenchGuild
+from rayguild.actors.bench_hosts import bench_session
 from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.refs import Presences
@@ -132,14 +133,14 @@ async def run(args: argparse.Namespace) -> list[Record]:
         namespace="rayguild-bench-presence",
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )
-    runtime = Runtime(config)
+    runtime = Runtime(config, bench=True)
     progress("starting Ray and the shards ...")
     runtime.start(log_to_driver=False)
     sessions = min(args.sessions, args.members)
     slots = {}
     for i in range(args.session_shards):
         share = sessions // args.session_shards + (1 if i < sessions % args.session_shards else 0)
-        slots[i] = await runtime.directory.session_shard(i).add_synthetic(share)
+        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share)
     progress(f"{sessions:,} synthetic sessions (GUILD_PRESENCES) on {args.session_shards} session shards")
     records = []
     for n, mode in enumerate(args.modes, start=1):
