@@ -28,6 +28,7 @@ from rayguild.storage.models import (
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.scylla_messages import ScyllaMessages
+from rayguild.storage.scylla_reactions import ScyllaReactions
 from rayguild.storage.scylla_schema import (
     INVITE_COLUMNS,
     STATEMENTS,
@@ -60,7 +61,7 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaMessages):
+class ScyllaStorage(ScyllaMessages, ScyllaReactions):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings."""
 
     def __init__(

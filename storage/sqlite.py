@@ -31,6 +31,7 @@ from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
+from rayguild.storage.sqlite_reactions import REACTIONS_SCHEMA, SqliteReactions
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -93,11 +94,11 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages):
+class SqliteStorage(SqliteMessages, SqliteReactions):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing)."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(path, MESSAGES_SCHEMA + _SCHEMA, busy_timeout_s)
+        self._db = SqliteFile(path, MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA, busy_timeout_s)
         self._reads = SingleFlight()
 
     async def start(self) -> None:

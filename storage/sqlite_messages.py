@@ -1,8 +1,8 @@
 """The SQLite backend's messages: create (idempotent on the nonce), get, edit, delete, history.
 
 A mixin of ``SqliteStorage`` (it uses the storage's file and read coalescing). Every write is one
-durably committed transaction; a deleted message's row and nonce claim go together, so it never
-reads back and a retry with its nonce never re-creates it.
+durably committed transaction; a deleted message's row, nonce claim, reactions and pin go
+together, so it never reads back and a retry with its nonce never re-creates it.
 """
 
 from __future__ import annotations
@@ -109,6 +109,8 @@ class SqliteMessages:
         def body(conn: sqlite3.Connection) -> bool:
             where = (channel_id, message_id)
             conn.execute("DELETE FROM message_nonces WHERE channel_id=? AND message_id=?", where)
+            conn.execute("DELETE FROM reactions WHERE channel_id=? AND message_id=?", where)
+            conn.execute("DELETE FROM pins WHERE channel_id=? AND message_id=?", where)
             cur = conn.execute("DELETE FROM messages WHERE channel_id=? AND message_id=?", where)
             return cur.rowcount > 0
 
