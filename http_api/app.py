@@ -27,6 +27,8 @@ from rayguild.http_api import (
     rest_invites,
     rest_members,
     rest_messages,
+    rest_pins,
+    rest_reactions,
     rest_users,
 )
 from rayguild.http_api.context import EdgeContext
@@ -44,7 +46,8 @@ MAX_BODY_BYTES = 256 * 1024  # no attachments here: a 2000-character message is 
 REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
-    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
+    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
+    rest_reactions, rest_invites,
 )  # fmt: skip
 
 

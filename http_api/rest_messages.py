@@ -50,7 +50,7 @@ async def create_message(request: web.Request) -> web.Response:
     return json_response(shown)
 
 
-async def _addressed_message(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess, Message]:
+async def addressed_message(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess, Message]:
     """The caller, the edge, the caller's access to the channel, and the message the path names
     (404 Unknown Message if it does not exist or was deleted)."""
     caller, ctx, found = await channel_request(request)
@@ -62,14 +62,14 @@ async def _addressed_message(request: web.Request) -> tuple[User, EdgeContext, C
 
 @routes.get("/channels/{channel_id}/messages/{message_id}")
 async def get_message(request: web.Request) -> web.Response:
-    caller, ctx, found, message = await _addressed_message(request)
+    caller, ctx, found, message = await addressed_message(request)
     found.require(READ_MESSAGE_HISTORY)
     return json_response(await show_message(ctx, message, caller.id))
 
 
 @routes.patch("/channels/{channel_id}/messages/{message_id}")
 async def edit_message(request: web.Request) -> web.Response:
-    caller, ctx, found, message = await _addressed_message(request)
+    caller, ctx, found, message = await addressed_message(request)
     body = parse_body(await read_json(request), edit=True)
     if message.author_id != caller.id:
         # Another's message: only its SUPPRESS_EMBEDS flag, with MANAGE_MESSAGES.
@@ -85,7 +85,7 @@ async def edit_message(request: web.Request) -> web.Response:
 
 @routes.delete("/channels/{channel_id}/messages/{message_id}")
 async def delete_message(request: web.Request) -> web.Response:
-    caller, ctx, found, message = await _addressed_message(request)
+    caller, ctx, found, message = await addressed_message(request)
     message_id = message.id
     if message.author_id != caller.id:
         found.require(MANAGE_MESSAGES)
