@@ -44,6 +44,8 @@ class Dispatch:
     # The body as a session without MESSAGE_CONTENT sees it (None: same as body).
     body_without_content: bytes | None = None
     emitted_ns: int = field(default_factory=time.time_ns)
+    # Users who see the content without MESSAGE_CONTENT: the message's author and mentioned users.
+    content_readers: frozenset[int] = frozenset()
 
     @classmethod
     def of(
@@ -56,14 +58,18 @@ class Dispatch:
         emitted_ns: int = 0,
     ) -> Dispatch:
         """Encode ``d`` once (twice for message events: with and without content)."""
-        stripped = None
+        stripped, readers = None, frozenset[int]()
         if t.startswith("MESSAGE_") and any(key in d for key in _CONTENT_KEYS):
             blank = {**d, "content": "", "embeds": [], "attachments": [], "components": []}
             stripped = encode(blank)
-        return cls(guild_id, t, encode(d), channel_id, intent, stripped, emitted_ns or time.time_ns())
+            people = [d.get("author") or {}, *d.get("mentions", ())]
+            readers = frozenset(int(p["id"]) for p in people if "id" in p)
+        emitted = emitted_ns or time.time_ns()
+        return cls(guild_id, t, encode(d), channel_id, intent, stripped, emitted, readers)
 
-    def body_for(self, has_message_content: bool) -> bytes:
-        if has_message_content or self.body_without_content is None:
+    def body_for(self, has_message_content: bool, user_id: int = 0) -> bytes:
+        """The body for a session with (or without) MESSAGE_CONTENT, of user ``user_id``."""
+        if has_message_content or self.body_without_content is None or user_id in self.content_readers:
             return self.body
         return self.body_without_content
 
