@@ -26,6 +26,7 @@ PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 ALL_INTENTS = (1 << 26) - 1
 
 _CONTENT_KEYS = ("content", "embeds", "attachments", "components")
+_BLANK: dict[str, Any] = {"content": "", "embeds": [], "attachments": [], "components": []}
 
 
 def encode(value: Any) -> bytes:
@@ -60,7 +61,9 @@ class Dispatch:
         """Encode ``d`` once (twice for message events: with and without content)."""
         stripped, readers = None, frozenset[int]()
         if t.startswith("MESSAGE_") and any(key in d for key in _CONTENT_KEYS):
-            blank = {**d, "content": "", "embeds": [], "attachments": [], "components": []}
+            blank = {**d, **_BLANK}
+            if isinstance(d.get("referenced_message"), dict):  # a reply quotes its original
+                blank["referenced_message"] = {**d["referenced_message"], **_BLANK}
             stripped = encode(blank)
             people = [d.get("author") or {}, *d.get("mentions", ())]
             readers = frozenset(int(p["id"]) for p in people if "id" in p)

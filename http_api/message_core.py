@@ -11,7 +11,7 @@ REST sends, interaction responses, webhook executions and DMs all call ``create_
    message, which is not dispatched again);
 4. MESSAGE_CREATE goes to the sessions that may see the channel (not for an ephemeral message,
    which its caller delivers to the one user who may see it), and mentioned users without a
-   session get a push notification;
+   session get a push notification (unless the message has SUPPRESS_NOTIFICATIONS);
 5. the message object is returned as the author sees it.
 """
 
@@ -215,7 +215,8 @@ async def create_message(
     shown = await show_message(ctx, stored, author.id, member)
     if stored.id == draft.id and not stored.flags & EPHEMERAL:  # a nonce retry was dispatched before
         await dispatch(ctx, channel, "MESSAGE_CREATE", shown)
-        await push_notify.mentions(ctx, stored, shown["author"])
+        if not stored.flags & SUPPRESS_NOTIFICATIONS:
+            await push_notify.mentions(ctx, stored, shown["author"])
     return shown
 
 

@@ -108,8 +108,13 @@ async def test_message_content_exemptions(edge: Edge) -> None:
     assert (plain["content"], plain["embeds"]) == ("", [])
     await edge.rest("POST", f"/channels/{cid}/messages", owner, json={"content": f"hey <@{user['id']}>"})
     assert (await next_event(gw))["d"]["content"] == f"hey <@{user['id']}>"
-    await edge.rest("POST", f"/channels/{cid}/messages", headers, json={"content": "my own"})
+    own = await edge.rest("POST", f"/channels/{cid}/messages", headers, json={"content": "my own"})
     assert (await next_event(gw))["d"]["content"] == "my own"
+    quoting = {"content": "quoting you", "message_reference": {"message_id": own["id"]},
+               "allowed_mentions": {"parse": []}}  # fmt: skip
+    await edge.rest("POST", f"/channels/{cid}/messages", owner, json=quoting)
+    reply = (await next_event(gw))["d"]
+    assert (reply["content"], reply["referenced_message"]["content"]) == ("", "")
 
 
 async def test_a_role_changes_what_the_member_receives_at_once(edge: Edge) -> None:

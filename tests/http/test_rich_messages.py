@@ -206,3 +206,39 @@ async def test_suppress_embeds(client: Client, room: dict[str, Any]) -> None:
         client, bot, "POST", f"/channels/{cid}/messages", 400, json={"content": "x", "flags": 64}
     )
     assert field_error(error, "flags") == "MESSAGE_FLAGS_INVALID"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": 5}, {"content": "x", "flags": "4"}, {"content": "x", "nonce": True},
+        {"embeds": "x"}, {"embeds": [{"fields": "x"}]}, {"embeds": [{"footer": "x"}]},
+        {"embeds": [{"image": {"url": 5}}]}, {"embeds": [{"image": {}}]}, {"embeds": [{"type": 5}]},
+        {"embeds": [{"fields": [{"name": "a", "value": "b", "inline": "yes"}]}]},
+        {"embeds": [{"fields": [5]}]}, {"embeds": [{"author": {}}]}, {"embeds": [{"footer": {"text": ""}}]},
+        {"content": "x", "allowed_mentions": "all"}, {"content": "x", "allowed_mentions": {"parse": "users"}},
+        {"content": "x", "allowed_mentions": {"parse": ["nobody"]}},
+        {"content": "x", "allowed_mentions": {"users": ["abc"]}},
+        {"content": "x", "allowed_mentions": {"parse": ["users"], "users": ["1"]}},
+        {"content": "x", "allowed_mentions": {"replied_user": "no"}},
+        {"content": "x", "message_reference": "1"}, {"content": "x", "message_reference": {}},
+        {"content": "x", "message_reference": {"message_id": "abc"}},
+        {"content": "x", "message_reference": {"message_id": "1", "type": 1}},
+        {"content": "x", "message_reference": {"message_id": "1", "fail_if_not_exists": "no"}},
+        {"components": "x"}, {"components": [5]}, {"components": [{"type": 1, "components": [5]}]},
+        {"components": [{"type": 1, "components": [{"type": 2, "style": "1", "label": "x", "custom_id": "a"}]}]},
+        {"components": [{"type": 1, "components": [{"type": 3, "custom_id": "a", "options": ["x"]}]}]},
+        {"components": [{"type": 1, "components": [{"type": 3, "custom_id": "a", "options": [{"label": 1, "value": "v"}]}]}]},
+        {"components": [{"type": 1, "components": [{"type": 3, "custom_id": "a", "min_values": 3, "max_values": 2,
+                                                     "options": [{"label": "l", "value": "v"}]}]}]},
+        {"components": [{"type": 1, "components": [{"type": 2, "style": 1, "custom_id": "a", "emoji": "x"}]}]},
+        {"components": [{"type": 1, "components": [{"type": 2, "style": 6, "label": "buy"}]}]},
+        {"components": [{"type": 1, "components": [{"type": 6, "custom_id": "r", "options": []}]}]},
+        {"sticker_ids": ["1"]}, {"sticker_ids": "1"},
+    ],
+)  # fmt: skip
+async def test_malformed_bodies_are_400_never_500(
+    client: Client, room: dict[str, Any], body: dict[str, Any]
+) -> None:
+    error = await call(client, room["bot"], "POST", f"/channels/{room['cid']}/messages", 400, json=body)
+    assert error["code"] in (50035, 50006)
