@@ -30,6 +30,7 @@ from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.scylla_messages import ScyllaMessages
 from rayguild.storage.scylla_reactions import ScyllaReactions
 from rayguild.storage.scylla_schema import (
+    ADDED_MESSAGE_COLUMNS,
     INVITE_COLUMNS,
     STATEMENTS,
     TABLES,
@@ -86,6 +87,7 @@ class ScyllaStorage(ScyllaMessages, ScyllaReactions):
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
         await self._db.connect([keyspace, *(f"USE {self._keyspace}", *TABLES)], self._keyspace)
+        await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(*STATEMENTS.values())
 
     async def close(self) -> None:

@@ -91,6 +91,8 @@ STATEMENTS = {
     "push_del": "DELETE FROM push_outbox WHERE shard=? AND push_key=?",
 }
 INVITE_COLUMNS = tuple(_INVITE.split(", "))
+# Columns messages gained after the first release: added at start to a table created before.
+ADDED_MESSAGE_COLUMNS = {"rich": "text", "pinned": "boolean", "reacted": "boolean"}
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS messages (

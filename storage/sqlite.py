@@ -103,6 +103,7 @@ class SqliteStorage(SqliteMessages, SqliteReactions):
 
     async def start(self) -> None:
         await self._db.open()
+        await self.upgrade_messages()
 
     async def close(self) -> None:
         await self._db.close()
