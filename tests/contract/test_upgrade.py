@@ -5,6 +5,7 @@ back as before and new ones carry their rich parts. Real SQLite file; real Cassa
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -63,12 +64,13 @@ async def test_sqlite_file_from_before_is_upgraded(tmp_path: Path) -> None:
 async def test_cassandra_keyspace_from_before_is_upgraded(
     scylla_factory: Callable[..., ScyllaStorage],
 ) -> None:
-    keyspace = f"rayguild_upgrade_{int(time.time())}"
+    keyspace = f"rayguild_upgrade_{os.getpid()}_{time.time_ns()}"
     host, port = cassandra_address()
 
     def create_old() -> None:
-        cluster = Cluster([host], port=port)
+        cluster = Cluster([host], port=port, connect_timeout=30)
         session = cluster.connect()
+        session.default_timeout = 60  # DDL waits for schema agreement, slow on a loaded machine
         session.execute(
             f"CREATE KEYSPACE {keyspace} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
         )
@@ -81,7 +83,7 @@ async def test_cassandra_keyspace_from_before_is_upgraded(
 
     await asyncio.to_thread(create_old)
     for attempt in range(2):  # a second start finds nothing to add
-        storage = scylla_factory(keyspace=keyspace)
+        storage = scylla_factory(keyspace=keyspace, request_timeout_s=30)
         await storage.start()
         try:
             if attempt == 0:
