@@ -4,7 +4,8 @@ Create is idempotent on (channel, author, nonce): a retry returns the first mess
 dispatched again. Every write is durable before the response; then the guild dispatches
 MESSAGE_CREATE / MESSAGE_UPDATE / MESSAGE_DELETE to the sessions that can see the channel. A
 reply needs READ_MESSAGE_HISTORY; another's message can only have its embeds suppressed
-(MANAGE_MESSAGES).
+(MANAGE_MESSAGES). Ephemeral messages (interaction responses for one user) are never listed or
+addressed here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rayguild.http_api.errors import (
     unknown,
 )
 from rayguild.http_api.forms import path_id, query_id, query_int, read_json
-from rayguild.http_api.message_core import parse_body
+from rayguild.http_api.message_core import EPHEMERAL, parse_body
 from rayguild.http_api.message_view import show_message, show_messages
 from rayguild.storage.models import Message, User
 from rayguild.storage.protocol import MAX_HISTORY_LIMIT, HistoryQuery
@@ -52,10 +53,11 @@ async def create_message(request: web.Request) -> web.Response:
 
 async def addressed_message(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess, Message]:
     """The caller, the edge, the caller's access to the channel, and the message the path names
-    (404 Unknown Message if it does not exist or was deleted)."""
+    (404 Unknown Message if it does not exist, was deleted, or is ephemeral: that one is reached
+    only through its interaction's webhook routes)."""
     caller, ctx, found = await channel_request(request)
     message = await ctx.storage.get_message(found.channel.id, path_id(request, "message_id"))
-    if message is None:
+    if message is None or message.flags & EPHEMERAL:
         raise unknown("message")
     return caller, ctx, found, message
 
@@ -106,4 +108,5 @@ async def history(request: web.Request) -> web.Response:
         raise invalid_form("around", "BASE_TYPE_BAD_COMBINATION", "Use only one of before, after, around.")
     limit = query_int(request, "limit", 50, 1, MAX_HISTORY_LIMIT)
     messages = await ctx.storage.history(HistoryQuery(found.channel.id, limit, **anchors))
-    return json_response(await show_messages(ctx, messages, caller.id))
+    shared = [m for m in messages if not m.flags & EPHEMERAL]  # only its user ever sees one
+    return json_response(await show_messages(ctx, shared, caller.id))

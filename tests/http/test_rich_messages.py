@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from rayguild.http_api import message_core
+from rayguild.http_api.keys import CTX
+from rayguild.http_api.message_core import parse_body
 from tests.http.test_openapi_shapes import assert_matches_spec
 
 API = "/api/v10"
@@ -242,3 +245,30 @@ async def test_malformed_bodies_are_400_never_500(
 ) -> None:
     error = await call(client, room["bot"], "POST", f"/channels/{room['cid']}/messages", 400, json=body)
     assert error["code"] in (50035, 50006)
+
+
+async def test_the_core_for_interactions_and_webhooks(client: Client, room: dict[str, Any]) -> None:
+    """What H2a's interactions and webhooks pass to ``message_core.create_message``: a webhook
+    author, interaction metadata, an ephemeral flag (stored, never listed or dispatched)."""
+    ctx = client.app[CTX]
+    channel = await ctx.storage.get_channel(int(room["cid"]))
+    bot = await ctx.storage.get_user(int(room["bot"].id))
+    assert channel is not None and bot is not None
+    hooked = await message_core.create_message(
+        ctx, channel, bot, parse_body({"content": "from a hook"}), webhook_id=77,
+        author_override={"username": "Captain Hook", "avatar": None}, application_id=bot.id,
+    )  # fmt: skip
+    assert_matches_spec("POST", CREATE, 200, hooked)
+    assert hooked["author"]["id"] == "77" and hooked["author"]["username"] == "Captain Hook"
+    assert hooked["webhook_id"] == "77" and "member" not in hooked
+    metadata = {"id": "5", "type": 2, "user": {"id": room["owner"].id}, "authorizing_integration_owners": {}}
+    secret = await message_core.create_message(
+        ctx, channel, bot, parse_body({"content": "only you"}), flags=message_core.EPHEMERAL,
+        interaction_metadata=metadata, application_id=bot.id, message_type=20,
+    )  # fmt: skip
+    assert (secret["flags"], secret["type"], secret["interaction_metadata"]) == (64, 20, metadata)
+    listed = await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages")
+    assert [m["id"] for m in listed] == [hooked["id"]]
+    await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages/{secret['id']}", 404)
+    stored = await ctx.storage.get_message(channel.id, int(secret["id"]))
+    assert stored is not None and stored.interaction_metadata == metadata
