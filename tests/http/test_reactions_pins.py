@@ -169,3 +169,22 @@ async def test_member_roles_and_hierarchy(client: Client, room: dict[str, Any]) 
     assert (await call(client, owner, "PUT", f"/guilds/{gid}/members/1/roles/{low['id']}", 404))[
         "code"
     ] == 10007
+
+
+async def test_edit_member_nick_and_roles(client: Client, room: dict[str, Any]) -> None:
+    owner, bot, other, gid = room["owner"], room["bot"], room["other"], room["gid"]
+    low = await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "low"})
+    path = f"/guilds/{gid}/members/{other.id}"
+    edited = await call(client, owner, "PATCH", path, json={"nick": "Caz", "roles": [low["id"]]})
+    assert_matches_spec("PATCH", "/guilds/{guild_id}/members/{user_id}", 200, edited)
+    assert (edited["nick"], edited["roles"], edited["user"]["id"]) == ("Caz", [low["id"]], other.id)
+    assert (await call(client, bot, "PATCH", path, 403, json={"nick": "x"}))["code"] == 50013
+    assert (await call(client, bot, "PATCH", path, 403, json={"roles": []}))["code"] == 50013
+    error = await call(client, owner, "PATCH", path, 400, json={"roles": ["1"]})
+    assert error["code"] == 50035 and "roles" in error["errors"]
+    mine = await call(client, other, "PATCH", f"/guilds/{gid}/members/@me", json={"nick": "Me"})
+    assert_matches_spec("PATCH", "/guilds/{guild_id}/members/@me", 200, mine)
+    assert mine["nick"] == "Me"
+    cleared = await call(client, owner, "PATCH", path, json={"nick": None, "roles": []})
+    assert (cleared["nick"], cleared["roles"]) == (None, [])
+    assert (await call(client, owner, "PATCH", f"/guilds/{gid}/members/1", 404, json={}))["code"] == 10007
