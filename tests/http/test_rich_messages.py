@@ -116,6 +116,7 @@ async def test_components_are_validated_numbered_and_stored(client: Client, room
     assert [c["id"] for c in sent["components"]] == [1, 4, 6]
     assert sent["components"][1]["components"][0]["min_values"] == 1
     history = await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages")
+    assert_matches_spec("GET", CREATE, 200, history)
     assert history[0]["components"] == sent["components"]
 
 
@@ -181,6 +182,7 @@ async def test_reply_mentions_and_allowed_mentions(client: Client, room: dict[st
     loud = await call(client, owner, "POST", f"/channels/{cid}/messages", json={"content": "@everyone look"})
     assert loud["mention_everyone"] is True  # the owner has every permission
     history = await call(client, owner, "GET", f"/channels/{cid}/messages")
+    assert_matches_spec("GET", CREATE, 200, history)
     assert history[2]["referenced_message"]["content"] == "question"
     await call(client, owner, "DELETE", f"/channels/{cid}/messages/{first['id']}", 204)
     gone = await call(client, owner, "GET", f"/channels/{cid}/messages/{reply['id']}")
