@@ -29,11 +29,11 @@ from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.embeds import embeds
 from rayguild.http_api.errors import EMPTY_MESSAGE, ApiError, invalid_form, unknown
 from rayguild.http_api.forms import snowflake, text
-from rayguild.http_api.mentions import AllowedMentions, allowed_mentions, mentions
+from rayguild.http_api.mentions import ROLE, AllowedMentions, allowed_mentions, mentions
 from rayguild.http_api.message_view import show_message
 from rayguild.http_api.notify import publish
 from rayguild.shapes import REPLY, SUPPRESS_EMBEDS
-from rayguild.storage.models import Channel, Member, Message, MessageReference, User
+from rayguild.storage.models import Channel, Member, Message, MessageReference, Role, User
 
 Json = dict[str, Any]
 
@@ -150,6 +150,13 @@ def _stickers(body: Json) -> tuple[int, ...]:
     raise invalid_form("sticker_ids.0", "STICKER_UNKNOWN", "Unknown sticker.")
 
 
+async def _roles_if_mentioned(ctx: EdgeContext, channel: Channel, content: str) -> list[Role]:
+    """The guild's roles when ``content`` mentions one (no read for the usual message)."""
+    if not channel.guild_id or not ROLE.search(content):
+        return []
+    return await ctx.storage.list_roles(channel.guild_id)
+
+
 async def _replied(ctx: EdgeContext, channel: Channel, reply_to: ReplyTo | None) -> Message | None:
     if reply_to is None:
         return None
@@ -193,7 +200,7 @@ async def create_message(
     - ``message_type``: 20 for a chat-input command response, 0 by default (19 for a reply).
     """
     original = await _replied(ctx, channel, body.reply_to)
-    roles = await ctx.storage.list_roles(channel.guild_id) if channel.guild_id else []
+    roles = await _roles_if_mentioned(ctx, channel, body.content or "")
     found = mentions(
         body.content or "", body.allowed, roles=roles, can_mention_everyone=can_mention_everyone,
         replied_author_id=original.author_id if original is not None else None,
@@ -254,7 +261,7 @@ async def edit_message(
     if not (edited.content or edited.embeds or edited.components or edited.attachments):
         raise ApiError(400, EMPTY_MESSAGE, "Cannot send an empty message")
     if body.content is not None:
-        roles = await ctx.storage.list_roles(channel.guild_id) if channel.guild_id else []
+        roles = await _roles_if_mentioned(ctx, channel, content)
         found = mentions(content, body.allowed, roles=roles, can_mention_everyone=can_mention_everyone)
         existing = await ctx.storage.get_users(list(found.user_ids)) if found.user_ids else {}
         edited = replace(

@@ -274,3 +274,22 @@ async def test_the_core_for_interactions_and_webhooks(client: Client, room: dict
     await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages/{secret['id']}", 404)
     stored = await ctx.storage.get_message(channel.id, int(secret["id"]))
     assert stored is not None and stored.interaction_metadata == metadata
+
+
+async def test_role_mentions(client: Client, room: dict[str, Any]) -> None:
+    owner, bot, cid, gid = room["owner"], room["bot"], room["cid"], room["guild"]["id"]
+    open_role = await call(
+        client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "open", "mentionable": True}
+    )
+    closed = await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "closed"})
+    content = f"<@&{open_role['id']}> <@&{closed['id']}> <@&1>"
+    by_bot = await call(client, bot, "POST", f"/channels/{cid}/messages", json={"content": content})
+    assert by_bot["mention_roles"] == [open_role["id"]]  # a closed role needs MENTION_EVERYONE
+    by_owner = await call(client, owner, "POST", f"/channels/{cid}/messages", json={"content": content})
+    assert by_owner["mention_roles"] == [open_role["id"], closed["id"]]
+    only = {"content": content, "allowed_mentions": {"roles": [closed["id"]]}}
+    limited = await call(client, owner, "POST", f"/channels/{cid}/messages", json=only)
+    assert limited["mention_roles"] == [closed["id"]]
+    edited = await call(client, owner, "PATCH", f"/channels/{cid}/messages/{limited['id']}",
+                        json={"content": "no roles now"})  # fmt: skip
+    assert edited["mention_roles"] == []
