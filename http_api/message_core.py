@@ -244,7 +244,8 @@ async def edit_message(
     attachments: tuple[Json, ...] | None = None,
 ) -> Json:
     """Apply an edit ``body`` (from ``parse_body(..., edit=True)``) to ``message``, store it,
-    dispatch MESSAGE_UPDATE, return it as ``editor_id`` sees it. Fields the body leaves out keep
+    dispatch MESSAGE_UPDATE, return it as ``editor_id`` sees it (``member``: the editor's, shown
+    when the editor is the author). Fields the body leaves out keep
     their value; ``attachments`` (when given) replaces the kept files. An edit that leaves
     nothing to show is 400 50006; a message deleted meanwhile is 404 10008."""
     content = message.content if body.content is None else body.content
@@ -271,7 +272,7 @@ async def edit_message(
     stored = await ctx.storage.edit_message(edited)
     if stored is None:
         raise unknown("message")
-    shown = await show_message(ctx, stored, editor_id, member)
+    shown = await show_message(ctx, stored, editor_id, member if message.author_id == editor_id else None)
     if not stored.flags & EPHEMERAL:
         await dispatch(ctx, channel, "MESSAGE_UPDATE", shown)
     return shown

@@ -203,6 +203,7 @@ async def test_suppress_embeds(client: Client, room: dict[str, Any]) -> None:
     suppressed = await call(client, owner, "PATCH", path, json={"flags": 4})
     assert_matches_spec("PATCH", ONE, 200, suppressed)
     assert (suppressed["flags"], suppressed["embeds"], suppressed["content"]) == (4, [], "see")
+    assert "member" not in suppressed  # the owner's member record is not the author's
     error = await call(client, owner, "PATCH", path, 403, json={"content": "mine now"})
     assert error["code"] == 50005
     shown = await call(client, bot, "PATCH", path, json={"flags": 0, "content": "again"})
