@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rayguild.actors.commands import Publish
-from rayguild.fanout.events import GUILD_MESSAGES
-from rayguild.http_api import push_notify
+from rayguild.fanout.events import DIRECT_MESSAGES, GUILD_MESSAGES
+from rayguild.http_api import dms, push_notify
 from rayguild.http_api.components import components
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.embeds import embeds
@@ -227,9 +227,17 @@ async def create_message(
     return shown
 
 
-async def dispatch(ctx: EdgeContext, channel: Channel, t: str, d: Json) -> None:
-    """Send a message event (MESSAGE_*) to the sessions that may see ``channel``."""
-    await publish(ctx, Publish(channel.guild_id, t, d, channel_id=channel.id, intent=GUILD_MESSAGES))
+async def dispatch(
+    ctx: EdgeContext, channel: Channel, t: str, d: Json,
+    intent: int = GUILD_MESSAGES, dm_intent: int = DIRECT_MESSAGES,
+) -> None:  # fmt: skip
+    """Send an event of ``channel`` (MESSAGE_* by default) to the sessions that may see it and
+    asked for ``intent`` (in a DM: both users' sessions that asked for ``dm_intent``, through
+    the user path)."""
+    if channel.type == dms.DM:
+        await dms.deliver(ctx, channel.id, t, d, dm_intent)
+        return
+    await publish(ctx, Publish(channel.guild_id, t, d, channel_id=channel.id, intent=intent))
 
 
 async def edit_message(

@@ -1,7 +1,7 @@
 """Pins (``/channels/{c}/pins`` and the newer ``/channels/{c}/messages/pins``) and typing.
 
-Pinning needs MANAGE_MESSAGES (Discord's PIN_MESSAGES moved out of it later; one bit here); a
-channel holds at most 50 pins (30003). A pin or unpin is durable, then CHANNEL_PINS_UPDATE goes to
+Pinning needs MANAGE_MESSAGES (Discord's PIN_MESSAGES moved out of it later; one bit here;
+in a DM either user may pin); a channel holds at most 50 pins (30003). A pin or unpin is durable, then CHANNEL_PINS_UPDATE goes to
 the channel's viewers. ``POST /channels/{c}/typing`` answers 204 and sends TYPING_START (with the
 member) to the sessions that asked for GUILD_MESSAGE_TYPING. Register this module before the
 message routes: ``/messages/pins`` must not be read as a message id.
@@ -15,15 +15,19 @@ from datetime import datetime
 
 from aiohttp import web
 
-from rayguild.actors.commands import Publish
-from rayguild.fanout.events import GUILD_MESSAGE_TYPING, GUILDS
+from rayguild.fanout.events import (
+    DIRECT_MESSAGE_TYPING,
+    DIRECT_MESSAGES,
+    GUILD_MESSAGE_TYPING,
+    GUILDS,
+)
 from rayguild.fanout.permissions import MANAGE_MESSAGES, READ_MESSAGE_HISTORY, SEND_MESSAGES
 from rayguild.http_api.access import ChannelAccess, channel_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
 from rayguild.http_api.forms import path_id, query_int
+from rayguild.http_api.message_core import dispatch
 from rayguild.http_api.message_view import show_messages
-from rayguild.http_api.notify import publish
 from rayguild.shapes import iso
 from rayguild.shapes import member as member_shape
 from rayguild.storage.models import Pin
@@ -40,16 +44,16 @@ def _now_ms() -> int:
 
 async def _pins_update(ctx: EdgeContext, found: ChannelAccess, pins: list[Pin]) -> None:
     channel = found.channel
-    d = {"guild_id": str(channel.guild_id), "channel_id": str(channel.id),
-         "last_pin_timestamp": iso(pins[0].pinned_at_ms) if pins else None}  # fmt: skip
-    await publish(
-        ctx, Publish(channel.guild_id, "CHANNEL_PINS_UPDATE", d, channel_id=channel.id, intent=GUILDS)
-    )
+    d = {"channel_id": str(channel.id), "last_pin_timestamp": iso(pins[0].pinned_at_ms) if pins else None}
+    if channel.guild_id:
+        d["guild_id"] = str(channel.guild_id)
+    await dispatch(ctx, channel, "CHANNEL_PINS_UPDATE", d, GUILDS, DIRECT_MESSAGES)
 
 
 async def _pin(request: web.Request, pin: bool) -> web.Response:
     _, ctx, found = await channel_request(request)
-    found.require(MANAGE_MESSAGES)
+    if found.access is not None:  # in a DM either user may pin
+        found.require(MANAGE_MESSAGES)
     channel_id, message_id = found.channel.id, path_id(request, "message_id")
     if await ctx.storage.get_message(channel_id, message_id) is None:
         raise unknown("message")
@@ -126,10 +130,9 @@ async def typing(request: web.Request) -> web.Response:
     caller, ctx, found = await channel_request(request)
     found.require(SEND_MESSAGES)
     channel = found.channel
-    d = {
-        "channel_id": str(channel.id), "guild_id": str(channel.guild_id), "user_id": str(caller.id),
-        "timestamp": _now_ms() // 1000, "member": member_shape(found.access.member, caller),
-    }  # fmt: skip
-    await publish(ctx, Publish(channel.guild_id, "TYPING_START", d, channel_id=channel.id,
-                               intent=GUILD_MESSAGE_TYPING))  # fmt: skip
+    d: dict[str, object] = {"channel_id": str(channel.id), "user_id": str(caller.id),
+                            "timestamp": _now_ms() // 1000}  # fmt: skip
+    if found.member is not None:  # in a guild
+        d.update(guild_id=str(channel.guild_id), member=member_shape(found.member, caller))
+    await dispatch(ctx, channel, "TYPING_START", d, GUILD_MESSAGE_TYPING, DIRECT_MESSAGE_TYPING)
     return web.Response(status=204)

@@ -15,15 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
-from rayguild.actors.commands import Publish
-from rayguild.fanout.events import GUILD_MESSAGE_REACTIONS
+from rayguild.fanout.events import DIRECT_MESSAGE_REACTIONS, GUILD_MESSAGE_REACTIONS
 from rayguild.fanout.permissions import ADD_REACTIONS, MANAGE_MESSAGES, READ_MESSAGE_HISTORY
 from rayguild.http_api.access import ChannelAccess
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.emoji import emoji_key, emoji_shape
 from rayguild.http_api.errors import ApiError, json_response
 from rayguild.http_api.forms import path_id, query_id, query_int
-from rayguild.http_api.notify import publish
+from rayguild.http_api.message_core import dispatch
 from rayguild.http_api.rest_messages import addressed_message
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
@@ -45,8 +44,10 @@ async def _target(request: web.Request) -> tuple[int, EdgeContext, ChannelAccess
 
 async def _event(ctx: EdgeContext, found: ChannelAccess, t: str, d: dict[str, Any]) -> None:
     channel = found.channel
-    d.update(channel_id=str(channel.id), guild_id=str(channel.guild_id))
-    await publish(ctx, Publish(channel.guild_id, t, d, channel_id=channel.id, intent=GUILD_MESSAGE_REACTIONS))
+    d["channel_id"] = str(channel.id)
+    if channel.guild_id:
+        d["guild_id"] = str(channel.guild_id)
+    await dispatch(ctx, channel, t, d, GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS)
 
 
 @routes.put(BASE + "/{emoji}/@me")
@@ -60,13 +61,12 @@ async def add_reaction(request: web.Request) -> web.Response:
                 400, MAX_REACTIONS, f"Maximum number of reactions reached ({MAX_EMOJI_PER_MESSAGE})"
             )
     if await ctx.storage.add_reaction(found.channel.id, message.id, emoji, user_id):
-        account = await ctx.storage.get_user(user_id)
-        member = found.access.member
         d = {
             "user_id": str(user_id), "message_id": str(message.id), "emoji": emoji_shape(emoji),
             "message_author_id": str(message.author_id), "burst": False, "burst_colors": [], "type": 0,
-            "member": member_shape(member, account) if account else member_shape(member),
         }  # fmt: skip
+        if found.member is not None:  # in a guild
+            d["member"] = member_shape(found.member, await ctx.storage.get_user(user_id))
         await _event(ctx, found, "MESSAGE_REACTION_ADD", d)
     return web.Response(status=204)
 

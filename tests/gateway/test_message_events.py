@@ -8,6 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from rayguild.fanout.events import (
+    DIRECT_MESSAGE_REACTIONS,
+    DIRECT_MESSAGE_TYPING,
+    DIRECT_MESSAGES,
     GUILD_MEMBERS,
     GUILD_MESSAGE_REACTIONS,
     GUILD_MESSAGE_TYPING,
@@ -31,10 +34,11 @@ async def next_event(gw: Gateway) -> dict[str, Any]:
 
 
 async def joined(
-    edge: Edge, owner: dict[str, str], channel: dict[str, Any], name: str, intents: int
+    edge: Edge, owner: dict[str, str], channel: dict[str, Any], name: str, intents: int, bot: bool = True
 ) -> tuple[dict[str, Any], dict[str, str], Gateway]:
-    """A second bot in the owner's guild, connected with ``intents`` and past GUILD_CREATE."""
-    token, user, headers = await edge.register(name)
+    """A second account (a bot unless ``bot`` is False) in the owner's guild, connected with
+    ``intents`` and past GUILD_CREATE."""
+    token, user, headers = await edge.register(name, bot=bot)
     invite = await edge.rest("POST", f"/channels/{channel['id']}/invites", owner, json={})
     await edge.rest("POST", f"/invites/{invite['code']}", headers)
     gw = await edge.connect()
@@ -147,3 +151,33 @@ async def test_a_role_changes_what_the_member_receives_at_once(edge: Edge) -> No
     await post(hidden, "gone again")
     await post(channel, "general 2")
     assert (await next_event(gw))["d"]["content"] == "general 2"
+
+
+async def test_dm_reactions_typing_and_pins(edge: Edge) -> None:
+    _, owner, _, channel = await edge.guild_with_bot()
+    intents = DIRECT_MESSAGES | DIRECT_MESSAGE_REACTIONS | DIRECT_MESSAGE_TYPING
+    user, _, gw = await joined(edge, owner, channel, "pal", GUILDS | intents, bot=False)
+    quiet_user, _, quiet = await joined(edge, owner, channel, "pal2", GUILDS | DIRECT_MESSAGES, bot=False)
+    dm = await edge.rest("POST", "/users/@me/channels", owner, json={"recipient_id": user["id"]})
+    cid = dm["id"]
+    sent = await edge.rest("POST", f"/channels/{cid}/messages", owner, json={"content": "psst"})
+    assert (await next_event(gw))["d"]["id"] == sent["id"]
+    await edge.rest("PUT", f"/channels/{cid}/messages/{sent['id']}/reactions/{quote(THUMBS)}/@me", owner)
+    added = await next_event(gw)
+    assert added["t"] == "MESSAGE_REACTION_ADD" and added["d"]["channel_id"] == cid
+    assert "guild_id" not in added["d"] and "member" not in added["d"]
+    await edge.rest("POST", f"/channels/{cid}/typing", owner)
+    typing = await next_event(gw)
+    assert typing["t"] == "TYPING_START" and "member" not in typing["d"]
+    await edge.rest("PUT", f"/channels/{cid}/pins/{sent['id']}", owner)  # either user may pin a DM
+    assert (await next_event(gw))["t"] == "CHANNEL_PINS_UPDATE"
+    # Without DIRECT_MESSAGE_REACTIONS / _TYPING: the messages only.
+    other = (await edge.rest("POST", "/users/@me/channels", owner, json={"recipient_id": quiet_user["id"]}))[
+        "id"
+    ]
+    first = await edge.rest("POST", f"/channels/{other}/messages", owner, json={"content": "one"})
+    assert (await next_event(quiet))["d"]["id"] == first["id"]
+    await edge.rest("PUT", f"/channels/{other}/messages/{first['id']}/reactions/{quote(THUMBS)}/@me", owner)
+    await edge.rest("POST", f"/channels/{other}/typing", owner)
+    second = await edge.rest("POST", f"/channels/{other}/messages", owner, json={"content": "two"})
+    assert (await next_event(quiet))["d"]["id"] == second["id"]
