@@ -22,6 +22,7 @@ from rayguild.http_api import (
     auth,
     presence_sync,
     rest_channels,
+    rest_commands,
     rest_devices,
     rest_guilds,
     rest_invites,
@@ -45,6 +46,7 @@ REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
+    rest_commands,
 )  # fmt: skip
 
 

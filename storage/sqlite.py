@@ -29,8 +29,8 @@ from rayguild.storage.models import (
     User,
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE, HistoryQuery
-from rayguild.storage.sqlite_bots import BOTS_SCHEMA, SqliteBotsMixin
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages, run_history
+from rayguild.storage.sqlite_bots import BOTS_SCHEMA, SqliteBotsMixin
 from rayguild.storage.sqlite_file import Row, SqliteFile
 
 _SCHEMA = """

@@ -60,8 +60,12 @@ def _command(row: Row) -> AppCommand:
 
 
 def _interaction(row: Row) -> InteractionState:
-    *head, ephemeral, original = row
-    return InteractionState(*head, ephemeral=bool(ephemeral), original_id=original)
+    iid, app, token, kind, channel, guild, user, created, body, callback, ephemeral, original = row
+    return InteractionState(
+        id=iid, application_id=app, token=token, type=kind, channel_id=channel, guild_id=guild,
+        user_id=user, created_at_ms=created, body=body, callback_type=callback,
+        ephemeral=bool(ephemeral), original_id=original,
+    )  # fmt: skip
 
 
 class SqliteBotsMixin:
