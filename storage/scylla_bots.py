@@ -5,7 +5,8 @@ created and prepared with its own. A scope's commands are one partition ``(appli
 guild_id)``; a bulk overwrite writes the new rows, then deletes the rows not among them. Webhooks are
 written by id and in their guild's partition. An interaction is acknowledged with a lightweight
 transaction (``IF callback_type = 0``), so exactly one of two racing edges wins; interactions and
-ephemeral hook messages expire by TTL.
+ephemeral hook messages expire by TTL. A hook message is also indexed by its id alone
+(``hook_message_ids``) for the component interactions that name only the message.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ BOTS_STATEMENTS = {
     "hmsg_get": "SELECT hook, message_id, channel_id, body, ephemeral FROM hook_messages "
     "WHERE hook=? AND message_id=?",
     "hmsg_del": "DELETE FROM hook_messages WHERE hook=? AND message_id=? IF EXISTS",
+    "hmsg_id_put": "INSERT INTO hook_message_ids (message_id, hook) VALUES (?,?) USING TTL ?",
+    "hmsg_id_get": "SELECT hook FROM hook_message_ids WHERE message_id=?",
+    "hmsg_id_del": "DELETE FROM hook_message_ids WHERE message_id=?",
 }
 
 _HOOK_COLUMNS = """webhook_id bigint, type int, guild_id bigint, channel_id bigint, creator_id bigint,
@@ -70,6 +74,7 @@ BOTS_TABLES = (
         hook text, message_id bigint, channel_id bigint, body text, ephemeral boolean,
         PRIMARY KEY (hook, message_id)
     )""",
+    "CREATE TABLE IF NOT EXISTS hook_message_ids (message_id bigint PRIMARY KEY, hook text)",
 )
 
 
@@ -182,6 +187,7 @@ class ScyllaBotsMixin:
     async def put_hook_message(self, message: HookMessage, ttl_s: int = 0) -> None:
         m = message
         await self._bots("hmsg_put", m.hook, m.id, m.channel_id, m.body, m.ephemeral, max(ttl_s, 0))
+        await self._bots("hmsg_id_put", m.id, m.hook, max(ttl_s, 0))
 
     async def get_hook_message(self, hook: str, message_id: int) -> HookMessage | None:
         rows = await self._bots("hmsg_get", hook, message_id)
@@ -190,6 +196,12 @@ class ScyllaBotsMixin:
         r = rows[0]
         return HookMessage(r["hook"], r["message_id"], r["channel_id"], r["body"], bool(r["ephemeral"]))
 
+    async def locate_hook_message(self, message_id: int) -> HookMessage | None:
+        rows = await self._bots("hmsg_id_get", message_id)
+        return await self.get_hook_message(rows[0]["hook"], message_id) if rows else None
+
     async def delete_hook_message(self, hook: str, message_id: int) -> bool:
         (row,) = await self._bots("hmsg_del", hook, message_id)
+        if row["[applied]"]:
+            await self._bots("hmsg_id_del", message_id)
         return bool(row["[applied]"])

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS hook_messages (
     hook TEXT NOT NULL, id INTEGER NOT NULL, channel_id INTEGER NOT NULL, body TEXT NOT NULL,
     ephemeral INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL,
     PRIMARY KEY (hook, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS hook_messages_by_id ON hook_messages (id);
 CREATE INDEX IF NOT EXISTS hook_messages_by_expiry ON hook_messages (expires_at_ms);
 """
 
@@ -180,10 +181,16 @@ class SqliteBotsMixin:
         )  # fmt: skip
 
     async def get_hook_message(self, hook: str, message_id: int) -> HookMessage | None:
+        return await self._hook_message("hook=? AND id=?", hook, message_id)
+
+    async def locate_hook_message(self, message_id: int) -> HookMessage | None:
+        return await self._hook_message("id=?", message_id)
+
+    async def _hook_message(self, where: str, *args: object) -> HookMessage | None:
         rows = await self._db.query(
-            "SELECT hook, id, channel_id, body, ephemeral FROM hook_messages WHERE hook=? AND id=? "
+            f"SELECT hook, id, channel_id, body, ephemeral FROM hook_messages WHERE {where} "
             "AND (expires_at_ms = 0 OR expires_at_ms >= ?)",
-            hook, message_id, _now_ms(),
+            *args, _now_ms(),
         )  # fmt: skip
         if not rows:
             return None

@@ -91,10 +91,12 @@ async def test_hook_messages(storage: Storage, new_id: NewId) -> None:
     await storage.put_hook_message(ephemeral, ttl_s=900)
     assert await storage.get_hook_message(hook, kept.id) == kept
     assert await storage.get_hook_message(hook, ephemeral.id) == ephemeral
+    assert await storage.locate_hook_message(ephemeral.id) == ephemeral
     edited = HookMessage(hook, kept.id, channel, '{"content": "c"}')
     await storage.put_hook_message(edited)
     assert await storage.get_hook_message(hook, kept.id) == edited
     assert await storage.delete_hook_message(hook, kept.id)
     assert not await storage.delete_hook_message(hook, kept.id)
     assert await storage.get_hook_message(hook, kept.id) is None
+    assert await storage.locate_hook_message(kept.id) is None
     assert await storage.get_hook_message(f"other-{hook}", ephemeral.id) is None
