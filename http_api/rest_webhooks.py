@@ -1,0 +1,318 @@
+"""Webhooks (create, list, get, modify, delete, execute, and their messages) and the routes they
+share with interaction tokens: ``/webhooks/{application_id}/{interaction_token}`` is an
+interaction's followup endpoint, ``.../messages/@original`` its first response.
+
+Managing a webhook needs MANAGE_WEBHOOKS in its channel (403 50013); the token routes need only the
+token (401 50027 if wrong, 404 10015 for an unknown webhook). A change is durable before the
+response, then WEBHOOKS_UPDATE goes to the guild (intent GUILD_WEBHOOKS, gated on the channel).
+``wait=true`` returns the executed message, else 204. ``thread_id`` is refused (400) while rayguild
+has no threads. Webhook messages are authored by the webhook (``webhook_id``, name or ``username``
+override); an interaction's followups carry ``interaction_metadata``; see hook_messages.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from rayguild.actors.commands import Publish
+from rayguild.http_api import hook_messages
+from rayguild.http_api.access import ChannelAccess, channel_access, channel_request, guild_request
+from rayguild.http_api.auth import authenticate
+from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
+from rayguild.http_api.forms import path_id, read_json, text
+from rayguild.http_api.interaction_callbacks import Live, live
+from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.notify import publish
+from rayguild.shapes import user as user_shape
+from rayguild.storage.bots_protocol import HookMessage, Webhook
+from rayguild.storage.models import Channel, User
+
+routes = web.RouteTableDef()
+Json = dict[str, Any]
+
+MANAGE_WEBHOOKS = 1 << 29
+GUILD_WEBHOOKS = 1 << 5
+UNKNOWN_WEBHOOK = 10015
+INVALID_WEBHOOK_TOKEN = 50027
+INCOMING = 1
+MAX_WEBHOOKS_PER_CHANNEL = 15
+FORBIDDEN_NAMES = ("clyde", "discord")
+
+
+def webhook_shape(w: Webhook, creator: User | None, with_token: bool) -> Json:
+    out: Json = {
+        "id": str(w.id), "type": w.type, "guild_id": str(w.guild_id), "channel_id": str(w.channel_id),
+        "name": w.name, "avatar": w.avatar,
+        "application_id": str(w.application_id) if w.application_id else None,
+    }  # fmt: skip
+    if creator is not None:
+        out["user"] = user_shape(creator)
+    if with_token and w.type == INCOMING:
+        out["token"] = w.token
+    return out
+
+
+def _unknown_webhook() -> ApiError:
+    return ApiError(404, UNKNOWN_WEBHOOK, "Unknown Webhook")
+
+
+def _name(body: Json, required: bool) -> str | None:
+    name = text(body, "name", 1, 80, required=required)
+    if name is not None and any(word in name.lower() for word in FORBIDDEN_NAMES):
+        raise invalid_form("name", "WEBHOOK_INVALID_USERNAME", f'Username cannot contain "{name}"')
+    return name
+
+
+async def _updated(ctx: EdgeContext, w: Webhook) -> None:
+    d = {"guild_id": str(w.guild_id), "channel_id": str(w.channel_id)}
+    await publish(
+        ctx, Publish(w.guild_id, "WEBHOOKS_UPDATE", d, channel_id=w.channel_id, intent=GUILD_WEBHOOKS)
+    )
+
+
+@routes.post("/channels/{channel_id}/webhooks")
+async def create_webhook(request: web.Request) -> web.Response:
+    caller, ctx, found = await channel_request(request)
+    found.require(MANAGE_WEBHOOKS)
+    body = await read_json(request)
+    name = _name(body, required=True)
+    assert name is not None
+    existing = [
+        w for w in await ctx.storage.list_webhooks(found.channel.guild_id) if w.channel_id == found.channel.id
+    ]
+    if len(existing) >= MAX_WEBHOOKS_PER_CHANNEL:
+        raise ApiError(400, 30007, f"Maximum number of webhooks reached ({MAX_WEBHOOKS_PER_CHANNEL})")
+    avatar = body.get("avatar")
+    hook = Webhook(
+        id=ctx.snowflakes.next(), type=INCOMING, guild_id=found.channel.guild_id, channel_id=found.channel.id,
+        creator_id=caller.id, name=name, token=secrets.token_urlsafe(51),
+        avatar=avatar if isinstance(avatar, str) else None,
+    )  # fmt: skip
+    await ctx.storage.put_webhook(hook)
+    await _updated(ctx, hook)
+    return json_response(webhook_shape(hook, caller, with_token=True))
+
+
+async def _listed(ctx: EdgeContext, hooks: list[Webhook]) -> list[Json]:
+    creators = await ctx.storage.get_users([w.creator_id for w in hooks])
+    return [webhook_shape(w, creators.get(w.creator_id), with_token=True) for w in hooks]
+
+
+@routes.get("/channels/{channel_id}/webhooks")
+async def channel_webhooks(request: web.Request) -> web.Response:
+    _, ctx, found = await channel_request(request)
+    found.require(MANAGE_WEBHOOKS)
+    hooks = await ctx.storage.list_webhooks(found.channel.guild_id)
+    return json_response(await _listed(ctx, [w for w in hooks if w.channel_id == found.channel.id]))
+
+
+@routes.get("/guilds/{guild_id}/webhooks")
+async def guild_webhooks(request: web.Request) -> web.Response:
+    _, ctx, access = await guild_request(request)
+    access.require(MANAGE_WEBHOOKS)
+    return json_response(await _listed(ctx, await ctx.storage.list_webhooks(access.guild.id)))
+
+
+async def _managed(request: web.Request) -> tuple[User, EdgeContext, Webhook, ChannelAccess]:
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    hook = await ctx.storage.get_webhook(path_id(request, "webhook_id"))
+    if hook is None:
+        raise _unknown_webhook()
+    found = await channel_access(ctx, hook.channel_id, caller)
+    found.require(MANAGE_WEBHOOKS)
+    return caller, ctx, hook, found
+
+
+async def _by_token(request: web.Request) -> tuple[EdgeContext, Webhook]:
+    ctx = ctx_of(request)
+    hook = await ctx.storage.get_webhook(path_id(request, "webhook_id"))
+    if hook is None:
+        raise _unknown_webhook()
+    if not secrets.compare_digest(hook.token.encode(), request.match_info["webhook_token"].encode()):
+        raise ApiError(401, INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
+    return ctx, hook
+
+
+@routes.get("/webhooks/{webhook_id}")
+async def get_webhook(request: web.Request) -> web.Response:
+    _, ctx, hook, _ = await _managed(request)
+    return json_response(webhook_shape(hook, await ctx.storage.get_user(hook.creator_id), with_token=True))
+
+
+async def _modify(ctx: EdgeContext, hook: Webhook, body: Json, caller: User | None) -> Webhook:
+    changed = replace(hook, name=_name(body, required=False) or hook.name)
+    if "avatar" in body:
+        changed = replace(changed, avatar=body["avatar"] if isinstance(body["avatar"], str) else None)
+    if body.get("channel_id") is not None:
+        if caller is None:
+            raise invalid_form("channel_id", "BASE_TYPE_INVALID", "A webhook token cannot move its webhook")
+        target = await channel_access(ctx, path_int(body, "channel_id"), caller)
+        if target.channel.guild_id != hook.guild_id:
+            raise invalid_form("channel_id", "BASE_TYPE_INVALID", "The channel is in another guild")
+        target.require(MANAGE_WEBHOOKS)
+        changed = replace(changed, channel_id=target.channel.id)
+    await ctx.storage.put_webhook(changed)
+    await _updated(ctx, changed)
+    if changed.channel_id != hook.channel_id:
+        await _updated(ctx, hook)
+    return changed
+
+
+def path_int(body: Json, field: str) -> int:
+    value = body.get(field)
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise invalid_form(field, "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
+    return int(str(value))
+
+
+@routes.patch("/webhooks/{webhook_id}")
+async def modify_webhook(request: web.Request) -> web.Response:
+    caller, ctx, hook, _ = await _managed(request)
+    changed = await _modify(ctx, hook, await read_json(request), caller)
+    return json_response(webhook_shape(changed, await ctx.storage.get_user(hook.creator_id), with_token=True))
+
+
+@routes.delete("/webhooks/{webhook_id}")
+async def delete_webhook(request: web.Request) -> web.Response:
+    _, ctx, hook, _ = await _managed(request)
+    if not await ctx.storage.delete_webhook(hook.id):
+        raise _unknown_webhook()
+    await _updated(ctx, hook)
+    return web.Response(status=204)
+
+
+@routes.get("/webhooks/{webhook_id}/{webhook_token}")
+async def get_webhook_with_token(request: web.Request) -> web.Response:
+    _, hook = await _by_token(request)
+    return json_response(webhook_shape(hook, None, with_token=True))
+
+
+@routes.patch("/webhooks/{webhook_id}/{webhook_token}")
+async def modify_webhook_with_token(request: web.Request) -> web.Response:
+    ctx, hook = await _by_token(request)
+    changed = await _modify(ctx, hook, await read_json(request), None)
+    return json_response(webhook_shape(changed, None, with_token=True))
+
+
+@routes.delete("/webhooks/{webhook_id}/{webhook_token}")
+async def delete_webhook_with_token(request: web.Request) -> web.Response:
+    ctx, hook = await _by_token(request)
+    if not await ctx.storage.delete_webhook(hook.id):
+        raise _unknown_webhook()
+    await _updated(ctx, hook)
+    return web.Response(status=204)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where ``/webhooks/{id}/{token}`` messages go: a webhook, or a live interaction's token."""
+
+    channel: Channel
+    hook: str
+    webhook: Webhook | None = None
+    interaction: Live | None = None
+
+    @property
+    def viewer(self) -> int | None:
+        return self.interaction.state.user_id if self.interaction else None
+
+
+async def _target(request: web.Request) -> tuple[EdgeContext, Target]:
+    ctx = ctx_of(request)
+    token = request.match_info["webhook_token"]
+    found = await live(ctx, path_id(request, "webhook_id"), token)
+    if found is not None:
+        return ctx, Target(found.channel, token, interaction=found)
+    ctx, hook = await _by_token(request)
+    channel = await ctx.storage.get_channel(hook.channel_id)
+    if channel is None:
+        raise unknown("channel")
+    return ctx, Target(channel, str(hook.id), webhook=hook)
+
+
+def _webhook_sender(hook: Webhook, body: Json) -> hook_messages.Sender:
+    username = _name({"name": body["username"]}, required=True) if body.get("username") else hook.name
+    assert username is not None
+    author = user_shape(User(id=hook.id, username=username, bot=True, discriminator="0000"))
+    extras: Json = {"webhook_id": str(hook.id)}
+    if hook.application_id:
+        extras["application_id"] = str(hook.application_id)
+    return hook_messages.Sender(hook.id, author, extras, str(hook.id))
+
+
+@routes.post("/webhooks/{webhook_id}/{webhook_token}")
+async def execute(request: web.Request) -> web.Response:
+    ctx, target = await _target(request)
+    if request.query.get("thread_id") is not None:
+        raise invalid_form("thread_id", "CHANNEL_TYPE_INVALID", "Unknown thread: rayguild has no threads yet")
+    body = await read_json(request)
+    if target.interaction is None:
+        assert target.webhook is not None
+        draft = hook_messages.draft(body, allow_flags=hook_messages.SETTABLE_FLAGS & ~hook_messages.EPHEMERAL)
+        shown = await hook_messages.create(ctx, target.channel, _webhook_sender(target.webhook, body), draft)
+        wait = request.query.get("wait", "").lower() in ("true", "1")
+        return json_response(shown) if wait else web.Response(status=204)
+    return json_response(await _followup(ctx, target.interaction, body))
+
+
+async def _followup(ctx: EdgeContext, found: Live, body: Json) -> Json:
+    """A followup; the first after a deferred response fills its loading message, as on Discord."""
+    if not found.state.callback_type:
+        raise _unknown_webhook()
+    draft = hook_messages.draft(body)
+    original = found.state.original_id
+    if found.state.callback_type == 5 and original is not None:
+        loading = await ctx.storage.get_hook_message(found.state.token, original)
+        if loading is not None and orjson.loads(loading.body)["flags"] & hook_messages.LOADING:
+            return await hook_messages.edit(
+                ctx, found.channel, loading, replace(draft, flags=None), found.state.user_id
+            )
+    app = await ctx.storage.get_user(found.state.application_id)
+    if app is None:
+        raise unknown("user")
+    sender = found.sender(user_shape(app), followup_of=original)
+    return await hook_messages.create(
+        ctx, found.channel, sender, draft, type_=found.message_type, ephemeral_to=found.state.user_id
+    )
+
+
+async def _addressed(request: web.Request) -> tuple[EdgeContext, Target, HookMessage]:
+    ctx, target = await _target(request)
+    raw = request.match_info["message_id"]
+    if raw == "@original":
+        original = target.interaction.state.original_id if target.interaction else None
+        found = await ctx.storage.locate_hook_message(original) if original is not None else None
+    else:
+        found = await ctx.storage.get_hook_message(target.hook, path_id(request, "message_id"))
+    if found is None or found.channel_id != target.channel.id:
+        raise unknown("message")
+    return ctx, target, found
+
+
+@routes.get("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
+async def get_hook_message(request: web.Request) -> web.Response:
+    _, _, found = await _addressed(request)
+    return json_response(orjson.loads(found.body))
+
+
+@routes.patch("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
+async def edit_hook_message(request: web.Request) -> web.Response:
+    ctx, target, found = await _addressed(request)
+    draft = hook_messages.draft(
+        await read_json(request), editing=True, allow_flags=hook_messages.SUPPRESS_EMBEDS
+    )
+    return json_response(await hook_messages.edit(ctx, target.channel, found, draft, target.viewer))
+
+
+@routes.delete("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
+async def delete_hook_message(request: web.Request) -> web.Response:
+    ctx, target, found = await _addressed(request)
+    await hook_messages.delete(ctx, target.channel, found, target.viewer)
+    return web.Response(status=204)
