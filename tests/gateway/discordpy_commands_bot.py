@@ -1,0 +1,81 @@
+"""A plain discord.py 2.x slash-command bot (the subprocess of test_discordpy_commands.py).
+
+argv: base URL, bot token, guild id. ``app_commands.CommandTree`` syncs one global command
+(/echo, answered at once with a button) and three guild commands (/slow: deferred then edited;
+/secret: ephemeral, then a followup; /stop). Prints "SYNCED" once both syncs returned, and at the
+end one JSON line with what the bot saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import discord
+import yarl
+from discord import app_commands
+
+
+def main() -> None:
+    base, token, guild_id = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    discord.http.Route.BASE = f"{base}/api/v10"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(base.replace("http", "ws", 1) + "/")
+    client = discord.Client(intents=discord.Intents.default())
+    tree = app_commands.CommandTree(client)
+    guild = discord.Object(id=guild_id)
+    seen: dict[str, object] = {"invoked": []}
+
+    def invoked(interaction: discord.Interaction) -> None:
+        name = interaction.command.name if interaction.command else None
+        seen["invoked"].append([name, interaction.user.name])  # type: ignore[union-attr]
+
+    class Again(discord.ui.View):
+        @discord.ui.button(label="Again", custom_id="again", style=discord.ButtonStyle.primary)
+        async def again(self, interaction: discord.Interaction, button: discord.ui.Button[Again]) -> None:
+            seen["clicked_by"] = interaction.user.name
+            await interaction.response.edit_message(content="clicked", view=None)
+
+    @tree.command(name="echo", description="Say it back")
+    @app_commands.describe(text="what to say")
+    async def echo(interaction: discord.Interaction, text: str) -> None:
+        invoked(interaction)
+        callback = await interaction.response.send_message(f"echo: {text}", view=Again())
+        seen["echo_message_id"] = callback.message_id
+
+    @tree.command(name="slow", description="Deferred, then edited", guild=guild)
+    async def slow(interaction: discord.Interaction) -> None:
+        invoked(interaction)
+        await interaction.response.defer()
+        edited = await interaction.edit_original_response(content="done slowly")
+        seen["slow_edited"] = edited.content
+
+    @tree.command(name="secret", description="Ephemeral, then a followup", guild=guild)
+    async def secret(interaction: discord.Interaction) -> None:
+        invoked(interaction)
+        await interaction.response.send_message("only you", ephemeral=True)
+        followup = await interaction.followup.send("and a followup", wait=True)
+        seen["followup_interaction"] = (
+            followup.interaction_metadata.id if followup.interaction_metadata else None
+        )
+
+    @tree.command(name="stop", description="Stop the bot", guild=guild)
+    async def stop(interaction: discord.Interaction) -> None:
+        invoked(interaction)
+        await interaction.response.send_message("bye")
+        await client.close()
+
+    @client.event
+    async def setup_hook() -> None:
+        seen["global"] = [c.name for c in await tree.sync()]
+        seen["guild"] = sorted(c.name for c in await tree.sync(guild=guild))
+        fetched = await tree.fetch_commands(guild=guild)
+        seen["fetched"] = sorted(c.name for c in fetched)
+        print("SYNCED", flush=True)
+
+    asyncio.run(asyncio.wait_for(client.start(token), timeout=90))
+    print(json.dumps(seen))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""A real discord.py 2.x bot syncs its slash commands (global and guild), and a user runs them the
+way Discord's client does (POST /interactions): the bot answers at once, deferred-then-edited,
+ephemerally and with a followup, and a click on its button reaches it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .conftest import Edge, Gateway
+from .test_interactions import settled
+
+BOT = Path(__file__).with_name("discordpy_commands_bot.py")
+TIMEOUT_S = 30
+
+
+async def next_message(user: Gateway, t: str, content: str) -> dict[str, Any]:
+    """The next ``t`` dispatch whose content is ``content`` (earlier ones are skipped)."""
+    while True:
+        d: dict[str, Any] = (await user.dispatch(t))["d"]
+        if d.get("content") == content:
+            return d
+
+
+async def test_discordpy_slash_commands(edge: Edge) -> None:
+    base = str(edge.client.make_url("")).rstrip("/")
+    edge.ctx.resume_gateway_url = base.replace("http", "ws", 1)
+    bot_token, bot, bot_headers = await edge.register("slasher")
+    user_token, _, user_headers = await edge.register("alice", bot=False)
+    guild = await edge.rest("POST", "/guilds", user_headers, json={"name": "Slash"})
+    channel = (await edge.rest("GET", f"/guilds/{guild['id']}/channels", user_headers))[0]
+    invite = await edge.rest("POST", f"/channels/{channel['id']}/invites", user_headers, json={})
+    await edge.rest("POST", f"/invites/{invite['code']}", bot_headers)
+    user = await edge.connect()
+    await user.identify(user_token)
+    await settled(user)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(BOT), base, bot_token, guild["id"],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), timeout=TIMEOUT_S)
+        assert line.strip() == b"SYNCED", line
+        commands = {
+            c["name"]: c for c in await edge.rest("GET", f"/applications/{bot['id']}/commands", bot_headers)
+        }
+        guild_path = f"/applications/{bot['id']}/guilds/{guild['id']}/commands"
+        commands |= {c["name"]: c for c in await edge.rest("GET", guild_path, bot_headers)}
+        text = commands["echo"]["options"][0]
+        assert (text["type"], text["name"], text["description"], text["required"]) == (
+            3,
+            "text",
+            "what to say",
+            True,
+        )
+
+        async def run(name: str, **data: Any) -> None:
+            command = commands[name]
+            body = {"type": 2, "application_id": bot["id"], "guild_id": guild["id"], "channel_id": channel["id"],
+                    "nonce": name, "data": {"id": command["id"], "name": name, "type": 1, **data}}  # fmt: skip
+            await edge.rest("POST", "/interactions", user_headers, json=body)
+
+        await run("echo", options=[{"type": 3, "name": "text", "value": "hi"}])
+        echoed = await next_message(user, "MESSAGE_CREATE", "echo: hi")
+        assert echoed["interaction_metadata"]["name"] == "echo" and echoed["components"][0]["type"] == 1
+        button = echoed["components"][0]["components"][0]
+        click = {"type": 3, "application_id": bot["id"], "guild_id": guild["id"], "channel_id": channel["id"],
+                 "message_id": echoed["id"], "nonce": "click",
+                 "data": {"component_type": 2, "custom_id": button["custom_id"]}}  # fmt: skip
+        await edge.rest("POST", "/interactions", user_headers, json=click)
+        clicked = await next_message(user, "MESSAGE_UPDATE", "clicked")
+        assert clicked["id"] == echoed["id"] and clicked["components"] == []
+
+        await run("slow")
+        loading = (await user.dispatch("MESSAGE_CREATE"))["d"]
+        assert loading["flags"] & 128
+        assert (await next_message(user, "MESSAGE_UPDATE", "done slowly"))["id"] == loading["id"]
+
+        await run("secret")
+        secret = await next_message(user, "MESSAGE_CREATE", "only you")
+        assert secret["flags"] & 64
+        followup = await next_message(user, "MESSAGE_CREATE", "and a followup")
+        assert followup["interaction_metadata"]["user"]["username"] == "alice"
+
+        history = await edge.rest("GET", f"/channels/{channel['id']}/messages", user_headers)
+        assert [m["content"] for m in history] == ["and a followup", "done slowly", "clicked"]
+        await run("stop")
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=TIMEOUT_S)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-3000:]
+    seen = json.loads(out.decode().strip().splitlines()[-1])
+    assert seen["global"] == ["echo"] and seen["guild"] == ["secret", "slow", "stop"]
+    assert seen["fetched"] == ["secret", "slow", "stop"]
+    assert seen["invoked"] == [["echo", "alice"], ["slow", "alice"], ["secret", "alice"], ["stop", "alice"]]
+    assert seen["clicked_by"] == "alice" and seen["echo_message_id"] == int(echoed["id"])
+    assert seen["slow_edited"] == "done slowly" and seen["followup_interaction"] == int(
+        followup["interaction_metadata"]["id"]
+    )
