@@ -1,4 +1,4 @@
-"""A plain discord.py 2.x slash-command bot (the subprocess of test_discordpy_commands.py).
+"""A plain discord.py 2.x slash-command bot (a subprocess of test_slash_bots.py).
 
 argv: base URL, bot token, guild id. ``app_commands.CommandTree`` syncs one global command
 (/echo, answered at once with a button) and three guild commands (/slow: deferred then edited;
@@ -70,7 +70,7 @@ def main() -> None:
         seen["global"] = [c.name for c in await tree.sync()]
         seen["guild"] = sorted(c.name for c in await tree.sync(guild=guild))
         fetched = await tree.fetch_commands(guild=guild)
-        seen["fetched"] = sorted(c.name for c in fetched)
+        assert sorted(c.name for c in fetched) == seen["guild"], fetched
         print("SYNCED", flush=True)
 
     asyncio.run(asyncio.wait_for(client.start(token), timeout=90))
