@@ -4,8 +4,9 @@ the token's later life (@original and followups) for rest_webhooks.py.
 Callback types as Discord allows them: 1 PONG (pings only), 4 message, 5 deferred message (a
 loading message the bot edits later), 6 deferred update and 7 update (components and modal
 submits from components), 8 autocomplete result, 9 modal. The first callback within
-``ACK_DEADLINE_MS`` wins: the acknowledgement is an atomic write in storage, so two callbacks on
-two edges cannot both succeed (the second gets 400 40060); one after the deadline gets 404 10062.
+``config.interaction_ack_timeout_s`` (3 s, as on Discord) wins: the acknowledgement is an atomic
+write in storage, so two callbacks on two edges cannot both succeed (the second gets 400 40060);
+one after the deadline gets 404 10062.
 ``?with_response=true`` returns Discord's interaction callback response instead of 204. The
 invoking user's sessions get INTERACTION_SUCCESS, and the autocomplete choices or the modal, as
 Discord's client expects. The token then lives ``INTERACTION_TTL_S`` (15 minutes) for @original
@@ -26,10 +27,10 @@ from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
 from rayguild.http_api.forms import path_id
 from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.message_core import EPHEMERAL
 from rayguild.http_api.rest_interactions import _payload
-from rayguild.shapes import user as user_shape
 from rayguild.storage.bots_protocol import INTERACTION_TTL_S, InteractionState
-from rayguild.storage.models import Channel
+from rayguild.storage.models import Channel, User
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]
@@ -37,7 +38,6 @@ Json = dict[str, Any]
 UNKNOWN_INTERACTION = 10062
 ALREADY_ACKNOWLEDGED = 40060
 INVALID_WEBHOOK_TOKEN = 50027
-ACK_DEADLINE_MS = 3000
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE, AUTOCOMPLETE_RESULT, MODAL = 1, 4, 5, 6, 7, 8, 9
 ALLOWED = {
     1: {PONG},
@@ -72,21 +72,21 @@ class Live:
             return 0
         return CHAT_INPUT_COMMAND if self.interaction["data"]["type"] == 1 else CONTEXT_MENU_COMMAND
 
-    def sender(self, app_user: Json, followup_of: int | None = None) -> hook_messages.Sender:
-        d, user = self.interaction, self.interaction["member"]["user"]
-        metadata: Json = {"id": d["id"], "type": d["type"], "user": user,
+    def sender(self, app: User, followup_of: int | None = None) -> hook_messages.Sender:
+        """Messages through this token: by the application's bot, with ``interaction_metadata``."""
+        d = self.interaction
+        metadata: Json = {"id": d["id"], "type": d["type"], "user": d["member"]["user"],
                           "authorizing_integration_owners": d["authorizing_integration_owners"]}  # fmt: skip
-        legacy: Json = {"id": d["id"], "type": d["type"], "name": "", "user": user}
         if d["type"] == 2:
             metadata.update(name=d["data"]["name"], command_type=d["data"]["type"])
-            legacy["name"] = d["data"]["name"]
         if d["type"] == 3:
             metadata["interacted_message_id"] = d["message"]["id"]
         if followup_of is not None:
             metadata["original_response_message_id"] = str(followup_of)
-        extras = {"application_id": d["application_id"], "webhook_id": d["application_id"],
-                  "interaction_metadata": metadata, "interaction": legacy}  # fmt: skip
-        return hook_messages.Sender(int(d["application_id"]), app_user, extras, self.state.token)
+        return hook_messages.Sender(
+            app, self.state.token, INTERACTION_TTL_S, webhook_id=app.id, application_id=app.id,
+            interaction_metadata=metadata,
+        )  # fmt: skip
 
 
 async def live(ctx: EdgeContext, application_id: int, token: str) -> Live | None:
@@ -133,40 +133,37 @@ def _modal(data: Any) -> Json:
     return {"title": title, "custom_id": custom_id, "components": rows}
 
 
-async def _app_user(ctx: EdgeContext, app_id: int) -> Json:
+async def app_user(ctx: EdgeContext, app_id: int) -> User:
     account = await ctx.storage.get_user(app_id)
     if account is None:
         raise unknown("user")
-    return user_shape(account)
-
-
-async def _update_component_message(ctx: EdgeContext, found: Live, draft: hook_messages.Draft) -> Json:
-    message_id = int(found.interaction["message"]["id"])
-    hooked = await ctx.storage.locate_hook_message(message_id)
-    if hooked is None:
-        raise unknown("message")
-    return await hook_messages.edit(ctx, found.channel, hooked, draft, found.state.user_id)
+    return account
 
 
 async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any) -> Json | None:
     """Carry out an acknowledged callback; the message it made or changed, if any."""
     user_id, token = found.state.user_id, found.state.token
     if kind in (MESSAGE, DEFERRED_MESSAGE):
-        draft = hook_messages.draft(data) if kind == MESSAGE else hook_messages.Draft(
-            content="", flags=hook_messages.LOADING | ((data.get("flags") or 0) & hook_messages.EPHEMERAL)
-        )  # fmt: skip
-        sender = found.sender(await _app_user(ctx, found.state.application_id))
+        body, ephemeral = data if kind == MESSAGE else (hook_messages.LOADING_BODY, found.state.ephemeral)
+        sender = found.sender(await app_user(ctx, found.state.application_id))
         shown = await hook_messages.create(
-            ctx, found.channel, sender, draft, type_=found.message_type, ephemeral_to=user_id
-        )
+            ctx, found.channel, sender, body, type_=found.message_type,
+            flags=hook_messages.LOADING if kind == DEFERRED_MESSAGE else 0,
+            ephemeral_to=user_id if ephemeral else None,
+        )  # fmt: skip
         await ctx.storage.set_original(token, int(shown["id"]))
         return shown
     if kind in (DEFERRED_UPDATE, UPDATE):
-        await ctx.storage.set_original(token, int(found.interaction["message"]["id"]))
-        return (
-            await _update_component_message(ctx, found, hook_messages.draft(data, editing=True))
-            if kind == UPDATE
-            else None
+        message_id = int(found.interaction["message"]["id"])
+        await ctx.storage.set_original(token, message_id)
+        if kind == DEFERRED_UPDATE:
+            return None
+        located = await hook_messages.resolve(ctx, found.channel.id, message_id)
+        if located is None:
+            raise unknown("message")
+        body, _ = data
+        return await hook_messages.edit(
+            ctx, found.channel, located, body, found.state.application_id, user_id
         )
     if kind == AUTOCOMPLETE_RESULT:
         d = {
@@ -186,8 +183,9 @@ async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any) -> Json | 
 def _validated(kind: int, data: Any) -> Any:
     """The callback's data, checked before anything is acknowledged."""
     if kind in (MESSAGE, UPDATE):
-        hook_messages.draft(data if isinstance(data, dict) else {}, editing=kind == UPDATE)
-        return data or {}
+        return hook_messages.parse(
+            data if isinstance(data, dict) else {}, edit=kind == UPDATE, ephemeral_ok=kind == MESSAGE
+        )
     if kind == AUTOCOMPLETE_RESULT:
         return {"choices": _choices(data)}
     if kind == MODAL:
@@ -210,12 +208,14 @@ async def callback(request: web.Request) -> web.Response:
         raise invalid_form("type", "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction response type")
     if state.callback_type:
         raise ApiError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
-    if _now_ms() - state.created_at_ms > ACK_DEADLINE_MS:
+    if _now_ms() - state.created_at_ms > ctx.config.interaction_ack_timeout_s * 1000:
         raise unknown_interaction()
     data = _validated(kind, body.get("data"))
-    ephemeral = kind in (MESSAGE, DEFERRED_MESSAGE) and bool(
-        (data.get("flags") or 0) & hook_messages.EPHEMERAL
-    )
+    if kind == MESSAGE:
+        ephemeral = data[1]
+    else:
+        flags = data.get("flags") if kind == DEFERRED_MESSAGE else 0
+        ephemeral = isinstance(flags, int) and not isinstance(flags, bool) and bool(flags & EPHEMERAL)
     if not await ctx.storage.acknowledge_interaction(token, kind, ephemeral):
         raise ApiError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
     found = await live(ctx, state.application_id, token)

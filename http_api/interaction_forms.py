@@ -15,9 +15,9 @@ from typing import Any
 
 from rayguild.http_api import command_forms as cf
 from rayguild.http_api.errors import ApiError, invalid_form
-from rayguild.http_api.hook_messages import BUTTON
 
 Json = dict[str, Any]
+BUTTON = 2
 ID_TYPES = {cf.USER_OPTION: "users", cf.CHANNEL: "channels", cf.ROLE: "roles", cf.MENTIONABLE: "mentionables"}
 
 

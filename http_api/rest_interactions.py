@@ -20,7 +20,7 @@ import orjson
 from aiohttp import web
 
 from rayguild.fanout.permissions import ADMINISTRATOR, base_permissions, channel_permissions
-from rayguild.http_api import interaction_forms
+from rayguild.http_api import hook_messages, interaction_forms
 from rayguild.http_api.access import ChannelAccess, channel_access, overwrites_of
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
@@ -34,10 +34,10 @@ from rayguild.http_api.errors import (
 )
 from rayguild.http_api.forms import read_json
 from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.message_view import show_message
 from rayguild.http_api.rest_commands import unknown_command
 from rayguild.shapes import channel as channel_shape
 from rayguild.shapes import member as member_shape
-from rayguild.shapes import message as message_shape
 from rayguild.shapes import role as role_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.bots_protocol import InteractionState
@@ -141,8 +141,7 @@ async def _command_data(ctx: EdgeContext, app_id: int, found: ChannelAccess, dat
         if command.type == 2:
             refs.append(("users", target))
         elif (message := await ctx.storage.get_message(found.channel.id, target)) is not None:
-            author = await ctx.storage.get_user(message.author_id) or User(message.author_id, "Deleted User")
-            out["resolved"] = {"messages": {str(target): message_shape(message, author)}}
+            out["resolved"] = {"messages": {str(target): await show_message(ctx, message, 0)}}
         else:
             raise unknown("message")
     resolved = await _resolved(ctx, guild_id, refs)
@@ -156,18 +155,13 @@ async def _component_data(
 ) -> tuple[Json, Json]:
     """The component interaction's data and the message it was on (the app's own message)."""
     message_id = _snowflake(body, "message_id")
-    hooked = await ctx.storage.locate_hook_message(message_id)
-    if hooked is not None and hooked.channel_id == found.channel.id:
-        shown: Json = orjson.loads(hooked.body)
-        viewer = shown.get("interaction_metadata", {}).get("user", {}).get("id")
-        if hooked.ephemeral and viewer != str(caller.id):
-            raise unknown("message")
-    else:
-        message = await ctx.storage.get_message(found.channel.id, message_id)
-        if message is None:
-            raise unknown("message")
-        author = await ctx.storage.get_user(message.author_id) or User(message.author_id, "Deleted User")
-        shown = message_shape(message, author)
+    located = await hook_messages.resolve(ctx, found.channel.id, message_id)
+    if located is None:
+        raise unknown("message")
+    shown = await hook_messages.show(ctx, located, caller.id)
+    viewer = shown.get("interaction_metadata", {}).get("user", {}).get("id")
+    if located.ephemeral and viewer != str(caller.id):
+        raise unknown("message")
     if shown["author"]["id"] != str(app_id) and shown.get("application_id") != str(app_id):
         raise invalid_form("message_id", "COMPONENT_INVALID", "The message is not the application's")
     return interaction_forms.component(shown.get("components", []), body.get("data")), shown

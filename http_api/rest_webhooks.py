@@ -16,7 +16,6 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from rayguild.actors.commands import Publish
@@ -26,7 +25,7 @@ from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
 from rayguild.http_api.forms import path_id, read_json, text
-from rayguild.http_api.interaction_callbacks import Live, live
+from rayguild.http_api.interaction_callbacks import Live, app_user, live
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
 from rayguild.shapes import user as user_shape
@@ -238,13 +237,14 @@ async def _target(request: web.Request) -> tuple[EdgeContext, Target]:
 
 
 def _webhook_sender(hook: Webhook, body: Json) -> hook_messages.Sender:
+    """The webhook posts under its name (or the request's ``username``) and avatar."""
     username = _name({"name": body["username"]}, required=True) if body.get("username") else hook.name
-    assert username is not None
-    author = user_shape(User(id=hook.id, username=username, bot=True, discriminator="0000"))
-    extras: Json = {"webhook_id": str(hook.id)}
-    if hook.application_id:
-        extras["application_id"] = str(hook.application_id)
-    return hook_messages.Sender(hook.id, author, extras, str(hook.id))
+    avatar = body.get("avatar_url") if isinstance(body.get("avatar_url"), str) else hook.avatar
+    author = User(id=hook.id, username=username or hook.name, bot=True, discriminator="0000")
+    return hook_messages.Sender(
+        author, str(hook.id), author_override={"username": author.username, "avatar": avatar},
+        webhook_id=hook.id, application_id=hook.application_id,
+    )  # fmt: skip
 
 
 @routes.post("/webhooks/{webhook_id}/{webhook_token}")
@@ -255,8 +255,8 @@ async def execute(request: web.Request) -> web.Response:
     body = await read_json(request)
     if target.interaction is None:
         assert target.webhook is not None
-        draft = hook_messages.draft(body, allow_flags=hook_messages.SETTABLE_FLAGS & ~hook_messages.EPHEMERAL)
-        shown = await hook_messages.create(ctx, target.channel, _webhook_sender(target.webhook, body), draft)
+        parsed, _ = hook_messages.parse(body)
+        shown = await hook_messages.create(ctx, target.channel, _webhook_sender(target.webhook, body), parsed)
         wait = request.query.get("wait", "").lower() in ("true", "1")
         return json_response(shown) if wait else web.Response(status=204)
     return json_response(await _followup(ctx, target.interaction, body))
@@ -266,20 +266,26 @@ async def _followup(ctx: EdgeContext, found: Live, body: Json) -> Json:
     """A followup; the first after a deferred response fills its loading message, as on Discord."""
     if not found.state.callback_type:
         raise _unknown_webhook()
-    draft = hook_messages.draft(body)
+    parsed, ephemeral = hook_messages.parse(body, ephemeral_ok=True)
     original = found.state.original_id
+    app_id, user_id = found.state.application_id, found.state.user_id
     if found.state.callback_type == 5 and original is not None:
-        loading = await ctx.storage.get_hook_message(found.state.token, original)
-        if loading is not None and orjson.loads(loading.body)["flags"] & hook_messages.LOADING:
+        loading = await hook_messages.resolve(ctx, found.channel.id, original)
+        if (
+            loading is not None
+            and (await hook_messages.show(ctx, loading, user_id))["flags"] & hook_messages.LOADING
+        ):
             return await hook_messages.edit(
-                ctx, found.channel, loading, replace(draft, flags=None), found.state.user_id
+                ctx, found.channel, loading, replace(parsed, flags=None), app_id, user_id
             )
-    app = await ctx.storage.get_user(found.state.application_id)
-    if app is None:
-        raise unknown("user")
-    sender = found.sender(user_shape(app), followup_of=original)
+    sender = found.sender(await app_user(ctx, app_id), followup_of=original)
     return await hook_messages.create(
-        ctx, found.channel, sender, draft, type_=found.message_type, ephemeral_to=found.state.user_id
+        ctx,
+        found.channel,
+        sender,
+        parsed,
+        type_=found.message_type,
+        ephemeral_to=user_id if ephemeral else None,
     )
 
 
@@ -288,7 +294,9 @@ async def _addressed(request: web.Request) -> tuple[EdgeContext, Target, HookMes
     raw = request.match_info["message_id"]
     if raw == "@original":
         original = target.interaction.state.original_id if target.interaction else None
-        found = await ctx.storage.locate_hook_message(original) if original is not None else None
+        found = (
+            await hook_messages.resolve(ctx, target.channel.id, original) if original is not None else None
+        )
     else:
         found = await ctx.storage.get_hook_message(target.hook, path_id(request, "message_id"))
     if found is None or found.channel_id != target.channel.id:
@@ -298,17 +306,16 @@ async def _addressed(request: web.Request) -> tuple[EdgeContext, Target, HookMes
 
 @routes.get("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
 async def get_hook_message(request: web.Request) -> web.Response:
-    _, _, found = await _addressed(request)
-    return json_response(orjson.loads(found.body))
+    ctx, target, found = await _addressed(request)
+    return json_response(await hook_messages.show(ctx, found, target.viewer or 0))
 
 
 @routes.patch("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
 async def edit_hook_message(request: web.Request) -> web.Response:
     ctx, target, found = await _addressed(request)
-    draft = hook_messages.draft(
-        await read_json(request), editing=True, allow_flags=hook_messages.SUPPRESS_EMBEDS
-    )
-    return json_response(await hook_messages.edit(ctx, target.channel, found, draft, target.viewer))
+    parsed, _ = hook_messages.parse(await read_json(request), edit=True)
+    editor = target.interaction.state.application_id if target.interaction else int(target.hook)
+    return json_response(await hook_messages.edit(ctx, target.channel, found, parsed, editor, target.viewer))
 
 
 @routes.delete("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
