@@ -65,8 +65,10 @@ async def _payload(request: web.Request) -> Json:
         return await read_json(request)
     form = await request.post()
     raw = form.get("payload_json")
+    if isinstance(raw, web.FileField):  # a part sent with its own Content-Type
+        raw = raw.file.read()
     try:
-        body = orjson.loads(raw if isinstance(raw, str | bytes) else b"")
+        body = orjson.loads(raw if isinstance(raw, str | bytes | bytearray) else b"")
     except orjson.JSONDecodeError:
         raise ApiError(400, INVALID_JSON, "The request body contains invalid JSON.") from None
     if not isinstance(body, dict):

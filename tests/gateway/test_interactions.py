@@ -9,6 +9,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -234,3 +236,34 @@ async def test_an_unanswered_interaction_expires_after_3_seconds(world: World) -
     await asyncio.sleep(3.2)
     late = await callback(world, got, {"type": 4, "data": {"content": "too late"}}, 404)
     assert late["code"] == 10062
+
+
+async def test_two_callbacks_on_two_edges_one_wins(world: World) -> None:
+    w = world
+    got = await invoke(w)
+    path = f"/interactions/{got['id']}/{got['token']}/callback"
+    bodies = [{"type": 4, "data": {"content": f"answer {i}"}} for i in range(2)]
+    responses = await asyncio.gather(*(
+        edge.client.post(f"{API}{path}", json=body) for edge, body in zip((w.bot_edge, w.user_edge), bodies, strict=True)
+    ))  # fmt: skip
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [204, 400]
+    loser = next(r for r in responses if r.status == 400)
+    assert (await loser.json())["code"] == 40060
+
+
+async def test_multipart_invocation(world: World) -> None:
+    w = world
+    data = {
+        "id": w.command["id"],
+        "name": "echo",
+        "type": 1,
+        "options": [{"type": 3, "name": "text", "value": "mp"}],
+    }
+    payload = {"type": 2, "application_id": w.bot_id, "channel_id": w.channel_id, "nonce": "9", "data": data}
+    form = aiohttp.FormData()
+    form.add_field("payload_json", orjson.dumps(payload).decode(), content_type="application/json")
+    response = await w.user_edge.client.post(f"{API}/interactions", data=form, headers=w.user_headers)
+    assert response.status == 204, await response.text()
+    got = (await w.bot.dispatch("INTERACTION_CREATE"))["d"]
+    assert got["data"]["options"] == [{"type": 3, "name": "text", "value": "mp"}]
