@@ -2,7 +2,7 @@
 
 argv: base URL, bot token, guild id. ``app_commands.CommandTree`` syncs one global command
 (/echo, answered at once with a button) and three guild commands (/slow: deferred then edited;
-/secret: ephemeral, then a followup; /stop). Prints "SYNCED" once both syncs returned, and at the
+/secret: ephemeral, then a followup; /stop). Once ready, prints "SYNCED" when both syncs returned; at the
 end one JSON line with what the bot saw.
 """
 
@@ -66,7 +66,7 @@ def main() -> None:
         await client.close()
 
     @client.event
-    async def setup_hook() -> None:
+    async def on_ready() -> None:
         seen["global"] = [c.name for c in await tree.sync()]
         seen["guild"] = sorted(c.name for c in await tree.sync(guild=guild))
         fetched = await tree.fetch_commands(guild=guild)
