@@ -267,3 +267,30 @@ async def test_multipart_invocation(world: World) -> None:
     assert response.status == 204, await response.text()
     got = (await w.bot.dispatch("INTERACTION_CREATE"))["d"]
     assert got["data"]["options"] == [{"type": 3, "name": "text", "value": "mp"}]
+
+
+async def test_click_on_a_message_the_bot_sent_itself(world: World) -> None:
+    w = world
+    select = [{"type": 1, "components": [{"type": 3, "custom_id": "pick", "options": [
+        {"label": "Red", "value": "red"}, {"label": "Blue", "value": "blue"}]}]}]  # fmt: skip
+    sent = await w.bot_edge.rest("POST", f"/channels/{w.channel_id}/messages", w.bot_headers,
+                                 json={"content": "choose", "components": select})  # fmt: skip
+    base = {
+        "type": 3,
+        "application_id": w.bot_id,
+        "channel_id": w.channel_id,
+        "message_id": sent["id"],
+        "nonce": "3",
+    }
+    wrong = {**base, "data": {"component_type": 3, "custom_id": "pick", "values": ["green"]}}
+    refused = await _call(w.user_edge.client, "POST", "/interactions", w.user_headers, 400, json=wrong)
+    assert "values" in refused["errors"]["data"]
+    unknown = {**base, "data": {"component_type": 2, "custom_id": "nope"}}
+    assert "custom_id" in (await _call(w.user_edge.client, "POST", "/interactions", w.user_headers, 400,
+                                       json=unknown))["errors"]["data"]  # fmt: skip
+    got = await invoke(w, kind=3, message_id=sent["id"], data={"component_type": 3, "custom_id": "pick",
+                                                                 "values": ["blue"]})  # fmt: skip
+    assert got["data"] == {"custom_id": "pick", "component_type": 3, "values": ["blue"]}
+    await callback(w, got, {"type": 7, "data": {"content": "blue it is", "components": []}})
+    updated = (await w.other.dispatch("MESSAGE_UPDATE"))["d"]
+    assert updated["id"] == sent["id"] and updated["content"] == "blue it is"

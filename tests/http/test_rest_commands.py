@@ -150,3 +150,10 @@ async def test_validation_names_the_field(client: Client, register: Register) ->
     many = [{"type": 2, "name": f"user {i}"} for i in range(16)]
     limit = await _call(client, bot, "PUT", f"/applications/{bot.id}/commands", 400, json=many)
     assert limit["code"] == 30032
+
+
+async def test_current_application(client: Client, register: Register) -> None:
+    bot = await register("commander", bot=True)
+    app = await _call(client, bot, "GET", "/applications/@me")
+    assert_matches_spec("GET", "/applications/@me", 200, app)
+    assert app["id"] == bot.id and app["bot"]["id"] == bot.id
