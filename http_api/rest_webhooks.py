@@ -12,6 +12,8 @@ override); an interaction's followups carry ``interaction_metadata``; see hook_m
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,6 +44,7 @@ INVALID_WEBHOOK_TOKEN = 50027
 INCOMING = 1
 MAX_WEBHOOKS_PER_CHANNEL = 15
 FORBIDDEN_NAMES = ("clyde", "discord")
+AVATAR_URI = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$")
 
 
 def webhook_shape(w: Webhook, creator: User | None, with_token: bool) -> Json:
@@ -55,6 +58,16 @@ def webhook_shape(w: Webhook, creator: User | None, with_token: bool) -> Json:
     if with_token and w.type == INCOMING:
         out["token"] = w.token
     return out
+
+
+def _avatar_hash(value: Any) -> str | None:
+    """Discord takes an avatar as a data URI and shows its hash. The image itself is not kept
+    (no avatar CDN here): the hash only names it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not AVATAR_URI.match(value):
+        raise invalid_form("avatar", "IMAGE_INVALID", "Invalid image data")
+    return hashlib.md5(value.encode(), usedforsecurity=False).hexdigest()
 
 
 def _unknown_webhook() -> ApiError:
@@ -87,11 +100,10 @@ async def create_webhook(request: web.Request) -> web.Response:
     ]
     if len(existing) >= MAX_WEBHOOKS_PER_CHANNEL:
         raise ApiError(400, 30007, f"Maximum number of webhooks reached ({MAX_WEBHOOKS_PER_CHANNEL})")
-    avatar = body.get("avatar")
     hook = Webhook(
         id=ctx.snowflakes.next(), type=INCOMING, guild_id=found.channel.guild_id, channel_id=found.channel.id,
         creator_id=caller.id, name=name, token=secrets.token_urlsafe(51),
-        avatar=avatar if isinstance(avatar, str) else None,
+        avatar=_avatar_hash(body.get("avatar")), application_id=caller.id if caller.bot else None,
     )  # fmt: skip
     await ctx.storage.put_webhook(hook)
     await _updated(ctx, hook)
@@ -148,7 +160,7 @@ async def get_webhook(request: web.Request) -> web.Response:
 async def _modify(ctx: EdgeContext, hook: Webhook, body: Json, caller: User | None) -> Webhook:
     changed = replace(hook, name=_name(body, required=False) or hook.name)
     if "avatar" in body:
-        changed = replace(changed, avatar=body["avatar"] if isinstance(body["avatar"], str) else None)
+        changed = replace(changed, avatar=_avatar_hash(body["avatar"]))
     if body.get("channel_id") is not None:
         if caller is None:
             raise invalid_form("channel_id", "BASE_TYPE_INVALID", "A webhook token cannot move its webhook")

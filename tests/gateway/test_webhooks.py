@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .conftest import Edge
+from .test_interactions import settled
 
 BOT = Path(__file__).with_name("discordpy_webhook_bot.py")
 
@@ -17,6 +18,7 @@ async def test_webhooks_update_and_webhook_messages(edge: Edge) -> None:
     token, headers, guild, channel = await edge.guild_with_bot()
     gateway = await edge.connect()
     await gateway.identify(token)
+    await settled(gateway)
     hook = await edge.rest("POST", f"/channels/{channel['id']}/webhooks", headers, json={"name": "Bell"})
     update = (await gateway.dispatch("WEBHOOKS_UPDATE"))["d"]
     assert update == {"guild_id": guild["id"], "channel_id": channel["id"]}

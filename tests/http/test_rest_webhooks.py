@@ -54,8 +54,12 @@ async def test_webhook_lifecycle(client: Client, register: Register) -> None:
     with_token = await _call(client, None, "GET", token)
     assert_matches_spec("GET", TOKEN, 200, with_token)
     assert "user" not in with_token and with_token["name"] == "Captain Hook"
-    renamed = await _call(client, owner, "PATCH", hook, json={"name": "Smee"})
+    png = "data:image/png;base64,iVBORw0KGgo="
+    renamed = await _call(client, owner, "PATCH", hook, json={"name": "Smee", "avatar": png})
     assert_matches_spec("PATCH", HOOK, 200, renamed)
+    assert len(renamed["avatar"]) == 32 and renamed["name"] == "Smee"
+    not_image = await _call(client, owner, "PATCH", hook, 400, json={"avatar": "http://x/y.png"})
+    assert "avatar" in not_image["errors"]
     second = await _call(client, owner, "POST", f"/guilds/{guild['id']}/channels", 201, json={"name": "two"})
     moved = await _call(client, owner, "PATCH", hook, json={"channel_id": second["id"]})
     assert moved["channel_id"] == second["id"] and moved["name"] == "Smee"
