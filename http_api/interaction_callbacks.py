@@ -28,7 +28,7 @@ from rayguild.http_api.errors import ApiError, invalid_form, json_response, unkn
 from rayguild.http_api.forms import path_id
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.message_core import EPHEMERAL
-from rayguild.http_api.rest_interactions import _payload
+from rayguild.http_api.rest_interactions import payload
 from rayguild.storage.bots_protocol import INTERACTION_TTL_S, InteractionState
 from rayguild.storage.models import Channel, User
 
@@ -202,7 +202,7 @@ async def callback(request: web.Request) -> web.Response:
     state = await ctx.storage.get_interaction(token)
     if state is None or state.id != path_id(request, "interaction_id"):
         raise unknown_interaction()
-    body = await _payload(request)
+    body = await payload(request)
     kind = body.get("type")
     if isinstance(kind, bool) or kind not in ALLOWED.get(state.type, set()):
         raise invalid_form("type", "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction response type")

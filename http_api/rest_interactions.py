@@ -32,7 +32,7 @@ from rayguild.http_api.errors import (
     missing_permissions,
     unknown,
 )
-from rayguild.http_api.forms import read_json
+from rayguild.http_api.forms import read_json, snowflake
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.message_view import show_message
 from rayguild.http_api.rest_commands import unknown_command
@@ -52,14 +52,13 @@ GUILD_CONTEXT = 0
 ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
 
 
-def _snowflake(body: Json, field: str) -> int:
-    value = body.get(field)
-    if isinstance(value, bool) or not str(value).isdigit():
-        raise invalid_form(field, "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
-    return int(str(value))
+def _required_id(body: Json, field: str) -> int:
+    if body.get(field) is None:
+        raise invalid_form(field, "BASE_TYPE_REQUIRED", "This field is required")
+    return snowflake(body[field], field)
 
 
-async def _payload(request: web.Request) -> Json:
+async def payload(request: web.Request) -> Json:
     """JSON, or multipart with a ``payload_json`` part (Discord's client sends either)."""
     if request.content_type != "multipart/form-data":
         return await read_json(request)
@@ -109,7 +108,7 @@ async def _command_data(ctx: EdgeContext, app_id: int, found: ChannelAccess, dat
     if not isinstance(data, dict):
         raise invalid_form("data", "BASE_TYPE_REQUIRED", "This field is required")
     guild_id = found.channel.guild_id
-    command_id = _snowflake(data, "id")
+    command_id = _required_id(data, "id")
     command = await ctx.storage.get_command(app_id, guild_id, command_id)
     command = command or await ctx.storage.get_command(app_id, 0, command_id)
     if command is None:
@@ -138,7 +137,7 @@ async def _command_data(ctx: EdgeContext, app_id: int, found: ChannelAccess, dat
         out["guild_id"] = str(command.guild_id)
     refs = list(interaction_forms.referenced_ids(given))
     if command.type in (2, 3):  # a user or message context menu: its target
-        target = _snowflake(data, "target_id")
+        target = _required_id(data, "target_id")
         out["target_id"] = str(target)
         if command.type == 2:
             refs.append(("users", target))
@@ -156,7 +155,7 @@ async def _component_data(
     ctx: EdgeContext, app_id: int, caller: User, found: ChannelAccess, body: Json
 ) -> tuple[Json, Json]:
     """The component interaction's data and the message it was on (the app's own message)."""
-    message_id = _snowflake(body, "message_id")
+    message_id = _required_id(body, "message_id")
     located = await hook_messages.resolve(ctx, found.channel.id, message_id)
     if located is None:
         raise unknown("message")
@@ -173,7 +172,7 @@ async def _component_data(
 async def create_interaction(request: web.Request) -> web.Response:
     caller = await authenticate(request)
     ctx = ctx_of(request)
-    body = await _payload(request)
+    body = await payload(request)
     kind = body.get("type")
     if isinstance(kind, bool) or kind not in (
         APPLICATION_COMMAND,
@@ -182,8 +181,8 @@ async def create_interaction(request: web.Request) -> web.Response:
         MODAL_SUBMIT,
     ):
         raise invalid_form("type", "ENUM_TYPE_COERCE", f'Value "{kind}" is not a valid enum value.')
-    app_id = _snowflake(body, "application_id")
-    found = await channel_access(ctx, _snowflake(body, "channel_id"), caller)
+    app_id = _required_id(body, "application_id")
+    found = await channel_access(ctx, _required_id(body, "channel_id"), caller)
     guild_id = found.channel.guild_id
     app = await ctx.storage.get_user(app_id)
     if app is None or not app.bot:

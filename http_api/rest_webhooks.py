@@ -26,7 +26,7 @@ from rayguild.http_api.access import ChannelAccess, channel_access, channel_requ
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
-from rayguild.http_api.forms import path_id, read_json, text
+from rayguild.http_api.forms import optional_id, path_id, read_json, text
 from rayguild.http_api.interaction_callbacks import Live, app_user, live
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
@@ -161,10 +161,10 @@ async def _modify(ctx: EdgeContext, hook: Webhook, body: Json, caller: User | No
     changed = replace(hook, name=_name(body, required=False) or hook.name)
     if "avatar" in body:
         changed = replace(changed, avatar=_avatar_hash(body["avatar"]))
-    if body.get("channel_id") is not None:
+    if (channel_id := optional_id(body, "channel_id")) is not None:
         if caller is None:
             raise invalid_form("channel_id", "BASE_TYPE_INVALID", "A webhook token cannot move its webhook")
-        target = await channel_access(ctx, path_int(body, "channel_id"), caller)
+        target = await channel_access(ctx, channel_id, caller)
         if target.channel.guild_id != hook.guild_id:
             raise invalid_form("channel_id", "BASE_TYPE_INVALID", "The channel is in another guild")
         target.require(MANAGE_WEBHOOKS)
@@ -174,13 +174,6 @@ async def _modify(ctx: EdgeContext, hook: Webhook, body: Json, caller: User | No
     if changed.channel_id != hook.channel_id:
         await _updated(ctx, hook)
     return changed
-
-
-def path_int(body: Json, field: str) -> int:
-    value = body.get(field)
-    if isinstance(value, bool) or not str(value).isdigit():
-        raise invalid_form(field, "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
-    return int(str(value))
 
 
 @routes.patch("/webhooks/{webhook_id}")
