@@ -135,7 +135,9 @@ async def edit(
 
 
 async def delete(ctx: EdgeContext, channel: Channel, found: HookMessage, viewer: int | None) -> None:
-    d = {"id": str(found.id), "channel_id": str(channel.id), "guild_id": str(channel.guild_id)}
+    d = {"id": str(found.id), "channel_id": str(channel.id)}
+    if channel.guild_id:
+        d["guild_id"] = str(channel.guild_id)
     if found.hook:
         await ctx.storage.delete_hook_message(found.hook, found.id)
     if found.ephemeral:

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from rayguild.http_api import hook_messages
+from rayguild.http_api import dms, hook_messages
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
 from rayguild.http_api.forms import path_id
@@ -75,7 +75,8 @@ class Live:
     def sender(self, app: User, followup_of: int | None = None) -> hook_messages.Sender:
         """Messages through this token: by the application's bot, with ``interaction_metadata``."""
         d = self.interaction
-        metadata: Json = {"id": d["id"], "type": d["type"], "user": d["member"]["user"],
+        user = d["member"]["user"] if "member" in d else d["user"]
+        metadata: Json = {"id": d["id"], "type": d["type"], "user": user,
                           "authorizing_integration_owners": d["authorizing_integration_owners"]}  # fmt: skip
         if d["type"] == 2:
             metadata.update(name=d["data"]["name"], command_type=d["data"]["type"])
@@ -98,7 +99,10 @@ async def live(ctx: EdgeContext, application_id: int, token: str) -> Live | None
         raise ApiError(401, INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
     channel = await ctx.storage.get_channel(state.channel_id)
     if channel is None:
-        raise unknown("channel")
+        dm = await ctx.storage.get_dm(state.channel_id)
+        if dm is None:
+            raise unknown("channel")
+        channel = dms.as_channel(dm)
     body = orjson.loads(state.body)
     return Live(state, body["interaction"], body["nonce"], channel)
 

@@ -20,7 +20,7 @@ import orjson
 from aiohttp import web
 
 from rayguild.fanout.permissions import ADMINISTRATOR, base_permissions, channel_permissions
-from rayguild.http_api import hook_messages, interaction_forms
+from rayguild.http_api import dms, hook_messages, interaction_forms
 from rayguild.http_api.access import ChannelAccess, channel_access, overwrites_of
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
@@ -48,7 +48,7 @@ Json = dict[str, Any]
 
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 UNKNOWN_APPLICATION = 10002
-GUILD_CONTEXT = 0
+GUILD_CONTEXT, BOT_DM_CONTEXT = 0, 1
 ATTACHMENT_SIZE_LIMIT = 25 * 1024 * 1024
 
 
@@ -109,7 +109,7 @@ async def _command_data(ctx: EdgeContext, app_id: int, found: ChannelAccess, dat
         raise invalid_form("data", "BASE_TYPE_REQUIRED", "This field is required")
     guild_id = found.channel.guild_id
     command_id = _required_id(data, "id")
-    command = await ctx.storage.get_command(app_id, guild_id, command_id)
+    command = await ctx.storage.get_command(app_id, guild_id, command_id) if guild_id else None
     command = command or await ctx.storage.get_command(app_id, 0, command_id)
     if command is None:
         raise unknown_command()
@@ -118,8 +118,10 @@ async def _command_data(ctx: EdgeContext, app_id: int, found: ChannelAccess, dat
             "data.name", "INTERACTION_APPLICATION_COMMAND_INVALID", "Command name does not match"
         )
     declared = orjson.loads(command.body)
-    needed = declared.get("default_member_permissions")
-    if needed is not None:
+    if found.access is None:  # the bot's DM: a global command that allows DMs
+        if not declared.get("dm_permission", True) or BOT_DM_CONTEXT not in (declared["contexts"] or [1]):
+            raise missing_access()
+    elif (needed := declared.get("default_member_permissions")) is not None:
         bits = int(needed) or ADMINISTRATOR  # "0": only administrators
         if found.access.permissions & bits != bits:
             raise missing_permissions()
@@ -168,6 +170,34 @@ async def _component_data(
     return interaction_forms.component(shown.get("components", []), body.get("data")), shown
 
 
+async def _where(ctx: EdgeContext, found: ChannelAccess, caller: User, app: User) -> Json:
+    """The interaction's place: guild, channel, the invoker (member or user) and what the app may
+    do there. In a DM only the bot's own DM is served (a user-installed app is not)."""
+    if found.access is None:
+        dm = await ctx.storage.get_dm(found.channel.id)
+        if dm is None or dm.other(caller.id) != app.id:
+            raise missing_access()
+        return {
+            "channel": dms.dm_shape(dm, app), "user": user_shape(caller), "app_permissions": str(found.permissions),
+            "context": BOT_DM_CONTEXT, "authorizing_integration_owners": {"0": "0"},
+        }  # fmt: skip
+    guild_id = found.channel.guild_id
+    bot_member = await ctx.storage.get_member(guild_id, app.id)
+    if bot_member is None:
+        raise missing_access()
+    roles = {r.id: r.permissions for r in found.access.roles}
+    app_guild = base_permissions(guild_id, found.access.guild.owner_id, app.id, roles, bot_member.roles)
+    app_perms = channel_permissions(
+        app_guild, guild_id, app.id, bot_member.roles, overwrites_of(found.channel)
+    )
+    return {
+        "guild_id": str(guild_id), "channel": channel_shape(found.channel), "guild_locale": "en-US",
+        "member": {**member_shape(found.access.member, caller), "permissions": str(found.permissions)},
+        "app_permissions": str(app_perms), "context": GUILD_CONTEXT,
+        "authorizing_integration_owners": {"0": str(guild_id)},
+    }  # fmt: skip
+
+
 @routes.post("/interactions")
 async def create_interaction(request: web.Request) -> web.Response:
     caller = await authenticate(request)
@@ -183,13 +213,10 @@ async def create_interaction(request: web.Request) -> web.Response:
         raise invalid_form("type", "ENUM_TYPE_COERCE", f'Value "{kind}" is not a valid enum value.')
     app_id = _required_id(body, "application_id")
     found = await channel_access(ctx, _required_id(body, "channel_id"), caller)
-    guild_id = found.channel.guild_id
     app = await ctx.storage.get_user(app_id)
     if app is None or not app.bot:
         raise ApiError(404, UNKNOWN_APPLICATION, "Unknown Application")
-    bot_member = await ctx.storage.get_member(guild_id, app_id)
-    if bot_member is None:
-        raise missing_access()
+    where = await _where(ctx, found, caller, app)
     nonce = body.get("nonce")
     extra: Json = {}
     if kind in (APPLICATION_COMMAND, AUTOCOMPLETE):
@@ -198,24 +225,16 @@ async def create_interaction(request: web.Request) -> web.Response:
         data, extra["message"] = await _component_data(ctx, app_id, caller, found, body)
     else:
         data = interaction_forms.modal(body.get("data"))
-    roles = {r.id: r.permissions for r in found.access.roles}
-    app_guild = base_permissions(guild_id, found.access.guild.owner_id, app_id, roles, bot_member.roles)
-    app_perms = channel_permissions(
-        app_guild, guild_id, app_id, bot_member.roles, overwrites_of(found.channel)
-    )
     interaction_id = ctx.snowflakes.next()
     token = f"{interaction_id}.{secrets.token_urlsafe(48)}"
     d: Json = {
         "id": str(interaction_id), "application_id": str(app_id), "type": kind, "data": data,
-        "guild_id": str(guild_id), "channel": channel_shape(found.channel), "channel_id": str(found.channel.id),
-        "member": {**member_shape(found.access.member, caller), "permissions": str(found.permissions)},
-        "token": token, "version": 1, "app_permissions": str(app_perms), "locale": "en-US",
-        "guild_locale": "en-US", "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id)},
-        "context": GUILD_CONTEXT, "attachment_size_limit": ATTACHMENT_SIZE_LIMIT, **extra,
+        "channel_id": str(found.channel.id), "token": token, "version": 1, "locale": "en-US",
+        "entitlements": [], "attachment_size_limit": ATTACHMENT_SIZE_LIMIT, **where, **extra,
     }  # fmt: skip
     state = InteractionState(
         id=interaction_id, application_id=app_id, token=token, type=kind, channel_id=found.channel.id,
-        guild_id=guild_id, user_id=caller.id, created_at_ms=time.time_ns() // 1_000_000,
+        guild_id=found.channel.guild_id or None, user_id=caller.id, created_at_ms=time.time_ns() // 1_000_000,
         body=orjson.dumps({"interaction": d, "nonce": nonce}).decode(),
     )  # fmt: skip
     await ctx.storage.put_interaction(state)

@@ -294,3 +294,26 @@ async def test_click_on_a_message_the_bot_sent_itself(world: World) -> None:
     await callback(w, got, {"type": 7, "data": {"content": "blue it is", "components": []}})
     updated = (await w.other.dispatch("MESSAGE_UPDATE"))["d"]
     assert updated["id"] == sent["id"] and updated["content"] == "blue it is"
+
+
+async def test_a_command_in_the_bots_dm(world: World) -> None:
+    w = world
+    dm = await w.user_edge.rest(
+        "POST", "/users/@me/channels", w.user_headers, json={"recipient_id": w.bot_id}
+    )
+    (command,) = await w.bot_edge.rest("PUT", f"/applications/{w.bot_id}/commands", w.bot_headers,
+                                       json=[{"name": "hello", "description": "Hi"}])  # fmt: skip
+    body = {"type": 2, "application_id": w.bot_id, "channel_id": dm["id"], "nonce": "dm",
+            "data": {"id": command["id"], "name": "hello", "type": 1}}  # fmt: skip
+    await _call(w.user_edge.client, "POST", "/interactions", w.user_headers, 204, json=body)
+    got = (await w.bot.dispatch("INTERACTION_CREATE"))["d"]
+    assert got["context"] == 1 and got["user"]["username"] == "alice" and "member" not in got
+    assert "guild_id" not in got and got["channel_id"] == dm["id"]
+    await callback(w, got, {"type": 4, "data": {"content": "hi in private"}})
+    reply = (await w.user.dispatch("MESSAGE_CREATE"))["d"]
+    assert reply["content"] == "hi in private" and reply["channel_id"] == dm["id"]
+    assert reply["interaction_metadata"]["user"]["username"] == "alice" and "guild_id" not in reply
+    guild_only = {**body, "data": {**body["data"], "id": w.command["id"], "name": "echo"}}
+    assert (await _call(w.user_edge.client, "POST", "/interactions", w.user_headers, 404, json=guild_only))[
+        "code"
+    ] == 10063
