@@ -49,25 +49,28 @@ class Sender:
     interaction_metadata: Json | None = None
 
 
-def parse(body: Json, *, edit: bool = False, ephemeral_ok: bool = False) -> tuple[MessageBody, bool]:
+def parse(
+    body: Json, *, edit: bool = False, ephemeral_ok: bool = False, has_attachments: bool = False
+) -> tuple[MessageBody, bool]:
     """The message body (validated by the message core) and whether it asks to be ephemeral."""
     flags = body.get("flags")
     ephemeral = False
     if ephemeral_ok and isinstance(flags, int) and not isinstance(flags, bool) and flags & EPHEMERAL:
         ephemeral, body = True, {**body, "flags": flags & ~EPHEMERAL}
-    return message_core.parse_body(body, edit=edit), ephemeral
+    return message_core.parse_body(body, edit=edit, has_attachments=has_attachments), ephemeral
 
 
 async def create(
     ctx: EdgeContext, channel: Channel, sender: Sender, body: MessageBody, *, type_: int = 0,
-    flags: int = 0, ephemeral_to: int | None = None,
+    flags: int = 0, ephemeral_to: int | None = None, attachments: tuple[Json, ...] = (),
 ) -> Json:  # fmt: skip
-    """Create the message; with ``ephemeral_to``, for that user only."""
+    """Create the message (with already stored ``attachments``); with ``ephemeral_to``, for that
+    user only."""
     if ephemeral_to is None:
         shown = await message_core.create_message(
             ctx, channel, sender.author, body, webhook_id=sender.webhook_id, author_override=sender.author_override,
             application_id=sender.application_id, interaction_metadata=sender.interaction_metadata,
-            flags=flags, message_type=type_,
+            flags=flags, message_type=type_, attachments=attachments,
         )  # fmt: skip
         record = HookMessage(sender.hook, int(shown["id"]), channel.id, "")
         await ctx.storage.put_hook_message(record, ttl_s=sender.ttl_s)
@@ -76,7 +79,7 @@ async def create(
         id=ctx.snowflakes.next(), channel_id=channel.id, author_id=sender.author.id, content=body.content or "",
         guild_id=channel.guild_id, type=type_, flags=(body.flags or 0) | flags | EPHEMERAL,
         embeds=body.embeds or (), components=body.components or (), application_id=sender.application_id,
-        webhook_id=sender.webhook_id, interaction_metadata=sender.interaction_metadata,
+        webhook_id=sender.webhook_id, interaction_metadata=sender.interaction_metadata, attachments=attachments,
     )  # fmt: skip
     shown = message_shape(message, sender.author)
     await _keep(ctx, HookMessage(sender.hook, message.id, channel.id, "", ephemeral=True), shown)
@@ -111,20 +114,26 @@ async def edit(
     body: MessageBody,
     editor_id: int,
     viewer: int | None,
+    attachments: tuple[Json, ...] | None = None,
 ) -> Json:
-    """Apply an edit body; a loading (deferred) message stops loading. Ephemeral ones reach ``viewer``."""
+    """Apply an edit body (``attachments``: the files the message keeps, None: unchanged); a
+    loading (deferred) message stops loading. Ephemeral ones reach ``viewer`` only."""
     if not found.ephemeral:
         message = await ctx.storage.get_message(channel.id, found.id)
         if message is None:
             raise unknown("message")
         if message.flags & LOADING:
             message = replace(message, flags=message.flags & ~LOADING)
-        return await message_core.edit_message(ctx, channel, message, body, editor_id=editor_id)
+        return await message_core.edit_message(
+            ctx, channel, message, body, editor_id=editor_id, attachments=attachments
+        )
     shown: Json = orjson.loads(found.body)
     shown["edited_timestamp"] = iso(time.time_ns() // 1_000_000)
     for field in ("content", "embeds", "components"):
         if (value := getattr(body, field)) is not None:
             shown[field] = value if isinstance(value, str) else list(value)
+    if attachments is not None:
+        shown["attachments"] = list(attachments)
     if body.flags is not None:
         shown["flags"] = EPHEMERAL | body.flags
     shown["flags"] &= ~LOADING

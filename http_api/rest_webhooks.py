@@ -30,6 +30,7 @@ from rayguild.http_api.forms import optional_id, path_id, read_json, text
 from rayguild.http_api.interaction_callbacks import Live, app_user, live
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
+from rayguild.http_api.uploads import message_form
 from rayguild.shapes import user as user_shape
 from rayguild.storage.bots_protocol import HookMessage, Webhook
 from rayguild.storage.models import Channel, User
@@ -257,21 +258,23 @@ async def execute(request: web.Request) -> web.Response:
     ctx, target = await _target(request)
     if request.query.get("thread_id") is not None:
         raise invalid_form("thread_id", "CHANNEL_TYPE_INVALID", "Unknown thread: rayguild has no threads yet")
-    body = await read_json(request)
-    if target.interaction is None:
+    async with message_form(request, ctx, target.channel.id) as form:
+        body, files = form.payload, form.attachments_after_edit(()) or ()
+        if target.interaction is not None:
+            return json_response(await _followup(ctx, target.interaction, body, files))
         assert target.webhook is not None
-        parsed, _ = hook_messages.parse(body)
-        shown = await hook_messages.create(ctx, target.channel, _webhook_sender(target.webhook, body), parsed)
-        wait = request.query.get("wait", "").lower() in ("true", "1")
-        return json_response(shown) if wait else web.Response(status=204)
-    return json_response(await _followup(ctx, target.interaction, body))
+        parsed, _ = hook_messages.parse(body, has_attachments=bool(files))
+        sender = _webhook_sender(target.webhook, body)
+        shown = await hook_messages.create(ctx, target.channel, sender, parsed, attachments=files)
+    wait = request.query.get("wait", "").lower() in ("true", "1")
+    return json_response(shown) if wait else web.Response(status=204)
 
 
-async def _followup(ctx: EdgeContext, found: Live, body: Json) -> Json:
+async def _followup(ctx: EdgeContext, found: Live, body: Json, files: tuple[Json, ...]) -> Json:
     """A followup; the first after a deferred response fills its loading message, as on Discord."""
     if not found.state.callback_type:
         raise _unknown_webhook()
-    parsed, ephemeral = hook_messages.parse(body, ephemeral_ok=True)
+    parsed, ephemeral = hook_messages.parse(body, ephemeral_ok=True, has_attachments=bool(files))
     original = found.state.original_id
     app_id, user_id = found.state.application_id, found.state.user_id
     if found.state.callback_type == 5 and original is not None:
@@ -281,7 +284,7 @@ async def _followup(ctx: EdgeContext, found: Live, body: Json) -> Json:
             and (await hook_messages.show(ctx, loading, user_id))["flags"] & hook_messages.LOADING
         ):
             return await hook_messages.edit(
-                ctx, found.channel, loading, replace(parsed, flags=None), app_id, user_id
+                ctx, found.channel, loading, replace(parsed, flags=None), app_id, user_id, files
             )
     sender = found.sender(await app_user(ctx, app_id), followup_of=original)
     return await hook_messages.create(
@@ -318,9 +321,13 @@ async def get_hook_message(request: web.Request) -> web.Response:
 @routes.patch("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
 async def edit_hook_message(request: web.Request) -> web.Response:
     ctx, target, found = await _addressed(request)
-    parsed, _ = hook_messages.parse(await read_json(request), edit=True)
     editor = target.interaction.state.application_id if target.interaction else int(target.hook)
-    return json_response(await hook_messages.edit(ctx, target.channel, found, parsed, editor, target.viewer))
+    existing = tuple((await hook_messages.show(ctx, found, editor))["attachments"])
+    async with message_form(request, ctx, target.channel.id) as form:
+        parsed, _ = hook_messages.parse(form.payload, edit=True)
+        kept = form.attachments_after_edit(existing)
+        shown = await hook_messages.edit(ctx, target.channel, found, parsed, editor, target.viewer, kept)
+    return json_response(shown)
 
 
 @routes.delete("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")

@@ -1,13 +1,15 @@
 """A plain discord.py 2.x bot that uses a webhook (a subprocess of test_webhooks.py).
 
 argv: base URL, bot token, channel id. The bot creates a webhook in the channel, executes it under
-another name, sees the webhook's message as on_message, edits it through the webhook, lists the
-channel's webhooks and deletes the webhook. Prints one JSON line with what it saw.
+another name, sees the webhook's message as on_message, edits it through the webhook, sends a
+file through it and downloads it again, lists the channel's webhooks and deletes the webhook.
+Prints one JSON line with what it saw.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 
@@ -41,6 +43,10 @@ def main() -> None:
         seen["received"] = [message.id == sent.id, message.author.name, message.webhook_id == webhook.id]
         edited = await webhook.edit_message(sent.id, content="edited by the hook")
         seen["edited"] = edited.content
+        note = discord.File(io.BytesIO(b"hello from a file"), filename="note.txt")
+        with_file = await webhook.send("with a file", file=note, wait=True)
+        attachment = with_file.attachments[0]
+        seen["file"] = [attachment.filename, (await attachment.read()).decode()]
         seen["listed"] = [w.name for w in await channel.webhooks()]
         await webhook.delete()
         seen["after_delete"] = [w.name for w in await channel.webhooks()]

@@ -1,5 +1,5 @@
 """Webhooks on the gateway: WEBHOOKS_UPDATE reaches the guild's sessions, and a real discord.py
-bot creates a webhook, executes it, receives the webhook's message, edits it and deletes it."""
+bot creates a webhook, executes it, receives the webhook's message, edits it, sends a file through it and deletes it."""
 
 from __future__ import annotations
 
@@ -43,4 +43,5 @@ async def test_discordpy_bot_uses_a_webhook(edge: Edge) -> None:
     seen = json.loads(out.decode().strip().splitlines()[-1])
     assert seen["created"] == "Relay" and seen["received"] == [True, "Courier", True]
     assert seen["edited"] == "edited by the hook"
+    assert seen["file"] == ["note.txt", "hello from a file"]
     assert seen["listed"] == ["Relay"] and seen["after_delete"] == []
