@@ -28,7 +28,7 @@ from rayguild.http_api.errors import ApiError, invalid_form, json_response, unkn
 from rayguild.http_api.forms import path_id
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.message_core import EPHEMERAL
-from rayguild.http_api.rest_interactions import payload
+from rayguild.http_api.uploads import message_form
 from rayguild.storage.bots_protocol import INTERACTION_TTL_S, InteractionState
 from rayguild.storage.models import Channel, User
 
@@ -144,8 +144,9 @@ async def app_user(ctx: EdgeContext, app_id: int) -> User:
     return account
 
 
-async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any) -> Json | None:
-    """Carry out an acknowledged callback; the message it made or changed, if any."""
+async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any, files: tuple[Json, ...]) -> Json | None:
+    """Carry out an acknowledged callback (``files``: stored uploads for its message); the message
+    it made or changed, if any."""
     user_id, token = found.state.user_id, found.state.token
     if kind in (MESSAGE, DEFERRED_MESSAGE):
         body, ephemeral = data if kind == MESSAGE else (hook_messages.LOADING_BODY, found.state.ephemeral)
@@ -153,7 +154,7 @@ async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any) -> Json | 
         shown = await hook_messages.create(
             ctx, found.channel, sender, body, type_=found.message_type,
             flags=hook_messages.LOADING if kind == DEFERRED_MESSAGE else 0,
-            ephemeral_to=user_id if ephemeral else None,
+            ephemeral_to=user_id if ephemeral else None, attachments=files,
         )  # fmt: skip
         await ctx.storage.set_original(token, int(shown["id"]))
         return shown
@@ -167,7 +168,7 @@ async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any) -> Json | 
             raise unknown("message")
         body, _ = data
         return await hook_messages.edit(
-            ctx, found.channel, located, body, found.state.application_id, user_id
+            ctx, found.channel, located, body, found.state.application_id, user_id, files or None
         )
     if kind == AUTOCOMPLETE_RESULT:
         d = {
@@ -184,11 +185,12 @@ async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any) -> Json | 
     return None
 
 
-def _validated(kind: int, data: Any) -> Any:
+def _validated(kind: int, data: Any, has_files: bool) -> Any:
     """The callback's data, checked before anything is acknowledged."""
     if kind in (MESSAGE, UPDATE):
+        body = data if isinstance(data, dict) else {}
         return hook_messages.parse(
-            data if isinstance(data, dict) else {}, edit=kind == UPDATE, ephemeral_ok=kind == MESSAGE
+            body, edit=kind == UPDATE, ephemeral_ok=kind == MESSAGE, has_attachments=has_files
         )
     if kind == AUTOCOMPLETE_RESULT:
         return {"choices": _choices(data)}
@@ -199,14 +201,10 @@ def _validated(kind: int, data: Any) -> Any:
     return data or {}
 
 
-@routes.post("/interactions/{interaction_id}/{interaction_token}/callback")
-async def callback(request: web.Request) -> web.Response:
-    ctx = ctx_of(request)
-    token = request.match_info["interaction_token"]
-    state = await ctx.storage.get_interaction(token)
-    if state is None or state.id != path_id(request, "interaction_id"):
-        raise unknown_interaction()
-    body = await payload(request)
+async def _answer(
+    ctx: EdgeContext, state: InteractionState, body: Json, files: tuple[Json, ...]
+) -> tuple[Json | None, bool]:
+    """Check the callback, acknowledge it (once, in time), carry it out: (its message, ephemeral)."""
     kind = body.get("type")
     if isinstance(kind, bool) or kind not in ALLOWED.get(state.type, set()):
         raise invalid_form("type", "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction response type")
@@ -214,21 +212,32 @@ async def callback(request: web.Request) -> web.Response:
         raise ApiError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
     if _now_ms() - state.created_at_ms > ctx.config.interaction_ack_timeout_s * 1000:
         raise unknown_interaction()
-    data = _validated(kind, body.get("data"))
+    data = _validated(kind, body.get("data"), bool(files))
     if kind == MESSAGE:
         ephemeral = data[1]
     else:
         flags = data.get("flags") if kind == DEFERRED_MESSAGE else 0
         ephemeral = isinstance(flags, int) and not isinstance(flags, bool) and bool(flags & EPHEMERAL)
-    if not await ctx.storage.acknowledge_interaction(token, kind, ephemeral):
+    if not await ctx.storage.acknowledge_interaction(state.token, kind, ephemeral):
         raise ApiError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
-    found = await live(ctx, state.application_id, token)
+    found = await live(ctx, state.application_id, state.token)
     assert found is not None
     found = replace(found, state=replace(found.state, callback_type=kind, ephemeral=ephemeral))
-    message = await _apply(ctx, found, kind, data)
-    await ctx.users.deliver(
-        [state.user_id], "INTERACTION_SUCCESS", {"id": str(state.id), "nonce": found.nonce}
-    )
+    return await _apply(ctx, found, kind, data, files), ephemeral
+
+
+@routes.post("/interactions/{interaction_id}/{interaction_token}/callback")
+async def callback(request: web.Request) -> web.Response:
+    ctx = ctx_of(request)
+    token = request.match_info["interaction_token"]
+    state = await ctx.storage.get_interaction(token)
+    if state is None or state.id != path_id(request, "interaction_id"):
+        raise unknown_interaction()
+    async with message_form(request, ctx, state.channel_id) as form:
+        kind = form.payload.get("type")
+        message, ephemeral = await _answer(ctx, state, form.payload, form.attachments_after_edit(()) or ())
+    nonce = orjson.loads(state.body)["nonce"]
+    await ctx.users.deliver([state.user_id], "INTERACTION_SUCCESS", {"id": str(state.id), "nonce": nonce})
     if request.query.get("with_response", "").lower() not in ("true", "1"):
         return web.Response(status=204)
     response: Json = {"interaction": {"id": str(state.id), "type": state.type}}

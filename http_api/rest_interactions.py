@@ -58,7 +58,7 @@ def _required_id(body: Json, field: str) -> int:
     return snowflake(body[field], field)
 
 
-async def payload(request: web.Request) -> Json:
+async def _payload(request: web.Request) -> Json:
     """JSON, or multipart with a ``payload_json`` part (Discord's client sends either)."""
     if request.content_type != "multipart/form-data":
         return await read_json(request)
@@ -202,7 +202,7 @@ async def _where(ctx: EdgeContext, found: ChannelAccess, caller: User, app: User
 async def create_interaction(request: web.Request) -> web.Response:
     caller = await authenticate(request)
     ctx = ctx_of(request)
-    body = await payload(request)
+    body = await _payload(request)
     kind = body.get("type")
     if isinstance(kind, bool) or kind not in (
         APPLICATION_COMMAND,

@@ -317,3 +317,22 @@ async def test_a_command_in_the_bots_dm(world: World) -> None:
     assert (await _call(w.user_edge.client, "POST", "/interactions", w.user_headers, 404, json=guild_only))[
         "code"
     ] == 10063
+
+
+async def test_a_reply_with_a_file(world: World) -> None:
+    w = world
+    got = await invoke(w)
+    answer = {"type": 4, "data": {"content": "", "attachments": [{"id": 0, "filename": "hi.txt"}]}}
+    form = aiohttp.FormData()
+    form.add_field("payload_json", orjson.dumps(answer).decode(), content_type="application/json")
+    form.add_field("files[0]", b"file body", filename="hi.txt", content_type="text/plain")
+    path = f"{API}/interactions/{got['id']}/{got['token']}/callback?with_response=true"
+    response = await w.bot_edge.client.post(path, data=form)
+    assert response.status == 200, await response.text()
+    message = (await response.json())["resource"]["message"]
+    (attachment,) = message["attachments"]
+    assert attachment["filename"] == "hi.txt" and attachment["size"] == len(b"file body")
+    download = await w.user_edge.client.get(
+        attachment["url"].split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+    )
+    assert await download.read() == b"file body"
