@@ -71,6 +71,7 @@ async def test_global_command_lifecycle(client: Client, register: Register) -> N
     assert created["default_member_permissions"] == "2048" and created["dm_permission"] is False
     assert created["contexts"] == [0, 1] and created["name_localizations"] == {"fr": "echo", "de": "echo"}
     again = await _call(client, bot, "POST", base, 200, json={**ECHO, "description": "Again"})
+    assert_matches_spec("POST", GLOBAL, 200, again)
     assert again["id"] == created["id"] and again["version"] != created["version"]
     assert again["description"] == "Again"
     listed = await _call(client, bot, "GET", base)
@@ -101,11 +102,21 @@ async def test_guild_scope_and_bulk_overwrite(client: Client, register: Register
     assert by_name["admin"] == first[1]  # unchanged: same id and version
     assert by_name["echo"]["id"] == first[0]["id"] and by_name["echo"]["version"] != first[0]["version"]
     listed = await _call(client, bot, "GET", base)
+    assert_matches_spec("GET", GUILD, 200, listed)
     assert sorted(c["name"] for c in listed) == ["admin", "echo"]
+    one = await _call(client, bot, "GET", f"{base}/{by_name['admin']['id']}")
+    assert_matches_spec("GET", f"{GUILD}/{{command_id}}", 200, one)
+    patched = await _call(
+        client, bot, "PATCH", f"{base}/{one['id']}", json={"default_member_permissions": "8"}
+    )
+    assert_matches_spec("PATCH", f"{GUILD}/{{command_id}}", 200, patched)
+    assert patched["default_member_permissions"] == "8" and "dm_permission" not in patched
     assert await _call(client, bot, "GET", f"/applications/{bot.id}/commands") == []
     created = await _call(client, bot, "POST", base, 201, json={"name": "solo", "description": "x"})
     assert_matches_spec("POST", GUILD, 201, created)
-    assert await _call(client, bot, "GET", f"{base}/permissions") == []
+    permissions = await _call(client, bot, "GET", f"{base}/permissions")
+    assert_matches_spec("GET", f"{GUILD}/permissions", 200, permissions)
+    assert permissions == []
     assert (await _call(client, owner, "GET", base, 403))["code"] == 20012
     other = await _call(client, owner, "POST", "/guilds", 201, json={"name": "Elsewhere"})
     outside = f"/applications/{bot.id}/guilds/{other['id']}/commands"
