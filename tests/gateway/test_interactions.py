@@ -6,6 +6,7 @@ modals, the 3 s deadline and the single acknowledgement, each with Discord's cod
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
+from rayguild.storage.bots_protocol import INTERACTION_TTL_S
 from tests.http.test_openapi_shapes import assert_matches_spec
 
 from .conftest import API, Edge, Gateway
@@ -336,3 +338,17 @@ async def test_a_reply_with_a_file(world: World) -> None:
         attachment["url"].split("://", 1)[1].split("/", 1)[1].join(["/", ""])
     )
     assert await download.read() == b"file body"
+
+
+async def test_a_token_older_than_15_minutes_is_refused(world: World) -> None:
+    w = world
+    got = await invoke(w)
+    await callback(w, got, {"type": 4, "data": {"content": "in time"}})
+    state = await w.bot_edge.ctx.storage.get_interaction(got["token"])
+    assert state is not None
+    aged = dataclasses.replace(state, created_at_ms=state.created_at_ms - (INTERACTION_TTL_S + 1) * 1000)
+    await w.bot_edge.ctx.storage.put_interaction(aged)  # as if the 15 minutes had passed
+    hook = f"/webhooks/{w.bot_id}/{got['token']}"
+    late = await _call(w.bot_edge.client, "POST", hook, status=401, json={"content": "too late"})
+    assert late["code"] == 50027
+    assert (await _call(w.bot_edge.client, "GET", f"{hook}/messages/@original", status=401))["code"] == 50027
