@@ -245,7 +245,10 @@ async def _target(request: web.Request) -> tuple[EdgeContext, Target]:
 def _webhook_sender(hook: Webhook, body: Json) -> hook_messages.Sender:
     """The webhook posts under its name (or the request's ``username``) and avatar."""
     username = _name({"name": body["username"]}, required=True) if body.get("username") else hook.name
-    avatar = body.get("avatar_url") if isinstance(body.get("avatar_url"), str) else hook.avatar
+    avatar = hook.avatar
+    if body.get("avatar_url") is not None:  # named by its hash, as Discord names the fetched image
+        url = text(body, "avatar_url", 1, 2048)
+        avatar = hashlib.md5(str(url).encode(), usedforsecurity=False).hexdigest()
     author = User(id=hook.id, username=username or hook.name, bot=True, discriminator="0000")
     return hook_messages.Sender(
         author, str(hook.id), author_override={"username": author.username, "avatar": avatar},

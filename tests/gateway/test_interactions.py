@@ -352,3 +352,33 @@ async def test_a_token_older_than_15_minutes_is_refused(world: World) -> None:
     late = await _call(w.bot_edge.client, "POST", hook, status=401, json={"content": "too late"})
     assert late["code"] == 50027
     assert (await _call(w.bot_edge.client, "GET", f"{hook}/messages/@original", status=401))["code"] == 50027
+
+
+MALFORMED = [
+    [], "x", {"type": "2"}, {"type": 2}, {"type": 2, "application_id": "x"},
+    {"type": 2, "channel_id": "1", "application_id": "1"}, {"type": 3, "data": []},
+]  # fmt: skip
+
+
+async def test_malformed_requests_get_4xx_never_5xx(world: World) -> None:
+    w = world
+    for body in MALFORMED:
+        response = await w.user_edge.client.post(f"{API}/interactions", json=body, headers=w.user_headers)
+        assert 400 <= response.status < 500, (body, await response.text())
+    got = await invoke(w)
+    shapes = [[], {"type": 4, "data": []}, {"type": 4, "data": {"content": 5}}, {"type": 8, "data": {}},
+              {"type": 9, "data": {"title": ""}}, {"type": 4, "data": {"components": [{"type": 2}]}}]  # fmt: skip
+    for body in shapes:
+        path = f"{API}/interactions/{got['id']}/{got['token']}/callback"
+        response = await w.bot_edge.client.post(path, json=body)
+        assert 400 <= response.status < 500, (body, await response.text())
+    for body in (
+        {"type": 1, "data": {"id": w.command["id"], "name": "echo", "type": 1, "options": "x"}},
+        {
+            "type": 2,
+            "data": {"id": w.command["id"], "name": "echo", "type": 1, "options": [1, {"name": "text"}]},
+        },
+    ):
+        full = {"application_id": w.bot_id, "channel_id": w.channel_id, **body}
+        response = await w.user_edge.client.post(f"{API}/interactions", json=full, headers=w.user_headers)
+        assert 400 <= response.status < 500, (body, await response.text())

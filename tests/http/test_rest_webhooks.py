@@ -111,3 +111,17 @@ async def test_execute_and_webhook_messages(client: Client, register: Register) 
     assert [m["content"] for m in await _call(client, member, "GET", f"/channels/{cid}/messages")] == [
         "fire and forget"
     ]
+
+
+async def test_malformed_webhook_requests_get_4xx_never_5xx(client: Client, register: Register) -> None:
+    owner, _, _, channel = await _guild(client, register)
+    created = await _call(client, owner, "POST", f"/channels/{channel['id']}/webhooks", json={"name": "Hook"})
+    token = f"/webhooks/{created['id']}/{created['token']}"
+    bad = [[], "x", {"content": 5}, {"embeds": "x"}, {"components": [{"type": 9}]}, {"username": 3, "content": "x"},
+           {"flags": 64, "content": "x"}, {"avatar_url": 5, "content": "x"}]  # fmt: skip
+    for body in bad:
+        response = await client.post(f"{API}{token}?wait=true", json=body)
+        assert 400 <= response.status < 500, (body, await response.text())
+    for body in ([], {"name": ""}, {"name": 5}, {"avatar": 5}, {"channel_id": "x"}):
+        response = await client.patch(f"{API}/webhooks/{created['id']}", json=body, headers=owner.headers)
+        assert 400 <= response.status < 500, (body, await response.text())
