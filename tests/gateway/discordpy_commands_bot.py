@@ -1,8 +1,8 @@
 """A plain discord.py 2.x slash-command bot (a subprocess of test_slash_bots.py).
 
 argv: base URL, bot token, guild id. ``app_commands.CommandTree`` syncs one global command
-(/echo, answered at once with a button) and three guild commands (/slow: deferred then edited;
-/secret: ephemeral, then a followup; /stop). Once ready, prints "SYNCED" when both syncs returned; at the
+(/echo, answered at once with a button, its option autocompleted) and guild commands (/ask: a
+modal; /slow: deferred then edited; /secret: ephemeral, then a followup; /stop). Once ready, prints "SYNCED" when both syncs returned; at the
 end one JSON line with what the bot saw.
 """
 
@@ -42,6 +42,21 @@ def main() -> None:
         invoked(interaction)
         callback = await interaction.response.send_message(f"echo: {text}", view=Again())
         seen["echo_message_id"] = callback.message_id
+
+    @echo.autocomplete("text")
+    async def suggest(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=f"{current}-suggested", value=f"{current}-suggested")]
+
+    class Ask(discord.ui.Modal, title="Tell me"):
+        answer: discord.ui.TextInput[Ask] = discord.ui.TextInput(label="Answer", custom_id="answer")
+
+        async def on_submit(self, interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(f"you said {self.answer.value}")
+
+    @tree.command(name="ask", description="A modal", guild=guild)
+    async def ask(interaction: discord.Interaction) -> None:
+        invoked(interaction)
+        await interaction.response.send_modal(Ask())
 
     @tree.command(name="slow", description="Deferred, then edited", guild=guild)
     async def slow(interaction: discord.Interaction) -> None:

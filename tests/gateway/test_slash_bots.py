@@ -1,6 +1,7 @@
 """Real discord.py 2.x and discord.js 14 bots sync their slash commands (global and guild), and a
 user runs them the way Discord's client does (POST /interactions): the bot answers at once,
-deferred-then-edited, ephemerally and with a followup, and a click on its button reaches it."""
+deferred-then-edited, ephemerally and with a followup; a click on its button, an autocomplete
+request and a modal (shown, then submitted) reach it too."""
 
 from __future__ import annotations
 
@@ -100,6 +101,22 @@ async def test_slash_command_bot(make_edge: EdgeFactory, library: str) -> None:
         clicked = await next_message(user, "MESSAGE_UPDATE", "clicked")
         assert clicked["id"] == echoed["id"] and clicked["components"] == []
 
+        typing = {"type": 4, "application_id": bot["id"], "channel_id": channel["id"], "nonce": "typing",
+                  "data": {"id": commands["echo"]["id"], "name": "echo", "type": 1,
+                           "options": [{"type": 3, "name": "text", "value": "he", "focused": True}]}}  # fmt: skip
+        await edge.rest("POST", "/interactions", user_headers, json=typing)
+        suggested = (await user.dispatch("APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE"))["d"]
+        assert suggested["choices"] == [{"name": "he-suggested", "value": "he-suggested"}]
+
+        await run("ask")
+        modal = (await user.dispatch("INTERACTION_MODAL_CREATE"))["d"]
+        assert modal["title"] == "Tell me"
+        submit = {"type": 5, "application_id": bot["id"], "channel_id": channel["id"], "nonce": "submit",
+                  "data": {"custom_id": modal["custom_id"], "components": [
+                      {"type": 1, "components": [{"type": 4, "custom_id": "answer", "value": "42"}]}]}}  # fmt: skip
+        await edge.rest("POST", "/interactions", user_headers, json=submit)
+        await next_message(user, "MESSAGE_CREATE", "you said 42")
+
         await run("slow")
         loading = (await user.dispatch("MESSAGE_CREATE"))["d"]
         assert loading["flags"] & 128
@@ -112,7 +129,7 @@ async def test_slash_command_bot(make_edge: EdgeFactory, library: str) -> None:
         assert followup["interaction_metadata"]["user"]["username"] == "alice"
 
         history = await edge.rest("GET", f"/channels/{channel['id']}/messages", user_headers)
-        assert [m["content"] for m in history] == ["and a followup", "done slowly", "clicked"]
+        assert [m["content"] for m in history] == ["and a followup", "done slowly", "you said 42", "clicked"]
         await run("stop")
         out, err = await asyncio.wait_for(proc.communicate(), timeout=TIMEOUT_S)
     except BaseException as failure:
@@ -122,8 +139,9 @@ async def test_slash_command_bot(make_edge: EdgeFactory, library: str) -> None:
         raise AssertionError(f"{library} bot's stderr: {err.decode()[-3000:]}") from failure
     assert proc.returncode == 0, err.decode()[-3000:]
     seen = json.loads(out.decode().strip().splitlines()[-1])
-    assert seen["global"] == ["echo"] and seen["guild"] == ["secret", "slow", "stop"]
-    assert seen["invoked"] == [["echo", "alice"], ["slow", "alice"], ["secret", "alice"], ["stop", "alice"]]
+    assert seen["global"] == ["echo"] and seen["guild"] == ["ask", "secret", "slow", "stop"]
+    names = ["echo", "ask", "slow", "secret", "stop"]
+    assert seen["invoked"] == [[name, "alice"] for name in names]
     assert seen["clicked_by"] == "alice" and str(seen["echo_message_id"]) == echoed["id"]
     assert seen["slow_edited"] == "done slowly"
     assert str(seen["followup_interaction"]) == followup["interaction_metadata"]["id"]

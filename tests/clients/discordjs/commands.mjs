@@ -1,7 +1,7 @@
 // A plain discord.js 14 slash-command bot pointed at rayguild (driven by
 // tests/gateway/test_slash_bots.py). It sets one global command (/echo, answered at once
-// with a button) and three guild commands (/slow: deferred then edited; /secret: ephemeral, then a
-// followup; /stop), prints "SYNCED", answers whatever comes, and at /stop prints one JSON line.
+// with a button, its option autocompleted) and guild commands (/ask: a modal; /slow: deferred then
+// edited; /secret: ephemeral, then a followup; /stop), prints "SYNCED", answers whatever comes, and at /stop prints one JSON line.
 // argv: base URL (http://host:port), bot token, guild id.
 import {
   ActionRowBuilder,
@@ -11,6 +11,9 @@ import {
   Events,
   GatewayIntentBits,
   MessageFlags,
+  ModalBuilder,
+  TextInputBuilder,
+  TextInputStyle,
 } from "discord.js";
 
 const [base, token, guildId] = process.argv.slice(2);
@@ -26,12 +29,13 @@ client.once(Events.ClientReady, async () => {
     {
       name: "echo",
       description: "Say it back",
-      options: [{ type: 3, name: "text", description: "what to say", required: true }],
+      options: [{ type: 3, name: "text", description: "what to say", required: true, autocomplete: true }],
     },
   ]);
   seen.global = [...global.values()].map((c) => c.name);
   const guild = client.guilds.cache.get(guildId);
   const local = await guild.commands.set([
+    { name: "ask", description: "A modal" },
     { name: "slow", description: "Deferred, then edited" },
     { name: "secret", description: "Ephemeral, then a followup" },
     { name: "stop", description: "Stop the bot" },
@@ -46,6 +50,15 @@ client.on(Events.InteractionCreate, async (interaction) => {
     await interaction.update({ content: "clicked", components: [] });
     return;
   }
+  if (interaction.isAutocomplete()) {
+    const typed = interaction.options.getFocused();
+    await interaction.respond([{ name: `${typed}-suggested`, value: `${typed}-suggested` }]);
+    return;
+  }
+  if (interaction.isModalSubmit()) {
+    await interaction.reply(`you said ${interaction.fields.getTextInputValue("answer")}`);
+    return;
+  }
   if (!interaction.isChatInputCommand()) return;
   seen.invoked.push([interaction.commandName, interaction.user.username]);
   if (interaction.commandName === "echo") {
@@ -58,6 +71,11 @@ client.on(Events.InteractionCreate, async (interaction) => {
       withResponse: true,
     });
     seen.echo_message_id = reply.resource.message.id;
+  } else if (interaction.commandName === "ask") {
+    const input = new TextInputBuilder().setCustomId("answer").setLabel("Answer").setStyle(TextInputStyle.Short);
+    const modal = new ModalBuilder().setCustomId("ask-form").setTitle("Tell me");
+    modal.addComponents(new ActionRowBuilder().addComponents(input));
+    await interaction.showModal(modal);
   } else if (interaction.commandName === "slow") {
     await interaction.deferReply();
     seen.slow_edited = (await interaction.editReply("done slowly")).content;
