@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
+import structlog
 
+from rayguild.errors import RayguildError
 from rayguild.http_api import message_core
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import unknown
@@ -29,6 +31,7 @@ from rayguild.storage.bots_protocol import INTERACTION_TTL_S, HookMessage
 from rayguild.storage.models import Channel, Message, User
 
 Json = dict[str, Any]
+log = structlog.get_logger("rayguild.http")
 
 LOADING = 1 << 7
 LOADING_BODY = MessageBody(content="")
@@ -83,7 +86,7 @@ async def create(
     )  # fmt: skip
     shown = message_shape(message, sender.author)
     await _keep(ctx, HookMessage(sender.hook, message.id, channel.id, "", ephemeral=True), shown)
-    await ctx.users.deliver([ephemeral_to], "MESSAGE_CREATE", shown)
+    await tell(ctx, ephemeral_to, "MESSAGE_CREATE", shown)
     return shown
 
 
@@ -139,7 +142,7 @@ async def edit(
     shown["flags"] &= ~LOADING
     await _keep(ctx, found, shown)
     if viewer is not None:
-        await ctx.users.deliver([viewer], "MESSAGE_UPDATE", shown)
+        await tell(ctx, viewer, "MESSAGE_UPDATE", shown)
     return shown
 
 
@@ -151,11 +154,20 @@ async def delete(ctx: EdgeContext, channel: Channel, found: HookMessage, viewer:
         await ctx.storage.delete_hook_message(found.hook, found.id)
     if found.ephemeral:
         if viewer is not None:
-            await ctx.users.deliver([viewer], "MESSAGE_DELETE", d)
+            await tell(ctx, viewer, "MESSAGE_DELETE", d)
         return
     if not await ctx.storage.delete_message(channel.id, found.id):
         raise unknown("message")
     await message_core.dispatch(ctx, channel, "MESSAGE_DELETE", d)
+
+
+async def tell(ctx: EdgeContext, user_id: int, t: str, d: Json) -> None:
+    """An event for one user's sessions after a durable write (or an acknowledgement): a failure to
+    reach the user's shard is logged, never turned into an error for what already succeeded."""
+    try:
+        await ctx.users.deliver([user_id], t, d)
+    except RayguildError as exc:
+        log.warning("user_event.failed", user_id=user_id, t=t, error=str(exc))
 
 
 async def _keep(ctx: EdgeContext, found: HookMessage, shown: Json) -> None:

@@ -176,12 +176,12 @@ async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any, files: tup
             "nonce": found.nonce,
             "application_id": str(found.state.application_id),
         }
-        await ctx.users.deliver([user_id], "APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE", d)
+        await hook_messages.tell(ctx, user_id, "APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE", d)
     elif kind == MODAL:
         app = {"id": str(found.state.application_id)}
         d = {"id": str(found.state.id), "nonce": found.nonce, "channel_id": str(found.channel.id),
              "application": app, **data}  # fmt: skip
-        await ctx.users.deliver([user_id], "INTERACTION_MODAL_CREATE", d)
+        await hook_messages.tell(ctx, user_id, "INTERACTION_MODAL_CREATE", d)
     return None
 
 
@@ -237,7 +237,7 @@ async def callback(request: web.Request) -> web.Response:
         kind = form.payload.get("type")
         message, ephemeral = await _answer(ctx, state, form.payload, form.attachments_after_edit(()) or ())
     nonce = orjson.loads(state.body)["nonce"]
-    await ctx.users.deliver([state.user_id], "INTERACTION_SUCCESS", {"id": str(state.id), "nonce": nonce})
+    await hook_messages.tell(ctx, state.user_id, "INTERACTION_SUCCESS", {"id": str(state.id), "nonce": nonce})
     if request.query.get("with_response", "").lower() not in ("true", "1"):
         return web.Response(status=204)
     response: Json = {"interaction": {"id": str(state.id), "type": state.type}}

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from rayguild.errors import RayguildError
 from rayguild.fanout.permissions import ADMINISTRATOR, base_permissions, channel_permissions
 from rayguild.http_api import dms, hook_messages, interaction_forms
 from rayguild.http_api.access import ChannelAccess, channel_access, overwrites_of
@@ -238,6 +239,11 @@ async def create_interaction(request: web.Request) -> web.Response:
         body=orjson.dumps({"interaction": d, "nonce": nonce}).decode(),
     )  # fmt: skip
     await ctx.storage.put_interaction(state)
-    await ctx.users.deliver([app_id], "INTERACTION_CREATE", d)
-    await ctx.users.deliver([caller.id], "INTERACTION_CREATE", {"id": str(interaction_id), "nonce": nonce})
+    try:
+        await ctx.users.deliver([app_id], "INTERACTION_CREATE", d)
+    except RayguildError as exc:  # the bot can not be told: the interaction fails now, not in 3 s
+        raise ApiError(503, 0, f"The application could not be reached, retry later: {exc}") from exc
+    await hook_messages.tell(
+        ctx, caller.id, "INTERACTION_CREATE", {"id": str(interaction_id), "nonce": nonce}
+    )
     return web.Response(status=204)
