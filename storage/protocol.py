@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rayguild.storage.blobs import BlobStore
+from rayguild.storage.bots_protocol import BotStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -225,7 +226,7 @@ class DmStore(Protocol):
         ...
 
 
-class Storage(MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, Protocol):
+class Storage(MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, BotStore, Protocol):
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     @property
