@@ -73,6 +73,8 @@ class Config:
     # Webhook devices may point at loopback/private/link-local/reserved addresses only inside these
     # CIDRs (e.g. "127.0.0.0/8" for a local webhook sink); see rayguild/egress.py.
     push_allowed_networks: tuple[str, ...] = ()
+    # Interactions (see http_api/interaction_callbacks.py).
+    interaction_ack_timeout_s: float = 3.0  # a callback later than this gets 10062, as on Discord
     # Storage.
     storage: str = "sqlite"  # "sqlite" (embedded default) or "scylla"
     sqlite_path: str = ".data/rayguild.sqlite3"
@@ -109,6 +111,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "scylla_consistency": ("ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL"),
 }
 _POSITIVE = (
+    "interaction_ack_timeout_s",
     "guild_shards",
     "session_shards",
     "presence_shards",

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from rayguild.config import Config
+import typing
+
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -13,8 +14,11 @@ from rayguild.storage.models import (
     Invite,
     Member,
     Message,
+    MessageReference,
     Overwrite,
     PendingPush,
+    Pin,
+    ReactionCount,
     Role,
     SessionStarts,
     User,
@@ -27,11 +31,15 @@ from rayguild.storage.protocol import (
     HistoryQuery,
     MessageStore,
     PushStore,
+    ReactionStore,
     SessionStartStore,
     Storage,
 )
 from rayguild.storage.scylla import ScyllaStorage
 from rayguild.storage.sqlite import SqliteStorage
+
+if typing.TYPE_CHECKING:
+    from rayguild.config import Config
 
 __all__ = [
     "MAX_HISTORY_LIMIT",
@@ -45,10 +53,14 @@ __all__ = [
     "Invite",
     "Member",
     "Message",
+    "MessageReference",
     "MessageStore",
     "Overwrite",
     "PendingPush",
+    "Pin",
     "PushStore",
+    "ReactionCount",
+    "ReactionStore",
     "Role",
     "ScyllaStorage",
     "SessionStartStore",
