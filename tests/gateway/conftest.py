@@ -43,7 +43,9 @@ class Gateway:
 
     async def recv(self) -> dict[str, Any]:
         msg = await self.ws.receive(timeout=RECEIVE_TIMEOUT_S)
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+        if msg.type is WSMsgType.CLOSE:  # the code the server's close frame carries
+            raise ConnectionClosed(msg.data)
+        if msg.type in (WSMsgType.CLOSED, WSMsgType.CLOSING):
             raise ConnectionClosed(self.ws.close_code)
         data = msg.data
         if self.compress == "zlib-stream":
