@@ -57,6 +57,19 @@ INVALID_SESSION = b'{"op":9,"s":null,"t":null,"d":false}'
 class GatewayConnection:
     """One client socket: Hello, the read loop, heartbeats, and the session it carries."""
 
+    __slots__ = (
+        "_watchdog",
+        "ctx",
+        "last_heartbeat",
+        "limit_s",
+        "metrics",
+        "protocol",
+        "session",
+        "sink",
+        "tasks",
+        "ws",
+    )
+
     def __init__(self, ctx: EdgeContext, ws: GatewayWebSocket, sink: SocketSink,
                  metrics: EdgeMetrics) -> None:  # fmt: skip
         self.ctx, self.ws, self.sink, self.metrics = ctx, ws, sink, metrics
