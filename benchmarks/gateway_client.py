@@ -217,8 +217,10 @@ async def main() -> None:
         load.all_quiet.set()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(load.all_quiet.wait(), timeout=QUIET_TIMEOUT_S)
-    for conn in connections:  # closed, or still owed an ACK: left out of the measurement
+    for conn in connections:  # closed, or still owed an ACK: left out of the measurement (-1)
         conn.excluded = conn.excluded or bool(conn.owed)
+        if conn.excluded:
+            load.arrivals[:, conn.index] = -1
     load.excluded = sum(conn.excluded for conn in connections)
     load.quiet = load.count
     cpu_at_quiet = cpu_seconds()
