@@ -19,13 +19,17 @@ so no session keeps a presence that changed (or ended) while the shard was down.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from rayguild.actors import commands as c
 from rayguild.actors.commands import Publish
 from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.actors.transport import Endpoint
+from rayguild.actors.users import UserPath
 from rayguild.fanout.events import GUILD_PRESENCES
+from rayguild.ids import GuildId, UserId
 
 PublishFn = Callable[[Publish], Awaitable[object]]
 SubmitPushFn = Callable[[list[PushRequest]], Awaitable[SubmitResult]]
@@ -44,6 +48,11 @@ class SessionPresence:
     activities: tuple[dict[str, Any], ...] = ()
     client: str = "desktop"  # Discord's client_status key: desktop, mobile or web
     connected: bool = True  # False while detached (resumable): the user is still online
+    # Where the session lives and what it asked for: user-addressed events go there (-1: nowhere).
+    shard: int = -1
+    slot: int = -1
+    intents: int = 0
+    bot: bool = False
 
 
 @dataclass(slots=True)
@@ -68,22 +77,48 @@ class UserPresence:
 
 
 class PresenceShard:
-    def __init__(self, index: int, publish: PublishFn, submit_push: SubmitPushFn | None = None) -> None:
+    def __init__(
+        self,
+        index: int,
+        publish: PublishFn,
+        submit_push: SubmitPushFn | None = None,
+        users: UserPath | None = None,
+    ) -> None:
         self.index = index
         self._publish = publish
         self._submit_push = submit_push
+        self.user_path = users or UserPath()
         self.users: dict[int, UserPresence] = {}
         self.by_guild: dict[int, set[int]] = {}  # guild -> users with a live session in it
         self._counter = 0
         self.published = 0
 
-    async def ready(self) -> None:
-        """Hook: the Ray host rebuilds its state here after a restart."""
+    async def handle(self, cmd: object) -> object:
+        """Every presence (user) shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.UpdatePresence(record):
+                await self.update(record)
+                return None
+            case c.EndSession(user_id, session_id):
+                await self.disconnect(user_id, session_id)
+                return None
+            case c.PushIfOffline(requests):
+                return await self.push_if_offline(list(requests))
+            case c.VisiblePresences(guild_ids, limit):
+                return await self.visible(list(guild_ids), limit)
+            case c.DeliverToUsers(user_ids, t, d, intent):
+                return await self.deliver(user_ids, t, d, intent)
+            case c.Membership(user_id, guild_id, joined):
+                return await self.membership(user_id, guild_id, joined)
+            case c.ForgetSessionShard(shard):
+                return await self.session_shard_lost(shard)
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a presence shard does not handle {type(cmd).__name__}")
 
     # -- the edge's calls -------------------------------------------------------------------
     async def update(self, record: SessionPresence) -> None:
         """A session started, changed its presence (op 3), detached or resumed."""
-        await self.ready()
         user = self.users.setdefault(record.user_id, UserPresence())
         self._counter += 1
         user.sessions[record.session_id] = record
@@ -92,7 +127,6 @@ class PresenceShard:
 
     async def disconnect(self, user_id: int, session_id: str) -> None:
         """The session ended for good; the user's last session ending makes them offline (once)."""
-        await self.ready()
         user = self.users.get(user_id)
         if user is None or user.sessions.pop(session_id, None) is None:
             return
@@ -101,7 +135,6 @@ class PresenceShard:
 
     async def push_if_offline(self, requests: list[PushRequest]) -> int:
         """Hand the notifications of users with no connected session to their push shards."""
-        await self.ready()
         offline = [r for r in requests if not self.active(r.user_id)]
         if not offline or self._submit_push is None:
             return 0
@@ -110,7 +143,6 @@ class PresenceShard:
 
     async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
         """The shown presences of this shard's online users, per guild (at most ``limit`` each)."""
-        await self.ready()
         out: dict[int, list[dict[str, Any]]] = {}
         for guild_id in guild_ids:
             shown = []
@@ -122,6 +154,42 @@ class PresenceShard:
                         break
             out[guild_id] = shown
         return out
+
+    # -- the user path (``rayguild.actors.users``) -------------------------------------------
+    async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], intent: int = 0) -> int:
+        """Queue ``t``/``d`` for every live session of each user (gated on ``intent``); returns
+        how many sessions it goes to. Unknown users are skipped."""
+        records = [r for u in user_ids if (user := self.users.get(u)) for r in user.sessions.values()]
+        return self.user_path.send(records, self.user_path.dispatch(t, d, intent), intent)
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
+        """The user entered (GUILD_CREATE) or left (GUILD_DELETE) a guild: every session of theirs
+        follows; their presence is then published to that guild too (or no more)."""
+        user = self.users.get(user_id)
+        if user is None:
+            return 0
+        records = list(user.sessions.values())
+        path = self.user_path
+        changed = await (path.join(records, guild_id) if joined else path.leave(records, guild_id))
+        for record in changed:
+            guilds = {*record.guild_ids, guild_id} if joined else set(record.guild_ids) - {guild_id}
+            if record.session_id in user.sessions:
+                user.sessions[record.session_id] = replace(record, guild_ids=tuple(sorted(guilds)))
+        self._index(user_id, user)
+        return len(changed)
+
+    async def session_shard_lost(self, shard: int) -> int:
+        """Session shard ``shard`` restarted empty: its slots belong to new sessions now, so no
+        user-addressed event goes to the old ones (their presence stays until their edge says)."""
+        lost = 0
+        for user in self.users.values():
+            for session_id, record in list(user.sessions.items()):
+                if record.shard == shard:
+                    user.sessions[session_id] = replace(record, shard=-1, slot=-1)
+                    lost += 1
+        if self.user_path.outbox is not None:
+            self.user_path.outbox.restart(shard)
+        return lost
 
     # -- state -------------------------------------------------------------------------------
     def active(self, user_id: int) -> bool:
@@ -178,4 +246,33 @@ class PresenceShard:
         return None if user is None else user.shown
 
     async def stats(self) -> dict[str, Any]:
-        return {"presences": len(self.users), "published": self.published}
+        return {
+            "presences": len(self.users),
+            "published": self.published,
+            "user_deliveries": self.user_path.delivered,
+        }
+
+
+class PresenceShardRef:
+    """The presence (user) shard's typed client."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    async def update(self, record: SessionPresence) -> None:
+        await self.ref.send(c.UpdatePresence(record))
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        await self.ref.send(c.EndSession(UserId(user_id), session_id))
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        return int(await self.ref.send(c.PushIfOffline(tuple(requests))))
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        return dict(await self.ref.send(c.VisiblePresences(tuple(guild_ids), limit)))
+
+    async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
+        return int(await self.ref.send(c.DeliverToUsers(tuple(UserId(u) for u in user_ids), t, d, intent)))
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
+        return int(await self.ref.send(c.Membership(UserId(user_id), GuildId(guild_id), joined)))

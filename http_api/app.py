@@ -20,14 +20,22 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from rayguild.http_api import (
     auth,
+    interaction_callbacks,
     presence_sync,
+    rest_attachments,
     rest_channels,
+    rest_commands,
     rest_devices,
+    rest_dms,
     rest_guilds,
+    rest_interactions,
     rest_invites,
     rest_members,
     rest_messages,
+    rest_pins,
+    rest_reactions,
     rest_users,
+    rest_webhooks,
 )
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import Handler, error_middleware, json_response
@@ -41,11 +49,14 @@ from rayguild.http_api.wire import WireFlusher
 log = structlog.get_logger("rayguild.http")
 
 API_PREFIX = "/api/v10"
-MAX_BODY_BYTES = 256 * 1024  # no attachments here: a 2000-character message is at most 8 KiB
+# JSON bodies; multipart message uploads are streamed and bounded per part (http_api/uploads.py).
+MAX_BODY_BYTES = 256 * 1024
 REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
-    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
+    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
+    rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
+    rest_webhooks,
 )  # fmt: skip
 
 
@@ -112,6 +123,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
         api.add_routes(module.routes)
     app.add_subapp(API_PREFIX, api)
     app.router.add_get("/", gateway_handler)
+    app.router.add_get(rest_attachments.PATH, rest_attachments.serve)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_reaper)

@@ -64,6 +64,8 @@ class Config:
     push_backoff_base_s: float = 0.5  # retry n waits uniform(0, min(max, base * 2**n)) ("full jitter")
     push_backoff_max_s: float = 30.0
     push_timeout_s: float = 10.0  # one delivery attempt
+    # Interactions (see http_api/interaction_callbacks.py).
+    interaction_ack_timeout_s: float = 3.0  # a callback later than this gets 10062, as on Discord
     # Storage.
     storage: str = "sqlite"  # "sqlite" (embedded default) or "scylla"
     sqlite_path: str = ".data/rayguild.sqlite3"
@@ -73,6 +75,8 @@ class Config:
     scylla_datacenter: str = "datacenter1"
     scylla_replication_factor: int = 1
     scylla_consistency: str = "LOCAL_QUORUM"
+    # Attachments (bytes in the blob store beside the storage: see storage/blobs.py).
+    max_upload_bytes: int = 25 * 1024 * 1024  # per file; beyond it 413 40005, as Discord's limit
     # Operations.
     log_level: str = "info"
     log_json: bool = True
@@ -98,6 +102,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "scylla_consistency": ("ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL"),
 }
 _POSITIVE = (
+    "interaction_ack_timeout_s",
     "guild_shards",
     "session_shards",
     "presence_shards",
@@ -121,6 +126,7 @@ _POSITIVE = (
     "heartbeat_interval_ms",
     "max_frame_bytes",
     "scylla_replication_factor",
+    "max_upload_bytes",
     "passive_idle_s",
     "passive_update_interval_s",
     "tick_ms",

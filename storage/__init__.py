@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from rayguild.config import Config
+import typing
+
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -13,8 +14,11 @@ from rayguild.storage.models import (
     Invite,
     Member,
     Message,
+    MessageReference,
     Overwrite,
     PendingPush,
+    Pin,
+    ReactionCount,
     Role,
     User,
 )
@@ -26,10 +30,14 @@ from rayguild.storage.protocol import (
     HistoryQuery,
     MessageStore,
     PushStore,
+    ReactionStore,
     Storage,
 )
 from rayguild.storage.scylla import ScyllaStorage
 from rayguild.storage.sqlite import SqliteStorage
+
+if typing.TYPE_CHECKING:
+    from rayguild.config import Config
 
 __all__ = [
     "MAX_HISTORY_LIMIT",
@@ -43,10 +51,14 @@ __all__ = [
     "Invite",
     "Member",
     "Message",
+    "MessageReference",
     "MessageStore",
     "Overwrite",
     "PendingPush",
+    "Pin",
     "PushStore",
+    "ReactionCount",
+    "ReactionStore",
     "Role",
     "ScyllaStorage",
     "SqliteStorage",

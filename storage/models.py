@@ -6,6 +6,7 @@ Timestamps are Unix milliseconds; a message's creation time is its snowflake's t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,22 @@ class Invite:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageReference:
+    """What a reply (type 19) points at: Discord's ``message_reference``."""
+
+    message_id: int
+    channel_id: int
+    guild_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
+    """A message. ``embeds``, ``components``, ``attachments`` and ``interaction_metadata`` are
+    kept as the Discord JSON objects they were validated into (``attachments`` as the edge serves
+    them); ``author_override`` is a webhook's ``{"username", "avatar"}`` shown instead of the
+    author account. ``reacted`` is set by the first reaction, so reads skip reaction lookups for
+    the messages that never had one."""
+
     id: int
     channel_id: int
     author_id: int
@@ -94,6 +110,35 @@ class Message:
     edited_at_ms: int | None = None
     mention_ids: tuple[int, ...] = ()
     mention_everyone: bool = False
+    mention_role_ids: tuple[int, ...] = ()
+    flags: int = 0
+    embeds: tuple[dict[str, Any], ...] = ()
+    components: tuple[dict[str, Any], ...] = ()
+    attachments: tuple[dict[str, Any], ...] = ()
+    sticker_ids: tuple[int, ...] = ()
+    reference: MessageReference | None = None
+    application_id: int | None = None
+    webhook_id: int | None = None
+    author_override: dict[str, Any] | None = None
+    interaction_metadata: dict[str, Any] | None = None
+    pinned: bool = False
+    reacted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionCount:
+    """How many users reacted to a message with ``emoji`` (a unicode emoji, or ``name:id`` for a
+    custom one) and whether the viewer is one of them."""
+
+    emoji: str
+    count: int
+    me: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    message_id: int
+    pinned_at_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +165,16 @@ class PendingPush:
     token: str
     body: str
     created_at_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DmChannel:
+    """A direct-message channel (Discord's type 1) between two users; ``users`` is ascending."""
+
+    id: int
+    users: tuple[int, int]
+
+    def other(self, user_id: int) -> int:
+        """The recipient as ``user_id`` sees the channel."""
+        low, high = self.users
+        return high if user_id == low else low

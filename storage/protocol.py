@@ -16,14 +16,19 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rayguild.storage.blobs import BlobStore
+from rayguild.storage.bots_protocol import BotStore
 from rayguild.storage.models import (
     Channel,
     Device,
+    DmChannel,
     Guild,
     Invite,
     Member,
     Message,
     PendingPush,
+    Pin,
+    ReactionCount,
     Role,
     User,
 )
@@ -31,6 +36,7 @@ from rayguild.storage.models import (
 MAX_HISTORY_LIMIT = 100
 MAX_MEMBERS_LIMIT = 1000
 MAX_PUSH_PAGE = 1000
+MAX_REACTION_USERS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +64,11 @@ class MessageStore(Protocol):
 
     async def get_message(self, channel_id: int, message_id: int) -> Message | None: ...
 
-    async def edit_message(
-        self, channel_id: int, message_id: int, content: str, edited_at_ms: int
-    ) -> Message | None:
-        """Replace the content; None if the message does not exist (or was deleted)."""
+    async def edit_message(self, edited: Message) -> Message | None:
+        """Replace the editable parts of message ``edited.id`` (content, ``edited_at_ms``,
+        mentions and the rich parts: embeds, components, attachments, flags...) with
+        ``edited``'s, keeping ``pinned`` and ``reacted``; None if the message does not exist (or
+        was deleted)."""
         ...
 
     async def delete_message(self, channel_id: int, message_id: int) -> bool:
@@ -70,6 +77,47 @@ class MessageStore(Protocol):
 
     async def history(self, query: HistoryQuery) -> list[Message]:
         """Newest first; ``around`` returns up to limit messages centred on the id."""
+        ...
+
+
+class ReactionStore(Protocol):
+    """Reactions and pins of messages. A reaction is one (emoji, user) per message; an emoji is
+    a unicode emoji or ``name:id`` for a custom one. Deleting a message deletes both."""
+
+    async def add_reaction(self, channel_id: int, message_id: int, emoji: str, user_id: int) -> bool:
+        """Record the reaction and mark the message ``reacted``; False if it was already there."""
+        ...
+
+    async def remove_reaction(self, channel_id: int, message_id: int, emoji: str, user_id: int) -> bool:
+        """False if there was no such reaction."""
+        ...
+
+    async def remove_reactions(self, channel_id: int, message_id: int, emoji: str | None = None) -> None:
+        """Remove every reaction of the message (only those with ``emoji`` when given)."""
+        ...
+
+    async def reaction_counts(
+        self, channel_id: int, message_ids: Sequence[int], viewer_id: int
+    ) -> dict[int, list[ReactionCount]]:
+        """Per message (those with reactions only), its counts by emoji, ``me`` for ``viewer_id``."""
+        ...
+
+    async def reaction_users(
+        self, channel_id: int, message_id: int, emoji: str, after: int = 0, limit: int = 25
+    ) -> list[int]:
+        """Ids of the users who reacted with ``emoji``, ascending, > ``after``; limit 1-100."""
+        ...
+
+    async def pin_message(self, channel_id: int, message_id: int, pinned_at_ms: int) -> bool:
+        """Pin (marking the message ``pinned``); False if it was already pinned."""
+        ...
+
+    async def unpin_message(self, channel_id: int, message_id: int) -> bool:
+        """False if it was not pinned."""
+        ...
+
+    async def list_pins(self, channel_id: int) -> list[Pin]:
+        """The channel's pins, most recently pinned first."""
         ...
 
 
@@ -163,8 +211,29 @@ class PushStore(Protocol):
         ...
 
 
-class Storage(MessageStore, AccountStore, GuildStore, PushStore, Protocol):
+class DmStore(Protocol):
+    """Direct-message channels: exactly one per pair of users."""
+
+    async def open_dm(self, new_id: int, user_a: int, user_b: int) -> DmChannel:
+        """The pair's DM channel; created with id ``new_id`` if the pair has none. Two opens of
+        the same pair racing each other get the same channel."""
+        ...
+
+    async def get_dm(self, channel_id: int) -> DmChannel | None: ...
+
+    async def list_dms(self, user_id: int) -> list[DmChannel]:
+        """The user's DM channels, ascending by id."""
+        ...
+
+
+class Storage(MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, BotStore, Protocol):
     """Everything rayguild persists, behind one object with a lifecycle."""
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Attachment bytes, kept alongside: a folder for SQLite, chunked rows for Cassandra;
+        started and closed with the storage."""
+        ...
 
     async def start(self) -> None:
         """Connect and create the schema idempotently; raise StorageUnavailable if unreachable."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 _MSG = (
     "channel_id, bucket, message_id, author_id, content, guild_id, type, nonce, edited_at_ms, "
-    "mention_ids, mention_everyone"
+    "mention_ids, mention_everyone, rich"
 )
 _CHAN = "channel_id, guild_id, name, type, position, topic, parent_id, overwrites"
 _INVITE = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max_uses, uses"
@@ -18,14 +18,29 @@ _INVITE = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max
 _PUSH = "shard, push_key, user_id, provider, device_token, body, created_at_ms"
 # Every statement the backend runs, prepared once at start-up.
 STATEMENTS = {
-    "msg_put": f"INSERT INTO messages ({_MSG}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    "msg_get": f"SELECT {_MSG} FROM messages WHERE channel_id=? AND bucket=? AND message_id=?",
-    "msg_edit": "UPDATE messages SET content=?, edited_at_ms=? "
-    "WHERE channel_id=? AND bucket=? AND message_id=?",
+    "msg_put": f"INSERT INTO messages ({_MSG}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "msg_get": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? "
+    "AND message_id=?",
+    "msg_edit": "UPDATE messages SET content=?, edited_at_ms=?, mention_ids=?, mention_everyone=?, "
+    "rich=? WHERE channel_id=? AND bucket=? AND message_id=?",
     "msg_del": "DELETE FROM messages WHERE channel_id=? AND bucket=? AND message_id=?",
-    "msg_older": f"SELECT {_MSG} FROM messages WHERE channel_id=? AND bucket=? AND message_id<? LIMIT ?",
-    "msg_newer": f"SELECT {_MSG} FROM messages WHERE channel_id=? AND bucket=? AND message_id>? "
+    "msg_older": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? AND message_id<? LIMIT ?",
+    "msg_newer": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? AND message_id>? "
     "ORDER BY message_id ASC LIMIT ?",
+    "react_get": "SELECT user_id FROM reactions WHERE channel_id=? AND message_id=? AND emoji=? AND user_id=?",
+    "react_put": "INSERT INTO reactions (channel_id, message_id, emoji, user_id) VALUES (?,?,?,?)",
+    "react_del": "DELETE FROM reactions WHERE channel_id=? AND message_id=? AND emoji=? AND user_id=?",
+    "react_del_emoji": "DELETE FROM reactions WHERE channel_id=? AND message_id=? AND emoji=?",
+    "react_drop": "DELETE FROM reactions WHERE channel_id=? AND message_id=?",
+    "react_counts": "SELECT emoji, COUNT(*) AS n FROM reactions WHERE channel_id=? AND message_id=? GROUP BY emoji",
+    "react_users": "SELECT user_id FROM reactions WHERE channel_id=? AND message_id=? AND emoji=? AND user_id>? "
+    "LIMIT ?",
+    "msg_reacted": "UPDATE messages SET reacted=true WHERE channel_id=? AND bucket=? AND message_id=?",
+    "msg_pinned": "UPDATE messages SET pinned=? WHERE channel_id=? AND bucket=? AND message_id=?",
+    "pin_get": "SELECT message_id FROM pins WHERE channel_id=? AND message_id=?",
+    "pin_put": "INSERT INTO pins (channel_id, message_id, pinned_at_ms) VALUES (?,?,?)",
+    "pin_del": "DELETE FROM pins WHERE channel_id=? AND message_id=?",
+    "pin_list": "SELECT message_id, pinned_at_ms FROM pins WHERE channel_id=?",
     "bucket_put": "INSERT INTO message_buckets (channel_id, bucket) VALUES (?,?)",
     "buckets_down": "SELECT bucket FROM message_buckets WHERE channel_id=? AND bucket<=?",
     "buckets_up": "SELECT bucket FROM message_buckets WHERE channel_id=? AND bucket>=? ORDER BY bucket ASC",
@@ -76,14 +91,25 @@ STATEMENTS = {
     "push_del": "DELETE FROM push_outbox WHERE shard=? AND push_key=?",
 }
 INVITE_COLUMNS = tuple(_INVITE.split(", "))
+# Columns messages gained after the first release: added at start to a table created before.
+ADDED_MESSAGE_COLUMNS = {"rich": "text", "pinned": "boolean", "reacted": "boolean"}
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS messages (
         channel_id bigint, bucket int, message_id bigint, author_id bigint, content text,
         guild_id bigint, type int, nonce text, edited_at_ms bigint, mention_ids list<bigint>,
-        mention_everyone boolean,
+        mention_everyone boolean, rich text, pinned boolean, reacted boolean,
         PRIMARY KEY ((channel_id, bucket), message_id)
     ) WITH CLUSTERING ORDER BY (message_id DESC)""",
+    # One partition per message: its reactions clustered by emoji then user (counted per emoji).
+    """CREATE TABLE IF NOT EXISTS reactions (
+        channel_id bigint, message_id bigint, emoji text, user_id bigint,
+        PRIMARY KEY ((channel_id, message_id), emoji, user_id)
+    )""",
+    # A channel's pins (at most 50) in one partition.
+    """CREATE TABLE IF NOT EXISTS pins (
+        channel_id bigint, message_id bigint, pinned_at_ms bigint, PRIMARY KEY (channel_id, message_id)
+    )""",
     """CREATE TABLE IF NOT EXISTS message_buckets (
         channel_id bigint, bucket int, PRIMARY KEY (channel_id, bucket)
     ) WITH CLUSTERING ORDER BY (bucket DESC)""",
