@@ -29,6 +29,8 @@ from rayguild.http_api import (
     rest_invites,
     rest_members,
     rest_messages,
+    rest_thread_members,
+    rest_threads,
     rest_users,
 )
 from rayguild.http_api.context import EdgeContext
@@ -49,6 +51,7 @@ REAP_INTERVAL_S = 5.0
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
     rest_dms,
+    rest_threads, rest_thread_members,
 )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
-from rayguild.storage import blobs_cql, scylla_dms
+from rayguild.storage import blobs_cql, scylla_dms, scylla_threads
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (
@@ -62,7 +62,7 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms):
+class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms, scylla_threads.ScyllaThreads):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
@@ -88,9 +88,11 @@ class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms):
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES)
+        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *scylla_threads.TABLES)
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
-        await self._db.prepare(*STATEMENTS.values(), *scylla_dms.STATEMENTS.values())
+        await self._db.prepare(
+            *STATEMENTS.values(), *scylla_dms.STATEMENTS.values(), *scylla_threads.STATEMENTS.values()
+        )
         await self.blobs.start()
 
     async def close(self) -> None:

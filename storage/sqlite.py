@@ -35,6 +35,8 @@ from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
 from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
+from rayguild.storage.sqlite_threads import SCHEMA as THREAD_SCHEMA
+from rayguild.storage.sqlite_threads import SqliteThreads
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -97,12 +99,12 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteDms):
+class SqliteStorage(SqliteMessages, SqliteDms, SqliteThreads):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(path, MESSAGES_SCHEMA + _SCHEMA + DM_SCHEMA, busy_timeout_s)
+        self._db = SqliteFile(path, MESSAGES_SCHEMA + _SCHEMA + DM_SCHEMA + THREAD_SCHEMA, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")
 
