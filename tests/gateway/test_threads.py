@@ -20,7 +20,9 @@ async def _status(edge: Edge, method: str, path: str, headers: dict[str, str], *
     return response.status, (await response.json() if response.status != 204 else None)
 
 
-async def _guild_of_three(edge: Edge) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any], dict[str, str]]]]:
+async def _guild_of_three(
+    edge: Edge,
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any], dict[str, str]]]]:
     """A bot owning a guild and two bot members: (channel, [(token, user, headers)] owner first)."""
     token, headers, _, channel = await edge.guild_with_bot()
     owner = await edge.rest("GET", "/users/@me", headers)
@@ -54,12 +56,15 @@ async def _until(gw: Gateway, t: str, stop_t: str, stop_id: str) -> list[dict[st
 
 
 async def test_public_thread_from_a_message_reaches_who_sees_the_parent(edge: Edge) -> None:
-    channel, [(owner_token, owner, owner_h), (alice_token, alice, alice_h), (bob_token, _, _)] = (
-        await _guild_of_three(edge)
-    )
+    (
+        channel,
+        [(owner_token, owner, owner_h), (alice_token, alice, alice_h), (bob_token, _, _)],
+    ) = await _guild_of_three(edge)
     owner_gw = await _connect(edge, owner_token, INTENTS | GUILD_MEMBERS)
     alice_gw, bob_gw = await _connect(edge, alice_token), await _connect(edge, bob_token)
-    starter = await edge.rest("POST", f"/channels/{channel['id']}/messages", owner_h, json={"content": "topic"})
+    starter = await edge.rest(
+        "POST", f"/channels/{channel['id']}/messages", owner_h, json={"content": "topic"}
+    )
     template = "/channels/{channel_id}/messages/{message_id}/threads"
     path = f"/channels/{channel['id']}/messages/{starter['id']}/threads"
     thread = await edge.rest("POST", path, owner_h, json={"name": "talk", "auto_archive_duration": 60})
@@ -79,7 +84,9 @@ async def test_public_thread_from_a_message_reaches_who_sees_the_parent(edge: Ed
     assert starter_now["flags"] & 32
 
     # A public thread's messages reach everyone who may see the parent, members or not.
-    sent = await edge.rest("POST", f"/channels/{thread['id']}/messages", alice_h, json={"content": "in thread"})
+    sent = await edge.rest(
+        "POST", f"/channels/{thread['id']}/messages", alice_h, json={"content": "in thread"}
+    )
     assert_matches_spec("POST", "/channels/{channel_id}/messages", 200, sent)
     assert sent["channel_id"] == thread["id"]
     for gw in (owner_gw, alice_gw, bob_gw):
@@ -89,7 +96,11 @@ async def test_public_thread_from_a_message_reaches_who_sees_the_parent(edge: Ed
     assert [m["id"] for m in history] == [sent["id"]]
     shown = await edge.rest("GET", f"/channels/{thread['id']}", alice_h)
     assert_matches_spec("GET", "/channels/{channel_id}", 200, shown)
-    assert (shown["message_count"], shown["total_message_sent"], shown["last_message_id"]) == (1, 1, sent["id"])
+    assert (shown["message_count"], shown["total_message_sent"], shown["last_message_id"]) == (
+        1,
+        1,
+        sent["id"],
+    )
     assert "member" not in shown  # alice posted but never joined
 
     # Join: alice hears of herself (GUILDS), the owner of her (GUILD_MEMBERS), bob nothing.
@@ -118,13 +129,17 @@ async def test_public_thread_from_a_message_reaches_who_sees_the_parent(edge: Ed
 
 
 async def test_private_thread_reaches_only_its_members(edge: Edge) -> None:
-    channel, [(owner_token, owner, owner_h), (alice_token, alice, alice_h), (bob_token, bob, bob_h)] = (
-        await _guild_of_three(edge)
-    )
+    (
+        channel,
+        [(owner_token, owner, owner_h), (alice_token, alice, alice_h), (bob_token, bob, bob_h)],
+    ) = await _guild_of_three(edge)
     owner_gw = await _connect(edge, owner_token, INTENTS | GUILD_MEMBERS)
     alice_gw, bob_gw = await _connect(edge, alice_token), await _connect(edge, bob_token)
     thread = await edge.rest(
-        "POST", f"/channels/{channel['id']}/threads", owner_h, json={"name": "secret", "type": 12, "invitable": False}
+        "POST",
+        f"/channels/{channel['id']}/threads",
+        owner_h,
+        json={"name": "secret", "type": 12, "invitable": False},
     )
     assert_matches_spec("POST", "/channels/{channel_id}/threads", 201, thread)
     assert thread["type"] == 12 and thread["thread_metadata"]["invitable"] is False
@@ -159,7 +174,9 @@ async def test_private_thread_reaches_only_its_members(edge: Edge) -> None:
     sent = await edge.rest("POST", f"/channels/{thread['id']}/messages", owner_h, json={"content": "psst"})
     got = (await alice_gw.dispatch("MESSAGE_CREATE"))["d"]
     assert got["id"] == sent["id"] and got["channel_id"] == thread["id"]
-    marker = await edge.rest("POST", f"/channels/{channel['id']}/messages", owner_h, json={"content": "parent"})
+    marker = await edge.rest(
+        "POST", f"/channels/{channel['id']}/messages", owner_h, json={"content": "parent"}
+    )
     assert await _until(bob_gw, "MESSAGE_CREATE", "MESSAGE_CREATE", marker["id"]) == []
     active = await edge.rest("GET", f"/guilds/{channel['guild_id']}/threads/active", bob_h)
     assert_matches_spec("GET", "/guilds/{guild_id}/threads/active", 200, active)
@@ -171,11 +188,15 @@ async def test_private_thread_reaches_only_its_members(edge: Edge) -> None:
     # Lock and archive (MANAGE_THREADS): alice can no longer post; her archived list shows it.
     status, _ = await _status(edge, "PATCH", f"/channels/{thread['id']}", alice_h, json={"locked": True})
     assert status == 403
-    locked = await edge.rest("PATCH", f"/channels/{thread['id']}", owner_h, json={"locked": True, "archived": True})
+    locked = await edge.rest(
+        "PATCH", f"/channels/{thread['id']}", owner_h, json={"locked": True, "archived": True}
+    )
     assert locked["thread_metadata"]["locked"] is True and locked["thread_metadata"]["archived"] is True
     update = (await alice_gw.dispatch("THREAD_UPDATE"))["d"]
     assert update["thread_metadata"]["locked"] is True
-    status, body = await _status(edge, "POST", f"/channels/{thread['id']}/messages", alice_h, json={"content": "x"})
+    status, body = await _status(
+        edge, "POST", f"/channels/{thread['id']}/messages", alice_h, json={"content": "x"}
+    )
     assert (status, body["code"]) == (403, 50013)
     status, _ = await _status(edge, "PATCH", f"/channels/{thread['id']}", alice_h, json={"archived": False})
     assert status == 403
@@ -198,6 +219,11 @@ async def test_private_thread_reaches_only_its_members(edge: Edge) -> None:
     deleted = await edge.rest("DELETE", f"/channels/{thread['id']}", owner_h)
     assert deleted["id"] == thread["id"]
     gone = (await owner_gw.dispatch("THREAD_DELETE"))["d"]
-    assert gone == {"id": thread["id"], "guild_id": channel["guild_id"], "parent_id": channel["id"], "type": 12}
+    assert gone == {
+        "id": thread["id"],
+        "guild_id": channel["guild_id"],
+        "parent_id": channel["id"],
+        "type": 12,
+    }
     status, body = await _status(edge, "GET", f"/channels/{thread['id']}", owner_h)
     assert (status, body["code"]) == (404, 10003)
