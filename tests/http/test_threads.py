@@ -81,7 +81,8 @@ async def test_idle_threads_archive_themselves(client: Client, register: Registe
     await storage.put_thread(replace(stored, created_at_ms=two_hours_ago, archive_timestamp_ms=two_hours_ago))
     status, active = await _call(client, owner, "GET", f"/guilds/{text['guild_id']}/threads/active")
     assert status == 200 and active["threads"] == []
-    status, shown = await _call(client, owner, "GET", f"/channels/{thread['id']}")  # archived by the list above
+    # The list above archived it.
+    status, shown = await _call(client, owner, "GET", f"/channels/{thread['id']}")
     assert status == 200 and shown["thread_metadata"]["archived"] is True
     archived = await storage.get_thread(int(thread["id"]))
     assert archived is not None and archived.archived
