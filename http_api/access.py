@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from rayguild import thread_rules
 from rayguild.fanout.permissions import (
     VIEW_CHANNEL,
     PermissionOverwrite,
     base_permissions,
     channel_permissions,
 )
-from rayguild.http_api import thread_events, thread_rules
+from rayguild.http_api import thread_events
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.dms import DM_PERMISSIONS, as_channel, dm_of

@@ -23,14 +23,14 @@ from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, json_response, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
 from rayguild.http_api.rest_threads import stored_thread
-from rayguild.http_api.thread_rules import (
+from rayguild.storage.models import User
+from rayguild.storage.thread_models import Thread, ThreadMember
+from rayguild.thread_rules import (
     MANAGE_THREADS,
     SEND_MESSAGES_IN_THREADS,
     member_json,
     thread_json,
 )
-from rayguild.storage.models import User
-from rayguild.storage.thread_models import Thread, ThreadMember
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]

@@ -24,15 +24,6 @@ from rayguild.http_api.access import ChannelAccess, channel_access, channel_requ
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, missing_permissions, unknown
 from rayguild.http_api.forms import flag, integer, path_id, query_id, query_int, read_json, snowflake, text
-from rayguild.http_api.thread_rules import (
-    CREATE_PRIVATE_THREADS,
-    CREATE_PUBLIC_THREADS,
-    HAS_THREAD,
-    MANAGE_THREADS,
-    member_json,
-    thread_json,
-)
-from rayguild.http_api.thread_rules import permissions as thread_permissions
 from rayguild.storage.models import Channel, User
 from rayguild.storage.thread_models import (
     AUTO_ARCHIVE_MINUTES,
@@ -41,6 +32,15 @@ from rayguild.storage.thread_models import (
     Thread,
     ThreadMember,
 )
+from rayguild.thread_rules import (
+    CREATE_PRIVATE_THREADS,
+    CREATE_PUBLIC_THREADS,
+    HAS_THREAD,
+    MANAGE_THREADS,
+    member_json,
+    thread_json,
+)
+from rayguild.thread_rules import permissions as thread_permissions
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]

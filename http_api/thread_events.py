@@ -18,10 +18,10 @@ from typing import Any
 
 import structlog
 
+from rayguild import thread_rules
 from rayguild.actors.commands import Publish
 from rayguild.errors import RayguildError
 from rayguild.fanout.events import GUILD_MEMBERS, GUILD_MESSAGES, GUILDS
-from rayguild.http_api import thread_rules
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.notify import publish
 from rayguild.storage.models import Channel

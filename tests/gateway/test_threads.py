@@ -227,3 +227,23 @@ async def test_private_thread_reaches_only_its_members(edge: Edge) -> None:
     }
     status, body = await _status(edge, "GET", f"/channels/{thread['id']}", owner_h)
     assert (status, body["code"]) == (404, 10003)
+
+
+async def test_guild_create_carries_the_active_threads_one_may_see(edge: Edge) -> None:
+    channel, [(_, owner, owner_h), (alice_token, alice, _), (bob_token, _, _)] = await _guild_of_three(edge)
+    threads = f"/channels/{channel['id']}/threads"
+    public = await edge.rest("POST", threads, owner_h, json={"name": "open", "type": 11})
+    private = await edge.rest("POST", threads, owner_h, json={"name": "closed", "type": 12})
+    archived = await edge.rest("POST", threads, owner_h, json={"name": "old", "type": 11})
+    await edge.rest("PUT", f"/channels/{private['id']}/thread-members/{alice['id']}", owner_h)
+    await edge.rest("PATCH", f"/channels/{archived['id']}", owner_h, json={"archived": True})
+    seen = {}
+    for name, token in (("alice", alice_token), ("bob", bob_token)):
+        gw = await edge.connect()
+        await gw.identify(token, intents=INTENTS)
+        seen[name] = {t["id"]: t for t in (await gw.dispatch("GUILD_CREATE"))["d"]["threads"]}
+    assert list(seen["alice"]) == [public["id"], private["id"]] and list(seen["bob"]) == [public["id"]]
+    assert seen["alice"][private["id"]]["member"]["user_id"] == alice["id"]
+    assert (
+        "member" not in seen["alice"][public["id"]] and seen["bob"][public["id"]]["owner_id"] == owner["id"]
+    )

@@ -10,9 +10,9 @@ from rayguild.fanout.permissions import (
     SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
 )
-from rayguild.http_api.thread_rules import expired, last_activity_ms, permissions
 from rayguild.ids import SnowflakeGenerator
 from rayguild.storage.thread_models import PRIVATE_THREAD, Thread
+from rayguild.thread_rules import expired, last_activity_ms, permissions
 
 READER = VIEW_CHANNEL
 POSTER = VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS
