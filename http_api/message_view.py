@@ -1,5 +1,6 @@
 """Stored messages as a viewer sees them: Discord's message object with its authors, mentioned
-users, the replied-to message and the viewer's reaction counts, read in batches.
+users, the replied-to message, the thread a message started and the viewer's reaction counts,
+read in batches.
 
 Every lookup for a page of messages is one batch (authors and mentioned users in one
 ``get_users``, replied-to messages and reactions concurrently), never one awaited query per
@@ -16,6 +17,8 @@ from rayguild.http_api.context import EdgeContext
 from rayguild.shapes import REPLY
 from rayguild.shapes import message as message_shape
 from rayguild.storage.models import Member, Message, User
+from rayguild.storage.thread_models import Thread
+from rayguild.thread_rules import HAS_THREAD, thread_json
 
 Json = dict[str, Any]
 
@@ -40,20 +43,30 @@ async def show_messages(
     everyone = [*messages, *replied.values()]
     wanted = {i for m in everyone for i in (m.author_id, *m.mention_ids)}
     users = await ctx.storage.get_users(list(wanted))
+    threads = await _started_threads(ctx, messages)
 
     def shown(m: Message, nested: bool) -> Json:
         referenced = None
         if not nested and m.type == REPLY and m.reference is not None:
             original = replied.get(m.reference.message_id)
             referenced = shown(original, True) if original is not None else None
-        return message_shape(
+        out = message_shape(
             m, users.get(m.author_id) or _deleted_user(m.author_id),
             (members or {}).get(m.author_id) if not nested else None,
             mentioned=[users[u] for u in m.mention_ids if u in users],
             referenced=referenced,
         )  # fmt: skip
+        if m.id in threads and not nested:
+            out["thread"] = thread_json(threads[m.id])
+        return out
 
     return [shown(m, False) for m in messages]
+
+
+async def _started_threads(ctx: EdgeContext, messages: Sequence[Message]) -> dict[int, Thread]:
+    """The threads started from ``messages`` (HAS_THREAD; a thread takes its starter's id)."""
+    found = await asyncio.gather(*(ctx.storage.get_thread(m.id) for m in messages if m.flags & HAS_THREAD))
+    return {t.id: t for t in found if t is not None}
 
 
 async def show_message(

@@ -81,7 +81,8 @@ async def test_public_thread_from_a_message_reaches_who_sees_the_parent(edge: Ed
     status, body = await _status(edge, "POST", path, owner_h, json={"name": "again"})
     assert (status, body["code"]) == (400, 160004)
     starter_now = await edge.rest("GET", f"/channels/{channel['id']}/messages/{starter['id']}", owner_h)
-    assert starter_now["flags"] & 32
+    assert starter_now["flags"] & 32 and starter_now["thread"]["id"] == thread["id"]
+    assert_matches_spec("GET", "/channels/{channel_id}/messages/{message_id}", 200, starter_now)
 
     # A public thread's messages reach everyone who may see the parent, members or not.
     sent = await edge.rest(
