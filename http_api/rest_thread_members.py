@@ -60,6 +60,7 @@ async def _add(ctx: EdgeContext, thread: Thread, user_id: int) -> web.Response:
             d = thread_json(thread, added)
             await thread_events.deliver(ctx, [user_id], "THREAD_CREATE", d, GUILDS)
         await thread_events.members_update(ctx, thread, added=added, added_member=guild_member)
+        await thread_events.member_update(ctx, thread, added)
     return web.Response(status=204)
 
 

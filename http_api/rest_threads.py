@@ -87,6 +87,7 @@ async def _start(ctx: EdgeContext, caller: User, thread: Thread) -> web.Response
         d = {**thread_json(thread), "newly_created": True}
         await thread_events.to_viewers(ctx, thread, "THREAD_CREATE", d)
         await thread_events.members_update(ctx, thread, added=me)
+    await thread_events.member_update(ctx, thread, me)
     return json_response(thread_json(thread, me), status=201)
 
 

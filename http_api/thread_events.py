@@ -5,7 +5,8 @@ A public thread's events go through its guild, gated by VIEW_CHANNEL on the PARE
 the guild process needs no thread state. A private thread's events go to its members only,
 through the user path (``ctx.users.deliver``), so a non-member never receives them.
 THREAD_MEMBERS_UPDATE reaches the users added or removed (GUILDS) and the thread's other members
-who asked for GUILD_MEMBERS, as Discord sends it.
+who asked for GUILD_MEMBERS, as Discord sends it; the user who joined (or was added, or created
+the thread) also receives THREAD_MEMBER_UPDATE with their own membership.
 
 Every function runs after a durable write: delivery failures are logged, never raised.
 """
@@ -84,6 +85,13 @@ async def members_update(
     others = [u for u in await member_ids(ctx, thread.id) if u != affected]
     await deliver(ctx, [affected], "THREAD_MEMBERS_UPDATE", d, GUILDS)
     await deliver(ctx, others, "THREAD_MEMBERS_UPDATE", d, GUILD_MEMBERS)
+
+
+async def member_update(ctx: EdgeContext, thread: Thread, member: ThreadMember) -> None:
+    """THREAD_MEMBER_UPDATE to the user ``member`` names: their own membership (sent when they
+    join or are added; for a bot, as Discord puts it, the signal that it is a thread member)."""
+    d = {**thread_rules.member_json(member), "guild_id": str(thread.guild_id)}
+    await deliver(ctx, [member.user_id], "THREAD_MEMBER_UPDATE", d, GUILDS)
 
 
 async def current(ctx: EdgeContext, thread: Thread) -> Thread:

@@ -109,6 +109,9 @@ async def test_public_thread_from_a_message_reaches_who_sees_the_parent(edge: Ed
     joined = (await alice_gw.dispatch("THREAD_MEMBERS_UPDATE"))["d"]
     assert joined["added_members"][0]["user_id"] == alice["id"] and joined["member_count"] == 2
     assert (await owner_gw.dispatch("THREAD_MEMBERS_UPDATE"))["d"] == joined
+    mine = (await alice_gw.dispatch("THREAD_MEMBER_UPDATE"))["d"]
+    assert mine == {"id": thread["id"], "user_id": alice["id"], "flags": 0, "guild_id": channel["guild_id"],
+                    "join_timestamp": joined["added_members"][0]["join_timestamp"]}  # fmt: skip
 
     # Archive (the owner of the thread may): THREAD_UPDATE to the parent's viewers.
     archived = await edge.rest("PATCH", f"/channels/{thread['id']}", owner_h, json={"archived": True})
