@@ -241,11 +241,17 @@ async def test_guild_create_carries_the_active_threads_one_may_see(edge: Edge) -
     archived = await edge.rest("POST", threads, owner_h, json={"name": "old", "type": 11})
     await edge.rest("PUT", f"/channels/{private['id']}/thread-members/{alice['id']}", owner_h)
     await edge.rest("PATCH", f"/channels/{archived['id']}", owner_h, json={"archived": True})
+    in_parent = await edge.rest("POST", f"/channels/{channel['id']}/messages", owner_h, json={"content": "p"})
+    await edge.rest("POST", f"/channels/{public['id']}/messages", owner_h, json={"content": "in thread"})
     seen = {}
+    parents = {}
     for name, token in (("alice", alice_token), ("bob", bob_token)):
         gw = await edge.connect()
         await gw.identify(token, intents=INTENTS)
-        seen[name] = {t["id"]: t for t in (await gw.dispatch("GUILD_CREATE"))["d"]["threads"]}
+        guild = (await gw.dispatch("GUILD_CREATE"))["d"]
+        seen[name] = {t["id"]: t for t in guild["threads"]}
+        parents[name] = next(c for c in guild["channels"] if c["id"] == channel["id"])["last_message_id"]
+    assert parents == {"alice": in_parent["id"], "bob": in_parent["id"]}  # not the thread's message
     assert list(seen["alice"]) == [public["id"], private["id"]] and list(seen["bob"]) == [public["id"]]
     assert seen["alice"][private["id"]]["member"]["user_id"] == alice["id"]
     assert (
