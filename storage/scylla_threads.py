@@ -6,10 +6,13 @@ Mixed into ``ScyllaStorage`` (it provides ``_db``). ``threads`` holds the metada
 ``last_message_id`` is the larger of the racing writes only approximately (last writer wins, as
 Discord documents it: it "may not point to an existing or valid message"). Membership is claimed
 and released with lightweight transactions, so a racing join counts once;
-``threads_by_user`` is written before the claim is released on removal, after it on add.
+``threads_by_user`` is deleted before the claim is released, written after it is taken. A
+guild's threads are read concurrently (one metadata, one counter, one count query each).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
 from rayguild.storage.scylla_session import CqlSession, Row
@@ -89,8 +92,10 @@ class ScyllaThreads:
         if not rows or rows[0]["guild_id"] is None:  # only last_message_id left by a racing delete
             return None
         r = rows[0]
-        counts = await self._db.execute(STATEMENTS["thread_counts"], thread_id)
-        members = await self._db.execute(STATEMENTS["tmember_count"], thread_id)
+        counts, members = await asyncio.gather(
+            self._db.execute(STATEMENTS["thread_counts"], thread_id),
+            self._db.execute(STATEMENTS["tmember_count"], thread_id),
+        )
         count = counts[0] if counts else {"message_count": 0, "total_message_sent": 0}
         return Thread(
             id=thread_id, guild_id=r["guild_id"], parent_id=r["parent_id"], owner_id=r["owner_id"],
@@ -104,7 +109,7 @@ class ScyllaThreads:
 
     async def list_threads(self, guild_id: int) -> list[Thread]:
         ids = await self._db.execute(STATEMENTS["thread_list"], guild_id)
-        found = [await self.get_thread(r["thread_id"]) for r in ids]
+        found = await asyncio.gather(*(self.get_thread(r["thread_id"]) for r in ids))
         return [t for t in found if t is not None and t.guild_id == guild_id]
 
     async def delete_thread(self, thread_id: int) -> None:

@@ -73,3 +73,15 @@ async def test_members(storage: Storage, new_id: Callable[[], int]) -> None:
     await storage.delete_thread(thread.id)
     assert await storage.threads_of_user(users[0]) == []
     assert await storage.list_thread_members(thread.id) == []
+
+
+async def test_racing_joins_count_once(storage: Storage, new_id: Callable[[], int]) -> None:
+    thread = _thread(new_id, new_id())
+    await storage.put_thread(thread)
+    user = new_id()
+    joins = await asyncio.gather(
+        *(storage.add_thread_member(ThreadMember(thread.id, user, i)) for i in range(5))
+    )
+    assert sorted(joins) == [False] * 4 + [True]
+    got = await storage.get_thread(thread.id)
+    assert got is not None and got.member_count == 1
