@@ -105,16 +105,18 @@ async def current(ctx: EdgeContext, thread: Thread) -> Thread:
     return archived
 
 
-async def dispatch_message(ctx: EdgeContext, channel: Channel, t: str, d: Json) -> None:
+async def dispatch_message(
+    ctx: EdgeContext, channel: Channel, t: str, d: Json, intent: int = GUILD_MESSAGES
+) -> None:
     """A message event of thread ``channel``: counted (MESSAGE_CREATE / MESSAGE_DELETE), an
     archived, unlocked thread unarchived by a new message, then delivered to the thread's viewers
-    (``message_core.dispatch`` calls this for thread channels)."""
+    who asked for ``intent`` (``message_core.dispatch`` calls this for thread channels)."""
     thread = await ctx.storage.get_thread(channel.id)
     if thread is None:
         return
     if t in ("MESSAGE_CREATE", "MESSAGE_DELETE"):
         await ctx.storage.count_thread_message(thread.id, int(d["id"]), 1 if t == "MESSAGE_CREATE" else -1)
-    await to_viewers(ctx, thread, t, d, GUILD_MESSAGES)
+    await to_viewers(ctx, thread, t, d, intent)
     if t == "MESSAGE_CREATE" and thread.archived and not thread.locked:
         reopened = replace(thread, archived=False, archive_timestamp_ms=now_ms())
         await ctx.storage.put_thread(reopened)
