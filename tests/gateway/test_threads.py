@@ -139,6 +139,7 @@ async def test_private_thread_reaches_only_its_members(edge: Edge) -> None:
     ) = await _guild_of_three(edge)
     owner_gw = await _connect(edge, owner_token, INTENTS | GUILD_MEMBERS)
     alice_gw, bob_gw = await _connect(edge, alice_token), await _connect(edge, bob_token)
+    alice_blind = await _connect(edge, alice_token, GUILDS | GUILD_MESSAGES)  # no MESSAGE_CONTENT
     thread = await edge.rest(
         "POST",
         f"/channels/{channel['id']}/threads",
@@ -177,7 +178,9 @@ async def test_private_thread_reaches_only_its_members(edge: Edge) -> None:
     # The owner's message reaches alice; bob gets nothing from the thread, only the parent's message.
     sent = await edge.rest("POST", f"/channels/{thread['id']}/messages", owner_h, json={"content": "psst"})
     got = (await alice_gw.dispatch("MESSAGE_CREATE"))["d"]
-    assert got["id"] == sent["id"] and got["channel_id"] == thread["id"]
+    assert got["id"] == sent["id"] and got["channel_id"] == thread["id"] and got["content"] == "psst"
+    blind = (await alice_blind.dispatch("MESSAGE_CREATE"))["d"]
+    assert blind["id"] == sent["id"] and blind["content"] == ""  # MESSAGE_CONTENT holds in threads
     marker = await edge.rest(
         "POST", f"/channels/{channel['id']}/messages", owner_h, json={"content": "parent"}
     )
