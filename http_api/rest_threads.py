@@ -37,6 +37,7 @@ from rayguild.thread_rules import (
     CREATE_PUBLIC_THREADS,
     HAS_THREAD,
     MANAGE_THREADS,
+    as_channel,
     member_json,
     thread_json,
 )
@@ -137,6 +138,15 @@ async def stored_thread(ctx: EdgeContext, found: ChannelAccess) -> Thread:
     if thread is None:
         raise unknown("channel")
     return thread
+
+
+async def thread_under(ctx: EdgeContext, parent: Channel, thread_id: int) -> Channel:
+    """Thread ``thread_id`` of ``parent`` as a channel, for a webhook of the parent posting into
+    it (``?thread_id=``); 400 50035 if it is not one of the parent's threads."""
+    thread = await ctx.storage.get_thread(thread_id)
+    if thread is None or thread.parent_id != parent.id:
+        raise invalid_form("thread_id", "CHANNEL_TYPE_INVALID", "Unknown thread of this channel")
+    return as_channel(thread, parent)
 
 
 async def show(ctx: EdgeContext, found: ChannelAccess, caller: User) -> web.Response:

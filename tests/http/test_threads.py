@@ -94,3 +94,26 @@ async def test_idle_threads_archive_themselves(client: Client, register: Registe
     assert status == 200
     reopened = await storage.get_thread(int(thread["id"]))
     assert reopened is not None and not reopened.archived and reopened.message_count == 1
+
+
+async def test_a_webhook_posts_into_a_thread_of_its_channel(client: Client, register: Register) -> None:
+    owner, member, text = await _guild(client, register)
+    _, hook = await _call(client, owner, "POST", f"/channels/{text['id']}/webhooks", json={"name": "Herald"})
+    _, thread = await _call(
+        client, owner, "POST", f"/channels/{text['id']}/threads", json={"name": "t", "type": 11}
+    )
+    execute = f"/webhooks/{hook['id']}/{hook['token']}"
+    status, sent = await _call(client, member, "POST", f"{execute}?wait=true&thread_id={thread['id']}",
+                               json={"content": "into the thread"})  # fmt: skip
+    assert status == 200 and sent["channel_id"] == thread["id"] and sent["webhook_id"] == hook["id"]
+    _, history = await _call(client, member, "GET", f"/channels/{thread['id']}/messages")
+    assert [m["id"] for m in history] == [sent["id"]]
+    _, shown = await _call(client, member, "GET", f"/channels/{thread['id']}")
+    assert shown["message_count"] == 1
+    _, other = await _call(
+        client, owner, "POST", f"/guilds/{text['guild_id']}/channels", json={"name": "other"}
+    )
+    _, elsewhere = await _call(client, owner, "POST", f"/channels/{other['id']}/threads", json={"name": "x"})
+    status, body = await _call(client, member, "POST", f"{execute}?thread_id={elsewhere['id']}",
+                               json={"content": "lost"})  # fmt: skip
+    assert (status, body["code"]) == (400, 50035) and "thread_id" in body["errors"]
