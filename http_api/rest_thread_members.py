@@ -16,7 +16,7 @@ from aiohttp import web
 
 from rayguild import shapes
 from rayguild.fanout.events import GUILDS
-from rayguild.fanout.permissions import SEND_MESSAGES
+from rayguild.fanout.permissions import MANAGE_THREADS, SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
 from rayguild.http_api import thread_events
 from rayguild.http_api.access import ChannelAccess, channel_request
 from rayguild.http_api.context import EdgeContext
@@ -25,12 +25,7 @@ from rayguild.http_api.forms import path_id, query_id, query_int
 from rayguild.http_api.rest_threads import stored_thread
 from rayguild.storage.models import User
 from rayguild.storage.thread_models import Thread, ThreadMember
-from rayguild.thread_rules import (
-    MANAGE_THREADS,
-    SEND_MESSAGES_IN_THREADS,
-    member_json,
-    thread_json,
-)
+from rayguild.thread_rules import member_json, thread_json
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]

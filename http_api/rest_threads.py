@@ -6,7 +6,8 @@ created only under text channels. Creation needs CREATE_PUBLIC_THREADS / CREATE_
 in the parent; the creator is the first member. Editing needs MANAGE_THREADS, except that the
 owner may rename, archive and set the auto-archive duration, and anyone who may send in an
 unlocked thread may unarchive it. Archived lists are newest-archived first (``before`` an ISO
-time), the caller's private archived threads newest-id first (``before`` an id).
+time), the caller's private archived threads newest-id first (``before`` an id). A webhook
+posts into a thread of its channel through ``thread_under``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from typing import Any
 from aiohttp import web
 
 from rayguild.fanout.events import GUILDS
-from rayguild.fanout.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
+from rayguild.fanout.permissions import (
+    CREATE_PRIVATE_THREADS,
+    CREATE_PUBLIC_THREADS,
+    MANAGE_THREADS,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+)
 from rayguild.http_api import thread_events
 from rayguild.http_api.access import ChannelAccess, channel_access, channel_request, guild_request
 from rayguild.http_api.context import EdgeContext
@@ -33,10 +41,7 @@ from rayguild.storage.thread_models import (
     ThreadMember,
 )
 from rayguild.thread_rules import (
-    CREATE_PRIVATE_THREADS,
-    CREATE_PUBLIC_THREADS,
     HAS_THREAD,
-    MANAGE_THREADS,
     as_channel,
     member_json,
     thread_json,

@@ -15,8 +15,6 @@ from typing import Any
 
 from rayguild import shapes
 from rayguild.fanout.permissions import (
-    CREATE_PRIVATE_THREADS,
-    CREATE_PUBLIC_THREADS,
     MANAGE_THREADS,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
@@ -28,10 +26,6 @@ from rayguild.storage.thread_models import Thread, ThreadMember
 
 Json = dict[str, Any]
 
-__all__ = [
-    "CREATE_PRIVATE_THREADS", "CREATE_PUBLIC_THREADS", "HAS_THREAD", "MANAGE_THREADS",
-    "SEND_MESSAGES_IN_THREADS", "as_channel", "expired", "member_json", "permissions", "thread_json",
-]  # fmt: skip
 HAS_THREAD = 1 << 5  # the message flag of a thread's starter message
 
 
