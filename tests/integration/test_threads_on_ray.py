@@ -20,10 +20,13 @@ INTENTS = 1 | 1 << 9 | 1 << 15  # GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT
 async def test_thread_messages_cross_edges_to_who_may_see_them(edge_runtime: Runtime) -> None:
     ports = [s["port"] for s in edge_runtime.ensure_started() if s.get("port")]
     api = f"http://127.0.0.1:{ports[0]}/api/v10"
+    # Registered through the second edge: each edge limits /auth/register per address on its own,
+    # and the other tests register through the first.
+    register = f"http://127.0.0.1:{ports[1]}/api/v10/auth/register"
     async with aiohttp.ClientSession() as http:
-        owner = await rest(http, "POST", f"{api}/auth/register", json={"username": "t-owner", "bot": True})
+        owner = await rest(http, "POST", register, json={"username": "t-owner", "bot": True})
         users = [
-            await rest(http, "POST", f"{api}/auth/register", json={"username": name, "bot": True})
+            await rest(http, "POST", register, json={"username": name, "bot": True})
             for name in ("t-member", "t-outsider")
         ]
         guild = await rest(http, "POST", f"{api}/guilds", owner["token"], json={"name": "ray-threads"})
