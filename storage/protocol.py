@@ -30,6 +30,7 @@ from rayguild.storage.models import (
     Pin,
     ReactionCount,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.thread_models import Thread, ThreadMember
@@ -212,6 +213,17 @@ class PushStore(Protocol):
         ...
 
 
+class SessionStartStore(Protocol):
+    """Each user's gateway session-start record, shared by every edge (identify limits)."""
+
+    async def get_session_starts(self, user_id: int) -> SessionStarts | None: ...
+
+    async def swap_session_starts(self, record: SessionStarts) -> bool:
+        """Write ``record`` only if the stored version is ``record.version - 1`` (none stored for
+        version 1); True if written. Of concurrent swaps from one version exactly one wins."""
+        ...
+
+
 class DmStore(Protocol):
     """Direct-message channels: exactly one per pair of users."""
 
@@ -270,7 +282,16 @@ class ThreadStore(Protocol):
 
 
 class Storage(
-    MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, BotStore, ThreadStore, Protocol
+    MessageStore,
+    ReactionStore,
+    AccountStore,
+    GuildStore,
+    PushStore,
+    DmStore,
+    BotStore,
+    SessionStartStore,
+    ThreadStore,
+    Protocol,
 ):
     """Everything rayguild persists, behind one object with a lifecycle."""
 

@@ -26,6 +26,7 @@ from rayguild.storage.models import (
     Overwrite,
     PendingPush,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
@@ -40,7 +41,7 @@ from rayguild.storage.scylla_schema import (
     keyspace_cql,
 )
 from rayguild.storage.scylla_session import CqlSession, Row
-from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
+from rayguild.storage.semantics import buckets_text, invite_live, invite_usable, iter_pages, session_starts_of
 
 
 def _now_ms() -> int:
@@ -313,3 +314,23 @@ class ScyllaStorage(
 
     async def delete_pushes(self, shard: int, keys: Sequence[str]) -> None:
         await asyncio.gather(*(self._run("push_del", shard, key) for key in keys))
+
+    # -- session starts (identify limits) ------------------------------------------------------
+
+    async def get_session_starts(self, user_id: int) -> SessionStarts | None:
+        rows = await self._run("starts_get", user_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return session_starts_of(
+            r["user_id"], r["version"], r["window_start_ms"], r["used"], r["buckets"] or ""
+        )
+
+    async def swap_session_starts(self, record: SessionStarts) -> bool:
+        r = record
+        values = (r.version, r.window_start_ms, r.used, buckets_text(r.bucket_last_ms), r.user_id)
+        if r.version == 1:
+            (row,) = await self._run("starts_new", *values)
+        else:
+            (row,) = await self._run("starts_swap", *values, r.version - 1)
+        return bool(row["[applied]"])
