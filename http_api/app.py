@@ -34,6 +34,8 @@ from rayguild.http_api import (
     rest_messages,
     rest_pins,
     rest_reactions,
+    rest_thread_members,
+    rest_threads,
     rest_users,
     rest_webhooks,
 )
@@ -57,6 +59,7 @@ _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
     rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
     rest_webhooks,
+    rest_threads, rest_thread_members,
 )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
-from rayguild.storage import blobs_cql, scylla_dms
+from rayguild.storage import blobs_cql, scylla_dms, scylla_threads
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (
@@ -66,7 +66,9 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin):
+class ScyllaStorage(
+    ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin, scylla_threads.ScyllaThreads
+):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
@@ -92,11 +94,14 @@ class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, Scyll
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES)
+        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES, *scylla_threads.TABLES)
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
         await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(
-            *STATEMENTS.values(), *scylla_dms.STATEMENTS.values(), *BOTS_STATEMENTS.values()
+            *STATEMENTS.values(),
+            *scylla_dms.STATEMENTS.values(),
+            *BOTS_STATEMENTS.values(),
+            *scylla_threads.STATEMENTS.values(),
         )
         await self.blobs.start()
 

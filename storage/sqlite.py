@@ -38,6 +38,8 @@ from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
 from rayguild.storage.sqlite_reactions import REACTIONS_SCHEMA, SqliteReactions
+from rayguild.storage.sqlite_threads import SCHEMA as THREAD_SCHEMA
+from rayguild.storage.sqlite_threads import SqliteThreads
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -103,12 +105,12 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin):
+class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteThreads):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA
+        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA + THREAD_SCHEMA
         self._db = SqliteFile(path, schema, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")
