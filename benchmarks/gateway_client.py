@@ -6,9 +6,12 @@ ephemeral ports), sample-every, messages.
 
 Each connection is an asyncio Protocol over raw_ws (no aiohttp, no per-frame JSON): Hello ->
 Identify -> READY -> GUILD_CREATE are the first three data frames, so a connection counts frames
-instead of decoding them. Every ``sample-every``-th connection also decompresses and parses every
-frame and checks that the frames are what the counting assumed (READY, GUILD_CREATE, then each
-posted message in order); the report says how many checks failed.
+instead of decoding them. Only the answer to Identify is decoded (the stream's decompressor is
+dropped after GUILD_CREATE): a heartbeat ACK there is set aside, an op 9 (the edge's identify limits under a connection storm) is
+answered as clients do, by identifying again after a random 0.5-2 s. Every ``sample-every``-th
+connection also decompresses and parses every frame and checks that the frames are what the
+counting assumed (READY, GUILD_CREATE, then each posted message in order); the report says how
+many checks failed.
 
 Commands on stdin, answers on stdout (one line each):
 - (start) -> ``ready <n>`` once every connection has its GUILD_CREATE;
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import socket
 import sys
 import time
@@ -50,6 +54,7 @@ RAMP_CONCURRENCY = 200  # connections being set up at once
 INTENTS = (1 << 0) | (1 << 9) | (1 << 15)  # GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT
 HEARTBEAT = client_frame(b'{"op":1,"d":null}')
 SETUP_FRAMES = 3  # Hello, READY, GUILD_CREATE
+RETRY_S = (0.5, 2.0)  # an identify answered with op 9 is sent again after uniform(*RETRY_S)
 QUIET_TIMEOUT_S = 15.0  # well inside the server's 62 s heartbeat timeout
 
 
@@ -73,6 +78,8 @@ class Load:
         self.checked_frames = 0
         self.closes: dict[str, int] = {}
         self.sample_frames: list[str] = []
+        self.identify_retries = 0
+        self.closed_in_setup = 0
 
 
 class Connection(asyncio.Protocol):
@@ -86,6 +93,7 @@ class Connection(asyncio.Protocol):
         "load",
         "owed",
         "received",
+        "sampled",
         "since_quiet",
         "transport",
     )
@@ -97,7 +105,8 @@ class Connection(asyncio.Protocol):
         self._head: bytes | None = b""  # the HTTP upgrade response, until it is complete
         self.received = self.since_quiet = self.owed = 0  # owed: heartbeats not yet ACKed
         self.excluded = self.closed = False
-        self._decode = _decoder(compress) if sampled else None
+        self.sampled = sampled
+        self._decode = _decoder(compress)  # until GUILD_CREATE; the whole stream when sampled
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -115,7 +124,14 @@ class Connection(asyncio.Protocol):
             if opcode in (OP_TEXT, OP_BINARY):
                 self.received += 1
                 if self._decode is not None:
-                    self._check(self._decode(payload))
+                    decoded = self._decode(payload)
+                    if 1 < self.received <= SETUP_FRAMES and self._setup_aside(orjson.loads(decoded)["op"]):
+                        self.received -= 1
+                        continue
+                    if self.sampled:
+                        self._check(decoded)
+                    elif self.received == SETUP_FRAMES:
+                        self._decode = None
                 if self.received <= SETUP_FRAMES:
                     if self.received == 1:
                         self.transport.write(load.identify)
@@ -141,6 +157,11 @@ class Connection(asyncio.Protocol):
                     load.unexpected += 1
             elif opcode == OP_CLOSE:
                 self.closed = True
+                if self.received < SETUP_FRAMES:  # never ready: left out (excluded at ``quiet``)
+                    load.closed_in_setup += 1
+                    load.ready += 1
+                    if load.ready == load.count:
+                        load.all_ready.set()
                 if load.quieting and self.owed and not self.excluded:  # it will never ACK
                     self.excluded = True
                     load.quiet += 1
@@ -150,6 +171,22 @@ class Connection(asyncio.Protocol):
                 load.closes[str(code)] = load.closes.get(str(code), 0) + 1
             elif opcode == OP_PING:
                 self.transport.write(client_frame(payload, 0xA))
+
+    def _setup_aside(self, op: int) -> bool:
+        """During set-up: True for a frame that is not READY / GUILD_CREATE (an ACK, or op 9:
+        identify again)."""
+        if op == 11:
+            self.owed = max(0, self.owed - 1)
+            return True
+        if op == 9:
+            self.load.identify_retries += 1
+            asyncio.get_running_loop().call_later(random.uniform(*RETRY_S), self._identify)
+            return True
+        return False
+
+    def _identify(self) -> None:
+        if not self.closed:
+            self.transport.write(self.load.identify)
 
     def _check(self, decoded: bytes) -> None:
         load, n, frame = self.load, self.received, orjson.loads(decoded)
@@ -237,6 +274,8 @@ async def main() -> None:
         "unexpected_frames": load.unexpected,
         "excluded": load.excluded,
         "sample_frames": load.sample_frames,
+        "identify_retries": load.identify_retries,
+        "closed_in_setup": load.closed_in_setup,
     }
     print(orjson.dumps(report).decode(), flush=True)
     for conn in connections:
@@ -245,11 +284,12 @@ async def main() -> None:
 
 
 async def _heartbeat_until_quiet(load: Load, connections: list[Connection]) -> None:
-    """Before ``quiet``: a heartbeat to every ready connection every 20 s (the server's interval is 41.25 s)."""
+    """Before ``quiet``: a heartbeat to every connection that had its Hello, every 20 s (the
+    server's interval is 41.25 s), as clients do from Hello on."""
     while True:
         await asyncio.sleep(20)
         for conn in connections:
-            if conn.transport is not None and conn.received >= SETUP_FRAMES:
+            if conn.transport is not None and conn.received >= 1 and not conn.closed:
                 conn.owed += 1
                 conn.transport.write(HEARTBEAT)
 
