@@ -43,6 +43,9 @@ from rayguild.config import load_config
 
 MODES = {"none": "", "zlib-stream": "zlib-stream", "zstd-stream": "zstd-stream"}
 IDLE_SAMPLE_S = 3.0
+# One bot opens every session: Discord's limits (1,000 starts a day, one identify per 5 s) would
+# refuse all but the first; the wire is measured here, the limits have their own tests.
+BENCH_IDENTIFY_LIMITS = {"identify_interval_s": 0.0, "session_start_total": 10**9}
 BASELINE_CONTEXTS = 2000
 COLUMNS = [
     ("compress", "compress"), ("connections", "connections"), ("set-up s", "setup_s"),
@@ -200,6 +203,8 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
         "failure_examples": [f for r in reports for f in r["check_failures"]][:5],
         "closes_seen": closes,
         "excluded_not_quiet": sum(r["excluded"] for r in reports),
+        "identify_retries": sum(r["identify_retries"] for r in reports),
+        "closed_in_setup": sum(r["closed_in_setup"] for r in reports),
     }  # fmt: skip
 
 
@@ -214,6 +219,7 @@ async def run_mode(args: argparse.Namespace, mode: str) -> list[dict[str, Any]]:
         environ={}, port=free_port(), dashboard_port=free_port(), session_shards=args.session_shards,
         namespace=f"rayguild-bench-gateway-{mode}",
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-gw-")) / "gw.sqlite3"), log_level="warning",
+        **BENCH_IDENTIFY_LIMITS,
     )  # fmt: skip
     runtime = Runtime(config, edge_factory=start_edge)
     progress(f"[{mode}] starting Ray, shards and edges ...")
