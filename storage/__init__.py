@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from rayguild.config import Config
+from rayguild.storage.credentials import Credential, CredentialStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -36,6 +37,8 @@ __all__ = [
     "MAX_MEMBERS_LIMIT",
     "AccountStore",
     "Channel",
+    "Credential",
+    "CredentialStore",
     "Device",
     "Guild",
     "GuildStore",

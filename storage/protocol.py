@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rayguild.storage.credentials import CredentialStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -163,7 +164,7 @@ class PushStore(Protocol):
         ...
 
 
-class Storage(MessageStore, AccountStore, GuildStore, PushStore, Protocol):
+class Storage(MessageStore, AccountStore, GuildStore, PushStore, CredentialStore, Protocol):
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     async def start(self) -> None:

@@ -19,6 +19,9 @@ from cassandra.query import UNSET_VALUE
 
 from rayguild.storage.buckets import bucket_of
 from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.credentials import CQL_STATEMENTS as CREDENTIAL_STATEMENTS
+from rayguild.storage.credentials import CQL_TABLES as CREDENTIAL_TABLES
+from rayguild.storage.credentials import ScyllaCredentials
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -85,7 +88,7 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage:
+class ScyllaStorage(ScyllaCredentials):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings."""
 
     def __init__(
@@ -109,8 +112,9 @@ class ScyllaStorage:
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        await self._db.connect([keyspace, *(f"USE {self._keyspace}", *TABLES)], self._keyspace)
-        await self._db.prepare(*STATEMENTS.values())
+        setup = [keyspace, f"USE {self._keyspace}", *TABLES, *CREDENTIAL_TABLES]
+        await self._db.connect(setup, self._keyspace)
+        await self._db.prepare(*STATEMENTS.values(), *CREDENTIAL_STATEMENTS.values())
 
     async def close(self) -> None:
         await self._db.close()

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.credentials import SQLITE_SCHEMA as CREDENTIALS_SCHEMA
+from rayguild.storage.credentials import SqliteCredentials
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -114,11 +116,11 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage:
+class SqliteStorage(SqliteCredentials):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing)."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(path, _SCHEMA, busy_timeout_s)
+        self._db = SqliteFile(path, _SCHEMA + CREDENTIALS_SCHEMA, busy_timeout_s)
         self._reads = SingleFlight()
 
     async def start(self) -> None:
