@@ -130,6 +130,7 @@ export function apply(t, d) {
   switch (t) {
     case "READY":
       state.me = d.user;
+      state.presences.set(d.user.id, "online");
       loadLastRead();
       for (const c of d.private_channels || []) state.channels.set(c.id, c);
       changed("guilds");
@@ -157,6 +158,9 @@ export function apply(t, d) {
       changed("members"); return;
     }
     case "PRESENCE_UPDATE": state.presences.set(d.user.id, d.status); changed("members"); return;
+    case "PRESENCES_REPLACE":
+      for (const p of d) state.presences.set(p.user.id, p.status);
+      changed("members"); return;
     case "GUILD_ROLE_CREATE": case "GUILD_ROLE_UPDATE": { const g = state.guilds.get(d.guild_id); if (g) g.roles.set(d.role.id, d.role); changed("members"); return; }
     case "MESSAGE_CREATE": {
       const channel = state.channels.get(d.channel_id);

@@ -1,0 +1,119 @@
+"""Browser tests: Debian's chromium (installed by scripts/chromium.sh), driven by Playwright, on a
+real edge (the in-process cluster over a SQLite file) listening on a loopback port.
+
+Each person is a fresh browser context (own storage and cookies). Every page's console errors
+and uncaught exceptions are collected, and a test fails if any page logged one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from rayguild.config import Config
+from rayguild.http_api.app import build_app
+from rayguild.http_api.local import LocalCluster
+from rayguild.http_api.ratelimit import RateLimiter
+from rayguild.storage.sqlite import SqliteStorage
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT_MS = 10_000
+
+
+@dataclass
+class Site:
+    url: str
+    cluster: LocalCluster
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    db = tmp_path / "rayguild.sqlite3"
+    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    ctx = await cluster.edge(0)
+    # Registration is limited to 5 a minute per address; every person here comes from 127.0.0.1.
+    runner = web.AppRunner(build_app(ctx, RateLimiter(limit_scale=10)))
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    port = tcp._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    ctx.resume_gateway_url = f"ws://127.0.0.1:{port}"
+    yield Site(f"http://127.0.0.1:{port}", cluster)
+    await runner.cleanup()
+    await cluster.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    assert os.path.exists(CHROMIUM), "run the tests with scripts/test.sh: it installs Debian's chromium"
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    # launch() gives chromium a fresh, empty user-data dir of its own (removed on close).
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@dataclass
+class Person:
+    """One person at one browser context."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+
+NewPerson = Callable[[str], Awaitable[Person]]
+
+
+@pytest.fixture
+async def person(browser: Browser, site: Site) -> AsyncIterator[NewPerson]:
+    """A new signed-up person, their page open on the app; console errors fail the test."""
+    people: list[Person] = []
+
+    async def make(name: str) -> Person:
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = await context.new_page()
+        who = Person(name, context, page)
+        watch(who, page)
+        people.append(who)
+        await page.goto(f"{site.url}/register")
+        await page.get_by_label("Username").fill(name)
+        await page.get_by_label("Password").fill(f"{name} password")
+        await page.get_by_role("button", name="Continue").click()
+        await page.wait_for_selector("body[data-gateway=online]")
+        return who
+
+    yield make
+    for who in people:
+        await who.context.close()
+    errors = [f"{who.name}: {error}" for who in people for error in who.errors]
+    assert not errors, errors
+
+
+def watch(who: Person, page: Page) -> None:
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "")
+            who.errors.append(f"{message.text} ({where})" if where else message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: who.errors.append(f"uncaught: {error}"))
