@@ -42,7 +42,9 @@ async def test_two_people_chat_live(person: NewPerson) -> None:
     bob = await person("bob")
     await bob.page.goto(link)
     await expect(bob.page.get_by_role("heading", name="Rust Club")).to_be_visible()
-    await expect(alice.page.get_by_role("complementary", name="Members").get_by_text("bob")).to_be_visible()
+    # Presence: each sees the other online in the member list of the guild in view.
+    await expect(alice.page.locator(".members .member.online", has_text="bob")).to_be_visible()
+    await expect(bob.page.locator(".members .member.online", has_text="alice")).to_be_visible()
 
     await say(alice.page, "hello **bob**")
     await expect(message(bob.page, "hello bob").locator("strong")).to_have_text("bob")

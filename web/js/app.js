@@ -42,6 +42,7 @@ export function startApp(root, token, { signOut, openGuild }) {
   const gateway = new Gateway(token);
   const resumed = gateway.sessionId && loadSnapshot();
   if (!resumed) clearSnapshot();
+  let knownGuilds = new Set(state.guilds.keys());
   const banner = h("div", { class: "banner", role: "status", hidden: true });
   const guildNav = h("nav", { class: "guilds", "aria-label": "Servers" });
   const channelNav = h("nav", { class: "channels", "aria-label": "Channels" });
@@ -215,7 +216,16 @@ export function startApp(root, token, { signOut, openGuild }) {
 
   gateway.addEventListener("dispatch", (e) => {
     const { t, d } = e.detail;
-    if (t === "READY") { clearReadyState(); }
+    if (t === "READY") {
+      clearReadyState();
+      knownGuilds = new Set(d.guilds.map((g) => g.id));
+    }
+    if (t === "GUILD_CREATE" && !knownGuilds.has(d.id)) {
+      // A guild joined or created since Identify: re-sending our presence (op 3) makes the
+      // presence service show us in it (it learns a session's guilds from its presence).
+      knownGuilds.add(d.id);
+      gateway.send(3, { status: "online", since: 0, activities: [], afk: false });
+    }
     apply(t, d);
     if (t === "READY" || t === "RESUMED") {
       document.body.dataset.session = gateway.sessionId;
