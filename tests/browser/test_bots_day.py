@@ -1,0 +1,108 @@
+"""The features bots use, by hand in the browser: replies, reactions and typing seen live, an
+image upload the other person sees, and a discord.py bot's slash command answered."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import aiohttp
+from playwright.async_api import expect
+
+from tests.browser.conftest import SCREENSHOTS, NewPerson, Site
+from tests.browser.test_chat import create_guild, invite_link, message, say
+
+BOT = Path(__file__).with_name("slash_bot.py")
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid PNG of one colour, made here (no image library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+async def test_replies_reactions_and_typing_are_seen_live(person: NewPerson) -> None:
+    alice = await person("alice")
+    await create_guild(alice.page, "Live")
+    link = await invite_link(alice.page)
+    bob = await person("bob")
+    await bob.page.goto(link)
+    await say(alice.page, "what should we build?")
+
+    # Typing: bob types, alice sees it; sending ends it.
+    box = bob.page.get_by_role("textbox", name="Message #general")
+    await box.type("a chat server")
+    await expect(alice.page.get_by_text("bob is typing…")).to_be_visible()
+
+    # Reply: bob answers alice's message.
+    question = message(bob.page, "what should we build?")
+    await question.hover()
+    await question.get_by_role("button", name="Reply").click()
+    await box.press("Enter")
+    answer = message(alice.page, "a chat server")
+    await expect(answer.locator(".reference")).to_contain_text("what should we build?")
+    await expect(alice.page.get_by_text("bob is typing…")).to_have_count(0)
+
+    # Reactions: alice reacts, bob sees the count and adds his own.
+    await answer.hover()
+    await answer.get_by_role("button", name="React with 👍").click()
+    on_bob = message(bob.page, "a chat server").get_by_role("button", name="👍 reaction, 1")
+    await expect(on_bob).to_be_visible()
+    await on_bob.click()
+    await expect(answer.get_by_role("button", name="👍 reaction, 2")).to_have_attribute("aria-pressed", "true")
+    await alice.page.screenshot(path=str(SCREENSHOTS / "reactions.png"))
+
+
+async def test_an_uploaded_image_is_seen_by_the_other_person(person: NewPerson) -> None:
+    alice = await person("alice")
+    await create_guild(alice.page, "Pictures")
+    link = await invite_link(alice.page)
+    bob = await person("bob")
+    await bob.page.goto(link)
+    await alice.page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "square.png", "mimeType": "image/png", "buffer": png(64, 48, (88, 101, 242))}]
+    )
+    image = bob.page.get_by_role("log").get_by_role("img", name="square.png")
+    await expect(image).to_be_visible()
+    assert await image.evaluate("img => img.complete && img.naturalWidth") == 64
+    await bob.page.screenshot(path=str(SCREENSHOTS / "upload.png"))
+
+
+async def test_a_discordpy_bots_slash_command_answers(person: NewPerson, site: Site) -> None:
+    alice = await person("alice")
+    await create_guild(alice.page, "Bot Lab")
+    link = await invite_link(alice.page)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{site.url}/api/v10/auth/register", json={"username": "echo", "bot": True}) as r:
+            bot = await r.json()
+        code = link.rsplit("/", 1)[1]
+        headers = {"Authorization": f"Bot {bot['token']}"}
+        async with http.post(f"{site.url}/api/v10/invites/{code}", headers=headers) as r:
+            assert r.status == 200, await r.text()
+    guild_id = await alice.page.evaluate("window.rayguild.state.view.guildId")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(BOT), site.url, bot["token"], guild_id, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"synced"  # type: ignore[union-attr]
+        box = alice.page.get_by_role("textbox", name="Message #general")
+        await box.type("/ec")
+        await alice.page.get_by_role("option", name="/echo").click()
+        await alice.page.get_by_label("text*").fill("hi bot")
+        await alice.page.get_by_label("text*").press("Enter")
+        await expect(message(alice.page, "echo: hi bot")).to_be_visible()
+        await alice.page.screenshot(path=str(SCREENSHOTS / "slash-command.png"))
+    finally:
+        proc.terminate()
+        await proc.wait()
