@@ -68,3 +68,26 @@ async def test_reload_and_a_dropped_socket_resume_the_session(person: NewPerson)
     assert await alice.page.get_attribute("body", "data-session") == session
     await say(bob.page, "after the blip")
     await expect(message(alice.page, "after the blip")).to_be_visible()
+
+
+async def test_op_9_identifies_anew_and_op_7_resumes(person: NewPerson) -> None:
+    alice = await person("alice")
+    page = alice.page
+    await create_guild(page, "Ops")
+    session = await page.get_attribute("body", "data-session")
+
+    # op 7 (the server asks for a reconnect; injected here, rayguild's edge never sends it): the
+    # client reconnects and resumes the same session.
+    await page.evaluate("window.rayguild.gateway.onPayload({op: 7, d: null, s: null, t: null})")
+    await page.wait_for_selector("body[data-gateway=reconnecting], body[data-gateway=offline]")
+    await page.wait_for_selector("body[data-gateway=online]")
+    assert await page.get_attribute("body", "data-session") == session
+
+    # A session the server no longer knows: the resume is answered with op 9 (d: false) and the
+    # client identifies anew, keeping its guilds.
+    await page.evaluate("window.rayguild.gateway.session.session_id = 'gone'")  # saved on unload
+    await page.reload()
+    await page.wait_for_selector("body[data-gateway=online]", timeout=15_000)
+    fresh = await page.get_attribute("body", "data-session")
+    assert fresh not in (None, "gone", session)
+    await expect(page.get_by_role("heading", name="Ops")).to_be_visible()
