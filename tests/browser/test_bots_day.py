@@ -27,7 +27,12 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def test_replies_reactions_and_typing_are_seen_live(person: NewPerson) -> None:
@@ -58,7 +63,9 @@ async def test_replies_reactions_and_typing_are_seen_live(person: NewPerson) -> 
     on_bob = message(bob.page, "a chat server").get_by_role("button", name="👍 reaction, 1")
     await expect(on_bob).to_be_visible()
     await on_bob.click()
-    await expect(answer.get_by_role("button", name="👍 reaction, 2")).to_have_attribute("aria-pressed", "true")
+    await expect(answer.get_by_role("button", name="👍 reaction, 2")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     await alice.page.screenshot(path=str(SCREENSHOTS / "reactions.png"))
 
 
@@ -82,7 +89,9 @@ async def test_a_discordpy_bots_slash_command_answers(person: NewPerson, site: S
     await create_guild(alice.page, "Bot Lab")
     link = await invite_link(alice.page)
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{site.url}/api/v10/auth/register", json={"username": "echo", "bot": True}) as r:
+        async with http.post(
+            f"{site.url}/api/v10/auth/register", json={"username": "echo", "bot": True}
+        ) as r:
             bot = await r.json()
         code = link.rsplit("/", 1)[1]
         headers = {"Authorization": f"Bot {bot['token']}"}
