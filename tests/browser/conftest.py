@@ -80,22 +80,25 @@ class Person:
     errors: list[str] = field(default_factory=list)
 
 
-NewPerson = Callable[[str], Awaitable[Person]]
+NewPerson = Callable[..., Awaitable[Person]]
 
 
 @pytest.fixture
 async def person(browser: Browser, site: Site) -> AsyncIterator[NewPerson]:
-    """A new signed-up person, their page open on the app; console errors fail the test."""
+    """A new person signed up at ``start`` (a path or URL), their page open on the app; console
+    errors fail the test."""
     people: list[Person] = []
 
-    async def make(name: str) -> Person:
+    async def make(name: str, start: str = "/register") -> Person:
         context = await browser.new_context(viewport={"width": 1280, "height": 800})
         context.set_default_timeout(TIMEOUT_MS)
         page = await context.new_page()
         who = Person(name, context, page)
         watch(who, page)
         people.append(who)
-        await page.goto(f"{site.url}/register")
+        await page.goto(start if start.startswith("http") else f"{site.url}{start}")
+        if start != "/register":  # any other page of the app opens on "sign in", with a way to register
+            await page.get_by_role("link", name="Register").click()
         await page.get_by_label("Username").fill(name)
         await page.get_by_label("Password").fill(f"{name} password")
         await page.get_by_role("button", name="Continue").click()

@@ -54,8 +54,8 @@ async def test_owner_manages_channels_and_a_member_leaves(person: NewPerson) -> 
     await expect(channels.get_by_role("link", name="#scratch")).to_have_count(0)
 
     link = await invite_link(page)
-    bob = await person("bob")
-    await bob.page.goto(link)
+    bob = await person("bob", start=link)  # the invite opens the client; he signs up, then joins
+    await expect(bob.page.get_by_role("heading", name="Design Guild")).to_be_visible()
     # Bob is not the owner: no channel tools, but he may leave.
     bob_channels = bob.page.get_by_role("navigation", name="Channels")
     await expect(bob_channels.get_by_role("link", name="#mockups")).to_be_visible()

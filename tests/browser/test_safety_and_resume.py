@@ -24,6 +24,7 @@ async def test_markdown_renders_and_html_is_inert(person: NewPerson) -> None:
     await bob.page.goto(link)
     for text in HOSTILE:
         await say(alice.page, text)
+    await say(alice.page, "over to you @bob")  # typed as a name, sent as <@id>
     log = bob.page.get_by_role("log")
     await expect(log.locator("pre.codeblock")).to_have_text("<b>not bold</b>\n")
     assert await log.locator(".content img, .content script, .content b").count() == 0
@@ -36,6 +37,9 @@ async def test_markdown_renders_and_html_is_inert(person: NewPerson) -> None:
         "href", "https://example.com/x"
     )
     assert await log.locator("a[href^='javascript']").count() == 0
+    mention = message(bob.page, "over to you")
+    await expect(mention).to_have_class("message mentioned")
+    await expect(mention.locator(".mention.me")).to_have_text("@bob")
     spoiler = log.locator(".spoiler")
     await spoiler.focus()
     await spoiler.press("Enter")

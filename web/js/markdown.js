@@ -84,6 +84,7 @@ export function mentionsMe(message, meId, myRoles = []) {
   return Boolean(
     message.mention_everyone ||
     (message.mentions || []).some((u) => u.id === meId) ||
+    new RegExp(`<@!?${meId}>`).test(message.content || "") ||
     (message.mention_roles || []).some((r) => myRoles.includes(r)),
   );
 }

@@ -217,6 +217,15 @@ export class ChatView {
     api("POST", `/channels/${this.channelId}/typing`).catch(() => {});
   }
 
+  // "@name" of a member of this guild becomes the mention "<@id>", as Discord's client sends it.
+  mentions(text) {
+    const members = [...(state.members.get(this.channel?.guild_id) || new Map()).values()];
+    return text.replace(/(^|\s)@([\w.]{2,32})/g, (all, space, name) => {
+      const found = members.find((m) => m.user.username.toLowerCase() === name.toLowerCase());
+      return found ? `${space}<@${found.user.id}>` : all;
+    });
+  }
+
   payload(content) {
     const body = { content, nonce: String(BigInt(Date.now() - 1420070400000) << 22n) };
     if (this.replyTo) body.message_reference = { message_id: this.replyTo.id, channel_id: this.replyTo.channel_id };
@@ -225,7 +234,7 @@ export class ChatView {
 
   async send() {
     if (this.picker.active) return this.picker.invoke();
-    const content = this.input.value.trim();
+    const content = this.mentions(this.input.value.trim());
     if (!content) return;
     const body = this.payload(content);
     const channelId = this.channelId;
