@@ -118,5 +118,10 @@ def watch(who: Person, page: Page) -> None:
             where = message.location.get("url", "")
             who.errors.append(f"{message.text} ({where})" if where else message.text)
 
+    async def on_response(response: Any) -> None:
+        if response.status >= 400 and "/api/" in response.url:
+            who.errors.append(f"{response.request.method} {response.url}: {await response.text()}")
+
     page.on("console", on_console)
+    page.on("response", on_response)
     page.on("pageerror", lambda error: who.errors.append(f"uncaught: {error}"))
