@@ -115,3 +115,35 @@ async def test_a_discordpy_bots_slash_command_answers(person: NewPerson, site: S
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_a_bots_embeds_and_components_render(person: NewPerson, site: Site) -> None:
+    alice = await person("alice")
+    await create_guild(alice.page, "Embeds")
+    link = await invite_link(alice.page)
+    channel_id = await alice.page.evaluate("window.rayguild.state.view.channelId")
+    embed = {
+        "title": "Build report", "url": "https://example.com/build/7", "color": 0x23A55A,
+        "description": "All **green** <img src=x onerror=window.pwned=1>",
+        "fields": [{"name": "tests", "value": "`412` passed", "inline": True}],
+        "footer": {"text": "ci"},
+    }  # fmt: skip
+    buttons = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Re-run", "custom_id": "rerun"}]}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{site.url}/api/v10/auth/register", json={"username": "ci", "bot": True}) as r:
+            headers = {"Authorization": f"Bot {(await r.json())['token']}"}
+        async with http.post(f"{site.url}/api/v10/invites/{link.rsplit('/', 1)[1]}", headers=headers) as r:
+            assert r.status == 200, await r.text()
+        body = {"content": "nightly", "embeds": [embed], "components": [buttons]}
+        async with http.post(f"{site.url}/api/v10/channels/{channel_id}/messages", json=body, headers=headers) as r:
+            assert r.status == 200, await r.text()
+    shown = message(alice.page, "nightly")
+    card = shown.get_by_role("article", name="Build report")
+    await expect(card.get_by_role("link", name="Build report")).to_have_attribute("href", embed["url"])
+    await expect(card.locator("strong")).to_have_text("green")
+    await expect(card.locator("dd code")).to_have_text("412")
+    assert await card.evaluate("el => getComputedStyle(el).borderLeftColor") == "rgb(35, 165, 90)"
+    assert await card.locator("img").count() == 0
+    await expect(shown.get_by_role("button", name="Re-run")).to_be_enabled()
+    await expect(shown.locator(".tag")).to_have_text("BOT")
+    await alice.page.screenshot(path=str(SCREENSHOTS / "embed.png"))
