@@ -1,12 +1,13 @@
 // The signed-in app: servers, channels (with categories), the chat and the member list; the
 // gateway feeds the store and the views redraw what changed. Guild and channel actions offered
-// are the ones REST allows (the owner manages channels; the server answers 403 otherwise).
+// are the ones the user's roles allow (perms.js); the server answers 403 to anything else.
 import { api, ApiError } from "./api.js";
 import { h, clear, compareIds, displayName } from "./dom.js";
 import { Gateway } from "./gateway.js";
 import { state, subscribe, apply, saveSnapshot, loadSnapshot, clearSnapshot, isUnread, markRead } from "./store.js";
 import { ChatView } from "./messages.js";
 import { renderMembers } from "./people.js";
+import { can, MANAGE_CHANNELS } from "./perms.js";
 
 export function ask(title, label, initial = "") {
   return new Promise((resolve) => {
@@ -102,12 +103,12 @@ export function startApp(root, token, { signOut, openGuild }) {
   function channelButton(c) {
     const unread = isUnread(c) && c.id !== state.view.channelId;
     const label = c.type === 1 ? dmName(c) : c.name;
-    const owner = guild() && guild().owner_id === state.me?.id;
+    const manages = can(state.view.guildId, MANAGE_CHANNELS);
     return h("li", { class: `channel${c.id === state.view.channelId ? " active" : ""}${unread ? " unread" : ""}` },
       h("a", { href: `/channels/${state.view.guildId || "@me"}/${c.id}`, "aria-current": c.id === state.view.channelId ? "page" : null,
         onclick: (e) => { e.preventDefault(); navigate(state.view.guildId, c.id); } },
         c.type === 1 ? "@" : "#", label, unread ? h("span", { class: "sr-only" }, " (unread)") : null),
-      owner && c.type !== 1 ? h("span", { class: "channel-tools" },
+      manages && c.type !== 1 ? h("span", { class: "channel-tools" },
         h("button", { "aria-label": `Rename #${c.name}`, title: "Rename", onclick: () => renameChannel(c) }, "✎"),
         h("button", { "aria-label": `Delete #${c.name}`, title: "Delete", onclick: () => deleteChannel(c) }, "✕")) : null);
   }
@@ -134,19 +135,20 @@ export function startApp(root, token, { signOut, openGuild }) {
     }
     const channels = [...state.channels.values()].filter((c) => c.guild_id === g.id)
       .sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || compareIds(a.id, b.id));
-    const owner = g.owner_id === me?.id;
+    const manages = can(g.id, MANAGE_CHANNELS);
+    const isOwner = g.owner_id === me?.id;
     const text = (parent) => channels.filter((c) => c.type !== 4 && (c.parent_id || null) === parent);
     clear(channelNav,
       h("header", {}, h("h2", {}, g.name),
         h("div", { class: "guild-tools" },
           h("button", { "aria-label": "Invite people", onclick: invite }, "Invite"),
-          owner ? h("button", { "aria-label": "Create a channel", onclick: () => createChannel(null) }, "+ Channel") : null,
-          owner ? h("button", { "aria-label": "Create a category", onclick: () => createChannel(null, 4) }, "+ Category") : null,
-          owner ? null : h("button", { "aria-label": `Leave ${g.name}`, onclick: leave }, "Leave"))),
+          manages ? h("button", { "aria-label": "Create a channel", onclick: () => createChannel(null) }, "+ Channel") : null,
+          manages ? h("button", { "aria-label": "Create a category", onclick: () => createChannel(null, 4) }, "+ Category") : null,
+          isOwner ? null : h("button", { "aria-label": `Leave ${g.name}`, onclick: leave }, "Leave"))),
       h("ul", { class: "channel-list" }, text(null).map(channelButton)),
       channels.filter((c) => c.type === 4).map((cat) => h("section", { class: "category", "aria-label": cat.name },
         h("h3", {}, cat.name,
-          owner ? h("button", { "aria-label": `Create a channel in ${cat.name}`, onclick: () => createChannel(cat.id) }, "+") : null),
+          manages ? h("button", { "aria-label": `Create a channel in ${cat.name}`, onclick: () => createChannel(cat.id) }, "+") : null),
         h("ul", { class: "channel-list" }, text(cat.id).map(channelButton)))),
       panel);
   }
@@ -209,7 +211,7 @@ export function startApp(root, token, { signOut, openGuild }) {
       drawChannels(); drawGuilds();
       if (state.view.channelId && !state.channels.has(state.view.channelId)) navigate(state.view.guildId);
       else if (!state.view.channelId && firstChannel(state.view.guildId)) navigate(state.view.guildId);
-    } else if (what === "members") renderMembers(memberEl, state.view.guildId);
+    } else if (what === "members") { renderMembers(memberEl, state.view.guildId); drawChannels(); }
     else if (what === "typing") chat.drawTyping();
     else if (what === `messages:${state.view.channelId}`) { chat.drawMessages(); markRead(state.view.channelId); }
   });

@@ -7,6 +7,7 @@ import { render, mentionsMe } from "./markdown.js";
 import { state, channelMessages, addHistory, upsertMessage, typers, changed } from "./store.js";
 import { CommandPicker, pressComponent } from "./commands.js";
 import { toast } from "./app.js";
+import { can, MANAGE_MESSAGES } from "./perms.js";
 
 const PAGE = 50;
 const TYPING_EVERY_MS = 8000;
@@ -157,8 +158,7 @@ export class ChatView {
   }
 
   canManage() {
-    const g = state.guilds.get(this.channel?.guild_id);
-    return Boolean(g && g.owner_id === state.me.id);
+    return can(this.channel?.guild_id, MANAGE_MESSAGES);
   }
 
   reactionButton(m, r) {
