@@ -60,9 +60,31 @@ async def test_two_people_chat_live(person: NewPerson) -> None:
     edited = message(bob.page, "hello bob, welcome")
     await expect(edited.get_by_text("(edited)")).to_be_visible()
 
+    # A reply names the message it answers.
+    question = message(bob.page, "hello bob, welcome")
+    await question.hover()
+    await question.get_by_role("button", name="Reply").click()
+    await expect(bob.page.get_by_text("Replying to alice")).to_be_visible()
+    await say(bob.page, "thanks!")
+    await expect(message(alice.page, "thanks!").locator(".reference")).to_contain_text("hello **bob**, welcome")
+
     theirs = message(bob.page, "hi alice")
     await theirs.hover()
     await theirs.get_by_role("button", name="Delete").click()
     await expect(message(alice.page, "hi alice")).to_have_count(0)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await alice.page.screenshot(path=str(SCREENSHOTS / "chat.png"))
+
+
+async def test_a_direct_message(person: NewPerson) -> None:
+    alice = await person("alice")
+    await create_guild(alice.page, "Neighbours")
+    link = await invite_link(alice.page)
+    bob = await person("bob", start=link)
+    await alice.page.get_by_role("button", name="Message bob").click()
+    await expect(alice.page.get_by_role("heading", name="@bob")).to_be_visible()
+    await say(alice.page, "psst, bob")
+    await expect(message(alice.page, "psst, bob")).to_be_visible()
+    await bob.page.get_by_role("button", name="Direct Messages (unread)").click()
+    await bob.page.get_by_role("navigation", name="Channels").get_by_role("link", name="@alice").click()
+    await expect(message(bob.page, "psst, bob")).to_be_visible()

@@ -4,7 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { h, clear, compareIds, displayName } from "./dom.js";
 import { Gateway } from "./gateway.js";
-import { state, subscribe, apply, saveSnapshot, loadSnapshot, clearSnapshot, isUnread, markRead } from "./store.js";
+import { state, subscribe, apply, saveSnapshot, loadSnapshot, clearSnapshot, isUnread, markRead, channelLabel } from "./store.js";
 import { ChatView } from "./messages.js";
 import { renderMembers } from "./people.js";
 import { can, MANAGE_CHANNELS } from "./perms.js";
@@ -76,8 +76,12 @@ export function startApp(root, token, { signOut, openGuild }) {
 
   function drawGuilds() {
     const guilds = [...state.guilds.values()].sort((a, b) => compareIds(a.id, b.id));
+    const dmUnread = [...state.channels.values()].some((c) => !c.guild_id && isUnread(c) && c.id !== state.view.channelId);
     clear(guildNav,
-      h("button", { class: state.view.guildId ? "guild" : "guild active", "aria-label": "Direct Messages", onclick: () => navigate(null) }, "DM"),
+      h("button", {
+        class: `guild${state.view.guildId ? "" : " active"}${dmUnread ? " unread" : ""}`,
+        "aria-label": `Direct Messages${dmUnread ? " (unread)" : ""}`, onclick: () => navigate(null),
+      }, "DM"),
       guilds.map((g) => {
         const unread = [...state.channels.values()].some((c) => c.guild_id === g.id && isUnread(c));
         return h("button", {
@@ -102,20 +106,15 @@ export function startApp(root, token, { signOut, openGuild }) {
 
   function channelButton(c) {
     const unread = isUnread(c) && c.id !== state.view.channelId;
-    const label = c.type === 1 ? dmName(c) : c.name;
+    const label = channelLabel(c);
     const manages = can(state.view.guildId, MANAGE_CHANNELS);
     return h("li", { class: `channel${c.id === state.view.channelId ? " active" : ""}${unread ? " unread" : ""}` },
       h("a", { href: `/channels/${state.view.guildId || "@me"}/${c.id}`, "aria-current": c.id === state.view.channelId ? "page" : null,
         onclick: (e) => { e.preventDefault(); navigate(state.view.guildId, c.id); } },
-        c.type === 1 ? "@" : "#", label, unread ? h("span", { class: "sr-only" }, " (unread)") : null),
+        label, unread ? h("span", { class: "sr-only" }, " (unread)") : null),
       manages && c.type !== 1 ? h("span", { class: "channel-tools" },
         h("button", { "aria-label": `Rename #${c.name}`, title: "Rename", onclick: () => renameChannel(c) }, "✎"),
         h("button", { "aria-label": `Delete #${c.name}`, title: "Delete", onclick: () => deleteChannel(c) }, "✕")) : null);
-  }
-
-  function dmName(c) {
-    const other = (c.recipients || []).find((u) => u.id !== state.me?.id) || (c.recipients || [])[0];
-    return other ? displayName(other) : "Direct message";
   }
 
   function guild() { return state.guilds.get(state.view.guildId); }

@@ -4,7 +4,7 @@
 import { api, upload, ApiError } from "./api.js";
 import { h, clear, displayName, snowflakeTime } from "./dom.js";
 import { render, mentionsMe } from "./markdown.js";
-import { state, channelMessages, addHistory, upsertMessage, typers, changed } from "./store.js";
+import { state, channelMessages, addHistory, upsertMessage, typers, changed, channelLabel } from "./store.js";
 import { CommandPicker, pressComponent } from "./commands.js";
 import { toast } from "./app.js";
 import { can, MANAGE_MESSAGES } from "./perms.js";
@@ -33,7 +33,7 @@ export class ChatView {
       return;
     }
     const c = this.channel;
-    const label = c.type === 1 ? "this conversation" : `#${c.name}`;
+    const label = channelLabel(c);
     this.list = h("ol", { class: "messages", role: "log", "aria-label": `Messages in ${label}`, tabindex: "0" });
     this.list.addEventListener("scroll", () => { if (this.list.scrollTop < 80) this.loadOlder(); });
     this.typingEl = h("div", { class: "typing", "aria-live": "polite" });
@@ -97,7 +97,7 @@ export class ChatView {
     const box = channelMessages(this.channelId);
     const items = box.list.filter((m) => !(m.flags & 64) || !m.interaction_metadata || m.interaction_metadata.user?.id === state.me.id);
     clear(this.list,
-      box.complete ? h("li", { class: "start" }, `This is the beginning of ${this.channel ? (this.channel.name ? "#" + this.channel.name : "this conversation") : "the channel"}.`) : null,
+      box.complete ? h("li", { class: "start" }, `This is the beginning of ${channelLabel(this.channel)}.`) : null,
       items.map((m) => this.messageEl(m)));
     if (atBottom || !this.drawn) this.list.scrollTop = this.list.scrollHeight;
     this.drawn = true;

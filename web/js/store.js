@@ -81,6 +81,13 @@ function removeGuild(id) {
   for (const [cid, c] of state.channels) if (c.guild_id === id) state.channels.delete(cid);
 }
 
+// "#name" for a guild channel, "@name" of the other person for a DM.
+export function channelLabel(c) {
+  if (c.guild_id || c.type === 0) return `#${c.name}`;
+  const other = (c.recipients || []).find((u) => u.id !== state.me?.id) || (c.recipients || [])[0];
+  return `@${other ? other.global_name || other.username : "unknown"}`;
+}
+
 export function channelMessages(channelId) {
   if (!state.messages.has(channelId)) state.messages.set(channelId, { list: [], complete: false, loaded: false });
   return state.messages.get(channelId);
