@@ -135,7 +135,9 @@ async def test_a_bots_embeds_and_components_render(person: NewPerson, site: Site
         async with http.post(f"{site.url}/api/v10/invites/{link.rsplit('/', 1)[1]}", headers=headers) as r:
             assert r.status == 200, await r.text()
         body = {"content": "nightly", "embeds": [embed], "components": [buttons]}
-        async with http.post(f"{site.url}/api/v10/channels/{channel_id}/messages", json=body, headers=headers) as r:
+        async with http.post(
+            f"{site.url}/api/v10/channels/{channel_id}/messages", json=body, headers=headers
+        ) as r:
             assert r.status == 200, await r.text()
     shown = message(alice.page, "nightly")
     card = shown.get_by_role("article", name="Build report")

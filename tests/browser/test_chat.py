@@ -66,7 +66,9 @@ async def test_two_people_chat_live(person: NewPerson) -> None:
     await question.get_by_role("button", name="Reply").click()
     await expect(bob.page.get_by_text("Replying to alice")).to_be_visible()
     await say(bob.page, "thanks!")
-    await expect(message(alice.page, "thanks!").locator(".reference")).to_contain_text("hello **bob**, welcome")
+    await expect(message(alice.page, "thanks!").locator(".reference")).to_contain_text(
+        "hello **bob**, welcome"
+    )
 
     theirs = message(bob.page, "hi alice")
     await theirs.hover()
