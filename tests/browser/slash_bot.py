@@ -1,6 +1,7 @@
 """A plain discord.py 2.x bot with one slash command, run against a rayguild edge by
 test_bots_day.py. argv: base URL, bot token, guild id. Prints "synced" once its command is
-registered in the guild, then answers ``/echo text`` with ``echo: <text>`` until terminated.
+registered in the guild, then answers until terminated: ``/echo text`` with ``echo: <text>`` and a
+"Shout" button (which upper-cases the message), autocompleting ``text``; ``/whisper`` ephemerally.
 """
 
 from __future__ import annotations
@@ -21,10 +22,24 @@ def main() -> None:
     tree = app_commands.CommandTree(client)
     guild = discord.Object(id=guild_id)
 
+    class Shout(discord.ui.View):
+        @discord.ui.button(label="Shout", style=discord.ButtonStyle.primary, custom_id="shout")
+        async def shout(self, interaction: discord.Interaction, button: discord.ui.Button[Shout]) -> None:
+            content = interaction.message.content if interaction.message else ""
+            await interaction.response.edit_message(content=content.upper(), view=None)
+
     @tree.command(name="echo", description="Repeat what you say", guild=guild)
     @app_commands.describe(text="What to repeat")
     async def echo(interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(f"echo: {text}")
+        await interaction.response.send_message(f"echo: {text}", view=Shout())
+
+    @echo.autocomplete("text")
+    async def suggest(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=f"{current} world", value=f"{current} world")]
+
+    @tree.command(name="whisper", description="An answer only you see", guild=guild)
+    async def whisper(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("just between us", ephemeral=True)
 
     @client.event
     async def on_ready() -> None:

@@ -88,14 +88,14 @@ async def test_a_discordpy_bots_slash_command_answers(person: NewPerson, site: S
     alice = await person("alice")
     await create_guild(alice.page, "Bot Lab")
     link = await invite_link(alice.page)
+    bob = await person("bob", start=link)
     async with aiohttp.ClientSession() as http:
         async with http.post(
             f"{site.url}/api/v10/auth/register", json={"username": "echo", "bot": True}
         ) as r:
             bot = await r.json()
-        code = link.rsplit("/", 1)[1]
         headers = {"Authorization": f"Bot {bot['token']}"}
-        async with http.post(f"{site.url}/api/v10/invites/{code}", headers=headers) as r:
+        async with http.post(f"{site.url}/api/v10/invites/{link.rsplit('/', 1)[1]}", headers=headers) as r:
             assert r.status == 200, await r.text()
     guild_id = await alice.page.evaluate("window.rayguild.state.view.guildId")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -105,13 +105,35 @@ async def test_a_discordpy_bots_slash_command_answers(person: NewPerson, site: S
     )  # fmt: skip
     try:
         assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"synced"  # type: ignore[union-attr]
-        box = alice.page.get_by_role("textbox", name="Message #general")
+        page = alice.page
+        box = page.get_by_role("textbox", name="Message #general")
         await box.type("/ec")
-        await alice.page.get_by_role("option", name="/echo").click()
-        await alice.page.get_by_label("text*").fill("hi bot")
-        await alice.page.get_by_label("text*").press("Enter")
-        await expect(message(alice.page, "echo: hi bot")).to_be_visible()
-        await alice.page.screenshot(path=str(SCREENSHOTS / "slash-command.png"))
+        await expect(page.get_by_role("option", name="/echo")).to_be_visible()
+        await box.press("Enter")  # picks the highlighted command
+        option = page.get_by_label("text*")
+        await option.type("hi")
+        # Autocomplete: the bot's suggestions (type 4 interaction, answered over the gateway).
+        await expect(page.locator("#opt-text-list option[value='hi world']")).to_have_count(1)
+        await page.screenshot(path=str(SCREENSHOTS / "slash-command.png"))
+        await option.fill("hi bot")
+        await option.press("Enter")
+        answer = message(page, "echo: hi bot")
+        await expect(answer.get_by_text("alice used /echo")).to_be_visible()
+        await expect(message(bob.page, "echo: hi bot")).to_be_visible()
+        await page.screenshot(path=str(SCREENSHOTS / "slash-answer.png"))
+
+        # A button on the bot's message: the bot edits the message, both see it.
+        await answer.get_by_role("button", name="Shout").click()
+        await expect(message(bob.page, "ECHO: HI BOT")).to_be_visible()
+
+        # An ephemeral answer reaches only the person who asked.
+        await box.type("/whisper")
+        await box.press("Enter")
+        await box.press("Enter")
+        await expect(message(page, "just between us").get_by_text("Only you can see this")).to_be_visible()
+        await say(bob.page, "did I miss anything?")
+        await expect(message(page, "did I miss anything?")).to_be_visible()
+        assert await message(bob.page, "just between us").count() == 0
     finally:
         proc.terminate()
         await proc.wait()

@@ -1,5 +1,5 @@
 // Application commands in the composer: typing "/" lists the commands available in the channel
-// (GET /channels/{id}/application-commands/search), picking one shows its options (with
+// (GET /channels/{id}/application-command-index), picking one shows its options (with
 // autocomplete through type 4 interactions), and Enter invokes it with POST /interactions.
 // Buttons and selects on bot messages are component interactions (type 3).
 import { api, ApiError } from "./api.js";
@@ -44,8 +44,8 @@ export class CommandPicker {
     if (this.commands || !channel) return;
     this.commands = [];
     try {
-      const found = await api("GET", `/channels/${channel.id}/application-commands/search?type=1&include_applications=true`);
-      this.commands = found.application_commands || [];
+      const found = await api("GET", `/channels/${channel.id}/application-command-index`);
+      this.commands = (found.application_commands || []).filter((c) => (c.type || 1) === 1);
     } catch {
       this.commands = [];
     }
@@ -89,6 +89,7 @@ export class CommandPicker {
 
   choose(command) {
     this.chosen = command;
+    this.matches = [];
     this.input.value = `/${command.name}`;
     this.input.readOnly = true;
     this.fields = (command.options || []).map((o) => {
@@ -143,8 +144,8 @@ export class CommandPicker {
   }
 
   autocompleted(d) {
-    if (!this.pending) return;
-    clear(document.getElementById(`${this.pending.id}-list`), (d.choices || []).map((c) => h("option", { value: String(c.value) }, c.name)));
+    const list = this.pending && document.getElementById(`${this.pending.id}-list`);
+    if (list) clear(list, (d.choices || []).map((c) => h("option", { value: String(c.value) }, c.name)));
   }
 
   async invoke() {

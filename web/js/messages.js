@@ -132,11 +132,13 @@ export class ChatView {
     const member = state.members.get(this.channel?.guild_id)?.get(m.author.id);
     const when = m.timestamp ? new Date(m.timestamp) : snowflakeTime(m.id);
     const ref = m.referenced_message;
+    const used = m.interaction && m.interaction.name ? m.interaction : null;
     const el = h("li", {
       class: `message${mentionsMe(m, state.me.id, names.myRoles) ? " mentioned" : ""}${m.pending ? " pending" : ""}`,
       dataset: { id: m.id }, tabindex: "-1",
     },
       ref ? h("div", { class: "reference" }, "↪ ", h("strong", {}, displayName(ref.author)), " ", (ref.content || "").slice(0, 80)) : null,
+      used ? h("div", { class: "reference" }, "↪ ", h("strong", {}, displayName(used.user)), ` used /${used.name}`) : null,
       h("div", { class: "meta" },
         h("span", { class: "avatar", "aria-hidden": "true" }, displayName(m.author, member).slice(0, 1).toUpperCase()),
         h("span", { class: "author" }, displayName(m.author, member)),
