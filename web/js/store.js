@@ -170,6 +170,10 @@ export function apply(t, d) {
       changed("members"); return;
     case "GUILD_ROLE_CREATE": case "GUILD_ROLE_UPDATE": { const g = state.guilds.get(d.guild_id); if (g) g.roles.set(d.role.id, d.role); changed("members"); return; }
     case "MESSAGE_CREATE": {
+      if (!state.channels.has(d.channel_id) && !d.guild_id) {
+        // The first message of a DM someone opened with us names its channel.
+        state.channels.set(d.channel_id, { id: d.channel_id, type: 1, recipients: [d.author] });
+      }
       const channel = state.channels.get(d.channel_id);
       if (channel) channel.last_message_id = d.id;
       const typing = state.typing.get(d.channel_id);
