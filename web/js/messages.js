@@ -46,6 +46,7 @@ export class ChatView {
       if (this.picker.handleKey(e)) return;
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); this.send(); }
       if (e.key === "Escape" && this.replyTo) this.setReply(null);
+      if (e.key === "ArrowUp" && !this.input.value) this.editLast(e);
     });
     this.input.addEventListener("input", () => { this.picker.update(); this.typing(); });
     clear(this.el,
@@ -186,18 +187,29 @@ export class ChatView {
     }
   }
 
+  // ArrowUp in an empty composer edits one's last message, as in Discord.
+  editLast(e) {
+    const mine = channelMessages(this.channelId).list.filter((m) => m.author.id === state.me.id && !m.pending);
+    const last = mine[mine.length - 1];
+    const el = last && this.list.querySelector(`li[data-id="${last.id}"]`);
+    if (!el) return;
+    e.preventDefault();
+    this.edit(el, last);
+  }
+
   edit(el, m) {
     const area = h("textarea", { "aria-label": "Edit message", value: m.content });
     const save = async () => {
       const content = area.value.trim();
-      if (!content || content === m.content) return this.drawMessages();
+      if (!content || content === m.content) { this.drawMessages(); return this.input.focus(); }
       try {
         upsertMessage(await api("PATCH", `/channels/${m.channel_id}/messages/${m.id}`, { content }));
+        this.input.focus();
       } catch (err) { toast(err instanceof ApiError ? err.detail : String(err)); this.drawMessages(); }
     };
     area.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); save(); }
-      if (e.key === "Escape") this.drawMessages();
+      if (e.key === "Escape") { this.drawMessages(); this.input.focus(); }
     });
     el.querySelector(".content").replaceWith(h("div", { class: "editing" }, area, h("small", {}, "Enter to save, Escape to cancel")));
     area.focus();
