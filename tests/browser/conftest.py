@@ -39,9 +39,12 @@ class Site:
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
+async def site(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Site]:
+    """The edge; a test may pass Config overrides with ``indirect`` parametrization."""
     db = tmp_path / "rayguild.sqlite3"
-    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    overrides = getattr(request, "param", {})
+    config = Config(sqlite_path=str(db), tick_ms=1.0, **overrides)
+    cluster = LocalCluster(config, lambda: SqliteStorage(db))
     ctx = await cluster.edge(0)
     # Registration is limited to 5 a minute per address; every person here comes from 127.0.0.1.
     runner = web.AppRunner(build_app(ctx, RateLimiter(limit_scale=10)))

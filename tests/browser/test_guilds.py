@@ -3,6 +3,8 @@ channels as the owner, leave as a member, unread markers."""
 
 from __future__ import annotations
 
+import aiohttp
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, NewPerson, Site
@@ -75,3 +77,42 @@ async def test_owner_manages_channels_and_a_member_leaves(person: NewPerson) -> 
     await bob_channels.get_by_role("button", name="Leave Design Guild").click()
     await expect(bob.page.get_by_role("button", name="Design Guild")).to_have_count(0)
     await expect(page.locator(".members .member", has_text="bob")).to_have_count(0)
+
+
+# Every guild is "large" here: a session is passive in it until it subscribes (op 37).
+@pytest.mark.parametrize(
+    "site", [{"passive_guild_members": 1, "passive_update_interval_s": 0.2}], indirect=True
+)
+async def test_active_in_the_guild_in_view_passive_in_the_rest(person: NewPerson, site: Site) -> None:
+    alice = await person("alice")
+    await create_guild(alice.page, "Busy")
+    busy = await invite_link(alice.page)
+    await create_guild(alice.page, "Quiet")
+    quiet = await invite_link(alice.page)
+    bob = await person("bob", start=busy)
+    await expect(bob.page.get_by_role("heading", name="Busy")).to_be_visible()
+    # Bob joins Quiet without opening it (as from another device): he never subscribes to it.
+    token = await bob.page.evaluate("JSON.parse(localStorage.getItem('token'))")
+    code = quiet.rsplit("/", 1)[1]
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": token}) as http,
+        http.post(f"{site.url}/api/v10/invites/{code}") as joined,
+    ):
+        assert joined.status == 200, await joined.text()
+    await expect(bob.page.get_by_role("button", name="Quiet")).to_be_visible()
+
+    # Bob views Busy (op 37): its messages come live, in full.
+    await alice.page.get_by_role("button", name="Busy").click()
+    await say(alice.page, "busy as usual")
+    await expect(message(bob.page, "busy as usual")).to_be_visible()
+    # Quiet is passive for bob: a PASSIVE_UPDATE_V1 summary marks it unread, no message is sent.
+    await alice.page.get_by_role("button", name="Quiet").click()
+    await say(alice.page, "anyone here?")
+    await expect(message(alice.page, "anyone here?")).to_be_visible()
+    await site.cluster.guild_shard.tick_passive()  # what the guild host does every interval
+    await expect(bob.page.get_by_role("button", name="Quiet (unread)")).to_be_visible()
+    quiet_channel = await alice.page.evaluate("window.rayguild.state.view.channelId")
+    held = f"(window.rayguild.state.messages.get('{quiet_channel}') || {{list: []}}).list.length"
+    assert await bob.page.evaluate(held) == 0  # the summary, not the message
+    await bob.page.get_by_role("button", name="Quiet (unread)").click()
+    await expect(message(bob.page, "anyone here?")).to_be_visible()

@@ -6,6 +6,7 @@
 import { ZlibStream } from "./inflate.js";
 
 const SAVED = "rayguild.gateway";
+const RESUBSCRIBE_MS = 60000;  // well under the server's passive_idle_s (300 s by default)
 const INTENTS = (1 << 0) | (1 << 1) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 15);
 
 export class Gateway extends EventTarget {
@@ -143,9 +144,14 @@ export class Gateway extends EventTarget {
     });
   }
 
-  // op 37: active in the guild in view (its events in full), passive in the rest.
+  // op 37: active in the guild in view (its events in full), passive in the rest. Sent again
+  // every RESUBSCRIBE_MS: a session with no subscription traffic for a while turns passive.
   subscribe(guildId) {
+    this.activeGuild = guildId;
+    clearInterval(this.resubscribe);
     if (!guildId) return;
-    this.send(37, { subscriptions: { [guildId]: { typing: true, activities: true, threads: true, member_updates: true } } });
+    const send = () => this.send(37, { subscriptions: { [this.activeGuild]: { typing: true, activities: true, threads: true, member_updates: true } } });
+    send();
+    this.resubscribe = setInterval(send, RESUBSCRIBE_MS);
   }
 }

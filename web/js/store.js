@@ -182,6 +182,14 @@ export function apply(t, d) {
       changed("channels"); changed("typing");
       return;
     }
+    case "PASSIVE_UPDATE_V1": {
+      // A guild not in view (large guilds send summaries to passive sessions): unread markers.
+      for (const c of d.channels || []) {
+        const channel = state.channels.get(c.id);
+        if (channel && c.last_message_id) channel.last_message_id = c.last_message_id;
+      }
+      changed("channels"); return;
+    }
     case "MESSAGE_UPDATE": {
       const box = channelMessages(d.channel_id);
       const old = box.list.find((m) => m.id === d.id);
