@@ -21,8 +21,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from rayguild.http_api import (
     auth,
     presence_sync,
+    rest_attachments,
     rest_channels,
     rest_devices,
+    rest_dms,
     rest_guilds,
     rest_invites,
     rest_members,
@@ -40,11 +42,13 @@ from rayguild.http_api.ratelimit import RateLimiter, rate_limit_middleware
 log = structlog.get_logger("rayguild.http")
 
 API_PREFIX = "/api/v10"
-MAX_BODY_BYTES = 256 * 1024  # no attachments here: a 2000-character message is at most 8 KiB
+# JSON bodies; multipart message uploads are streamed and bounded per part (http_api/uploads.py).
+MAX_BODY_BYTES = 256 * 1024
 REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
+    rest_dms,
 )  # fmt: skip
 
 
@@ -110,6 +114,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
         api.add_routes(module.routes)
     app.add_subapp(API_PREFIX, api)
     web_client.add_routes(app)  # "/" (the gateway, or the page for a browser) and the client
+    app.router.add_get(rest_attachments.PATH, rest_attachments.serve)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_reaper)

@@ -10,6 +10,7 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import MANAGE_CHANNELS
+from rayguild.http_api import dms
 from rayguild.http_api.access import channel_access, channel_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response
@@ -25,7 +26,10 @@ routes = web.RouteTableDef()
 @routes.get("/channels/{channel_id}")
 async def get_channel(request: web.Request) -> web.Response:
     caller = await authenticate(request)
-    found = await channel_access(ctx_of(request), path_id(request, "channel_id"), caller)
+    ctx = ctx_of(request)
+    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    if found.access is None:  # a DM channel, as its user sees it
+        return json_response(await dms.shown(ctx, found.channel.id, caller.id))
     return json_response(channel_shape(found.channel))
 
 
