@@ -81,6 +81,8 @@ class Person:
     context: BrowserContext
     page: Page
     errors: list[str] = field(default_factory=list)
+    sockets: list[str] = field(default_factory=list)  # gateway URLs the page opened
+    binary_frames: int = 0  # frames received as bytes (zlib-stream)
 
 
 NewPerson = Callable[..., Awaitable[Person]]
@@ -125,6 +127,15 @@ def watch(who: Person, page: Page) -> None:
         if response.status >= 400 and "/api/" in response.url:
             who.errors.append(f"{response.request.method} {response.url}: {await response.text()}")
 
+    def on_socket(socket: Any) -> None:
+        who.sockets.append(socket.url)
+
+        def on_frame(payload: str | bytes) -> None:
+            who.binary_frames += isinstance(payload, bytes)
+
+        socket.on("framereceived", on_frame)
+
+    page.on("websocket", on_socket)
     page.on("console", on_console)
     page.on("response", on_response)
     page.on("pageerror", lambda error: who.errors.append(f"uncaught: {error}"))

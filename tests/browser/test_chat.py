@@ -73,6 +73,10 @@ async def test_two_people_chat_live(person: NewPerson) -> None:
     await theirs.hover()
     await theirs.get_by_role("button", name="Delete").click()
     await expect(message(alice.page, "hi alice")).to_have_count(0)
+
+    # All of it came over zlib-stream, inflated in the page by DecompressionStream.
+    assert all("compress=zlib-stream" in url for url in alice.sockets + bob.sockets)
+    assert alice.binary_frames > 10 and bob.binary_frames > 10
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await alice.page.screenshot(path=str(SCREENSHOTS / "chat.png"))
 
