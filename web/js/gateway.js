@@ -27,6 +27,8 @@ export class Gateway extends EventTarget {
 
   start() {
     addEventListener("pagehide", () => this.leave());
+    // Back from the back/forward cache: the socket was closed on the way out; start afresh.
+    addEventListener("pageshow", (e) => e.persisted && location.reload());
     addEventListener("online", () => this.ws || this.connect());
     this.connect();
   }
