@@ -171,3 +171,26 @@ async def test_a_bots_embeds_and_components_render(person: NewPerson, site: Site
     await expect(shown.get_by_role("button", name="Re-run")).to_be_enabled()
     await expect(shown.locator(".tag")).to_have_text("BOT")
     await alice.page.screenshot(path=str(SCREENSHOTS / "embed.png"))
+
+
+async def test_member_roles_show_in_the_member_list(person: NewPerson, site: Site) -> None:
+    alice = await person("alice")
+    await create_guild(alice.page, "Ranks")
+    link = await invite_link(alice.page)
+    bob = await person("bob", start=link)
+    state = "window.rayguild.state"
+    guild_id = await alice.page.evaluate(f"{state}.view.guildId")
+    bob_id = await bob.page.evaluate(f"{state}.me.id")
+    token = await alice.page.evaluate("JSON.parse(localStorage.getItem('token'))")
+    async with aiohttp.ClientSession(headers={"Authorization": token}) as http:
+        body = {"name": "Mods", "color": 0xF23F43, "hoist": True}
+        async with http.post(f"{site.url}/api/v10/guilds/{guild_id}/roles", json=body) as r:
+            role = await r.json()
+        async with http.put(f"{site.url}/api/v10/guilds/{guild_id}/members/{bob_id}/roles/{role['id']}") as r:
+            assert r.status == 204, await r.text()
+    for page in (alice.page, bob.page):
+        row = page.locator(".members .member", has_text="bob")
+        await expect(row.locator(".role")).to_have_text("Mods")
+        name = row.locator(".member-name")
+        assert await name.evaluate("el => getComputedStyle(el).color") == "rgb(242, 63, 67)"
+    await alice.page.screenshot(path=str(SCREENSHOTS / "roles.png"))
