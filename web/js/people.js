@@ -22,8 +22,8 @@ export function renderMembers(el, guildId) {
     return h("li", { class: `member ${status(m)}`, dataset: { user: m.user.id } },
       h("span", { class: `status-dot ${status(m)}`, role: "img", "aria-label": status(m) }),
       name, m.user.bot ? h("span", { class: "tag" }, "BOT") : null,
-      mine.length ? h("span", { class: "roles" }, mine.map((r) => h("span", { class: "role" }, r.name))) : null,
-      m.user.id !== state.me?.id ? h("button", { class: "dm", "aria-label": `Message ${displayName(m.user, m)}`, onclick: () => openDm(m.user) }, "✉") : null);
+      m.user.id !== state.me?.id ? h("button", { class: "dm", "aria-label": `Message ${displayName(m.user, m)}`, onclick: () => openDm(m.user) }, "✉") : null,
+      mine.length ? h("span", { class: "roles" }, mine.map((r) => h("span", { class: "role" }, r.name))) : null);
   };
   clear(el,
     h("h2", {}, `Online — ${online.length}`), h("ul", {}, online.map(row)),
