@@ -81,6 +81,28 @@ async def test_an_uploaded_image_is_seen_by_the_other_person(person: NewPerson) 
     image = bob.page.get_by_role("log").get_by_role("img", name="square.png")
     await expect(image).to_be_visible()
     assert await image.evaluate("img => img.complete && img.naturalWidth") == 64
+
+    # A bigger file over a slow uplink (Chromium's network emulation): the progress bar moves.
+    cdp = await alice.context.new_cdp_session(alice.page)
+    await cdp.send("Network.enable")
+    await cdp.send("Network.emulateNetworkConditions",
+                   {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 256 * 1024})  # fmt: skip
+    noise = os.urandom(3 * 256 * 1024)
+    await alice.page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "noise.bin", "mimeType": "application/octet-stream", "buffer": noise}]
+    )
+    progress = alice.page.get_by_role("progressbar", name="Upload progress")
+    await expect(progress).to_be_visible()
+    # (wait_for_function would evaluate a string, which the page's CSP forbids: poll instead)
+    moved = 0.0
+    for _ in range(100):
+        moved = await progress.evaluate("el => el.value")
+        if moved > 0 or await progress.is_hidden():
+            break
+        await asyncio.sleep(0.05)
+    assert 0 < moved <= 1
+    await expect(bob.page.get_by_role("link", name="📎 noise.bin (768 KB)")).to_be_visible()
+    await expect(progress).to_be_hidden()
     await bob.page.screenshot(path=str(SCREENSHOTS / "upload.png"))
 
 
