@@ -1,7 +1,8 @@
 """A plain discord.py 2.x bot with one slash command, run against a rayguild edge by
 test_bots_day.py. argv: base URL, bot token, guild id. Prints "synced" once its command is
 registered in the guild, then answers until terminated: ``/echo text`` with ``echo: <text>`` and a
-"Shout" button (which upper-cases the message), autocompleting ``text``; ``/whisper`` ephemerally.
+"Shout" button (which upper-cases the message), autocompleting ``text``; ``/whisper`` ephemerally, with a
+colour select (answered ephemerally too).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def main() -> None:
             content = interaction.message.content if interaction.message else ""
             await interaction.response.edit_message(content=content.upper(), view=None)
 
+    class Colours(discord.ui.View):
+        @discord.ui.select(placeholder="Pick a colour", custom_id="colour",
+                           options=[discord.SelectOption(label=c, value=c) for c in ("red", "green")])  # fmt: skip
+        async def colour(self, interaction: discord.Interaction, select: discord.ui.Select[Colours]) -> None:
+            await interaction.response.send_message(f"you picked {select.values[0]}", ephemeral=True)
+
     @tree.command(name="echo", description="Repeat what you say", guild=guild)
     @app_commands.describe(text="What to repeat")
     async def echo(interaction: discord.Interaction, text: str) -> None:
@@ -39,7 +46,7 @@ def main() -> None:
 
     @tree.command(name="whisper", description="An answer only you see", guild=guild)
     async def whisper(interaction: discord.Interaction) -> None:
-        await interaction.response.send_message("just between us", ephemeral=True)
+        await interaction.response.send_message("just between us", ephemeral=True, view=Colours())
 
     @client.event
     async def on_ready() -> None:

@@ -156,6 +156,14 @@ async def test_a_discordpy_bots_slash_command_answers(person: NewPerson, site: S
         await say(bob.page, "did I miss anything?")
         await expect(message(page, "did I miss anything?")).to_be_visible()
         assert await message(bob.page, "just between us").count() == 0
+
+        # A select on the (ephemeral) answer: the choice goes to the bot, its answer comes back.
+        await (
+            message(page, "just between us")
+            .get_by_role("combobox", name="Pick a colour")
+            .select_option("green")
+        )
+        await expect(message(page, "you picked green")).to_be_visible()
     finally:
         proc.terminate()
         await proc.wait()
