@@ -48,7 +48,13 @@ export class ChatView {
       if (e.key === "Escape" && this.replyTo) this.setReply(null);
       if (e.key === "ArrowUp" && !this.input.value) this.editLast(e);
     });
-    this.input.addEventListener("input", () => { this.picker.update(); this.typing(); });
+    // Typing is announced for what a person types (keys), not for text set by a script.
+    this.input.addEventListener("keydown", (e) => { this.keyed = e.key.length === 1 || e.key === "Backspace"; }, true);
+    this.input.addEventListener("input", () => {
+      this.picker.update();
+      if (this.keyed) this.typing();
+      this.keyed = false;
+    });
     clear(this.el,
       h("header", { class: "chat-header" }, h("h2", {}, label), c.topic ? h("p", { class: "topic" }, c.topic) : null),
       this.list, this.typingEl,
