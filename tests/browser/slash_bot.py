@@ -1,5 +1,5 @@
 """A plain discord.py 2.x bot with one slash command, run against a rayguild edge by
-test_bots_day.py. argv: base URL, bot token, guild id. Prints "synced" once its command is
+test_slash_commands.py. argv: base URL, bot token, guild id. Prints "synced" once its command is
 registered in the guild, then answers until terminated: ``/echo text`` with ``echo: <text>`` and a
 "Shout" button (which upper-cases the message), autocompleting ``text``; ``/whisper`` ephemerally, with a
 colour select (answered ephemerally too).
