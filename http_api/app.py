@@ -29,6 +29,8 @@ from rayguild.http_api import (
     rest_invites,
     rest_members,
     rest_messages,
+    rest_pins,
+    rest_reactions,
     rest_users,
 )
 from rayguild.http_api import web as web_client
@@ -47,8 +49,8 @@ MAX_BODY_BYTES = 256 * 1024
 REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
-    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
-    rest_dms,
+    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
+    rest_reactions, rest_invites, rest_dms,
 )  # fmt: skip
 
 

@@ -33,7 +33,9 @@ from rayguild.storage.models import (
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.scylla_messages import ScyllaMessages
+from rayguild.storage.scylla_reactions import ScyllaReactions
 from rayguild.storage.scylla_schema import (
+    ADDED_MESSAGE_COLUMNS,
     INVITE_COLUMNS,
     STATEMENTS,
     TABLES,
@@ -65,7 +67,7 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms, ScyllaCredentials):
+class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaCredentials):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
@@ -93,6 +95,7 @@ class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms, ScyllaCredentials):
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
         tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *CREDENTIAL_TABLES)
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
+        await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(
             *STATEMENTS.values(), *scylla_dms.STATEMENTS.values(), *CREDENTIAL_STATEMENTS.values()
         )

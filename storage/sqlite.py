@@ -37,6 +37,7 @@ from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
 from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
+from rayguild.storage.sqlite_reactions import REACTIONS_SCHEMA, SqliteReactions
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -99,19 +100,19 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteDms, SqliteCredentials):
+class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteCredentials):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(
-            path, MESSAGES_SCHEMA + _SCHEMA + DM_SCHEMA + CREDENTIALS_SCHEMA, busy_timeout_s
-        )
+        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + CREDENTIALS_SCHEMA
+        self._db = SqliteFile(path, schema, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")
 
     async def start(self) -> None:
         await self._db.open()
+        await self.upgrade_messages()
         await self.blobs.start()
 
     async def close(self) -> None:
