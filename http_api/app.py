@@ -20,18 +20,22 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from rayguild.http_api import (
     auth,
+    interaction_callbacks,
     presence_sync,
     rest_attachments,
     rest_channels,
+    rest_commands,
     rest_devices,
     rest_dms,
     rest_guilds,
+    rest_interactions,
     rest_invites,
     rest_members,
     rest_messages,
     rest_pins,
     rest_reactions,
     rest_users,
+    rest_webhooks,
 )
 from rayguild.http_api import web as web_client
 from rayguild.http_api.context import EdgeContext
@@ -50,7 +54,8 @@ REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
-    rest_reactions, rest_invites, rest_dms,
+    rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
+    rest_webhooks,
 )  # fmt: skip
 
 

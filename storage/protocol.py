@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rayguild.storage.blobs import BlobStore
+from rayguild.storage.bots_protocol import BotStore
 from rayguild.storage.credentials import CredentialStore
 from rayguild.storage.models import (
     Channel,
@@ -227,7 +228,15 @@ class DmStore(Protocol):
 
 
 class Storage(
-    MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, CredentialStore, Protocol
+    MessageStore,
+    ReactionStore,
+    AccountStore,
+    GuildStore,
+    PushStore,
+    DmStore,
+    BotStore,
+    CredentialStore,
+    Protocol,
 ):
     """Everything rayguild persists, behind one object with a lifecycle."""
 

@@ -33,6 +33,7 @@ from rayguild.storage.models import (
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
+from rayguild.storage.sqlite_bots import BOTS_SCHEMA, SqliteBotsMixin
 from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
 from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
@@ -100,12 +101,12 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteCredentials):
+class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteCredentials):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + CREDENTIALS_SCHEMA
+        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA + CREDENTIALS_SCHEMA
         self._db = SqliteFile(path, schema, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")
