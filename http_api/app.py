@@ -24,6 +24,7 @@ from rayguild.http_api import (
     presence_sync,
     rest_attachments,
     rest_channels,
+    rest_command_index,
     rest_commands,
     rest_devices,
     rest_dms,
@@ -55,7 +56,7 @@ REAP_INTERVAL_S = 5.0
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
     rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
-    rest_webhooks,
+    rest_webhooks, rest_command_index,
 )  # fmt: skip
 
 
