@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from rayguild.config import Config
 from rayguild.http_api.app import build_app
@@ -29,7 +29,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000  # a bound for each wait, generous for a loaded 2-core machine
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @dataclass

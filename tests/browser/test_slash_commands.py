@@ -37,7 +37,7 @@ async def test_a_discordpy_bots_slash_command_answers(person: NewPerson, site: S
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"synced"  # type: ignore[union-attr]
+        assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"synced"  # type: ignore[union-attr]
         page = alice.page
         box = page.get_by_role("textbox", name="Message #general")
         await box.type("/ec")
