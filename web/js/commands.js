@@ -6,14 +6,16 @@ import { api, ApiError } from "./api.js";
 import { h, clear } from "./dom.js";
 import { toast } from "./app.js";
 
-const snowflake = () => String(BigInt(Date.now() - 1420070400000) << 22n);
+let increment = 0;
+const snowflake = () => String((BigInt(Date.now() - 1420070400000) << 22n) | BigInt(increment++ & 0xfff));
 
-async function interact(body, gateway) {
-  try {
-    await api("POST", "/interactions", { ...body, session_id: gateway.sessionId, nonce: snowflake() });
-  } catch (err) {
+// POST /interactions; returns the nonce the answer (e.g. an autocomplete response) will carry.
+function interact(body, gateway) {
+  const nonce = snowflake();
+  api("POST", "/interactions", { ...body, session_id: gateway.sessionId, nonce }).catch((err) => {
     toast(err instanceof ApiError ? err.detail : String(err));
-  }
+  });
+  return nonce;
 }
 
 export function pressComponent(message, component, values, gateway) {
@@ -140,10 +142,12 @@ export class CommandPicker {
 
   autocomplete(option, input) {
     this.pending = input;
-    interact(this.body(4, option), this.gateway);
+    this.pendingNonce = interact(this.body(4, option), this.gateway);
   }
 
+  // Only the answer to the latest keystroke counts: earlier ones may arrive after it.
   autocompleted(d) {
+    if (d.nonce !== this.pendingNonce) return;
     const list = this.pending && document.getElementById(`${this.pending.id}-list`);
     if (list) clear(list, (d.choices || []).map((c) => h("option", { value: String(c.value) }, c.name)));
   }
@@ -155,6 +159,6 @@ export class CommandPicker {
     const body = this.body(2);
     this.reset();
     this.input.focus();
-    await interact(body, this.gateway);
+    interact(body, this.gateway);
   }
 }

@@ -247,7 +247,8 @@ export class ChatView {
   }
 
   payload(content) {
-    const body = { content, nonce: String(BigInt(Date.now() - 1420070400000) << 22n) };
+    const nonce = (BigInt(Date.now() - 1420070400000) << 22n) | BigInt(Math.floor(Math.random() * 4096));
+    const body = { content, nonce: String(nonce) };
     if (this.replyTo) body.message_reference = { message_id: this.replyTo.id, channel_id: this.replyTo.channel_id };
     return body;
   }
