@@ -34,6 +34,8 @@ from typing import Any, Protocol
 import orjson
 import structlog
 
+from rayguild.actors import commands as c
+from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
 from rayguild.fanout.push_queue import Delivery, PushBuffer, backoff_s
 from rayguild.storage.models import PendingPush
@@ -170,6 +172,17 @@ class PushShard:
             log.warning("push outbox replayed", shard=self.index, deliveries=self.replayed)
         self._pump = asyncio.create_task(self._run())
 
+    async def handle(self, cmd: object) -> object:
+        """Every push-shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.SubmitPush(requests):
+                return await self.submit(list(requests))
+            case c.Start():
+                return await self.start()
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a push shard does not handle {type(cmd).__name__}")
+
     async def submit(self, requests: list[PushRequest]) -> SubmitResult:
         """Accept notifications: durable in the outbox before this returns (see the module doc)."""
         await self.start()
@@ -290,3 +303,17 @@ class PushShard:
             "given_up": c.given_up, "replayed": self.replayed, "posts": self.posts,
             "in_flight": {p: self.buffer.in_flight(p) for p in PROVIDERS},
         }  # fmt: skip
+
+
+class PushShardRef:
+    """The push shard's typed client."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    async def submit(self, requests: list[PushRequest]) -> SubmitResult:
+        result: SubmitResult = await self.ref.send(c.SubmitPush(tuple(requests)))
+        return result
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.send(c.Stats()))

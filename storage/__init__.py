@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from rayguild.config import Config
+import typing
+
 from rayguild.storage.credentials import Credential, CredentialStore
 from rayguild.storage.models import (
     Channel,
@@ -35,6 +36,9 @@ from rayguild.storage.protocol import (
 )
 from rayguild.storage.scylla import ScyllaStorage
 from rayguild.storage.sqlite import SqliteStorage
+
+if typing.TYPE_CHECKING:
+    from rayguild.config import Config
 
 __all__ = [
     "MAX_HISTORY_LIMIT",
