@@ -1,0 +1,31 @@
+"""Marks a REST handler whose answer is an honest minimal body: the route exists and answers in
+Discord's shape, but rayguild keeps no state behind it (no voice, no monetisation, no stage).
+
+``scripts/api_coverage.py`` reads the mark and lists such operations as "minimal" in
+docs/api-coverage.md, so the report never counts them as fully served.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from rayguild.http_api.errors import Handler
+
+MARK = "rayguild_minimal_body"
+
+H = TypeVar("H", bound=Handler)
+
+
+def minimal_body(why: str) -> object:
+    """Decorator: the handler answers a minimal body because ``why``."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, MARK, why)
+        return handler
+
+    return mark
+
+
+def minimal_reason(handler: object) -> str | None:
+    reason = getattr(handler, MARK, None)
+    return reason if isinstance(reason, str) else None
