@@ -27,6 +27,7 @@ from rayguild.storage.models import (
     Role,
     User,
 )
+from rayguild.storage.moderation import ModerationStore
 
 MAX_HISTORY_LIMIT = 100
 MAX_MEMBERS_LIMIT = 1000
@@ -163,7 +164,7 @@ class PushStore(Protocol):
         ...
 
 
-class Storage(MessageStore, AccountStore, GuildStore, PushStore, Protocol):
+class Storage(MessageStore, AccountStore, GuildStore, PushStore, ModerationStore, Protocol):
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     async def start(self) -> None:

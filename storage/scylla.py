@@ -32,6 +32,7 @@ from rayguild.storage.models import (
     User,
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE, HistoryQuery
+from rayguild.storage.scylla_moderation import MODERATION_STATEMENTS, MODERATION_TABLES, ScyllaModeration
 from rayguild.storage.scylla_schema import (
     INVITE_COLUMNS,
     STATEMENTS,
@@ -85,7 +86,7 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage:
+class ScyllaStorage(ScyllaModeration):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings."""
 
     def __init__(
@@ -109,8 +110,9 @@ class ScyllaStorage:
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        await self._db.connect([keyspace, *(f"USE {self._keyspace}", *TABLES)], self._keyspace)
-        await self._db.prepare(*STATEMENTS.values())
+        tables = (*TABLES, *MODERATION_TABLES)
+        await self._db.connect([keyspace, *(f"USE {self._keyspace}", *tables)], self._keyspace)
+        await self._db.prepare(*STATEMENTS.values(), *MODERATION_STATEMENTS.values())
 
     async def close(self) -> None:
         await self._db.close()

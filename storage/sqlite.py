@@ -31,6 +31,7 @@ from rayguild.storage.models import (
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE, HistoryQuery
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages, run_history
 from rayguild.storage.sqlite_file import Row, SqliteFile
+from rayguild.storage.sqlite_moderation import MODERATION_SCHEMA, SqliteModeration
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -114,11 +115,11 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage:
+class SqliteStorage(SqliteModeration):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing)."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(path, _SCHEMA, busy_timeout_s)
+        self._db = SqliteFile(path, _SCHEMA + MODERATION_SCHEMA, busy_timeout_s)
         self._reads = SingleFlight()
 
     async def start(self) -> None:
