@@ -21,12 +21,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from rayguild.http_api import (
     auth,
     presence_sync,
+    rest_audit_log,
+    rest_bans,
     rest_channels,
     rest_devices,
     rest_guilds,
     rest_invites,
+    rest_member_edit,
     rest_members,
     rest_messages,
+    rest_moderation,
+    rest_roles,
     rest_users,
 )
 from rayguild.http_api.context import EdgeContext
@@ -46,6 +51,9 @@ REAP_INTERVAL_S = 5.0
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
 )  # fmt: skip
+
+# Registered first: their literal paths (/members/search, /members/@me) precede rest_members' {user_id}.
+_MODERATION_MODULES = (rest_member_edit, rest_bans, rest_moderation, rest_roles, rest_audit_log)
 
 
 @web.middleware
@@ -106,7 +114,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     app[METRICS] = EdgeMetrics(registry)
     app[LIMITER] = limiter or RateLimiter()
     api = web.Application(client_max_size=MAX_BODY_BYTES)
-    for module in _REST_MODULES:
+    for module in (*_MODERATION_MODULES, *_REST_MODULES):
         api.add_routes(module.routes)
     app.add_subapp(API_PREFIX, api)
     app.router.add_get("/", gateway_handler)

@@ -10,6 +10,7 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import MANAGE_CHANNELS
+from rayguild.http_api import audit
 from rayguild.http_api.access import channel_access, channel_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response
@@ -48,6 +49,8 @@ async def modify_channel(request: web.Request) -> web.Response:
     channel = replace(found.channel, **changes)
     await ctx.storage.put_channel(channel)
     shown = channel_shape(channel)
+    await audit.record(request, ctx, channel.guild_id, found.access.member.user_id, audit.CHANNEL_UPDATE, channel.id,
+                       [audit.change(k, None, shown[k]) for k in changes])  # fmt: skip
     await publish(ctx, Publish(channel.guild_id, "CHANNEL_UPDATE", shown, intent=GUILDS,
                                change=ChannelUpserted(channel)))  # fmt: skip
     return json_response(shown)
@@ -59,6 +62,8 @@ async def delete_channel(request: web.Request) -> web.Response:
     found.require(MANAGE_CHANNELS)
     await ctx.storage.delete_channel(found.channel.id)
     shown = channel_shape(found.channel)
+    await audit.record(request, ctx, found.channel.guild_id, found.access.member.user_id, audit.CHANNEL_DELETE,
+                       found.channel.id, [audit.change("name", found.channel.name, None)])  # fmt: skip
     await publish(ctx, Publish(found.channel.guild_id, "CHANNEL_DELETE", shown, intent=GUILDS,
                                change=ChannelDeleted(found.channel.id)))  # fmt: skip
     return json_response(shown)

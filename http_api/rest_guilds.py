@@ -16,6 +16,7 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelUpserted, GuildDeleted, GuildUpdated, Publish, RoleUpserted
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import DEFAULT_EVERYONE, MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_ROLES
+from rayguild.http_api import audit
 from rayguild.http_api.access import guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import invalid_form, json_response, missing_permissions
@@ -78,6 +79,8 @@ async def modify_guild(request: web.Request) -> web.Response:
     guild = replace(access.guild, **changes)
     await ctx.storage.put_guild(guild)
     shown = guild_shape(guild, access.roles)
+    await audit.record(request, ctx, guild.id, access.member.user_id, audit.GUILD_UPDATE, guild.id,
+                       [audit.change(k, getattr(access.guild, k), v) for k, v in changes.items()])  # fmt: skip
     await publish(ctx, Publish(guild.id, "GUILD_UPDATE", shown, intent=GUILDS, change=GuildUpdated(guild)))
     return json_response(shown)
 
@@ -122,6 +125,8 @@ async def create_channel(request: web.Request) -> web.Response:
     )  # fmt: skip
     await ctx.storage.put_channel(channel)
     shown = channel_shape(channel)
+    await audit.record(request, ctx, channel.guild_id, access.member.user_id, audit.CHANNEL_CREATE, channel.id,
+                       [audit.change("name", None, name), audit.change("type", None, kind)])  # fmt: skip
     await publish(ctx, Publish(
         channel.guild_id, "CHANNEL_CREATE", shown, channel_id=channel.id, intent=GUILDS,
         change=ChannelUpserted(channel),
@@ -152,6 +157,8 @@ async def create_role(request: web.Request) -> web.Response:
     )  # fmt: skip
     await ctx.storage.put_role(role)
     shown = role_shape(role)
+    await audit.record(request, ctx, role.guild_id, access.member.user_id, audit.ROLE_CREATE, role.id,
+                       [audit.change("name", None, role.name), audit.change("permissions", None, str(permissions))])  # fmt: skip
     await publish(ctx, Publish(
         role.guild_id, "GUILD_ROLE_CREATE", {"guild_id": str(role.guild_id), "role": shown},
         intent=GUILDS, change=RoleUpserted(role),

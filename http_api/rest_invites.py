@@ -15,10 +15,11 @@ from aiohttp import web
 from rayguild.actors.commands import MemberJoined, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import CREATE_INSTANT_INVITE, MANAGE_CHANNELS, MANAGE_GUILD
+from rayguild.http_api import audit
 from rayguild.http_api.access import channel_request, guild_access
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
-from rayguild.http_api.errors import json_response, missing_permissions, unknown
+from rayguild.http_api.errors import ApiError, json_response, missing_permissions, unknown
 from rayguild.http_api.forms import integer, read_json
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
@@ -53,6 +54,9 @@ async def create_invite(request: web.Request) -> web.Response:
         max_uses=integer(body, "max_uses", 0, 0, MAX_USES),
     )  # fmt: skip
     await ctx.storage.put_invite(invite)
+    await audit.record(
+        request, ctx, invite.guild_id, caller.id, audit.INVITE_CREATE, options={"code": invite.code}
+    )
     return json_response(await _shown(ctx, invite))
 
 
@@ -75,6 +79,8 @@ async def accept_invite(request: web.Request) -> web.Response:
         raise unknown("invite")
     if await ctx.storage.get_member(invite.guild_id, caller.id) is not None:
         return json_response(await _shown(ctx, invite))
+    if await ctx.storage.get_ban(invite.guild_id, caller.id) is not None:
+        raise ApiError(403, 40007, "The user is banned from this guild.")
     used = await ctx.storage.use_invite(code)
     if used is None:
         raise unknown("invite")
@@ -100,4 +106,7 @@ async def delete_invite(request: web.Request) -> web.Response:
     shown = await _shown(ctx, invite)
     if not await ctx.storage.delete_invite(invite.code):
         raise unknown("invite")
+    await audit.record(
+        request, ctx, invite.guild_id, caller.id, audit.INVITE_DELETE, options={"code": invite.code}
+    )
     return json_response(shown)

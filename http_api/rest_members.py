@@ -11,6 +11,7 @@ from aiohttp import web
 from rayguild.actors.commands import MemberLeft, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import KICK_MEMBERS
+from rayguild.http_api import audit
 from rayguild.http_api.access import guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, missing_permissions, unknown
@@ -55,7 +56,7 @@ async def leave_guild(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     if access.is_owner:
         raise ApiError(400, INVALID_GUILD, "Invalid Guild: the owner cannot leave; delete the guild")
-    await _remove(ctx, access.guild.id, access.member)
+    await remove_member(ctx, access.guild.id, access.member)
     return web.Response(status=204)
 
 
@@ -72,11 +73,14 @@ async def kick_member(request: web.Request) -> web.Response:
     theirs = max((mine.get(r, 0) for r in target.roles), default=0)
     if theirs >= access.top_position() and not access.is_owner:
         raise missing_permissions()  # Discord: only members below your highest role
-    await _remove(ctx, access.guild.id, target)
+    await remove_member(ctx, access.guild.id, target)
+    await audit.record(
+        request, ctx, access.guild.id, access.member.user_id, audit.MEMBER_KICK, target.user_id
+    )
     return web.Response(status=204)
 
 
-async def _remove(ctx: EdgeContext, guild_id: int, member: Member) -> None:
+async def remove_member(ctx: EdgeContext, guild_id: int, member: Member) -> None:
     if not await ctx.storage.remove_member(guild_id, member.user_id):
         raise unknown("member")
     account = await ctx.storage.get_user(member.user_id)

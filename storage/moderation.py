@@ -3,7 +3,7 @@ deaf), as records and the ``ModerationStore`` protocol every backend implements.
 
 Guarantees (tests/contract/test_moderation.py, on every backend): a write returns once durable;
 bans page by ``user_id`` ascending (``before``/``after``, ``limit`` 1-1000); audit entries read
-newest first, filtered by actor and action type, ``before`` the ``limit`` newest below an id,
+newest first, filtered by actor, target and action type, ``before`` the ``limit`` newest below an id,
 ``after`` the ``limit`` oldest above it (still newest first, as Discord answers).
 """
 
@@ -65,6 +65,7 @@ class AuditQuery:
     guild_id: int
     limit: int = 50
     user_id: int | None = None
+    target_id: int | None = None
     action_type: int | None = None
     before: int | None = None
     after: int | None = None
@@ -74,9 +75,9 @@ class AuditQuery:
             raise ValueError(f"limit must be 1-{MAX_AUDIT_LIMIT}")
 
     def admits(self, entry: AuditEntry) -> bool:
-        return (self.user_id is None or entry.user_id == self.user_id) and (
-            self.action_type is None or entry.action_type == self.action_type
-        )
+        wanted = ((self.user_id, entry.user_id), (self.target_id, entry.target_id),
+                  (self.action_type, entry.action_type))  # fmt: skip
+        return all(want is None or want == got for want, got in wanted)
 
 
 class ModerationStore(Protocol):

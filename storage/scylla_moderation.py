@@ -3,7 +3,7 @@
 A mixin of ``ScyllaStorage``: its tables (``MODERATION_TABLES``) and statements
 (``MODERATION_STATEMENTS``) are created and prepared with the storage's own at start. Each table
 is one partition per guild, keyed for its one read: bans clustered by ``user_id`` ASC for paging,
-the audit log by entry id DESC (newest first); the actor and action-type filters are applied
+the audit log by entry id DESC (newest first); the actor, target and action-type filters are applied
 while paging the guild's partition (an audit log is small: Discord keeps 45 days of it).
 """
 

@@ -61,7 +61,12 @@ class SqliteModeration:
 
     async def list_audit_entries(self, query: AuditQuery) -> list[AuditEntry]:
         where, args = ["guild_id=?"], [query.guild_id]
-        for column, value in (("user_id", query.user_id), ("action_type", query.action_type)):
+        filters = (
+            ("user_id", query.user_id),
+            ("target_id", query.target_id),
+            ("action_type", query.action_type),
+        )
+        for column, value in filters:
             if value is not None:
                 where.append(f"{column}=?")
                 args.append(value)

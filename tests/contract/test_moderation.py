@@ -50,6 +50,8 @@ async def test_audit_entries_newest_first_with_filters_and_bounds(storage: Stora
     assert await storage.list_audit_entries(AuditQuery(guild, limit=3)) == newest_first[:3]
     by_alice = await storage.list_audit_entries(AuditQuery(guild, user_id=alice))
     assert by_alice == [e for e in newest_first if e.user_id == alice]
+    target = entries[5].target_id
+    assert await storage.list_audit_entries(AuditQuery(guild, target_id=target)) == [entries[5]]
     bans = await storage.list_audit_entries(AuditQuery(guild, action_type=22, user_id=bob))
     assert bans == [e for e in newest_first if e.action_type == 22 and e.user_id == bob]
     before = await storage.list_audit_entries(AuditQuery(guild, limit=2, before=entries[4].id))
