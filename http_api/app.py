@@ -31,6 +31,7 @@ from rayguild.http_api import (
     rest_members,
     rest_messages,
     rest_moderation,
+    rest_overwrites,
     rest_roles,
     rest_users,
 )
@@ -53,7 +54,14 @@ _REST_MODULES = (
 )  # fmt: skip
 
 # Registered first: their literal paths (/members/search, /members/@me) precede rest_members' {user_id}.
-_MODERATION_MODULES = (rest_member_edit, rest_bans, rest_moderation, rest_roles, rest_audit_log)
+_MODERATION_MODULES = (
+    rest_member_edit,
+    rest_bans,
+    rest_moderation,
+    rest_roles,
+    rest_audit_log,
+    rest_overwrites,
+)
 
 
 @web.middleware

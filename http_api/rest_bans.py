@@ -4,7 +4,7 @@ A ban is durable before anything is dispatched: the ban row, then the member's r
 (GUILD_MEMBER_REMOVE, their sessions get GUILD_DELETE), then the deletion of their messages of
 the last ``delete_message_seconds`` (MESSAGE_DELETE_BULK per channel), GUILD_BAN_ADD and the
 audit entry. A banned user cannot join through an invite (rest_invites). Bounds as Discord's:
-``delete_message_seconds`` 0-604800, a list ``limit`` 1-1000, a bulk ban 1-200 users.
+``delete_message_seconds`` 0-604800 (body or query), a list ``limit`` 1-1000, a bulk ban 1-200 users.
 """
 
 from __future__ import annotations
@@ -41,17 +41,21 @@ def ban_shape(ban: Ban, user: User) -> dict[str, Any]:
     return {"user": user_shape(user), "reason": ban.reason}
 
 
-def _delete_seconds(body: dict[str, Any]) -> int:
+def _delete_seconds(request: web.Request, body: dict[str, Any]) -> int:
+    """From the JSON body, or the query string as discord.py sends it (Discord takes both)."""
     if "delete_message_seconds" in body:
         return integer(body, "delete_message_seconds", 0, 0, MAX_DELETE_SECONDS)
-    return 86_400 * integer(body, "delete_message_days", 0, 0, 7)  # the deprecated field
+    if "delete_message_days" in body:
+        return 86_400 * integer(body, "delete_message_days", 0, 0, 7)  # the deprecated field
+    if "delete_message_days" in request.query:
+        return 86_400 * query_int(request, "delete_message_days", 0, 0, 7)
+    return query_int(request, "delete_message_seconds", 0, 0, MAX_DELETE_SECONDS)
 
 
-async def _delete_recent_messages(ctx: EdgeContext, guild_id: int, user_id: int, seconds: int) -> int:
+async def _delete_recent_messages(ctx: EdgeContext, guild_id: int, user_id: int, seconds: int) -> None:
     """Delete ``user_id``'s messages of the last ``seconds`` in every text channel of the guild;
-    one MESSAGE_DELETE_BULK per channel that lost any. Returns how many were deleted."""
+    one MESSAGE_DELETE_BULK per channel that lost any."""
     since = snowflake_at(now_ms() - seconds * 1000)
-    total = 0
     for channel in await ctx.storage.list_channels(guild_id):
         if channel.type not in TEXT_TYPES:
             continue
@@ -67,8 +71,6 @@ async def _delete_recent_messages(ctx: EdgeContext, guild_id: int, user_id: int,
             after = max(m.id for m in page)
         if deleted:
             await publish_bulk_delete(ctx, guild_id, channel.id, deleted)
-            total += len(deleted)
-    return total
 
 
 async def ban_user(
@@ -88,12 +90,11 @@ async def ban_user(
     await ctx.storage.put_ban(ban)
     if member is not None:
         await remove_member(ctx, guild.id, member)
-    deleted = await _delete_recent_messages(ctx, guild.id, user_id, delete_seconds) if delete_seconds else 0
+    if delete_seconds:
+        await _delete_recent_messages(ctx, guild.id, user_id, delete_seconds)
     d = {"guild_id": str(guild.id), "user": user_shape(target)}
     await publish(ctx, Publish(guild.id, "GUILD_BAN_ADD", d, intent=GUILD_MODERATION))
-    options = {"delete_message_seconds": str(delete_seconds), "messages_deleted": str(deleted)}
-    await audit.record(request, ctx, guild.id, access.member.user_id, audit.MEMBER_BAN_ADD, user_id,
-                       options=options)  # fmt: skip
+    await audit.record(request, ctx, guild.id, access.member.user_id, audit.MEMBER_BAN_ADD, user_id)
 
 
 def _snowflake_item(value: Any, field: str) -> int:
@@ -108,7 +109,7 @@ def _snowflake_item(value: Any, field: str) -> int:
 async def create_ban(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     access.require(BAN_MEMBERS)
-    seconds = _delete_seconds(await read_json(request))
+    seconds = _delete_seconds(request, await read_json(request))
     await ban_user(request, ctx, access, path_id(request, "user_id"), seconds)
     return web.Response(status=204)
 
@@ -164,7 +165,7 @@ async def bulk_ban(request: web.Request) -> web.Response:
             "user_ids", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {MAX_BULK_BAN} in length."
         )
     ids = list(dict.fromkeys(_snowflake_item(v, f"user_ids.{i}") for i, v in enumerate(raw)))
-    seconds = _delete_seconds(body)
+    seconds = _delete_seconds(request, body)
     banned, failed = [], []
     for user_id in ids:
         try:

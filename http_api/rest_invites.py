@@ -41,6 +41,14 @@ async def _shown(ctx: EdgeContext, invite: Invite) -> dict[str, object]:
     return invite_shape(invite, guild, channel, await ctx.storage.get_user(invite.inviter_id))
 
 
+def _invite_changes(invite: Invite, created: bool) -> list[audit.Change]:
+    values = {
+        "code": invite.code, "channel_id": str(invite.channel_id), "inviter_id": str(invite.inviter_id),
+        "uses": invite.uses, "max_uses": invite.max_uses, "max_age": invite.max_age_s, "temporary": False,
+    }  # fmt: skip
+    return [audit.change(k, None if created else v, v if created else None) for k, v in values.items()]
+
+
 @routes.post("/channels/{channel_id}/invites")
 async def create_invite(request: web.Request) -> web.Response:
     caller, ctx, found = await channel_request(request)
@@ -55,7 +63,12 @@ async def create_invite(request: web.Request) -> web.Response:
     )  # fmt: skip
     await ctx.storage.put_invite(invite)
     await audit.record(
-        request, ctx, invite.guild_id, caller.id, audit.INVITE_CREATE, options={"code": invite.code}
+        request,
+        ctx,
+        invite.guild_id,
+        caller.id,
+        audit.INVITE_CREATE,
+        changes=_invite_changes(invite, created=True),
     )
     return json_response(await _shown(ctx, invite))
 
@@ -107,6 +120,11 @@ async def delete_invite(request: web.Request) -> web.Response:
     if not await ctx.storage.delete_invite(invite.code):
         raise unknown("invite")
     await audit.record(
-        request, ctx, invite.guild_id, caller.id, audit.INVITE_DELETE, options={"code": invite.code}
+        request,
+        ctx,
+        invite.guild_id,
+        caller.id,
+        audit.INVITE_DELETE,
+        changes=_invite_changes(invite, created=False),
     )
     return json_response(shown)

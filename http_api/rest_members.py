@@ -16,6 +16,7 @@ from rayguild.http_api.access import guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, missing_permissions, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
+from rayguild.http_api.moderation import member_with_state
 from rayguild.http_api.notify import disconnect_user_sessions, publish
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
@@ -29,7 +30,8 @@ async def shown_member(ctx: EdgeContext, member: Member) -> dict[str, object]:
     account = await ctx.storage.get_user(member.user_id)
     if account is None:
         raise unknown("user")
-    return member_shape(member, account)
+    state = await ctx.storage.get_member_state(member.guild_id, member.user_id)  # timeout, mute, deaf
+    return member_with_state(member, account, state)
 
 
 @routes.get("/guilds/{guild_id}/members")

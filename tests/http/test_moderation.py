@@ -85,7 +85,7 @@ async def test_ban_deletes_recent_messages_removes_the_member_and_keeps_them_out
     assert_matches_spec("GET", "/guilds/{guild_id}/audit-logs", 200, log)
     (entry,) = log["audit_log_entries"]
     assert entry["target_id"] == alice.id and entry["user_id"] == mod.id
-    assert entry["reason"] == "spam and émoji" and entry["options"]["messages_deleted"] == "3"
+    assert entry["reason"] == "spam and émoji" and "options" not in entry
     assert {u["id"] for u in log["users"]} == {alice.id, mod.id}
     await call(client, mod, "DELETE", f"/guilds/{gid}/bans/{alice.id}", 204)
     assert_no_content("DELETE", "/guilds/{guild_id}/bans/{user_id}", 204)
