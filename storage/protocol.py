@@ -28,6 +28,7 @@ from rayguild.storage.models import (
     User,
 )
 from rayguild.storage.moderation import ModerationStore
+from rayguild.storage.settings import SettingsStore
 
 MAX_HISTORY_LIMIT = 100
 MAX_MEMBERS_LIMIT = 1000
@@ -164,7 +165,7 @@ class PushStore(Protocol):
         ...
 
 
-class Storage(MessageStore, AccountStore, GuildStore, PushStore, ModerationStore, Protocol):
+class Storage(MessageStore, AccountStore, GuildStore, PushStore, ModerationStore, SettingsStore, Protocol):
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     async def start(self) -> None:

@@ -1,4 +1,5 @@
-"""Bans, the audit log and member moderation state on the Scylla backend (``ModerationStore``).
+"""Bans, the audit log and member moderation state (``ModerationStore``), and settings documents
+(``SettingsStore``, one partition per owner), on the Scylla backend.
 
 A mixin of ``ScyllaStorage``: its tables (``MODERATION_TABLES``) and statements
 (``MODERATION_STATEMENTS``) are created and prepared with the storage's own at start. Each table
@@ -23,6 +24,9 @@ MODERATION_TABLES = (
         guild_id bigint, entry_id bigint, user_id bigint, action_type int, target_id bigint,
         reason text, changes text, options text, PRIMARY KEY (guild_id, entry_id)
     ) WITH CLUSTERING ORDER BY (entry_id DESC)""",
+    """CREATE TABLE IF NOT EXISTS settings (
+        owner_id bigint, name text, document text, PRIMARY KEY (owner_id, name)
+    )""",
     """CREATE TABLE IF NOT EXISTS member_states (
         guild_id bigint, user_id bigint, timeout_until_ms bigint, mute boolean, deaf boolean,
         PRIMARY KEY ((guild_id, user_id))
@@ -42,6 +46,8 @@ MODERATION_STATEMENTS = {
     "mstate_put": "INSERT INTO member_states (guild_id, user_id, timeout_until_ms, mute, deaf) "
     "VALUES (?,?,?,?,?)",
     "mstate_get": "SELECT * FROM member_states WHERE guild_id=? AND user_id=?",
+    "setting_put": "INSERT INTO settings (owner_id, name, document) VALUES (?,?,?)",
+    "setting_get": "SELECT document FROM settings WHERE owner_id=? AND name=?",
 }
 _PAGE = 100
 _NEWEST = (1 << 63) - 1
@@ -119,3 +125,10 @@ class ScyllaModeration:
             return None
         r = rows[0]
         return MemberState(guild_id, user_id, r["timeout_until_ms"], bool(r["mute"]), bool(r["deaf"]))
+
+    async def put_setting(self, owner_id: int, name: str, document: str) -> None:
+        await self._moderation("setting_put", owner_id, name, document)
+
+    async def get_setting(self, owner_id: int, name: str) -> str | None:
+        rows = await self._moderation("setting_get", owner_id, name)
+        return str(rows[0]["document"]) if rows else None

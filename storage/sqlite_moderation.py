@@ -1,4 +1,5 @@
-"""Bans, the audit log and member moderation state on the SQLite backend (``ModerationStore``).
+"""Bans, the audit log and member moderation state (``ModerationStore``), and settings documents
+(``SettingsStore``), on the SQLite backend.
 
 A mixin of ``SqliteStorage``: it uses the storage's file (``self._db``) and read coalescing
 (``self._reads``, for the member state every permission check reads); its tables are part of the
@@ -19,6 +20,9 @@ CREATE TABLE IF NOT EXISTS audit_log (
     guild_id INTEGER NOT NULL, id INTEGER NOT NULL, user_id INTEGER NOT NULL,
     action_type INTEGER NOT NULL, target_id INTEGER, reason TEXT, changes TEXT NOT NULL,
     options TEXT NOT NULL, PRIMARY KEY (guild_id, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings (
+    owner_id INTEGER NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL,
+    PRIMARY KEY (owner_id, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS member_states (
     guild_id INTEGER NOT NULL, user_id INTEGER NOT NULL, timeout_until_ms INTEGER,
     mute INTEGER NOT NULL, deaf INTEGER NOT NULL, PRIMARY KEY (guild_id, user_id)) WITHOUT ROWID;
@@ -97,3 +101,13 @@ class SqliteModeration:
             return None
         gid, uid, until, mute, deaf = rows[0]
         return MemberState(gid, uid, until, bool(mute), bool(deaf))
+
+    async def put_setting(self, owner_id: int, name: str, document: str) -> None:
+        sql = "INSERT OR REPLACE INTO settings VALUES (?,?,?)"
+        await self._db.execute((sql, (owner_id, name, document)))
+
+    async def get_setting(self, owner_id: int, name: str) -> str | None:
+        rows = await self._db.query(
+            "SELECT document FROM settings WHERE owner_id=? AND name=?", owner_id, name
+        )
+        return str(rows[0][0]) if rows else None

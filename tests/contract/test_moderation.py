@@ -1,4 +1,5 @@
-"""Bans, the audit log and member moderation state: the same behaviour on every backend."""
+"""Bans, the audit log, member moderation state and settings documents: the same behaviour on every
+backend."""
 
 from __future__ import annotations
 
@@ -80,3 +81,18 @@ async def test_member_state_is_replaced_whole(storage: Storage, new_id: NewId) -
     await storage.put_member_state(cleared)
     assert await storage.get_member_state(guild, user) == cleared
     assert await storage.get_member_state(guild, new_id()) is None
+
+
+async def test_settings_documents_are_replaced_whole_per_owner_and_name(
+    storage: Storage, new_id: NewId
+) -> None:
+    guild, other = new_id(), new_id()
+    assert await storage.get_setting(guild, "widget") is None
+    await storage.put_setting(guild, "widget", '{"enabled": true}')
+    await storage.put_setting(guild, "welcome_screen", '{"description": "hi"}')
+    await storage.put_setting(other, "widget", '{"enabled": false}')
+    assert await storage.get_setting(guild, "widget") == '{"enabled": true}'
+    await storage.put_setting(guild, "widget", '{"enabled": false, "channel_id": null}')
+    assert await storage.get_setting(guild, "widget") == '{"enabled": false, "channel_id": null}'
+    assert await storage.get_setting(guild, "welcome_screen") == '{"description": "hi"}'
+    assert await storage.get_setting(other, "widget") == '{"enabled": false}'

@@ -1,0 +1,21 @@
+"""Small JSON documents kept per owner (a guild or an application) under a name: a guild's widget
+settings, welcome screen and onboarding, an application's description and role-connection
+metadata. The ``SettingsStore`` protocol every backend implements.
+
+Guarantees (tests/contract/test_settings.py, on every backend): ``put_setting`` replaces the whole
+document durably; ``get_setting`` returns the last one written, or None.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+MAX_SETTING_BYTES = 64 * 1024
+
+
+class SettingsStore(Protocol):
+    async def put_setting(self, owner_id: int, name: str, document: str) -> None:
+        """Store ``document`` (JSON text, at most MAX_SETTING_BYTES) as ``name`` of ``owner_id``."""
+        ...
+
+    async def get_setting(self, owner_id: int, name: str) -> str | None: ...
