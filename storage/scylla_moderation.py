@@ -10,11 +10,16 @@ while paging the guild's partition (an audit log is small: Discord keeps 45 days
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.models import Invite
 from rayguild.storage.moderation import AuditEntry, AuditQuery, Ban, BanQuery, MemberState
+from rayguild.storage.scylla_schema import INVITE_COLUMNS, STATEMENTS
 from rayguild.storage.scylla_session import CqlSession, Row
+from rayguild.storage.semantics import invite_live
 
 MODERATION_TABLES = (
     """CREATE TABLE IF NOT EXISTS bans (
@@ -132,3 +137,12 @@ class ScyllaModeration:
     async def get_setting(self, owner_id: int, name: str) -> str | None:
         rows = await self._moderation("setting_get", owner_id, name)
         return str(rows[0]["document"]) if rows else None
+
+    async def list_invites(self, guild_id: int) -> list[Invite]:
+        codes = sorted(r["code"] for r in await self._db.execute(STATEMENTS["ginv_list"], guild_id))
+        rows = await asyncio.gather(*(self._db.execute(STATEMENTS["inv_get"], code) for code in codes))
+        now = time.time_ns() // 1_000_000
+        found = [
+            Invite(**{k: r[0][k] for k in INVITE_COLUMNS}) for r in rows if r and r[0]["guild_id"] is not None
+        ]
+        return [i for i in found if invite_live(i, now)]

@@ -1,6 +1,7 @@
 """Small JSON documents kept per owner (a guild or an application) under a name: a guild's widget
 settings, welcome screen and onboarding, an application's description and role-connection
-metadata. The ``SettingsStore`` protocol every backend implements.
+metadata; and the listing of a guild's invites. The ``SettingsStore`` protocol every backend
+implements.
 
 Guarantees (tests/contract/test_settings.py, on every backend): ``put_setting`` replaces the whole
 document durably; ``get_setting`` returns the last one written, or None.
@@ -9,6 +10,8 @@ document durably; ``get_setting`` returns the last one written, or None.
 from __future__ import annotations
 
 from typing import Protocol
+
+from rayguild.storage.models import Invite
 
 MAX_SETTING_BYTES = 64 * 1024
 
@@ -19,3 +22,7 @@ class SettingsStore(Protocol):
         ...
 
     async def get_setting(self, owner_id: int, name: str) -> str | None: ...
+
+    async def list_invites(self, guild_id: int) -> list[Invite]:
+        """The guild's live invites (expired ones are left out), ordered by code."""
+        ...

@@ -8,8 +8,12 @@ file's schema (``MODERATION_SCHEMA``).
 
 from __future__ import annotations
 
+import time
+
 from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.models import Invite
 from rayguild.storage.moderation import AuditEntry, AuditQuery, Ban, BanQuery, MemberState
+from rayguild.storage.semantics import invite_live
 from rayguild.storage.sqlite_file import SqliteFile
 
 MODERATION_SCHEMA = """
@@ -27,6 +31,7 @@ CREATE TABLE IF NOT EXISTS member_states (
     guild_id INTEGER NOT NULL, user_id INTEGER NOT NULL, timeout_until_ms INTEGER,
     mute INTEGER NOT NULL, deaf INTEGER NOT NULL, PRIMARY KEY (guild_id, user_id)) WITHOUT ROWID;
 """
+_INVITE_COLS = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max_uses, uses"
 _AUDIT_COLS = "id, guild_id, user_id, action_type, target_id, reason, changes, options"
 
 
@@ -111,3 +116,9 @@ class SqliteModeration:
             "SELECT document FROM settings WHERE owner_id=? AND name=?", owner_id, name
         )
         return str(rows[0][0]) if rows else None
+
+    async def list_invites(self, guild_id: int) -> list[Invite]:
+        sql = f"SELECT {_INVITE_COLS} FROM invites WHERE guild_id=? ORDER BY code"
+        invites = [Invite(*r) for r in await self._db.query(sql, guild_id)]
+        now = time.time_ns() // 1_000_000
+        return [i for i in invites if invite_live(i, now)]

@@ -3,11 +3,12 @@ backend."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 
-from rayguild.storage import Storage
+from rayguild.storage import Invite, Storage
 from rayguild.storage.moderation import AuditEntry, AuditQuery, Ban, BanQuery, MemberState
 
 pytestmark = pytest.mark.asyncio
@@ -96,3 +97,15 @@ async def test_settings_documents_are_replaced_whole_per_owner_and_name(
     assert await storage.get_setting(guild, "widget") == '{"enabled": false, "channel_id": null}'
     assert await storage.get_setting(guild, "welcome_screen") == '{"description": "hi"}'
     assert await storage.get_setting(other, "widget") == '{"enabled": false}'
+
+
+async def test_a_guilds_live_invites_are_listed_by_code(storage: Storage, new_id: NewId) -> None:
+    guild, channel, user = new_id(), new_id(), new_id()
+    now = time.time_ns() // 1_000_000
+    live = [Invite(f"live{guild}{i}", guild, channel, user, now, max_age_s=0) for i in range(2)]
+    expired = Invite(f"old{guild}", guild, channel, user, now - 10_000_000, max_age_s=60)
+    for invite in (*live, expired, Invite(f"other{guild}", new_id(), channel, user, now)):
+        await storage.put_invite(invite)
+    assert await storage.list_invites(guild) == sorted(live, key=lambda i: i.code)
+    await storage.delete_invite(live[0].code)
+    assert await storage.list_invites(guild) == [live[1]]
