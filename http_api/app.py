@@ -25,6 +25,7 @@ from rayguild.http_api import (
     rest_bans,
     rest_channels,
     rest_devices,
+    rest_guild_settings,
     rest_guilds,
     rest_invites,
     rest_member_edit,
@@ -61,6 +62,7 @@ _MODERATION_MODULES = (
     rest_roles,
     rest_audit_log,
     rest_overwrites,
+    rest_guild_settings,
 )
 
 

@@ -7,6 +7,7 @@ docs/api-coverage.md, so the report never counts them as fully served.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from rayguild.http_api.errors import Handler
@@ -16,7 +17,7 @@ MARK = "rayguild_minimal_body"
 H = TypeVar("H", bound=Handler)
 
 
-def minimal_body(why: str) -> object:
+def minimal_body(why: str) -> Callable[[H], H]:
     """Decorator: the handler answers a minimal body because ``why``."""
 
     def mark(handler: H) -> H:

@@ -124,12 +124,7 @@ async def delete_role(request: web.Request) -> web.Response:
 async def reorder_roles(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     access.require(MANAGE_ROLES)
-    try:
-        raw = orjson.loads(await request.read() or b"null")
-    except orjson.JSONDecodeError:
-        raise ApiError(400, INVALID_JSON, "The request body contains invalid JSON.") from None
-    if not isinstance(raw, list):
-        raise invalid_form("_root", "BASE_TYPE_ARRAY", "Must be an array of {id, position}.")
+    raw = await read_json_array(request)
     mine = top_position(access.guild, access.roles, access.member)
     moves: dict[int, int] = {}
     for i, item in enumerate(raw):
@@ -150,6 +145,17 @@ async def reorder_roles(request: web.Request) -> web.Response:
             role = moved
         roles.append(role)
     return json_response([role_shape(r) for r in sorted(roles, key=lambda r: (r.position, r.id))])
+
+
+async def read_json_array(request: web.Request) -> list[Any]:
+    """A body that is a JSON array (the position routes); 400 50109 if not JSON, 50035 if no array."""
+    try:
+        raw = orjson.loads(await request.read() or b"null")
+    except orjson.JSONDecodeError:
+        raise ApiError(400, INVALID_JSON, "The request body contains invalid JSON.") from None
+    if not isinstance(raw, list):
+        raise invalid_form("_root", "BASE_TYPE_ARRAY", "Must be an array of {id, position}.")
+    return raw
 
 
 def _item_id(item: dict[str, Any], index: int) -> int:
