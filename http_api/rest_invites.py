@@ -1,4 +1,5 @@
-"""Invites: create on a channel, look up, accept (join the guild), delete.
+"""Invites: create on a channel, look up, accept (join the guild), delete
+(INVITE_CREATE / INVITE_DELETE to who sees the channel, with the GUILD_INVITES intent).
 
 Accepting counts one use atomically in storage (a used-up or expired invite is 404 10006); a
 caller who is already a member gets the invite back without using it. Joining is durable before
@@ -31,6 +32,7 @@ routes = web.RouteTableDef()
 
 MAX_AGE_S = 604_800  # 7 days, Discord's bound
 MAX_USES = 100
+GUILD_INVITES = 1 << 6  # the gateway intent of INVITE_CREATE / INVITE_DELETE
 
 
 async def _shown(ctx: EdgeContext, invite: Invite) -> dict[str, object]:
@@ -62,15 +64,17 @@ async def create_invite(request: web.Request) -> web.Response:
         max_uses=integer(body, "max_uses", 0, 0, MAX_USES),
     )  # fmt: skip
     await ctx.storage.put_invite(invite)
-    await audit.record(
-        request,
-        ctx,
-        invite.guild_id,
-        caller.id,
-        audit.INVITE_CREATE,
-        changes=_invite_changes(invite, created=True),
+    changes = _invite_changes(invite, created=True)
+    await audit.record(request, ctx, invite.guild_id, caller.id, audit.INVITE_CREATE, changes=changes)
+    shown = await _shown(ctx, invite)
+    d = {
+        k: shown[k] for k in ("code", "uses", "max_uses", "max_age", "temporary", "created_at", "expires_at")
+    }
+    d.update(guild_id=str(invite.guild_id), channel_id=str(invite.channel_id), inviter=shown["inviter"])
+    await publish(
+        ctx, Publish(invite.guild_id, "INVITE_CREATE", d, channel_id=invite.channel_id, intent=GUILD_INVITES)
     )
-    return json_response(await _shown(ctx, invite))
+    return json_response(shown)
 
 
 @routes.get("/invites/{code}")
@@ -119,12 +123,10 @@ async def delete_invite(request: web.Request) -> web.Response:
     shown = await _shown(ctx, invite)
     if not await ctx.storage.delete_invite(invite.code):
         raise unknown("invite")
-    await audit.record(
-        request,
-        ctx,
-        invite.guild_id,
-        caller.id,
-        audit.INVITE_DELETE,
-        changes=_invite_changes(invite, created=False),
+    changes = _invite_changes(invite, created=False)
+    await audit.record(request, ctx, invite.guild_id, caller.id, audit.INVITE_DELETE, changes=changes)
+    d = {"code": invite.code, "guild_id": str(invite.guild_id), "channel_id": str(invite.channel_id)}
+    await publish(
+        ctx, Publish(invite.guild_id, "INVITE_DELETE", d, channel_id=invite.channel_id, intent=GUILD_INVITES)
     )
     return json_response(shown)
