@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from rayguild.http_api import (
     auth,
     presence_sync,
+    rest_applications,
     rest_audit_log,
     rest_bans,
     rest_channels,
@@ -31,6 +32,7 @@ from rayguild.http_api import (
     rest_member_edit,
     rest_members,
     rest_messages,
+    rest_misc,
     rest_moderation,
     rest_overwrites,
     rest_roles,
@@ -63,6 +65,8 @@ _MODERATION_MODULES = (
     rest_audit_log,
     rest_overwrites,
     rest_guild_settings,
+    rest_applications,
+    rest_misc,
 )
 
 
