@@ -53,6 +53,8 @@ MODERATION_STATEMENTS = {
     "mstate_get": "SELECT * FROM member_states WHERE guild_id=? AND user_id=?",
     "setting_put": "INSERT INTO settings (owner_id, name, document) VALUES (?,?,?)",
     "setting_get": "SELECT document FROM settings WHERE owner_id=? AND name=?",
+    "setting_range": "SELECT name, document FROM settings WHERE owner_id=? AND name>=? AND name<?",
+    "setting_del": "DELETE FROM settings WHERE owner_id=? AND name=?",
 }
 _PAGE = 100
 _NEWEST = (1 << 63) - 1
@@ -137,6 +139,15 @@ class ScyllaModeration:
     async def get_setting(self, owner_id: int, name: str) -> str | None:
         rows = await self._moderation("setting_get", owner_id, name)
         return str(rows[0]["document"]) if rows else None
+
+    async def list_settings(self, owner_id: int, prefix: str) -> list[tuple[str, str]]:
+        rows = await self._moderation("setting_range", owner_id, prefix, prefix + "\U0010ffff")
+        return [(str(r["name"]), str(r["document"])) for r in rows]
+
+    async def delete_setting(self, owner_id: int, name: str) -> bool:
+        existed = await self.get_setting(owner_id, name) is not None
+        await self._moderation("setting_del", owner_id, name)
+        return existed
 
     async def list_invites(self, guild_id: int) -> list[Invite]:
         codes = sorted(r["code"] for r in await self._db.execute(STATEMENTS["ginv_list"], guild_id))

@@ -3,8 +3,9 @@ settings, welcome screen and onboarding, an application's description and role-c
 metadata; and the listing of a guild's invites. The ``SettingsStore`` protocol every backend
 implements.
 
-Guarantees (tests/contract/test_settings.py, on every backend): ``put_setting`` replaces the whole
-document durably; ``get_setting`` returns the last one written, or None.
+Guarantees (tests/contract/test_moderation.py, on every backend): ``put_setting`` replaces the
+whole document durably; ``get_setting`` returns the last one written, or None; one document per
+name, so writers of different names (one emoji each) never overwrite each other.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Protocol
 
 from rayguild.storage.models import Invite
 
-MAX_SETTING_BYTES = 64 * 1024
+MAX_SETTING_BYTES = 384 * 1024  # a 256 KiB emoji image as a base64 data URI
 
 
 class SettingsStore(Protocol):
@@ -22,6 +23,12 @@ class SettingsStore(Protocol):
         ...
 
     async def get_setting(self, owner_id: int, name: str) -> str | None: ...
+
+    async def list_settings(self, owner_id: int, prefix: str) -> list[tuple[str, str]]:
+        """Every (name, document) of ``owner_id`` whose name starts with ``prefix``, by name."""
+        ...
+
+    async def delete_setting(self, owner_id: int, name: str) -> bool: ...
 
     async def list_invites(self, guild_id: int) -> list[Invite]:
         """The guild's live invites (expired ones are left out), ordered by code."""

@@ -117,6 +117,15 @@ class SqliteModeration:
         )
         return str(rows[0][0]) if rows else None
 
+    async def list_settings(self, owner_id: int, prefix: str) -> list[tuple[str, str]]:
+        sql = "SELECT name, document FROM settings WHERE owner_id=? AND substr(name, 1, ?)=? ORDER BY name"
+        return [(str(n), str(d)) for n, d in await self._db.query(sql, owner_id, len(prefix), prefix)]
+
+    async def delete_setting(self, owner_id: int, name: str) -> bool:
+        existed = await self.get_setting(owner_id, name) is not None
+        await self._db.execute(("DELETE FROM settings WHERE owner_id=? AND name=?", (owner_id, name)))
+        return existed
+
     async def list_invites(self, guild_id: int) -> list[Invite]:
         sql = f"SELECT {_INVITE_COLS} FROM invites WHERE guild_id=? ORDER BY code"
         invites = [Invite(*r) for r in await self._db.query(sql, guild_id)]

@@ -109,3 +109,14 @@ async def test_a_guilds_live_invites_are_listed_by_code(storage: Storage, new_id
     assert await storage.list_invites(guild) == sorted(live, key=lambda i: i.code)
     await storage.delete_invite(live[0].code)
     assert await storage.list_invites(guild) == [live[1]]
+
+
+async def test_settings_list_by_prefix_and_delete(storage: Storage, new_id: NewId) -> None:
+    guild = new_id()
+    for name in ("emoji:2", "emoji:1", "emojis", "widget", "emoji:3"):
+        await storage.put_setting(guild, name, f'"{name}"')
+    assert await storage.list_settings(guild, "emoji:") == [(f"emoji:{i}", f'"emoji:{i}"') for i in (1, 2, 3)]
+    assert await storage.delete_setting(guild, "emoji:2") is True
+    assert await storage.delete_setting(guild, "emoji:2") is False
+    assert [n for n, _ in await storage.list_settings(guild, "emoji")] == ["emoji:1", "emoji:3", "emojis"]
+    assert await storage.list_settings(new_id(), "") == []
