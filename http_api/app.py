@@ -26,6 +26,7 @@ from rayguild.http_api import (
     rest_bans,
     rest_channels,
     rest_devices,
+    rest_emojis,
     rest_guild_settings,
     rest_guilds,
     rest_invites,
@@ -67,6 +68,7 @@ _MODERATION_MODULES = (
     rest_guild_settings,
     rest_applications,
     rest_misc,
+    rest_emojis,
 )
 
 

@@ -1,0 +1,62 @@
+"""Guild emojis over REST: create from a data URI, list, get, modify, delete; validation,
+permissions, audit entries; 2xx bodies checked against Discord's OpenAPI description."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.http.spec import assert_matches_spec, assert_no_content
+from tests.http.test_moderation import call
+
+Client = TestClient[Any, Any]
+PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
+
+
+async def test_emoji_lifecycle(client: Client, register: Any) -> None:
+    owner, member = await register("owner"), await register("member")
+    guild = await call(client, owner, "POST", "/guilds", 201, json={"name": "Emojis"})
+    gid = guild["id"]
+    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
+    invite = await call(client, owner, "POST", f"/channels/{channel['id']}/invites", json={})
+    await call(client, member, "POST", f"/invites/{invite['code']}")
+    created = await call(
+        client, owner, "POST", f"/guilds/{gid}/emojis", 201, json={"name": "party", "image": PNG}
+    )
+    assert_matches_spec("POST", "/guilds/{guild_id}/emojis", 201, created)
+    assert created["name"] == "party" and created["user"]["id"] == owner.id and created["animated"] is False
+    listed = await call(client, member, "GET", f"/guilds/{gid}/emojis")
+    assert_matches_spec("GET", "/guilds/{guild_id}/emojis", 200, listed)
+    assert [e["id"] for e in listed] == [created["id"]]
+    path = f"/guilds/{gid}/emojis/{created['id']}"
+    one = await call(client, member, "GET", path)
+    assert_matches_spec("GET", "/guilds/{guild_id}/emojis/{emoji_id}", 200, one)
+    renamed = await call(client, owner, "PATCH", path, json={"name": "party2"})
+    assert_matches_spec("PATCH", "/guilds/{guild_id}/emojis/{emoji_id}", 200, renamed)
+    assert renamed["name"] == "party2"
+    for body, field in (
+        ({"name": "x", "image": PNG}, "name"),
+        ({"name": "ok", "image": "not a uri"}, "image"),
+    ):
+        bad = await call(client, owner, "POST", f"/guilds/{gid}/emojis", 400, json=body)
+        assert bad["code"] == 50035 and field in bad["errors"]
+    big = "data:image/png;base64," + base64.b64encode(b"\x00" * (256 * 1024 + 1)).decode()
+    too_big = await call(
+        client, owner, "POST", f"/guilds/{gid}/emojis", 413, json={"name": "big", "image": big}
+    )
+    assert too_big["code"] == 40005
+    refused = await call(
+        client, member, "POST", f"/guilds/{gid}/emojis", 403, json={"name": "nope", "image": PNG}
+    )
+    assert refused["code"] == 50013
+    assert (await call(client, member, "DELETE", path, 403))["code"] == 50013
+    await call(client, owner, "DELETE", path, 204)
+    assert_no_content("DELETE", "/guilds/{guild_id}/emojis/{emoji_id}", 204)
+    assert (await call(client, owner, "GET", path, 404))["code"] == 10014
+    kinds = [
+        e["action_type"]
+        for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
+    ]
+    assert kinds[:3] == [62, 61, 60]
