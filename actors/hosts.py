@@ -21,14 +21,14 @@ from rayguild.actors.cluster import ActorRef
 from rayguild.actors.commands import Publish
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
-from rayguild.actors.membership import join_user_sessions, leave_user_sessions
 from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.presence import PresenceShard, SessionPresence
 from rayguild.actors.push import PushShard, TransportFactory, UrllibTransport
-from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences
-from rayguild.actors.relay import RelayHost, invalidate_lagging
+from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences, Users
+from rayguild.actors.relay import RelayHost, invalidate_lagging, session_batcher
 from rayguild.actors.session import CountingSink, SessionShardCore
 from rayguild.actors.session_presence import SessionPresences, live_records
+from rayguild.actors.users import UserPath
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import Dispatch
@@ -223,7 +223,11 @@ class PresenceShardHost(PresenceShard):
         self.config = config
         self.directory = Directory(config)
         self.presences = Presences(self.directory)
-        super().__init__(index, self.directory.publish, self.presences.submit_push)
+        self._sequencer = StreamSequencer()
+        outbox = session_batcher(self.directory, config, self._lagging_shard, self._sequencer)
+        super().__init__(
+            index, self.directory.publish, self.presences.submit_push, UserPath(outbox, self.directory)
+        )
         self._restarted = cluster.actor_restarted()
         self._rebuilt: asyncio.Future[None] | None = None
 
@@ -241,6 +245,16 @@ class PresenceShardHost(PresenceShard):
         users = self.rebuild(r for report in reports if report for r in report)
         resynced = await call_all(refs, "presence_resync")
         log.warning("presence shard restarted; rebuilt from live sessions", users=users, resync=resynced)
+
+    def _lagging_shard(self, shard: int, batch: Batch) -> None:
+        dropped = invalidate_lagging(self.directory, shard, batch)
+        count(
+            shard_metrics().dropped_sessions, dropped, {"shard": f"presence-{self.index}", "why": "lagging"}
+        )
+
+    async def session_shard_lost(self, shard: int) -> int:
+        self._sequencer.restart(shard)  # the restarted shard expects a stream from seq 0
+        return await super().session_shard_lost(shard)
 
     async def start(self) -> dict[str, Any]:
         await self.ready()
@@ -286,14 +300,18 @@ class SessionShardHost:
         self._forgotten: asyncio.Future[list[Any]] | None = None
 
     async def _forget_lost_sessions(self) -> None:
-        """After a restart, before any slot is handed out: guild shards drop this shard's old sessions.
+        """After a restart, before any slot is handed out: guild and user shards drop this shard's
+        old sessions.
 
         Their rows point at slots of the dead incarnation; left alone they would deliver a guild's
-        events to whichever new session reuses a slot.
+        (or a user's) events to whichever new session reuses a slot.
         """
         if self._restarted:
             if self._forgotten is None:
-                refs = [self.directory.actor(shard_name(GUILD, i)) for i in range(self.config.guild_shards)]
+                c = self.config
+                names = [shard_name(GUILD, i) for i in range(c.guild_shards)]
+                names += [shard_name(PRESENCE, i) for i in range(c.presence_shards)]
+                refs = [self.directory.actor(name) for name in names]
                 self._forgotten = asyncio.ensure_future(call_all(refs, "session_shard_lost", self.index))
             await self._forgotten
 
@@ -312,6 +330,7 @@ class SessionShardHost:
                     sessions=self.core,
                     guilds=self.directory,
                     presence=Presences(self.directory),
+                    users=Users(self.directory),
                     snowflakes=self.snowflakes,
                     peers=self.directory,
                 )
@@ -339,11 +358,6 @@ class SessionShardHost:
 
     async def invalidate(self, slots: list[int]) -> int:
         return self.core.invalidate(np.asarray(slots, dtype=np.int32))
-
-    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
-        """The user entered (GUILD_CREATE) or left (GUILD_DELETE) a guild: this shard's sessions follow."""
-        change = join_user_sessions if joined else leave_user_sessions
-        return await change(self.core, self.directory, user_id, guild_id)
 
     async def describe_session(self, session_id: str, user_id: int) -> SessionSummary | None:
         return self.handoffs.describe(session_id, user_id)

@@ -19,12 +19,13 @@ so no session keeps a presence that changed (or ended) while the shard was down.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rayguild.actors.commands import Publish
 from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.actors.users import UserPath
 from rayguild.fanout.events import GUILD_PRESENCES
 
 PublishFn = Callable[[Publish], Awaitable[object]]
@@ -44,6 +45,11 @@ class SessionPresence:
     activities: tuple[dict[str, Any], ...] = ()
     client: str = "desktop"  # Discord's client_status key: desktop, mobile or web
     connected: bool = True  # False while detached (resumable): the user is still online
+    # Where the session lives and what it asked for: user-addressed events go there (-1: nowhere).
+    shard: int = -1
+    slot: int = -1
+    intents: int = 0
+    bot: bool = False
 
 
 @dataclass(slots=True)
@@ -68,10 +74,17 @@ class UserPresence:
 
 
 class PresenceShard:
-    def __init__(self, index: int, publish: PublishFn, submit_push: SubmitPushFn | None = None) -> None:
+    def __init__(
+        self,
+        index: int,
+        publish: PublishFn,
+        submit_push: SubmitPushFn | None = None,
+        users: UserPath | None = None,
+    ) -> None:
         self.index = index
         self._publish = publish
         self._submit_push = submit_push
+        self.user_path = users or UserPath()
         self.users: dict[int, UserPresence] = {}
         self.by_guild: dict[int, set[int]] = {}  # guild -> users with a live session in it
         self._counter = 0
@@ -122,6 +135,44 @@ class PresenceShard:
                         break
             out[guild_id] = shown
         return out
+
+    # -- the user path (``rayguild.actors.users``) -------------------------------------------
+    async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], intent: int = 0) -> int:
+        """Queue ``t``/``d`` for every live session of each user (gated on ``intent``); returns
+        how many sessions it goes to. Unknown users are skipped."""
+        await self.ready()
+        records = [r for u in user_ids if (user := self.users.get(u)) for r in user.sessions.values()]
+        return self.user_path.send(records, self.user_path.dispatch(t, d, intent), intent)
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
+        """The user entered (GUILD_CREATE) or left (GUILD_DELETE) a guild: every session of theirs
+        follows; their presence is then published to that guild too (or no more)."""
+        await self.ready()
+        user = self.users.get(user_id)
+        if user is None:
+            return 0
+        records = list(user.sessions.values())
+        path = self.user_path
+        changed = await (path.join(records, guild_id) if joined else path.leave(records, guild_id))
+        for record in changed:
+            guilds = {*record.guild_ids, guild_id} if joined else set(record.guild_ids) - {guild_id}
+            if record.session_id in user.sessions:
+                user.sessions[record.session_id] = replace(record, guild_ids=tuple(sorted(guilds)))
+        self._index(user_id, user)
+        return len(changed)
+
+    async def session_shard_lost(self, shard: int) -> int:
+        """Session shard ``shard`` restarted empty: its slots belong to new sessions now, so no
+        user-addressed event goes to the old ones (their presence stays until their edge says)."""
+        lost = 0
+        for user in self.users.values():
+            for session_id, record in list(user.sessions.items()):
+                if record.shard == shard:
+                    user.sessions[session_id] = replace(record, shard=-1, slot=-1)
+                    lost += 1
+        if self.user_path.outbox is not None:
+            self.user_path.outbox.discard(shard)
+        return lost
 
     # -- state -------------------------------------------------------------------------------
     def active(self, user_id: int) -> bool:
@@ -178,4 +229,8 @@ class PresenceShard:
         return None if user is None else user.shown
 
     async def stats(self) -> dict[str, Any]:
-        return {"presences": len(self.users), "published": self.published}
+        return {
+            "presences": len(self.users),
+            "published": self.published,
+            "user_deliveries": self.user_path.delivered,
+        }

@@ -6,8 +6,8 @@ The rest of rayguild calls these; none of it sees a Ray handle. Handles are cach
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from rayguild.actors import commands as c
 from rayguild.actors.cluster import ActorRef
@@ -15,7 +15,6 @@ from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.push import PushRequest, SubmitResult
 from rayguild.config import Config
-from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import Sequenced
 from rayguild.fanout.partition import Slots
@@ -93,6 +92,12 @@ class PresenceShardRef:
     async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
         return dict(await self.ref.call("visible", guild_ids, limit))
 
+    async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
+        return int(await self.ref.call("deliver", user_ids, t, d, intent))
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
+        return int(await self.ref.call("membership", user_id, guild_id, joined))
+
 
 class PushShardRef:
     def __init__(self, ref: ActorRef) -> None:
@@ -163,16 +168,6 @@ class Directory:
     ) -> HandedOver | None:
         return await self.session_shard(shard).take(session_id, user_id, seq, moved, known)
 
-    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
-        """One call per session shard; a shard that is down has no sessions to update."""
-        shards = [self.session_shard(i).ref for i in range(self.config.session_shards)]
-        results = await asyncio.gather(
-            *(ref.call("membership", user_id, guild_id, joined) for ref in shards), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, ShardUnavailable):
-                raise result
-
 
 class Presences:
     """The PresenceDirectory the edge uses (the user's presence shard by the ring), and the push
@@ -200,6 +195,9 @@ class Presences:
         parts = await asyncio.gather(*(self._shard(n).visible(guild_ids, limit) for n in names))
         return {g: [p for part in parts for p in part.get(g, [])][:limit] for g in guild_ids}
 
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
+        await self.directory.presence_shard(user_id).membership(user_id, guild_id, joined)
+
     async def submit_push(self, requests: list[PushRequest]) -> SubmitResult:
         """Hand notifications to their users' push shards; their results summed."""
         groups = _group(requests, lambda r: self.directory.push_ring.owner(r.user_id))
@@ -207,10 +205,25 @@ class Presences:
         return SubmitResult.total(results)
 
 
-def _group(
-    requests: list[PushRequest], owner: Callable[[PushRequest], str]
-) -> list[tuple[str, list[PushRequest]]]:
-    groups: dict[str, list[PushRequest]] = {}
-    for request in requests:
-        groups.setdefault(owner(request), []).append(request)
+class Users:
+    """The UserDirectory the edge uses: each user's events go to the shard owning the user id on
+    the presence ring, one call per shard (the users of one call are grouped by shard)."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], *, intent: int = 0) -> None:
+        groups = _group(list(user_ids), self.directory.presence_ring.owner)
+        await asyncio.gather(
+            *(PresenceShardRef(self.directory.actor(n)).deliver(g, t, d, intent) for n, g in groups)
+        )
+
+
+T = TypeVar("T")
+
+
+def _group(items: list[T], owner: Callable[[T], str]) -> list[tuple[str, list[T]]]:
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(owner(item), []).append(item)
     return sorted(groups.items())

@@ -23,7 +23,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from rayguild.actors.session_presence import PRESENCE_UPDATE, SessionPresences
-from rayguild.fanout.events import MESSAGE_CONTENT, MOVED_MARKER, Dispatch, encode, frame
+from rayguild.fanout.events import (
+    GUILD_JOINED,
+    GUILD_LEFT,
+    MESSAGE_CONTENT,
+    MOVED_MARKER,
+    Dispatch,
+    encode,
+    frame,
+)
 from rayguild.fanout.partition import Slots
 from rayguild.ids import SessionId, new_session_id
 
@@ -304,8 +312,8 @@ class SessionShardCore:
                 slots = self.presence.admit(dispatch, slots)
                 if slots.size == 0:
                     continue
-            if dispatch.t == MOVED_MARKER:
-                self._marker(dispatch)
+            if dispatch.t[0] == "@":  # reserved: a note to this shard, never written
+                self._control(dispatch, slots)
                 continue
             ref = self.log.append(dispatch) & _REF_MASK
             seqs = self._seq[slots] + 1
@@ -318,6 +326,22 @@ class SessionShardCore:
             delivered += slots.size
         self.frames_out += delivered
         return delivered
+
+    def _control(self, dispatch: Dispatch, slots: Slots) -> None:
+        if dispatch.t == MOVED_MARKER:
+            self._marker(dispatch)
+            return
+        if dispatch.t not in (GUILD_JOINED, GUILD_LEFT):
+            return
+        by_slot = {s.slot: s for s in self.sessions.values()}
+        for slot in slots.tolist():
+            session = by_slot.get(slot)
+            if session is None:
+                continue
+            if dispatch.t == GUILD_JOINED:
+                session.guild_ids.add(dispatch.guild_id)
+            else:
+                session.guild_ids.discard(dispatch.guild_id)
 
     def _marker(self, marker: Dispatch) -> None:
         session = self.sessions.get(SessionId(marker.body.decode()))

@@ -70,6 +70,10 @@ class Dispatch:
 # slot when the session moves to another session shard ("no more events from this guild here").
 # It travels in the same ordered stream as the guild's events, so it arrives after all of them.
 MOVED_MARKER = "@SESSION_MOVED"
+# Reserved types the user's shard sends down the user path, also never written: the session's
+# guild list follows a join (the guild itself sends GUILD_CREATE) or a leave (GUILD_DELETE follows).
+GUILD_JOINED = "@GUILD_JOINED"
+GUILD_LEFT = "@GUILD_LEFT"
 
 
 def moved_marker(guild_id: int, session_id: str) -> Dispatch:

@@ -1,7 +1,7 @@
 """The edge's boundary: everything the HTTP/gateway front end needs, as one dataclass of Protocols.
 
-The edge never imports Ray. ``EdgeContext`` is built once per SessionShard process; the guild and
-presence directories are whatever transport reaches those shards (Ray handles in production, the
+The edge never imports Ray. ``EdgeContext`` is built once per SessionShard process; the guild,
+presence and user directories are whatever transport reaches those shards (Ray handles in production, the
 in-process ``rayguild.http_api.local`` adapters in tests and single-process runs). Each directory
 call returns once the destination has accepted the command; ordering between two calls made one
 after the other by the same caller is kept.
@@ -9,6 +9,7 @@ after the other by the same caller is kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,11 +68,6 @@ class SessionShards(Protocol):
         leaves that shard (see ``rayguild.actors.handoff``). None: it can not be handed over."""
         ...
 
-    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
-        """On every session shard, the user's sessions join (GUILD_CREATE) or leave
-        (GUILD_DELETE) the guild."""
-        ...
-
 
 class PresenceDirectory(Protocol):
     """Reaches the presence process of any user (and, behind it, the push shards)."""
@@ -94,6 +90,22 @@ class PresenceDirectory(Protocol):
         """The presences of the online users of each guild (at most ``limit`` per guild)."""
         ...
 
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
+        """The user entered (every session of theirs, on any edge, connects to the guild and gets
+        its GUILD_CREATE) or left it (they get GUILD_DELETE); returns once the sessions' guild
+        connections changed, so an event published afterwards reaches (or skips) them."""
+        ...
+
+
+class UserDirectory(Protocol):
+    """Reaches the sessions of any user, on any edge (through the shard owning the user id)."""
+
+    async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], *, intent: int = 0) -> None:
+        """Returns once the shard(s) owning those users on the ring accepted it. Every live
+        session of each user, on any edge, receives the dispatch t/d in the order deliver was
+        called for that user; sessions whose intents lack ``intent`` are skipped (0 = no gate)."""
+        ...
+
 
 @dataclass(slots=True)
 class EdgeContext:
@@ -105,6 +117,7 @@ class EdgeContext:
     sessions: SessionShardCore
     guilds: GuildDirectory
     presence: PresenceDirectory
+    users: UserDirectory
     # READY's resume_gateway_url: this edge's OWN port, so a resume lands where the session is.
     resume_gateway_url: str = ""
     # Intents an Identify may ask for; a bit outside them closes with 4014. Privileged intents

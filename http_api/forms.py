@@ -30,7 +30,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _snowflake(value: Any, field: str) -> int:
+def snowflake(value: Any, field: str) -> int:
+    """A snowflake (int or decimal string) in ``field``; 400 50035 otherwise."""
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -42,12 +43,12 @@ def _snowflake(value: Any, field: str) -> int:
 
 def path_id(request: web.Request, name: str) -> int:
     """A snowflake from the URL path."""
-    return _snowflake(request.match_info[name], name)
+    return snowflake(request.match_info[name], name)
 
 
 def query_id(request: web.Request, name: str) -> int | None:
     value = request.query.get(name)
-    return None if value is None else _snowflake(value, name)
+    return None if value is None else snowflake(value, name)
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -106,7 +107,7 @@ def flag(body: dict[str, Any], field: str, default: bool) -> bool:
 
 def optional_id(body: dict[str, Any], field: str) -> int | None:
     value = body.get(field)
-    return None if value is None else _snowflake(value, field)
+    return None if value is None else snowflake(value, field)
 
 
 def permission_bits(body: dict[str, Any], field: str, default: int) -> int:

@@ -141,6 +141,7 @@ async def resume_moved(ctx: EdgeContext, user_id: int, req: Resume, sink: FrameS
     held.guild_ids.update(summary.guild_ids)
     frames = None
     try:
+        await presence_sync.connection(ctx, held, None)  # the user's events come here from now on
         frames = await _take_over(ctx, owner, held, req.seq, summary)
     finally:
         if frames is None:

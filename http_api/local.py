@@ -1,4 +1,4 @@
-"""The edge's in-memory transport: the real guild and presence shards in THIS process, no Ray.
+"""The edge's in-memory transport: the real guild, presence and user shards in THIS process, no Ray.
 
 ``LocalCluster`` runs the same ``GuildShard``, ``PresenceShard`` and ``SessionShardCore`` classes
 the Ray actors host, and connects them with direct calls where Ray would carry a message (as
@@ -9,18 +9,19 @@ without a Ray cluster; delivery order and batching are the guild shard's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rayguild.actors.commands import Publish, SessionJoin
 from rayguild.actors.guild import Batch, GuildShard
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
-from rayguild.actors.membership import join_user_sessions, leave_user_sessions
 from rayguild.actors.presence import PresenceShard, SessionPresence
 from rayguild.actors.push import PushRequest, PushShard, SubmitResult
 from rayguild.actors.session import SessionShardCore
 from rayguild.actors.session_presence import SessionPresences, live_records
+from rayguild.actors.users import Outbox, UserPath, lagging
 from rayguild.config import Config
+from rayguild.fanout.batcher import TickBatcher
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.webhook import AiohttpTransport
 from rayguild.ids import SnowflakeGenerator
@@ -55,9 +56,8 @@ class LocalGuilds:
 class LocalSessionShards:
     """``SessionShards`` over the in-process session shards' ``Handoffs``."""
 
-    def __init__(self, guilds: LocalGuilds) -> None:
+    def __init__(self) -> None:
         self.handoffs: dict[int, Handoffs] = {}
-        self.guilds = guilds
 
     async def describe(self, shard: int, session_id: str, user_id: int) -> SessionSummary | None:
         handoffs = self.handoffs.get(shard)
@@ -68,11 +68,6 @@ class LocalSessionShards:
     ) -> HandedOver | None:
         handoffs = self.handoffs.get(shard)
         return await handoffs.take(session_id, user_id, seq, moved, known) if handoffs else None
-
-    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
-        change = join_user_sessions if joined else leave_user_sessions
-        for handoffs in list(self.handoffs.values()):
-            await change(handoffs.core, self.guilds, user_id, guild_id)
 
 
 class LocalPresence:
@@ -93,6 +88,19 @@ class LocalPresence:
     async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
         return await self.shard.visible(guild_ids, limit)
 
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> None:
+        await self.shard.membership(user_id, guild_id, joined)
+
+
+class LocalUsers:
+    """``UserDirectory`` over the in-process presence shard (the owner of every user id)."""
+
+    def __init__(self, presence: LocalPresence) -> None:
+        self.presence = presence
+
+    async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], *, intent: int = 0) -> None:
+        await self.presence.shard.deliver(user_ids, t, d, intent)
+
 
 class LocalCluster:
     """One guild shard, one presence shard, one push shard and any number of session shards."""
@@ -104,9 +112,20 @@ class LocalCluster:
         self.guild_shard = GuildShard(0, config, storage_factory(), self._send)
         self.guilds = LocalGuilds(self.guild_shard)
         self.push = self._push_shard()
-        self.presence = LocalPresence(PresenceShard(0, self.guild_shard.publish, self._submit_push))
-        self.peers = LocalSessionShards(self.guilds)
+        self.presence = LocalPresence(self._presence_shard())
+        self.users = LocalUsers(self.presence)
+        self.peers = LocalSessionShards()
         self._storages: list[Storage] = [self.guild_shard.storage, self.push.storage]
+
+    def _presence_shard(self) -> PresenceShard:
+        outbox: Outbox = TickBatcher(
+            self._send,
+            self.config.tick_ms / 1000,
+            self.config.max_batch_events,
+            self.config.max_pending_batches,
+            lagging,
+        )
+        return PresenceShard(0, self.guild_shard.publish, self._submit_push, UserPath(outbox, self.guilds))
 
     def _push_shard(self) -> PushShard:
         return PushShard(0, self.config, self.storage_factory(), AiohttpTransport(self.config))
@@ -125,7 +144,7 @@ class LocalCluster:
     def restart_presence(self) -> int:
         """What a restart of the presence shard does (as ``PresenceShardHost``): rebuild from the
         sessions the edges hold, then every edge owes its sessions one PRESENCES_REPLACE."""
-        shard = PresenceShard(0, self.guild_shard.publish, self._submit_push)
+        shard = self._presence_shard()
         shard.rebuild(r for core in self.cores.values() for r in live_records(core))
         self.presence.shard = shard
         return sum(core.presence.mark_all_stale() for core in self.cores.values())
@@ -149,7 +168,7 @@ class LocalCluster:
         self.peers.handoffs[index] = Handoffs(core)
         ctx = EdgeContext(
             config=self.config, storage=storage, snowflakes=SnowflakeGenerator(1, index % 32),
-            sessions=core, guilds=self.guilds, presence=self.presence,
+            sessions=core, guilds=self.guilds, presence=self.presence, users=self.users,
             resume_gateway_url=resume_gateway_url, peers=self.peers,
         )  # fmt: skip
         if allowed_intents is not None:

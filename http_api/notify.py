@@ -11,7 +11,6 @@ from __future__ import annotations
 import structlog
 
 from rayguild.actors.commands import Publish
-from rayguild.actors.membership import join_user_sessions, leave_user_sessions
 from rayguild.errors import RayguildError
 from rayguild.http_api.context import EdgeContext
 
@@ -26,7 +25,7 @@ async def publish(ctx: EdgeContext, event: Publish) -> None:
 
 
 async def connect_user_sessions(ctx: EdgeContext, user_id: int, guild_id: int) -> None:
-    """The user entered a guild: their sessions on every edge get GUILD_CREATE."""
+    """The user entered a guild: their sessions on every edge get GUILD_CREATE (the user path)."""
     await _membership(ctx, user_id, guild_id, joined=True)
 
 
@@ -36,11 +35,7 @@ async def disconnect_user_sessions(ctx: EdgeContext, user_id: int, guild_id: int
 
 
 async def _membership(ctx: EdgeContext, user_id: int, guild_id: int, joined: bool) -> None:
-    if ctx.peers is None:  # a lone edge: its own sessions are all there are
-        change = join_user_sessions if joined else leave_user_sessions
-        await change(ctx.sessions, ctx.guilds, user_id, guild_id)
-        return
     try:
-        await ctx.peers.membership(user_id, guild_id, joined)
+        await ctx.presence.membership(user_id, guild_id, joined)
     except RayguildError as exc:
         log.warning("membership.failed", guild_id=guild_id, joined=joined, error=str(exc))

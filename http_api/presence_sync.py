@@ -48,6 +48,14 @@ async def _report(ctx: EdgeContext, record: SessionPresence) -> None:
         log.warning("presence.update_failed", user_id=record.user_id, error=str(exc))
 
 
+def _record(ctx: EdgeContext, session: Session, **presence: Any) -> SessionPresence:
+    """A new record of the session, with where it lives now (its user's events go there)."""
+    return SessionPresence(
+        session.user_id, session.session_id, tuple(sorted(session.guild_ids)), **presence,
+        shard=ctx.sessions.index, slot=session.slot, intents=session.intents, bot=session.bot,
+    )  # fmt: skip
+
+
 def _watch(ctx: EdgeContext, session: Session, sink: FrameSink) -> None:
     if session.intents & GUILD_PRESENCES and isinstance(sink, Backlogged):
         ctx.sessions.presence.watch(session.slot, sink)
@@ -57,8 +65,7 @@ async def started(ctx: EdgeContext, session: Session, sink: FrameSink, d: Any) -
     """A session identified (its presence from Identify, ``online`` by default)."""
     status, activities = parse(d) or ("online", ())
     _watch(ctx, session, sink)
-    guilds = tuple(sorted(session.guild_ids))
-    await _report(ctx, SessionPresence(session.user_id, session.session_id, guilds, status, activities))
+    await _report(ctx, _record(ctx, session, status=status, activities=activities))
 
 
 async def changed(ctx: EdgeContext, session: Session, d: Any) -> None:
@@ -79,7 +86,8 @@ async def changed(ctx: EdgeContext, session: Session, d: Any) -> None:
 
 
 async def connection(ctx: EdgeContext, session: Session, sink: FrameSink | None) -> None:
-    """The session detached (``sink`` None: resumable, the user stays online) or resumed."""
+    """The session detached (``sink`` None: resumable, the user stays online), resumed, or is
+    held here while it moves from another edge (``sink`` None: its events now come here)."""
     presences = ctx.sessions.presence
     record = presences.records.get(session.session_id)
     if sink is None:
@@ -87,7 +95,7 @@ async def connection(ctx: EdgeContext, session: Session, sink: FrameSink | None)
     else:
         _watch(ctx, session, sink)
     if record is None:
-        record = SessionPresence(session.user_id, session.session_id, tuple(sorted(session.guild_ids)))
+        record = _record(ctx, session)
     await _report(ctx, replace(record, connected=sink is not None))
 
 

@@ -19,7 +19,13 @@ from aiohttp import web
 from rayguild.actors.session import SessionShardCore
 from rayguild.config import Config
 from rayguild.http_api.app import build_app
-from rayguild.http_api.context import EdgeContext, GuildDirectory, PresenceDirectory, SessionShards
+from rayguild.http_api.context import (
+    EdgeContext,
+    GuildDirectory,
+    PresenceDirectory,
+    SessionShards,
+    UserDirectory,
+)
 from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.ids import SnowflakeGenerator
 from rayguild.storage.protocol import Storage
@@ -61,6 +67,7 @@ async def start_edge(
     sessions: SessionShardCore,
     guilds: GuildDirectory,
     presence: PresenceDirectory,
+    users: UserDirectory,
     snowflakes: SnowflakeGenerator,
     limiter: RateLimiter | None = None,
     peers: SessionShards | None = None,
@@ -71,7 +78,7 @@ async def start_edge(
     public_host = urlsplit(config.public_url).hostname if config.public_url else config.host
     ctx = EdgeContext(
         config=config, storage=storage, snowflakes=snowflakes, sessions=sessions, guilds=guilds,
-        presence=presence, resume_gateway_url=f"ws://{public_host}:{own_port}", peers=peers,
+        presence=presence, users=users, resume_gateway_url=f"ws://{public_host}:{own_port}", peers=peers,
     )  # fmt: skip
     runner = web.AppRunner(build_app(ctx, limiter), handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()

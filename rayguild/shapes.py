@@ -5,7 +5,7 @@ Snowflakes go out as strings; timestamps as ISO 8601 with an explicit +00:00 off
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from rayguild.ids import snowflake_time_ms
 from rayguild.storage.models import Channel, Guild, Invite, Member, Message, Role, User
 
 Json = dict[str, Any]
+
+REPLY = 19  # the message type of a reply
 
 
 def iso(ms: int) -> str:
@@ -144,30 +146,63 @@ def guild(g: Guild, roles: Iterable[Role], member_count: int | None = None) -> J
     return out
 
 
-def message(m: Message, author: User, guild_member: Member | None = None) -> Json:
+SUPPRESS_EMBEDS = 1 << 2
+
+
+def message(
+    m: Message,
+    author: User,
+    guild_member: Member | None = None,
+    *,
+    mentioned: Sequence[User] = (),
+    referenced: Json | None = None,
+    reactions: Sequence[Json] = (),
+) -> Json:
+    """Discord's message object. ``mentioned`` are the accounts of ``m.mention_ids`` (unknown ones
+    left out), ``referenced`` the shown message a reply points at (None: deleted), ``reactions``
+    the viewer's reaction counts."""
+    shown_author = user(author)
+    if m.author_override is not None:  # a webhook posts under the name and avatar it was given
+        shown_author.update(id=str(m.webhook_id), bot=True, **m.author_override)
     out: Json = {
         "id": str(m.id),
         "channel_id": str(m.channel_id),
         "type": m.type,
         "content": m.content,
-        "author": user(author),
+        "author": shown_author,
         "timestamp": iso(snowflake_time_ms(m.id)),
         "edited_timestamp": iso(m.edited_at_ms) if m.edited_at_ms else None,
         "tts": False,
         "mention_everyone": m.mention_everyone,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "components": [],
-        "pinned": False,
-        "flags": 0,
+        "mentions": [user(u) for u in mentioned],
+        "mention_roles": [str(r) for r in m.mention_role_ids],
+        "attachments": list(m.attachments),
+        "embeds": [] if m.flags & SUPPRESS_EMBEDS else list(m.embeds),
+        "components": list(m.components),
+        "pinned": m.pinned,
+        "flags": m.flags,
     }
+    if reactions:
+        out["reactions"] = list(reactions)
     if m.nonce is not None:
         out["nonce"] = m.nonce
+    for key in ("application_id", "webhook_id"):
+        if (value := getattr(m, key)) is not None:
+            out[key] = str(value)
+    if m.interaction_metadata is not None:
+        out["interaction_metadata"] = m.interaction_metadata
+    if m.reference is not None:
+        ref = m.reference
+        out["message_reference"] = {
+            "type": 0, "message_id": str(ref.message_id), "channel_id": str(ref.channel_id),
+        }  # fmt: skip
+        if ref.guild_id is not None:
+            out["message_reference"]["guild_id"] = str(ref.guild_id)
+        if m.type == REPLY:
+            out["referenced_message"] = referenced
     if m.guild_id is not None:
         out["guild_id"] = str(m.guild_id)
-        if guild_member is not None:
+        if guild_member is not None and m.webhook_id is None:
             out["member"] = member(guild_member)
     return out
 

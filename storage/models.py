@@ -6,6 +6,7 @@ Timestamps are Unix milliseconds; a message's creation time is its snowflake's t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,22 @@ class Invite:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageReference:
+    """What a reply (type 19) points at: Discord's ``message_reference``."""
+
+    message_id: int
+    channel_id: int
+    guild_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
+    """A message. ``embeds``, ``components``, ``attachments`` and ``interaction_metadata`` are
+    kept as the Discord JSON objects they were validated into (``attachments`` as the edge serves
+    them); ``author_override`` is a webhook's ``{"username", "avatar"}`` shown instead of the
+    author account. ``reacted`` is set by the first reaction, so reads skip reaction lookups for
+    the messages that never had one."""
+
     id: int
     channel_id: int
     author_id: int
@@ -94,6 +110,19 @@ class Message:
     edited_at_ms: int | None = None
     mention_ids: tuple[int, ...] = ()
     mention_everyone: bool = False
+    mention_role_ids: tuple[int, ...] = ()
+    flags: int = 0
+    embeds: tuple[dict[str, Any], ...] = ()
+    components: tuple[dict[str, Any], ...] = ()
+    attachments: tuple[dict[str, Any], ...] = ()
+    sticker_ids: tuple[int, ...] = ()
+    reference: MessageReference | None = None
+    application_id: int | None = None
+    webhook_id: int | None = None
+    author_override: dict[str, Any] | None = None
+    interaction_metadata: dict[str, Any] | None = None
+    pinned: bool = False
+    reacted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

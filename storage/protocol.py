@@ -60,10 +60,11 @@ class MessageStore(Protocol):
 
     async def get_message(self, channel_id: int, message_id: int) -> Message | None: ...
 
-    async def edit_message(
-        self, channel_id: int, message_id: int, content: str, edited_at_ms: int
-    ) -> Message | None:
-        """Replace the content; None if the message does not exist (or was deleted)."""
+    async def edit_message(self, edited: Message) -> Message | None:
+        """Replace the editable parts of message ``edited.id`` (content, ``edited_at_ms``,
+        mentions and the rich parts: embeds, components, attachments, flags...) with
+        ``edited``'s, keeping ``pinned`` and ``reacted``; None if the message does not exist (or
+        was deleted)."""
         ...
 
     async def delete_message(self, channel_id: int, message_id: int) -> bool:

@@ -13,11 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from typing import Any
 
-from cassandra.query import UNSET_VALUE
-
-from rayguild.storage.buckets import bucket_of
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (
     Channel,
@@ -25,13 +21,13 @@ from rayguild.storage.models import (
     Guild,
     Invite,
     Member,
-    Message,
     Overwrite,
     PendingPush,
     Role,
     User,
 )
-from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE, HistoryQuery
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
+from rayguild.storage.scylla_messages import ScyllaMessages
 from rayguild.storage.scylla_moderation import MODERATION_STATEMENTS, MODERATION_TABLES, ScyllaModeration
 from rayguild.storage.scylla_schema import (
     INVITE_COLUMNS,
@@ -40,32 +36,11 @@ from rayguild.storage.scylla_schema import (
     keyspace_cql,
 )
 from rayguild.storage.scylla_session import CqlSession, Row
-from rayguild.storage.semantics import invite_live, invite_usable, iter_pages, run_history
-
-_KNOWN_BUCKETS_MAX = 100_000
+from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _opt(value: Any) -> Any:
-    """Leave a message's null, empty or false column unwritten, as Discord's schema does.
-
-    Other records are replaced whole by their ``put_*`` method, so their nulls are written.
-    """
-    return UNSET_VALUE if value is None or value == () or value is False else value
-
-
-def _message(r: Row) -> Message | None:
-    if r["author_id"] is None:  # only what an edit racing a delete leaves behind
-        return None
-    return Message(
-        id=r["message_id"], channel_id=r["channel_id"], author_id=r["author_id"],
-        content=r["content"] or "", guild_id=r["guild_id"], type=r["type"] or 0,
-        nonce=r["nonce"], edited_at_ms=r["edited_at_ms"],
-        mention_ids=tuple(r["mention_ids"] or ()), mention_everyone=bool(r["mention_everyone"]),
-    )  # fmt: skip
 
 
 def _channel(r: Row) -> Channel:
@@ -86,7 +61,7 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaModeration):
+class ScyllaStorage(ScyllaMessages, ScyllaModeration):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings."""
 
     def __init__(
@@ -116,103 +91,6 @@ class ScyllaStorage(ScyllaModeration):
 
     async def close(self) -> None:
         await self._db.close()
-
-    async def _run(self, name: str, *params: Any) -> list[Row]:
-        return await self._db.execute(STATEMENTS[name], *params)
-
-    async def _read(self, scope: Any, key: Any, name: str, *params: Any) -> list[Row]:
-        return await self._reads.run(scope, key, lambda: self._run(name, *params))
-
-    # -- messages -----------------------------------------------------------------------------
-
-    async def create_message(self, message: Message) -> Message:
-        if message.nonce is not None:
-            claim = (message.channel_id, message.author_id, message.nonce, message.id)
-            (row,) = await self._run("nonce_claim", *claim)
-            if not row["[applied]"]:
-                first = await self._get_message(message.channel_id, row["message_id"])
-                if first is not None:
-                    return first
-                # The claim was made but its message never written: finish that write now.
-                message = replace(message, id=row["message_id"])
-        bucket = bucket_of(message.id)
-        if (message.channel_id, bucket) not in self._known_buckets:
-            await self._run("bucket_put", message.channel_id, bucket)
-            if len(self._known_buckets) >= _KNOWN_BUCKETS_MAX:
-                self._known_buckets.clear()
-            self._known_buckets.add((message.channel_id, bucket))
-        m = message
-        await self._run(
-            "msg_put", m.channel_id, bucket, m.id, m.author_id, m.content, _opt(m.guild_id),
-            m.type, _opt(m.nonce), _opt(m.edited_at_ms), _opt(m.mention_ids),
-            _opt(m.mention_everyone),
-        )  # fmt: skip
-        self._reads.forget(("messages", m.channel_id))
-        return message
-
-    async def get_message(self, channel_id: int, message_id: int) -> Message | None:
-        return await self._get_message(channel_id, message_id)
-
-    async def _get_message(self, channel_id: int, message_id: int) -> Message | None:
-        key = (channel_id, bucket_of(message_id), message_id)
-        rows = await self._read(("messages", channel_id), message_id, "msg_get", *key)
-        return _message(rows[0]) if rows else None
-
-    async def edit_message(
-        self, channel_id: int, message_id: int, content: str, edited_at_ms: int
-    ) -> Message | None:
-        old = await self._get_message(channel_id, message_id)
-        if old is None:
-            return None
-        key = (channel_id, bucket_of(message_id), message_id)
-        await self._run("msg_edit", content, edited_at_ms, *key)
-        self._reads.forget(("messages", channel_id))
-        return replace(old, content=content, edited_at_ms=edited_at_ms)
-
-    async def delete_message(self, channel_id: int, message_id: int) -> bool:
-        old = await self._get_message(channel_id, message_id)
-        if old is None:
-            return False
-        if old.nonce is not None:
-            # The claim goes first: a retry must never re-create a message deleted after it.
-            await self._run("nonce_del", channel_id, old.author_id, old.nonce)
-        await self._run("msg_del", channel_id, bucket_of(message_id), message_id)
-        self._reads.forget(("messages", channel_id))
-        return True
-
-    async def history(self, query: HistoryQuery) -> list[Message]:
-        found = await self._reads.run(
-            ("messages", query.channel_id), query,
-            lambda: run_history(query, self._older, self._newer),
-        )  # fmt: skip
-        return list(found)
-
-    async def _older(self, channel_id: int, before: int, limit: int) -> list[Message]:
-        buckets = await self._run("buckets_down", channel_id, bucket_of(before))
-        return await self._scan(channel_id, [r["bucket"] for r in buckets], before, limit, "msg_older")
-
-    async def _newer(self, channel_id: int, after: int, limit: int) -> list[Message]:
-        buckets = await self._run("buckets_up", channel_id, bucket_of(after))
-        found = await self._scan(channel_id, [r["bucket"] for r in buckets], after, limit, "msg_newer")
-        return found[::-1]
-
-    async def _scan(
-        self, channel_id: int, buckets: list[int], bound: int, limit: int, statement: str
-    ) -> list[Message]:
-        """Up to ``limit`` live messages past ``bound``, bucket by bucket in ``buckets`` order."""
-        found: list[Message] = []
-        for bucket in buckets:
-            start = bound
-            while len(found) < limit:
-                want = limit - len(found)
-                rows = await self._run(statement, channel_id, bucket, start, want)
-                found += [m for m in map(_message, rows) if m is not None]
-                if len(rows) < want:
-                    break  # this bucket is exhausted
-                start = rows[-1]["message_id"]
-            if len(found) >= limit:
-                break
-        return found
 
     # -- users -------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 _MSG = (
     "channel_id, bucket, message_id, author_id, content, guild_id, type, nonce, edited_at_ms, "
-    "mention_ids, mention_everyone"
+    "mention_ids, mention_everyone, rich"
 )
 _CHAN = "channel_id, guild_id, name, type, position, topic, parent_id, overwrites"
 _INVITE = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max_uses, uses"
@@ -18,13 +18,14 @@ _INVITE = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max
 _PUSH = "shard, push_key, user_id, provider, device_token, body, created_at_ms"
 # Every statement the backend runs, prepared once at start-up.
 STATEMENTS = {
-    "msg_put": f"INSERT INTO messages ({_MSG}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    "msg_get": f"SELECT {_MSG} FROM messages WHERE channel_id=? AND bucket=? AND message_id=?",
-    "msg_edit": "UPDATE messages SET content=?, edited_at_ms=? "
-    "WHERE channel_id=? AND bucket=? AND message_id=?",
+    "msg_put": f"INSERT INTO messages ({_MSG}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "msg_get": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? "
+    "AND message_id=?",
+    "msg_edit": "UPDATE messages SET content=?, edited_at_ms=?, mention_ids=?, mention_everyone=?, "
+    "rich=? WHERE channel_id=? AND bucket=? AND message_id=?",
     "msg_del": "DELETE FROM messages WHERE channel_id=? AND bucket=? AND message_id=?",
-    "msg_older": f"SELECT {_MSG} FROM messages WHERE channel_id=? AND bucket=? AND message_id<? LIMIT ?",
-    "msg_newer": f"SELECT {_MSG} FROM messages WHERE channel_id=? AND bucket=? AND message_id>? "
+    "msg_older": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? AND message_id<? LIMIT ?",
+    "msg_newer": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? AND message_id>? "
     "ORDER BY message_id ASC LIMIT ?",
     "bucket_put": "INSERT INTO message_buckets (channel_id, bucket) VALUES (?,?)",
     "buckets_down": "SELECT bucket FROM message_buckets WHERE channel_id=? AND bucket<=?",
@@ -81,7 +82,7 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS messages (
         channel_id bigint, bucket int, message_id bigint, author_id bigint, content text,
         guild_id bigint, type int, nonce text, edited_at_ms bigint, mention_ids list<bigint>,
-        mention_everyone boolean,
+        mention_everyone boolean, rich text, pinned boolean, reacted boolean,
         PRIMARY KEY ((channel_id, bucket), message_id)
     ) WITH CLUSTERING ORDER BY (message_id DESC)""",
     """CREATE TABLE IF NOT EXISTS message_buckets (

@@ -22,26 +22,18 @@ from rayguild.storage.models import (
     Guild,
     Invite,
     Member,
-    Message,
     Overwrite,
     PendingPush,
     Role,
     User,
 )
-from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE, HistoryQuery
-from rayguild.storage.semantics import invite_live, invite_usable, iter_pages, run_history
+from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
+from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
 from rayguild.storage.sqlite_file import Row, SqliteFile
+from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
 from rayguild.storage.sqlite_moderation import MODERATION_SCHEMA, SqliteModeration
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
-    channel_id INTEGER NOT NULL, message_id INTEGER NOT NULL, author_id INTEGER NOT NULL,
-    content TEXT NOT NULL, guild_id INTEGER, type INTEGER NOT NULL, nonce TEXT,
-    edited_at_ms INTEGER, mention_ids TEXT, mention_everyone INTEGER NOT NULL,
-    PRIMARY KEY (channel_id, message_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS message_nonces (
-    channel_id INTEGER NOT NULL, author_id INTEGER NOT NULL, nonce TEXT NOT NULL,
-    message_id INTEGER NOT NULL, PRIMARY KEY (channel_id, author_id, nonce)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY, username TEXT NOT NULL, bot INTEGER NOT NULL, global_name TEXT,
     avatar TEXT, discriminator TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE);
@@ -75,25 +67,12 @@ CREATE TABLE IF NOT EXISTS push_outbox (
     PRIMARY KEY (shard, key)) WITHOUT ROWID;
 """
 
-_MESSAGE_COLS = (
-    "message_id, channel_id, author_id, content, guild_id, type, nonce, edited_at_ms, "
-    "mention_ids, mention_everyone"
-)
 _PUSH_COLS = "shard, key, user_id, provider, token, body, created_at_ms"
 _INVITE_COLS = "code, guild_id, channel_id, inviter_id, created_at_ms, max_age_s, max_uses, uses"
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _message(row: Row) -> Message:
-    mid, cid, author, content, gid, kind, nonce, edited, mentions, everyone = row
-    return Message(
-        id=mid, channel_id=cid, author_id=author, content=content, guild_id=gid, type=kind,
-        nonce=nonce, edited_at_ms=edited, mention_ids=tuple(json.loads(mentions or "[]")),
-        mention_everyone=bool(everyone),
-    )  # fmt: skip
 
 
 def _channel(row: Row) -> Channel:
@@ -115,11 +94,11 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteModeration):
+class SqliteStorage(SqliteMessages, SqliteModeration):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing)."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(path, _SCHEMA + MODERATION_SCHEMA, busy_timeout_s)
+        self._db = SqliteFile(path, MESSAGES_SCHEMA + _SCHEMA + MODERATION_SCHEMA, busy_timeout_s)
         self._reads = SingleFlight()
 
     async def start(self) -> None:
@@ -130,97 +109,6 @@ class SqliteStorage(SqliteModeration):
 
     async def _rows(self, scope: Any, key: Any, sql: str, *args: Any) -> list[Row]:
         return await self._reads.run(scope, key, lambda: self._db.query(sql, *args))
-
-    # -- messages -----------------------------------------------------------------------------
-
-    async def create_message(self, message: Message) -> Message:
-        def body(conn: sqlite3.Connection) -> Message:
-            if message.nonce is not None:
-                key = (message.channel_id, message.author_id, message.nonce)
-                row = conn.execute(
-                    f"SELECT {_MESSAGE_COLS} FROM messages WHERE channel_id=? AND message_id="
-                    "(SELECT message_id FROM message_nonces WHERE channel_id=? AND author_id=? "
-                    "AND nonce=?)",
-                    (message.channel_id, *key),
-                ).fetchone()
-                if row is not None:
-                    return _message(row)
-                sql = "INSERT OR REPLACE INTO message_nonces VALUES (?,?,?,?)"
-                conn.execute(sql, (*key, message.id))
-            conn.execute(
-                f"INSERT OR REPLACE INTO messages ({_MESSAGE_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    message.id, message.channel_id, message.author_id, message.content,
-                    message.guild_id, message.type, message.nonce, message.edited_at_ms,
-                    json.dumps(message.mention_ids) if message.mention_ids else None,
-                    int(message.mention_everyone),
-                ),
-            )  # fmt: skip
-            return message
-
-        stored = await self._db.transaction(body)
-        self._reads.forget(("messages", message.channel_id))
-        return stored
-
-    async def get_message(self, channel_id: int, message_id: int) -> Message | None:
-        rows = await self._rows(
-            ("messages", channel_id), message_id,
-            f"SELECT {_MESSAGE_COLS} FROM messages WHERE channel_id=? AND message_id=?",
-            channel_id, message_id,
-        )  # fmt: skip
-        return _message(rows[0]) if rows else None
-
-    async def edit_message(
-        self, channel_id: int, message_id: int, content: str, edited_at_ms: int
-    ) -> Message | None:
-        def body(conn: sqlite3.Connection) -> Message | None:
-            conn.execute(
-                "UPDATE messages SET content=?, edited_at_ms=? WHERE channel_id=? AND message_id=?",
-                (content, edited_at_ms, channel_id, message_id),
-            )
-            row = conn.execute(
-                f"SELECT {_MESSAGE_COLS} FROM messages WHERE channel_id=? AND message_id=?",
-                (channel_id, message_id),
-            ).fetchone()
-            return _message(row) if row else None
-
-        edited = await self._db.transaction(body)
-        self._reads.forget(("messages", channel_id))
-        return edited
-
-    async def delete_message(self, channel_id: int, message_id: int) -> bool:
-        def body(conn: sqlite3.Connection) -> bool:
-            where = (channel_id, message_id)
-            conn.execute("DELETE FROM message_nonces WHERE channel_id=? AND message_id=?", where)
-            cur = conn.execute("DELETE FROM messages WHERE channel_id=? AND message_id=?", where)
-            return cur.rowcount > 0
-
-        deleted = await self._db.transaction(body)
-        self._reads.forget(("messages", channel_id))
-        return deleted
-
-    async def history(self, query: HistoryQuery) -> list[Message]:
-        found = await self._reads.run(
-            ("messages", query.channel_id), query,
-            lambda: run_history(query, self._older, self._newer),
-        )  # fmt: skip
-        return list(found)
-
-    async def _older(self, channel_id: int, before: int, limit: int) -> list[Message]:
-        rows = await self._db.query(
-            f"SELECT {_MESSAGE_COLS} FROM messages WHERE channel_id=? AND message_id<? "
-            "ORDER BY message_id DESC LIMIT ?",
-            channel_id, before, limit,
-        )  # fmt: skip
-        return [_message(row) for row in rows]
-
-    async def _newer(self, channel_id: int, after: int, limit: int) -> list[Message]:
-        rows = await self._db.query(
-            f"SELECT {_MESSAGE_COLS} FROM messages WHERE channel_id=? AND message_id>? "
-            "ORDER BY message_id ASC LIMIT ?",
-            channel_id, after, limit,
-        )  # fmt: skip
-        return [_message(row) for row in reversed(rows)]
 
     # -- users -------------------------------------------------------------------------------
 

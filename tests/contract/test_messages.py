@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -119,12 +120,13 @@ async def test_channel_spanning_many_buckets(storage: Storage, new_id: NewId) ->
 async def test_edit(storage: Storage, new_id: NewId) -> None:
     channel = new_id()
     (message,) = await fill(storage, channel, [new_id()])
-    edited = await storage.edit_message(channel, message.id, "changed", 1234)
+    edited = await storage.edit_message(replace(message, content="changed", edited_at_ms=1234))
     assert edited is not None
     assert (edited.content, edited.edited_at_ms, edited.author_id) == ("changed", 1234, 7)
     assert await storage.get_message(channel, message.id) == edited
     assert await storage.history(HistoryQuery(channel)) == [edited]
-    assert await storage.edit_message(channel, new_id(), "nobody", 1) is None
+    nobody = Message(id=new_id(), channel_id=channel, author_id=7, content="nobody")
+    assert await storage.edit_message(nobody) is None
 
 
 async def test_deleted_message_never_returns(storage: Storage, new_id: NewId) -> None:
@@ -134,7 +136,8 @@ async def test_deleted_message_never_returns(storage: Storage, new_id: NewId) ->
     assert await storage.delete_message(channel, ids[2]) is True
     assert await storage.delete_message(channel, ids[2]) is False
     assert await storage.get_message(channel, ids[2]) is None
-    assert await storage.edit_message(channel, ids[2], "zombie", 5) is None
+    zombie = Message(id=ids[2], channel_id=channel, author_id=7, content="zombie", edited_at_ms=5)
+    assert await storage.edit_message(zombie) is None
     assert await storage.get_message(channel, ids[2]) is None
     assert ids[2] not in ids_of(await storage.history(HistoryQuery(channel)))
     around = await storage.history(HistoryQuery(channel, around=ids[2], limit=3))

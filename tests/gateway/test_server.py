@@ -37,7 +37,7 @@ async def test_two_edges_share_a_port_and_resume_on_their_own(tmp_path: Path) ->
             core = cluster.cores[index] = SessionShardCore(index, config.replay_buffer_events)
             edges.append(await start_edge(
                 index=index, config=config, storage=storage, sessions=core, guilds=cluster.guilds,
-                presence=cluster.presence, snowflakes=SnowflakeGenerator(1, index),
+                presence=cluster.presence, users=cluster.users, snowflakes=SnowflakeGenerator(1, index),
             ))  # fmt: skip
         assert {e.public_port for e in edges} == {config.port}
         assert len({e.port for e in edges}) == 2
