@@ -2,7 +2,8 @@
 with the reason its request gave in ``X-Audit-Log-Reason`` (URL-encoded, at most 512 characters).
 
 The entry is written after the action itself succeeded and before the response, so a 2xx means
-the entry is stored. Action types are Discord's (``AuditLogEvent``).
+the entry is stored; then GUILD_AUDIT_LOG_ENTRY_CREATE goes to the members who may read the log.
+Action types are Discord's (``AuditLogEvent``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote
 
+import structlog
 from aiohttp import web
 
+from rayguild.errors import RayguildError
+from rayguild.fanout.permissions import base_permissions
 from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.moderation import GUILD_MODERATION, VIEW_AUDIT_LOG
 from rayguild.storage.moderation import AuditEntry
 
 GUILD_UPDATE = 1
@@ -38,6 +43,7 @@ INVITE_DELETE = 42
 MESSAGE_DELETE = 72
 MESSAGE_BULK_DELETE = 73
 MAX_REASON = 512
+log = structlog.get_logger("rayguild.http")
 
 Change = dict[str, Any]
 
@@ -73,7 +79,29 @@ async def record(
         options=json.dumps(options or {}),
     )  # fmt: skip
     await ctx.storage.add_audit_entry(entry)
+    await _announce(ctx, entry)
     return entry
+
+
+async def _announce(ctx: EdgeContext, entry: AuditEntry) -> None:
+    """GUILD_AUDIT_LOG_ENTRY_CREATE to the sessions of every member who may VIEW_AUDIT_LOG (the
+    owner, administrators, holders of a role granting it), found by one scan of the members:
+    moderation actions are rare next to messages. A failure to deliver is logged; the entry is
+    stored and the action acknowledged either way."""
+    guild = await ctx.storage.get_guild(entry.guild_id)
+    if guild is None:
+        return
+    roles = {r.id: r.permissions for r in await ctx.storage.list_roles(guild.id)}
+    viewers = [guild.owner_id]
+    async for member in ctx.storage.iter_members(guild.id):
+        perms = base_permissions(guild.id, guild.owner_id, member.user_id, roles, member.roles)
+        if perms & VIEW_AUDIT_LOG and member.user_id != guild.owner_id:
+            viewers.append(member.user_id)
+    d = {**entry_shape(entry), "guild_id": str(guild.id)}
+    try:
+        await ctx.users.deliver(viewers, "GUILD_AUDIT_LOG_ENTRY_CREATE", d, intent=GUILD_MODERATION)
+    except RayguildError as exc:
+        log.warning("audit.announce_failed", guild_id=guild.id, error=str(exc))
 
 
 def entry_shape(entry: AuditEntry) -> dict[str, Any]:

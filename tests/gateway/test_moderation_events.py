@@ -55,3 +55,32 @@ async def test_moderation_events_reach_the_owner_in_order(edge: Edge) -> None:
     assert seen["GUILD_ROLE_DELETE"] == {"guild_id": gid, "role_id": role["id"]}
     assert sorted(seen["MESSAGE_DELETE_BULK"]["ids"]) == sorted(m["id"] for m in sent)
     assert seen["GUILD_BAN_ADD"]["user"]["id"] == seen["GUILD_BAN_REMOVE"]["user"]["id"] == member["id"]
+
+
+async def test_audit_log_entries_reach_only_members_who_may_view_the_log(edge: Edge) -> None:
+    token, owner, guild, general = await edge.guild_with_bot()
+    gid = guild["id"]
+    invite = await edge.rest("POST", f"/channels/{general['id']}/invites", owner, json={})
+    member_token, member, member_headers = await edge.register("member")
+    await edge.rest("POST", f"/invites/{invite['code']}", member_headers)
+    sessions = []
+    for who in (token, member_token):
+        session = await edge.connect()
+        await session.identify(who)
+        await session.dispatch("GUILD_CREATE")
+        sessions.append(session)
+    owner_session, member_session = sessions
+    await edge.rest(
+        "PATCH", f"/guilds/{gid}", {**owner, "X-Audit-Log-Reason": "first"}, json={"name": "Renamed"}
+    )
+    role = await edge.rest(
+        "POST", f"/guilds/{gid}/roles", owner, json={"name": "auditor", "permissions": str(1 << 7)}
+    )
+    await edge.rest("PATCH", f"/guilds/{gid}/members/{member['id']}", owner, json={"roles": [role["id"]]})
+    seen_by_owner = [(await owner_session.dispatch("GUILD_AUDIT_LOG_ENTRY_CREATE"))["d"] for _ in range(3)]
+    assert [e["action_type"] for e in seen_by_owner] == [1, 30, 25]
+    assert seen_by_owner[0]["reason"] == "first" and seen_by_owner[0]["guild_id"] == gid
+    # The member could not view the log for the first two entries; the first they hear of is the
+    # role update that made them an auditor (deliveries to one user keep their order).
+    first_for_member = (await member_session.dispatch("GUILD_AUDIT_LOG_ENTRY_CREATE"))["d"]
+    assert first_for_member["action_type"] == 25 and first_for_member["target_id"] == member["id"]
