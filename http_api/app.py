@@ -36,6 +36,7 @@ from rayguild.http_api import (
     rest_misc,
     rest_moderation,
     rest_overwrites,
+    rest_profile,
     rest_roles,
     rest_users,
 )
@@ -69,6 +70,7 @@ _MODERATION_MODULES = (
     rest_applications,
     rest_misc,
     rest_emojis,
+    rest_profile,
 )
 
 

@@ -52,18 +52,19 @@ def _name(body: dict[str, Any]) -> str:
     return name
 
 
-def _image(body: dict[str, Any]) -> tuple[str, bool]:
-    """The data URI and whether it is animated (a GIF)."""
-    raw = text(body, "image", 1, 2 * MAX_IMAGE_BYTES)
+def image_data_uri(body: dict[str, Any], field: str = "image") -> tuple[str, bool]:
+    """The image data URI in ``field`` (PNG / JPEG / GIF / WebP, at most MAX_IMAGE_BYTES decoded)
+    and whether it is animated (a GIF); 400 50035 naming the field otherwise."""
+    raw = text(body, field, 1, 2 * MAX_IMAGE_BYTES)
     match = _DATA_URI.match(raw or "")
     if match is None:
-        raise invalid_form("image", "IMAGE_INVALID", "Invalid image data: send a base64 data URI.")
+        raise invalid_form(field, "IMAGE_INVALID", "Invalid image data: send a base64 data URI.")
     try:
         size = len(base64.b64decode(match.group(2), validate=True))
     except (binascii.Error, ValueError):
-        raise invalid_form("image", "IMAGE_INVALID", "Invalid image data: not base64.") from None
+        raise invalid_form(field, "IMAGE_INVALID", "Invalid image data: not base64.") from None
     if size > MAX_IMAGE_BYTES:
-        raise invalid_form("image", "BINARY_TYPE_MAX_SIZE", "File cannot be larger than 256.0 kb.")
+        raise invalid_form(field, "BINARY_TYPE_MAX_SIZE", "File cannot be larger than 256.0 kb.")
     return raw or "", match.group(1) == "gif"
 
 
@@ -121,7 +122,7 @@ async def create_emoji(request: web.Request) -> web.Response:
     caller, ctx, access = await guild_request(request)
     access.require(CREATE_EXPRESSIONS)
     body = await read_json(request)
-    name, (image, animated), roles = _name(body), _image(body), _roles(body, access)
+    name, (image, animated), roles = _name(body), image_data_uri(body), _roles(body, access)
     if sum(e["animated"] == animated for e in await _emojis(ctx, access.guild.id)) >= MAX_EMOJIS:
         raise ApiError(400, MAX_EMOJIS_REACHED, f"Maximum number of emojis reached ({MAX_EMOJIS})")
     emoji_id = str(ctx.snowflakes.next())

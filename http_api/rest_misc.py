@@ -1,6 +1,6 @@
 """Honest minimal answers for what rayguild has no machinery for, so a bot that asks gets
 Discord's shape instead of a 404 on the route: no voice (voice states, stage instances,
-soundboard), no stickers, no integrations, scheduled events, auto-moderation rules or templates,
+soundboard), no announcement channels to follow, no stickers, no integrations, scheduled events, auto-moderation rules or templates,
 no third-party connections. Lists are empty; a named entity is Discord's "Unknown ..." 404.
 Each handler is marked ``minimal_body`` so docs/api-coverage.md lists it as minimal.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from rayguild.fanout.permissions import MANAGE_GUILD
-from rayguild.http_api.access import guild_request
+from rayguild.http_api.access import channel_request, guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import ApiError, json_response, unknown
 from rayguild.http_api.forms import optional_id, path_id, read_json
@@ -24,6 +24,7 @@ UNKNOWN_STAGE_INSTANCE = 10067
 UNKNOWN_STICKER = 10060
 UNKNOWN_SOUND = 10097
 WRONG_CHANNEL_TYPE = 50024
+MANAGE_WEBHOOKS = 1 << 29
 
 
 @routes.get("/users/@me/connections")
@@ -122,4 +123,12 @@ async def start_stage(request: web.Request) -> web.Response:
     channel = await ctx_of(request).storage.get_channel(channel_id) if channel_id is not None else None
     if channel is None:
         raise unknown("channel")
+    raise ApiError(400, WRONG_CHANNEL_TYPE, "Cannot execute action on this channel type")
+
+
+@routes.post("/channels/{channel_id}/followers")
+@minimal_body("no announcement channels: nothing can be followed")
+async def follow_channel(request: web.Request) -> web.Response:
+    _, _, found = await channel_request(request)
+    found.require(MANAGE_WEBHOOKS)
     raise ApiError(400, WRONG_CHANNEL_TYPE, "Cannot execute action on this channel type")

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from rayguild.storage.coalesce import SingleFlight
-from rayguild.storage.models import Invite
+from rayguild.storage.models import Invite, User
 from rayguild.storage.moderation import AuditEntry, AuditQuery, Ban, BanQuery, MemberState
 from rayguild.storage.scylla_schema import INVITE_COLUMNS, STATEMENTS
 from rayguild.storage.scylla_session import CqlSession, Row
@@ -55,6 +55,7 @@ MODERATION_STATEMENTS = {
     "setting_get": "SELECT document FROM settings WHERE owner_id=? AND name=?",
     "setting_range": "SELECT name, document FROM settings WHERE owner_id=? AND name>=? AND name<?",
     "setting_del": "DELETE FROM settings WHERE owner_id=? AND name=?",
+    "user_profile": "UPDATE users SET username=?, global_name=?, avatar=? WHERE user_id=? IF EXISTS",
 }
 _PAGE = 100
 _NEWEST = (1 << 63) - 1
@@ -148,6 +149,11 @@ class ScyllaModeration:
         existed = await self.get_setting(owner_id, name) is not None
         await self._moderation("setting_del", owner_id, name)
         return existed
+
+    async def update_user(self, user: User) -> bool:
+        (row,) = await self._moderation("user_profile", user.username, user.global_name, user.avatar, user.id)
+        self._reads.forget(("user", user.id))
+        return bool(row["[applied]"])
 
     async def list_invites(self, guild_id: int) -> list[Invite]:
         codes = sorted(r["code"] for r in await self._db.execute(STATEMENTS["ginv_list"], guild_id))

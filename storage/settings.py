@@ -1,6 +1,6 @@
 """Small JSON documents kept per owner (a guild or an application) under a name: a guild's widget
 settings, welcome screen and onboarding, an application's description and role-connection
-metadata; and the listing of a guild's invites. The ``SettingsStore`` protocol every backend
+metadata; the listing of a guild's invites; a user's profile update. The ``SettingsStore`` protocol every backend
 implements.
 
 Guarantees (tests/contract/test_moderation.py, on every backend): ``put_setting`` replaces the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from rayguild.storage.models import Invite
+from rayguild.storage.models import Invite, User
 
 MAX_SETTING_BYTES = 384 * 1024  # a 256 KiB emoji image as a base64 data URI
 
@@ -29,6 +29,11 @@ class SettingsStore(Protocol):
         ...
 
     async def delete_setting(self, owner_id: int, name: str) -> bool: ...
+
+    async def update_user(self, user: User) -> bool:
+        """Replace an existing user's profile (username, global_name, avatar; its token stays);
+        False if there is no such user."""
+        ...
 
     async def list_invites(self, guild_id: int) -> list[Invite]:
         """The guild's live invites (expired ones are left out), ordered by code."""

@@ -8,10 +8,11 @@ file's schema (``MODERATION_SCHEMA``).
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from rayguild.storage.coalesce import SingleFlight
-from rayguild.storage.models import Invite
+from rayguild.storage.models import Invite, User
 from rayguild.storage.moderation import AuditEntry, AuditQuery, Ban, BanQuery, MemberState
 from rayguild.storage.semantics import invite_live
 from rayguild.storage.sqlite_file import SqliteFile
@@ -125,6 +126,15 @@ class SqliteModeration:
         existed = await self.get_setting(owner_id, name) is not None
         await self._db.execute(("DELETE FROM settings WHERE owner_id=? AND name=?", (owner_id, name)))
         return existed
+
+    async def update_user(self, user: User) -> bool:
+        def body(conn: sqlite3.Connection) -> bool:
+            sql = "UPDATE users SET username=?, global_name=?, avatar=? WHERE id=?"
+            return conn.execute(sql, (user.username, user.global_name, user.avatar, user.id)).rowcount > 0
+
+        updated = await self._db.transaction(body)
+        self._reads.forget(("user", user.id))
+        return updated
 
     async def list_invites(self, guild_id: int) -> list[Invite]:
         sql = f"SELECT {_INVITE_COLS} FROM invites WHERE guild_id=? ORDER BY code"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from rayguild.storage import Invite, Storage
+from rayguild.storage import Invite, Storage, User
 from rayguild.storage.moderation import AuditEntry, AuditQuery, Ban, BanQuery, MemberState
 
 pytestmark = pytest.mark.asyncio
@@ -120,3 +120,13 @@ async def test_settings_list_by_prefix_and_delete(storage: Storage, new_id: NewI
     assert await storage.delete_setting(guild, "emoji:2") is False
     assert [n for n, _ in await storage.list_settings(guild, "emoji")] == ["emoji:1", "emoji:3", "emojis"]
     assert await storage.list_settings(new_id(), "") == []
+
+
+async def test_a_users_profile_is_updated_and_its_token_kept(storage: Storage, new_id: NewId) -> None:
+    user = User(id=new_id(), username="before", global_name="Before", avatar=None)
+    await storage.create_user(user, token_hash=f"profile{user.id}")
+    renamed = User(id=user.id, username="after", global_name=None, avatar="abc123")
+    assert await storage.update_user(renamed) is True
+    assert await storage.get_user(user.id) == renamed
+    assert await storage.user_by_token_hash(f"profile{user.id}") == renamed
+    assert await storage.update_user(User(id=new_id(), username="ghost")) is False

@@ -80,6 +80,7 @@ async def test_minimal_answers_have_discords_shapes(client: Client, register: An
         ("POST", "/applications/{app}/entitlements/1234/consume", 10029),
         ("GET", "/skus/1234/subscriptions", 10027),
         ("POST", "/stage-instances", 10003),
+        ("POST", "/channels/{cid}/followers", 50024),
     ],
 )
 async def test_unknown_entities_answer_discords_codes(
@@ -87,6 +88,10 @@ async def test_unknown_entities_answer_discords_codes(
 ) -> None:
     bot = await register("unknowns", bot=True)
     guild = await call(client, bot, "POST", "/guilds", 201, json={"name": "Unknowns"})
-    body = {"channel_id": "1234", "topic": "x"} if method == "POST" else None
-    error = await call(client, bot, method, path.format(gid=guild["id"], app=bot.id), 404, json=body)
+    cid = (await call(client, bot, "GET", f"/guilds/{guild['id']}/channels"))[0]["id"]
+    body = {"channel_id": "1234", "topic": "x", "webhook_channel_id": cid} if method == "POST" else None
+    status = 400 if code == 50024 else 404
+    error = await call(
+        client, bot, method, path.format(gid=guild["id"], app=bot.id, cid=cid), status, json=body
+    )
     assert error["code"] == code

@@ -247,6 +247,7 @@ async def test_the_audit_log_filters_and_needs_its_permission(client: Client, wo
     await call(
         client, mod, "DELETE", f"/guilds/{gid}/members/{alice.id}", 204, headers={"X-Audit-Log-Reason": "bye"}
     )
+    assert_no_content("DELETE", "/guilds/{guild_id}/members/{user_id}", 204)
     everything = (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
     kinds = [e["action_type"] for e in everything]
     assert kinds[:3] == [20, 11, 1]  # newest first: kick, channel update, guild update
