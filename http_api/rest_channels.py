@@ -14,6 +14,7 @@ from rayguild.http_api import audit
 from rayguild.http_api.access import channel_access, channel_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response
+from rayguild.http_api.extra_fields import channel_extras, patch_channel_extras
 from rayguild.http_api.forms import integer, optional_id, path_id, read_json, text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
@@ -26,8 +27,9 @@ routes = web.RouteTableDef()
 @routes.get("/channels/{channel_id}")
 async def get_channel(request: web.Request) -> web.Response:
     caller = await authenticate(request)
-    found = await channel_access(ctx_of(request), path_id(request, "channel_id"), caller)
-    return json_response(channel_shape(found.channel))
+    ctx = ctx_of(request)
+    found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    return json_response({**channel_shape(found.channel), **await channel_extras(ctx, found.channel)})
 
 
 @routes.patch("/channels/{channel_id}")
@@ -46,11 +48,12 @@ async def modify_channel(request: web.Request) -> web.Response:
         changes["parent_id"] = optional_id(body, "parent_id")
     if "permission_overwrites" in body:
         changes["permission_overwrites"] = parse_overwrites(body)
+    extras, extra_changes = await patch_channel_extras(ctx, found.channel, body)  # extra_fields.py's
     channel = replace(found.channel, **changes)
     await ctx.storage.put_channel(channel)
-    shown = channel_shape(channel)
+    shown = {**channel_shape(channel), **extras}
     await audit.record(request, ctx, channel.guild_id, found.access.member.user_id, audit.CHANNEL_UPDATE, channel.id,
-                       [audit.change(k, None, shown[k]) for k in changes])  # fmt: skip
+                       [audit.change(k, None, shown[k]) for k in changes] + extra_changes)  # fmt: skip
     await publish(ctx, Publish(channel.guild_id, "CHANNEL_UPDATE", shown, intent=GUILDS,
                                change=ChannelUpserted(channel)))  # fmt: skip
     return json_response(shown)

@@ -4,6 +4,7 @@ channel positions, overwrites, voice regions; validation, permissions, audit ent
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -144,3 +145,53 @@ async def test_permission_overwrites_hide_a_channel(client: Client, world: dict[
         for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
     ]
     assert kinds[:2] == [15, 13]
+
+
+async def test_guild_patch_keeps_every_field_a_bot_may_set(client: Client, world: dict[str, Any]) -> None:
+    owner, member, gid, cid = world["owner"], world["member"], world["gid"], world["general"]["id"]
+    voice = await call(
+        client, owner, "POST", f"/guilds/{gid}/channels", 201, json={"name": "talk", "type": 2}
+    )
+    png = "data:image/png;base64," + base64.b64encode(b"\x89PNG" + b"\x00" * 16).decode()
+    body = {
+        "verification_level": 2, "default_message_notifications": 1, "explicit_content_filter": 2,
+        "afk_channel_id": voice["id"], "afk_timeout": 900, "system_channel_id": cid,
+        "system_channel_flags": 3, "rules_channel_id": cid, "public_updates_channel_id": cid,
+        "safety_alerts_channel_id": cid, "preferred_locale": "fr", "premium_progress_bar_enabled": True,
+        "banner": png, "splash": None, "features": ["COMMUNITY"], "description": "ours",
+    }  # fmt: skip
+    patched = await check(client, owner, "PATCH", "/guilds/{guild_id}", f"/guilds/{gid}", json=body)
+    read = await check(client, member, "GET", "/guilds/{guild_id}", f"/guilds/{gid}")
+    for shown in (patched, read):
+        for key, value in body.items():
+            if key not in ("banner", "splash"):
+                assert shown[key] == value, key
+        assert shown["banner"] and shown["splash"] is None
+    for bad_body, field in (
+        ({"afk_timeout": 61}, "afk_timeout"), ({"afk_channel_id": cid}, "afk_channel_id"),
+        ({"verification_level": 5}, "verification_level"), ({"features": ["VERIFIED"]}, "features"),
+        ({"banner": "nope"}, "banner"),
+    ):  # fmt: skip
+        bad = await call(client, owner, "PATCH", f"/guilds/{gid}", 400, json=bad_body)
+        assert bad["code"] == 50035 and field in bad["errors"]
+    log = await call(client, owner, "GET", f"/guilds/{gid}/audit-logs?action_type=1")
+    assert "verification_level" in {c["key"] for c in log["audit_log_entries"][0]["changes"]}
+
+
+async def test_channel_patch_keeps_every_field(client: Client, world: dict[str, Any]) -> None:
+    owner, member, gid, cid = world["owner"], world["member"], world["gid"], world["general"]["id"]
+    body = {"nsfw": True, "rate_limit_per_user": 30, "default_auto_archive_duration": 1440, "topic": "t"}
+    patched = await check(client, owner, "PATCH", "/channels/{channel_id}", f"/channels/{cid}", json=body)
+    read = await check(client, member, "GET", "/channels/{channel_id}", f"/channels/{cid}")
+    listed = [c for c in await call(client, member, "GET", f"/guilds/{gid}/channels") if c["id"] == cid]
+    for shown in (patched, read, *listed):
+        assert {k: shown[k] for k in body} == body
+    for bad_body, field in (
+        ({"rate_limit_per_user": 21601}, "rate_limit_per_user"),
+        ({"nsfw": "yes"}, "nsfw"),
+    ):
+        bad = await call(client, owner, "PATCH", f"/channels/{cid}", 400, json=bad_body)
+        assert bad["code"] == 50035 and field in bad["errors"]
+    assert (await call(client, member, "PATCH", f"/channels/{cid}", 403, json={"nsfw": False}))[
+        "code"
+    ] == 50013
