@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from rayguild.http_api import (
     auth,
     presence_sync,
+    rest_app_emojis,
     rest_applications,
     rest_audit_log,
     rest_bans,
@@ -71,6 +72,7 @@ _MODERATION_MODULES = (
     rest_misc,
     rest_emojis,
     rest_profile,
+    rest_app_emojis,
 )
 
 

@@ -125,6 +125,14 @@ async def entitlements(request: web.Request) -> web.Response:
     return json_response([])
 
 
+@routes.get("/users/@me/applications/{application_id}/entitlements")
+@minimal_body("no monetisation: no entitlements")
+async def my_entitlements(request: web.Request) -> web.Response:
+    await authenticate(request)
+    path_id(request, "application_id")
+    return json_response([])
+
+
 @routes.get("/applications/{application_id}/entitlements/{entitlement_id}")
 @routes.delete("/applications/{application_id}/entitlements/{entitlement_id}")
 @routes.post("/applications/{application_id}/entitlements/{entitlement_id}/consume")

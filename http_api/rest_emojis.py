@@ -44,7 +44,7 @@ PREFIX = "emoji:"  # the emoji's record; its image apart, so lists never read im
 IMAGE_PREFIX = "emoji-image:"
 
 
-def _name(body: dict[str, Any]) -> str:
+def emoji_name(body: dict[str, Any]) -> str:
     name = text(body, "name", 2, 32)
     assert name is not None
     if not _NAME.match(name):
@@ -76,11 +76,11 @@ def _roles(body: dict[str, Any], access: GuildAccess) -> list[str]:
     return [str(r) for r in dict.fromkeys(raw)]
 
 
-async def _emojis(ctx: EdgeContext, guild_id: int) -> list[dict[str, Any]]:
-    return [json.loads(doc) for _, doc in await ctx.storage.list_settings(guild_id, PREFIX)]
+async def emojis_of(ctx: EdgeContext, owner_id: int) -> list[dict[str, Any]]:
+    return [json.loads(doc) for _, doc in await ctx.storage.list_settings(owner_id, PREFIX)]
 
 
-async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
+async def emoji_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     creator = await ctx.storage.get_user(int(stored["user_id"]))
     out = {k: stored[k] for k in ("id", "name", "roles", "animated")}
     out.update(require_colons=True, managed=False, available=True)
@@ -89,17 +89,34 @@ async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def _one(ctx: EdgeContext, access: GuildAccess, request: web.Request) -> dict[str, Any]:
-    stored = await ctx.storage.get_setting(access.guild.id, f"{PREFIX}{path_id(request, 'emoji_id')}")
+async def emoji_of(ctx: EdgeContext, owner_id: int, request: web.Request) -> dict[str, Any]:
+    """The stored emoji the path's ``{emoji_id}`` names (404 10014 if ``owner_id`` has none)."""
+    stored = await ctx.storage.get_setting(owner_id, f"{PREFIX}{path_id(request, 'emoji_id')}")
     if stored is None:
         raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
     return dict(json.loads(stored))
 
 
+async def store_emoji(
+    ctx: EdgeContext, owner_id: int, stored: dict[str, Any], image: str | None = None
+) -> None:
+    """Write the emoji's record (and first its image, when given)."""
+    if image is not None:
+        await ctx.storage.put_setting(owner_id, f"{IMAGE_PREFIX}{stored['id']}", json.dumps(image))
+    await ctx.storage.put_setting(owner_id, f"{PREFIX}{stored['id']}", json.dumps(stored))
+
+
+async def drop_emoji(ctx: EdgeContext, owner_id: int, emoji_id: str) -> None:
+    """Delete the record, then the image; 404 10014 if another request deleted it first."""
+    if not await ctx.storage.delete_setting(owner_id, f"{PREFIX}{emoji_id}"):
+        raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
+    await ctx.storage.delete_setting(owner_id, f"{IMAGE_PREFIX}{emoji_id}")
+
+
 async def _announce(request: web.Request, ctx: EdgeContext, access: GuildAccess, action: int, emoji_id: str,
                     changes: list[audit.Change]) -> None:  # fmt: skip
     gid = access.guild.id
-    shown = [await _shape(ctx, e) for e in await _emojis(ctx, gid)]
+    shown = [await emoji_shape(ctx, e) for e in await emojis_of(ctx, gid)]
     await publish(ctx, Publish(gid, "GUILD_EMOJIS_UPDATE", {"guild_id": str(gid), "emojis": shown},
                                intent=GUILD_EXPRESSIONS))  # fmt: skip
     await audit.record(request, ctx, gid, access.member.user_id, action, int(emoji_id), changes)
@@ -108,13 +125,13 @@ async def _announce(request: web.Request, ctx: EdgeContext, access: GuildAccess,
 @routes.get("/guilds/{guild_id}/emojis")
 async def list_emojis(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    return json_response([await _shape(ctx, e) for e in await _emojis(ctx, access.guild.id)])
+    return json_response([await emoji_shape(ctx, e) for e in await emojis_of(ctx, access.guild.id)])
 
 
 @routes.get("/guilds/{guild_id}/emojis/{emoji_id}")
 async def get_emoji(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    return json_response(await _shape(ctx, await _one(ctx, access, request)))
+    return json_response(await emoji_shape(ctx, await emoji_of(ctx, access.guild.id, request)))
 
 
 @routes.post("/guilds/{guild_id}/emojis")
@@ -122,15 +139,14 @@ async def create_emoji(request: web.Request) -> web.Response:
     caller, ctx, access = await guild_request(request)
     access.require(CREATE_EXPRESSIONS)
     body = await read_json(request)
-    name, (image, animated), roles = _name(body), image_data_uri(body), _roles(body, access)
-    if sum(e["animated"] == animated for e in await _emojis(ctx, access.guild.id)) >= MAX_EMOJIS:
+    name, (image, animated), roles = emoji_name(body), image_data_uri(body), _roles(body, access)
+    if sum(e["animated"] == animated for e in await emojis_of(ctx, access.guild.id)) >= MAX_EMOJIS:
         raise ApiError(400, MAX_EMOJIS_REACHED, f"Maximum number of emojis reached ({MAX_EMOJIS})")
     emoji_id = str(ctx.snowflakes.next())
     stored = {"id": emoji_id, "name": name, "roles": roles, "animated": animated, "user_id": str(caller.id)}
-    await ctx.storage.put_setting(access.guild.id, f"{IMAGE_PREFIX}{emoji_id}", json.dumps(image))
-    await ctx.storage.put_setting(access.guild.id, f"{PREFIX}{emoji_id}", json.dumps(stored))
+    await store_emoji(ctx, access.guild.id, stored, image)
     await _announce(request, ctx, access, EMOJI_CREATE, emoji_id, [audit.change("name", None, name)])
-    return json_response(await _shape(ctx, stored), status=201)
+    return json_response(await emoji_shape(ctx, stored), status=201)
 
 
 def _may_change(access: GuildAccess, stored: dict[str, Any]) -> None:
@@ -142,29 +158,27 @@ def _may_change(access: GuildAccess, stored: dict[str, Any]) -> None:
 @routes.patch("/guilds/{guild_id}/emojis/{emoji_id}")
 async def modify_emoji(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await _one(ctx, access, request)
+    stored = await emoji_of(ctx, access.guild.id, request)
     _may_change(access, stored)
     body = await read_json(request)
     changes = []
     if "name" in body:
-        name = _name(body)
+        name = emoji_name(body)
         changes.append(audit.change("name", stored["name"], name))
         stored["name"] = name
     if "roles" in body:
         stored["roles"] = _roles(body, access)
-    await ctx.storage.put_setting(access.guild.id, f"{PREFIX}{stored['id']}", json.dumps(stored))
+    await store_emoji(ctx, access.guild.id, stored)
     await _announce(request, ctx, access, EMOJI_UPDATE, stored["id"], changes)
-    return json_response(await _shape(ctx, stored))
+    return json_response(await emoji_shape(ctx, stored))
 
 
 @routes.delete("/guilds/{guild_id}/emojis/{emoji_id}")
 async def delete_emoji(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await _one(ctx, access, request)
+    stored = await emoji_of(ctx, access.guild.id, request)
     _may_change(access, stored)
-    if not await ctx.storage.delete_setting(access.guild.id, f"{PREFIX}{stored['id']}"):
-        raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
-    await ctx.storage.delete_setting(access.guild.id, f"{IMAGE_PREFIX}{stored['id']}")
+    await drop_emoji(ctx, access.guild.id, stored["id"])
     await _announce(
         request, ctx, access, EMOJI_DELETE, stored["id"], [audit.change("name", stored["name"], None)]
     )

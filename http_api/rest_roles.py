@@ -68,6 +68,19 @@ async def _updated(
     return shown
 
 
+@routes.get("/guilds/{guild_id}/roles/member-counts")
+async def role_member_counts(request: web.Request) -> web.Response:
+    """How many members hold each role (@everyone: every member), by one scan of the members."""
+    _, ctx, access = await guild_request(request)
+    counts = {r.id: 0 for r in access.roles}
+    async for member in ctx.storage.iter_members(access.guild.id):
+        counts[access.guild.id] = counts.get(access.guild.id, 0) + 1
+        for role_id in member.roles:
+            if role_id in counts:
+                counts[role_id] += 1
+    return json_response({str(k): v for k, v in counts.items()})
+
+
 @routes.get("/guilds/{guild_id}/roles/{role_id}")
 async def get_role(request: web.Request) -> web.Response:
     _, _, access = await guild_request(request)

@@ -60,3 +60,38 @@ async def test_emoji_lifecycle(client: Client, register: Any) -> None:
         for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
     ]
     assert kinds[:3] == [62, 61, 60]
+
+
+async def test_application_emojis(client: Client, register: Any) -> None:
+    bot, other = await register("appbot", bot=True), await register("other", bot=True)
+    base = f"/applications/{bot.id}/emojis"
+    created = await call(client, bot, "POST", base, 201, json={"name": "wave", "image": PNG})
+    assert_matches_spec("POST", "/applications/{application_id}/emojis", 201, created)
+    listed = await call(client, bot, "GET", base)
+    assert_matches_spec("GET", "/applications/{application_id}/emojis", 200, listed)
+    assert [e["id"] for e in listed["items"]] == [created["id"]]
+    one = await call(client, bot, "GET", f"{base}/{created['id']}")
+    assert_matches_spec("GET", "/applications/{application_id}/emojis/{emoji_id}", 200, one)
+    renamed = await call(client, bot, "PATCH", f"{base}/{created['id']}", json={"name": "waves"})
+    assert_matches_spec("PATCH", "/applications/{application_id}/emojis/{emoji_id}", 200, renamed)
+    assert renamed["name"] == "waves"
+    assert (await call(client, other, "GET", base, 404))["code"] == 10002
+    await call(client, bot, "DELETE", f"{base}/{created['id']}", 204)
+    assert_no_content("DELETE", "/applications/{application_id}/emojis/{emoji_id}", 204)
+    assert (await call(client, bot, "GET", f"{base}/{created['id']}", 404))["code"] == 10014
+
+
+async def test_role_member_counts(client: Client, register: Any) -> None:
+    owner, member = await register("owner"), await register("member")
+    guild = await call(client, owner, "POST", "/guilds", 201, json={"name": "Counts"})
+    gid = guild["id"]
+    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
+    invite = await call(client, owner, "POST", f"/channels/{channel['id']}/invites", json={})
+    await call(client, member, "POST", f"/invites/{invite['code']}")
+    role = await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "one"})
+    await call(client, owner, "PATCH", f"/guilds/{gid}/members/{member.id}", json={"roles": [role["id"]]})
+    counts = await call(client, member, "GET", f"/guilds/{gid}/roles/member-counts")
+    assert_matches_spec("GET", "/guilds/{guild_id}/roles/member-counts", 200, counts)
+    assert counts == {gid: 2, role["id"]: 1}
+    mine = await call(client, member, "GET", f"/users/@me/applications/{owner.id}/entitlements")
+    assert_matches_spec("GET", "/users/@me/applications/{application_id}/entitlements", 200, mine)
