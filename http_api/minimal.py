@@ -13,18 +13,25 @@ from typing import TypeVar
 from rayguild.http_api.errors import Handler
 
 MARK = "rayguild_minimal_body"
+ERRORS_ONLY = "rayguild_errors_only"
 
 H = TypeVar("H", bound=Handler)
 
 
-def minimal_body(why: str) -> Callable[[H], H]:
-    """Decorator: the handler answers a minimal body because ``why``."""
+def minimal_body(why: str, errors_only: bool = False) -> Callable[[H], H]:
+    """Decorator: the handler answers a minimal body because ``why``; ``errors_only``: it never
+    answers 2xx (every entity it could name is unknown), so no 2xx body exists to check."""
 
     def mark(handler: H) -> H:
         setattr(handler, MARK, why)
+        setattr(handler, ERRORS_ONLY, errors_only)
         return handler
 
     return mark
+
+
+def errors_only(handler: object) -> bool:
+    return getattr(handler, ERRORS_ONLY, False) is True
 
 
 def minimal_reason(handler: object) -> str | None:

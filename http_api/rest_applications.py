@@ -136,7 +136,7 @@ async def my_entitlements(request: web.Request) -> web.Response:
 @routes.get("/applications/{application_id}/entitlements/{entitlement_id}")
 @routes.delete("/applications/{application_id}/entitlements/{entitlement_id}")
 @routes.post("/applications/{application_id}/entitlements/{entitlement_id}/consume")
-@minimal_body("no monetisation: every entitlement is unknown")
+@minimal_body("no monetisation: every entitlement is unknown", errors_only=True)
 async def entitlement(request: web.Request) -> web.Response:
     await _own_application(request)
     path_id(request, "entitlement_id")
@@ -146,7 +146,7 @@ async def entitlement(request: web.Request) -> web.Response:
 @routes.post("/applications/{application_id}/entitlements")
 @routes.get("/skus/{sku_id}/subscriptions")
 @routes.get("/skus/{sku_id}/subscriptions/{subscription_id}")
-@minimal_body("no monetisation: every SKU is unknown")
+@minimal_body("no monetisation: every SKU is unknown", errors_only=True)
 async def unknown_sku(request: web.Request) -> web.Response:
     await _own_application(request)
     raise ApiError(404, UNKNOWN_SKU, "Unknown SKU")

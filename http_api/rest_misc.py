@@ -49,7 +49,7 @@ async def guild_sounds(request: web.Request) -> web.Response:
 
 
 @routes.get("/guilds/{guild_id}/soundboard-sounds/{sound_id}")
-@minimal_body("no voice: every sound is unknown")
+@minimal_body("no voice: every sound is unknown", errors_only=True)
 async def guild_sound(request: web.Request) -> web.Response:
     await guild_request(request)
     path_id(request, "sound_id")
@@ -64,7 +64,7 @@ async def sticker_packs(request: web.Request) -> web.Response:
 
 
 @routes.get("/stickers/{sticker_id}")
-@minimal_body("no stickers: every sticker is unknown")
+@minimal_body("no stickers: every sticker is unknown", errors_only=True)
 async def sticker(request: web.Request) -> web.Response:
     await authenticate(request)
     path_id(request, "sticker_id")
@@ -90,7 +90,7 @@ async def templates(request: web.Request) -> web.Response:
 
 
 @routes.get("/guilds/{guild_id}/stickers/{sticker_id}")
-@minimal_body("no stickers: every sticker is unknown")
+@minimal_body("no stickers: every sticker is unknown", errors_only=True)
 async def guild_sticker(request: web.Request) -> web.Response:
     await guild_request(request)
     path_id(request, "sticker_id")
@@ -99,7 +99,7 @@ async def guild_sticker(request: web.Request) -> web.Response:
 
 @routes.get("/guilds/{guild_id}/voice-states/{user_id}")
 @routes.get("/guilds/{guild_id}/voice-states/@me")
-@minimal_body("no voice: nobody has a voice state")
+@minimal_body("no voice: nobody has a voice state", errors_only=True)
 async def voice_state(request: web.Request) -> web.Response:
     await guild_request(request)
     raise ApiError(404, UNKNOWN_VOICE_STATE, "Unknown Voice State")
@@ -108,7 +108,7 @@ async def voice_state(request: web.Request) -> web.Response:
 @routes.get("/stage-instances/{channel_id}")
 @routes.patch("/stage-instances/{channel_id}")
 @routes.delete("/stage-instances/{channel_id}")
-@minimal_body("no stage channels: every stage instance is unknown")
+@minimal_body("no stage channels: every stage instance is unknown", errors_only=True)
 async def stage_instance(request: web.Request) -> web.Response:
     await authenticate(request)
     path_id(request, "channel_id")
@@ -116,7 +116,7 @@ async def stage_instance(request: web.Request) -> web.Response:
 
 
 @routes.post("/stage-instances")
-@minimal_body("no stage channels: a stage instance cannot be started")
+@minimal_body("no stage channels: a stage instance cannot be started", errors_only=True)
 async def start_stage(request: web.Request) -> web.Response:
     await authenticate(request)
     channel_id = optional_id(await read_json(request), "channel_id")
@@ -127,7 +127,7 @@ async def start_stage(request: web.Request) -> web.Response:
 
 
 @routes.post("/channels/{channel_id}/followers")
-@minimal_body("no announcement channels: nothing can be followed")
+@minimal_body("no announcement channels: nothing can be followed", errors_only=True)
 async def follow_channel(request: web.Request) -> web.Response:
     _, _, found = await channel_request(request)
     found.require(MANAGE_WEBHOOKS)

@@ -7,7 +7,7 @@ docs/openapi/) outside the Social SDK, whether rayguild serves it and whether th
 - Served: the edge app is built as in production and its router resolves the method and the path
   (each ``{param}`` filled with a snowflake) to a route whose template is the operation's (so
   ``/members/search`` answered by ``/members/{user_id}`` does not count); a handler marked with
-  ``minimal_body`` is "minimal".
+  ``minimal_body`` is "minimal" ("minimal, errors only" when it never answers 2xx).
 - Schema-checked: this script runs the suite's REST tests (tests/http, in-process) and reads the
   registry ``tests.http.spec.CHECKED`` that every passing schema check records into.
 
@@ -41,7 +41,7 @@ class Operation:
     path: str
     operation_id: str
     tag: str
-    served: str  # "yes", "minimal" or "no"
+    served: str  # "yes", "minimal", "minimal, errors only" or "no"
     checked: bool
 
 
@@ -67,7 +67,7 @@ async def served(ops: list[tuple[str, str, str, str]]) -> dict[tuple[str, str], 
     from rayguild.config import Config
     from rayguild.http_api.app import API_PREFIX, build_app
     from rayguild.http_api.local import LocalCluster
-    from rayguild.http_api.minimal import minimal_reason
+    from rayguild.http_api.minimal import errors_only, minimal_reason
     from rayguild.storage.sqlite import SqliteStorage
 
     out: dict[tuple[str, str], str] = {}
@@ -82,7 +82,8 @@ async def served(ops: list[tuple[str, str, str, str]]) -> dict[tuple[str, str], 
                 if match.http_exception is not None or _template(match) != _shape(path):
                     out[method, path] = "no"
                 else:
-                    out[method, path] = "minimal" if minimal_reason(match.handler) else "yes"
+                    minimal = "minimal, errors only" if errors_only(match.handler) else "minimal"
+                    out[method, path] = minimal if minimal_reason(match.handler) else "yes"
         finally:
             await cluster.close()
     return out
@@ -115,7 +116,8 @@ def schema_checked() -> set[tuple[str, str]]:
 
 def render(rows: list[Operation]) -> str:
     served_n = sum(r.served == "yes" for r in rows)
-    minimal_n = sum(r.served == "minimal" for r in rows)
+    minimal_n = sum(r.served.startswith("minimal") for r in rows)
+    errors_n = sum(r.served == "minimal, errors only" for r in rows)
     checked_n = sum(r.checked for r in rows)
     lines = [
         "# REST API coverage against Discord's OpenAPI description",
@@ -126,8 +128,9 @@ def render(rows: list[Operation]) -> str:
         f"- Operations: {len(rows)} (every method and path of the description except those under "
         "`/lobbies` and `/partner-sdk`, the Social SDK).",
         f"- Served: {served_n + minimal_n} ({served_n} in full, {minimal_n} with an honest minimal body: "
-        "the route answers in Discord's shape but rayguild keeps nothing behind it). Derived from the "
-        "edge app's router.",
+        "the route answers in Discord's shape but rayguild keeps nothing behind it; "
+        f"{errors_n} of them only ever answer Discord's error for an unknown entity, so have no 2xx "
+        "body to check). Derived from the edge app's router and the handlers' `minimal_body` marks.",
         f"- Schema-checked: {checked_n} (a test validates the 2xx body against the description's schema; "
         "derived from the registry the checks record into while tests/http runs).",
         "",

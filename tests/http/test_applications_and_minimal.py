@@ -30,6 +30,10 @@ async def test_the_application_keeps_what_the_bot_sets(client: Client, register:
     assert changed["description"] == "moderates" and changed["tags"] == ["mod"]
     by_id = await check(client, bot, "GET", "/applications/{application_id}", f"/applications/{bot.id}")
     assert by_id["description"] == "moderates"
+    tagged = await check(
+        client, bot, "PATCH", "/applications/{application_id}", f"/applications/{bot.id}", json={"tags": []}
+    )
+    assert tagged["tags"] == [] and tagged["description"] == "moderates"
     oauth = await check(client, bot, "GET", "/oauth2/applications/@me", "/oauth2/applications/@me")
     assert oauth["description"] == "moderates"
     assert (await call(client, bot, "GET", f"/applications/{other.id}", 404))["code"] == 10002

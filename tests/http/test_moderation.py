@@ -179,6 +179,9 @@ async def test_bulk_delete_bounds_and_effect(client: Client, world: dict[str, An
     assert_no_content("POST", "/channels/{channel_id}/messages/bulk-delete", 204)
     left = await call(client, mod, "GET", f"/channels/{cid}/messages")
     assert [m["id"] for m in left] == [messages[2]["id"]]
+    await call(client, mod, "DELETE", f"/channels/{cid}/messages/{messages[2]['id']}", 204)
+    assert_no_content("DELETE", "/channels/{channel_id}/messages/{message_id}", 204)
+    assert await call(client, mod, "GET", f"/channels/{cid}/messages") == []
 
 
 async def test_prune_counts_and_removes_roleless_members(client: Client, world: dict[str, Any]) -> None:
@@ -191,6 +194,11 @@ async def test_prune_counts_and_removes_roleless_members(client: Client, world: 
     pruned = await call(client, owner, "POST", f"/guilds/{gid}/prune", json={"days": 1})
     assert_matches_spec("POST", "/guilds/{guild_id}/prune", 200, pruned)
     assert pruned == {"pruned": 0}
+    await call(client, world["bob"], "DELETE", f"/users/@me/guilds/{gid}", 204)
+    assert_no_content("DELETE", "/users/@me/guilds/{guild_id}", 204)
+    assert (await call(client, owner, "GET", f"/guilds/{gid}/members/{world['bob'].id}", 404))[
+        "code"
+    ] == 10007
 
 
 async def test_member_and_role_edits(client: Client, world: dict[str, Any]) -> None:
