@@ -39,6 +39,7 @@ from rayguild.http_api import (
     rest_overwrites,
     rest_profile,
     rest_roles,
+    rest_stickers,
     rest_users,
 )
 from rayguild.http_api.context import EdgeContext
@@ -73,6 +74,7 @@ _MODERATION_MODULES = (
     rest_emojis,
     rest_profile,
     rest_app_emojis,
+    rest_stickers,
 )
 
 

@@ -1,6 +1,6 @@
 """Honest minimal answers for what rayguild has no machinery for, so a bot that asks gets
 Discord's shape instead of a 404 on the route: no voice (voice states, stage instances,
-soundboard), no announcement channels to follow, no stickers, no integrations, scheduled events, auto-moderation rules or templates,
+soundboard), no announcement channels to follow, no standard sticker packs, no integrations, scheduled events, auto-moderation rules or templates,
 no third-party connections. Lists are empty; a named entity is Discord's "Unknown ..." 404.
 Each handler is marked ``minimal_body`` so docs/api-coverage.md lists it as minimal.
 """
@@ -57,21 +57,20 @@ async def guild_sound(request: web.Request) -> web.Response:
 
 
 @routes.get("/sticker-packs")
-@minimal_body("no stickers")
+@minimal_body("no standard sticker packs")
 async def sticker_packs(request: web.Request) -> web.Response:
     await authenticate(request)
     return json_response({"sticker_packs": []})
 
 
 @routes.get("/stickers/{sticker_id}")
-@minimal_body("no stickers: every sticker is unknown", errors_only=True)
+@minimal_body("standard stickers only, and there are none", errors_only=True)
 async def sticker(request: web.Request) -> web.Response:
     await authenticate(request)
     path_id(request, "sticker_id")
     raise ApiError(404, UNKNOWN_STICKER, "Unknown Sticker")
 
 
-@routes.get("/guilds/{guild_id}/stickers")
 @routes.get("/guilds/{guild_id}/integrations")
 @routes.get("/guilds/{guild_id}/scheduled-events")
 @routes.get("/guilds/{guild_id}/auto-moderation/rules")
@@ -87,14 +86,6 @@ async def templates(request: web.Request) -> web.Response:
     _, _, access = await guild_request(request)
     access.require(MANAGE_GUILD)
     return json_response([])
-
-
-@routes.get("/guilds/{guild_id}/stickers/{sticker_id}")
-@minimal_body("no stickers: every sticker is unknown", errors_only=True)
-async def guild_sticker(request: web.Request) -> web.Response:
-    await guild_request(request)
-    path_id(request, "sticker_id")
-    raise ApiError(404, UNKNOWN_STICKER, "Unknown Sticker")
 
 
 @routes.get("/guilds/{guild_id}/voice-states/{user_id}")

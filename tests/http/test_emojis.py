@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 
 from tests.http.spec import assert_matches_spec, assert_no_content
@@ -95,3 +96,40 @@ async def test_role_member_counts(client: Client, register: Any) -> None:
     assert counts == {gid: 2, role["id"]: 1}
     mine = await call(client, member, "GET", f"/users/@me/applications/{owner.id}/entitlements")
     assert_matches_spec("GET", "/users/@me/applications/{application_id}/entitlements", 200, mine)
+
+
+async def test_sticker_lifecycle(client: Client, register: Any) -> None:
+    owner, outsider = await register("owner"), await register("outsider")
+    guild = await call(client, owner, "POST", "/guilds", 201, json={"name": "Stickers"})
+    gid = guild["id"]
+    assert (await call(client, outsider, "GET", f"/guilds/{gid}/stickers", 403))["code"] == 50001
+    form = aiohttp.FormData()
+    form.add_field("name", "cat")
+    form.add_field("tags", "cat,cute")
+    form.add_field("description", "a cat")
+    form.add_field("file", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, filename="cat.png", content_type="image/png")
+    created = await call(client, owner, "POST", f"/guilds/{gid}/stickers", 201, data=form)
+    assert_matches_spec("POST", "/guilds/{guild_id}/stickers", 201, created)
+    assert created["name"] == "cat" and created["format_type"] == 1 and created["user"]["id"] == owner.id
+    listed = await call(client, owner, "GET", f"/guilds/{gid}/stickers")
+    assert_matches_spec("GET", "/guilds/{guild_id}/stickers", 200, listed)
+    path = f"/guilds/{gid}/stickers/{created['id']}"
+    one = await call(client, owner, "GET", path)
+    assert_matches_spec("GET", "/guilds/{guild_id}/stickers/{sticker_id}", 200, one)
+    edited = await call(client, owner, "PATCH", path, json={"name": "kitty", "description": None})
+    assert_matches_spec("PATCH", "/guilds/{guild_id}/stickers/{sticker_id}", 200, edited)
+    assert edited["name"] == "kitty" and edited["description"] is None
+    bad = await call(client, owner, "PATCH", path, 400, json={"name": "x"})
+    assert bad["code"] == 50035 and "name" in bad["errors"]
+    no_file = await call(
+        client, owner, "POST", f"/guilds/{gid}/stickers", 400, json={"name": "dog", "tags": "dog"}
+    )
+    assert no_file["code"] == 50035 and "file" in no_file["errors"]
+    await call(client, owner, "DELETE", path, 204)
+    assert_no_content("DELETE", "/guilds/{guild_id}/stickers/{sticker_id}", 204)
+    assert (await call(client, owner, "GET", path, 404))["code"] == 10060
+    kinds = [
+        e["action_type"]
+        for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
+    ]
+    assert kinds[:3] == [92, 91, 90]
