@@ -1,6 +1,6 @@
 """Who may do what: load a guild or channel for a caller and compute their permissions.
 
-Permissions are computed as Discord does (``rayguild.fanout.permissions``): owner and ADMINISTRATOR
+A DM channel's two users get ``DM_PERMISSIONS`` there. Permissions are computed as Discord does (``rayguild.fanout.permissions``): owner and ADMINISTRATOR
 get everything, else @everyone | roles, then the channel's overwrites. A caller who is not a member
 of the guild gets 403 50001 Missing Access; one who cannot see a channel gets the same; a missing
 permission is 403 50013. A timed-out member's permissions are masked (``moderation.timeout_mask``).
@@ -20,6 +20,7 @@ from rayguild.fanout.permissions import (
 )
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.dms import DM_PERMISSIONS, as_channel, dm_of
 from rayguild.http_api.errors import missing_access, missing_permissions, unknown
 from rayguild.http_api.forms import path_id
 from rayguild.http_api.keys import ctx_of
@@ -56,8 +57,13 @@ class GuildAccess:
 @dataclass(frozen=True, slots=True)
 class ChannelAccess:
     channel: Channel
-    access: GuildAccess
+    access: GuildAccess | None  # None in a DM channel (type 1): no guild, no member
     permissions: int
+
+    @property
+    def member(self) -> Member | None:
+        """The caller's member record in the channel's guild (None in a DM)."""
+        return self.access.member if self.access is not None else None
 
     def require(self, bits: int) -> None:
         if self.permissions & bits != bits:
@@ -84,10 +90,14 @@ def overwrites_of(channel: Channel) -> list[PermissionOverwrite]:
 
 
 async def channel_access(ctx: EdgeContext, channel_id: int, caller: User) -> ChannelAccess:
-    """The channel with the caller's permissions in it; 404 if unknown, 403 if not visible."""
+    """The channel with the caller's permissions in it; 404 if unknown, 403 if not visible.
+    A DM channel is visible to its two users only (``rayguild.http_api.dms``)."""
     channel = await ctx.storage.get_channel(channel_id)
     if channel is None:
-        raise unknown("channel")
+        dm = await dm_of(ctx, channel_id, caller)
+        if dm is None:
+            raise unknown("channel")
+        return ChannelAccess(as_channel(dm), None, DM_PERMISSIONS)
     access = await guild_access(ctx, channel.guild_id, caller)
     perms = access.mask & channel_permissions(
         access.permissions, channel.guild_id, caller.id, access.member.roles, overwrites_of(channel)

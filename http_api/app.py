@@ -23,10 +23,12 @@ from rayguild.http_api import (
     presence_sync,
     rest_app_emojis,
     rest_applications,
+    rest_attachments,
     rest_audit_log,
     rest_bans,
     rest_channels,
     rest_devices,
+    rest_dms,
     rest_emojis,
     rest_guild_settings,
     rest_guilds,
@@ -53,11 +55,13 @@ from rayguild.http_api.ratelimit import RateLimiter, rate_limit_middleware
 log = structlog.get_logger("rayguild.http")
 
 API_PREFIX = "/api/v10"
-MAX_BODY_BYTES = 256 * 1024  # no attachments here: a 2000-character message is at most 8 KiB
+# JSON bodies; multipart message uploads are streamed and bounded per part (http_api/uploads.py).
+MAX_BODY_BYTES = 256 * 1024
 REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
+    rest_dms,
 )  # fmt: skip
 
 # Registered first: their literal paths (/members/search, /members/@me) precede rest_members' {user_id}.
@@ -140,6 +144,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
         api.add_routes(module.routes)
     app.add_subapp(API_PREFIX, api)
     app.router.add_get("/", gateway_handler)
+    app.router.add_get(rest_attachments.PATH, rest_attachments.serve)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_reaper)

@@ -23,7 +23,7 @@ from typing import Any
 
 from rayguild.actors.commands import Publish
 from rayguild.fanout.events import GUILD_MESSAGES
-from rayguild.http_api import push_notify
+from rayguild.http_api import dms, push_notify
 from rayguild.http_api.components import components
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.embeds import embeds
@@ -220,7 +220,11 @@ async def create_message(
 
 
 async def dispatch(ctx: EdgeContext, channel: Channel, t: str, d: Json) -> None:
-    """Send a message event (MESSAGE_*) to the sessions that may see ``channel``."""
+    """Send a message event (MESSAGE_*) to the sessions that may see ``channel`` (in a DM: both
+    users' sessions, through the user path)."""
+    if channel.type == dms.DM:
+        await dms.deliver(ctx, channel.id, t, d)
+        return
     await publish(ctx, Publish(channel.guild_id, t, d, channel_id=channel.id, intent=GUILD_MESSAGES))
 
 

@@ -10,18 +10,21 @@ answer 403 50013. Owners and administrators cannot be timed out.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rayguild.actors.commands import Publish
 from rayguild.fanout.events import GUILD_MESSAGES
 from rayguild.fanout.permissions import ADMINISTRATOR, READ_MESSAGE_HISTORY, VIEW_CHANNEL
 from rayguild.http_api.context import EdgeContext
-from rayguild.http_api.errors import missing_permissions
+from rayguild.http_api.errors import ApiError, missing_permissions
 from rayguild.http_api.notify import publish
 from rayguild.shapes import iso
 from rayguild.shapes import member as member_shape
 from rayguild.storage.models import Guild, Member, Role, User
 from rayguild.storage.moderation import MemberState
+
+if TYPE_CHECKING:
+    from rayguild.http_api.access import ChannelAccess, GuildAccess
 
 VIEW_AUDIT_LOG = 1 << 7
 MUTE_MEMBERS = 1 << 22
@@ -32,6 +35,7 @@ GUILD_MODERATION = 1 << 2  # the gateway intent of GUILD_BAN_ADD / GUILD_BAN_REM
 NO_MASK = -1
 TIMED_OUT_MASK = VIEW_CHANNEL | READ_MESSAGE_HISTORY
 MAX_TIMEOUT_MS = 28 * 24 * 3600 * 1000
+DM_CHANNEL = 50003
 
 
 def now_ms() -> int:
@@ -86,3 +90,10 @@ async def publish_bulk_delete(ctx: EdgeContext, guild_id: int, channel_id: int, 
     await publish(
         ctx, Publish(guild_id, "MESSAGE_DELETE_BULK", d, channel_id=channel_id, intent=GUILD_MESSAGES)
     )
+
+
+def in_guild(found: ChannelAccess) -> GuildAccess:
+    """The guild access of a guild channel; a DM channel is 400 50003, as on Discord."""
+    if found.access is None:
+        raise ApiError(400, DM_CHANNEL, "Cannot execute action on a DM channel")
+    return found.access

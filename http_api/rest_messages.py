@@ -17,7 +17,7 @@ from rayguild.fanout.permissions import (
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
 )
-from rayguild.http_api import message_core
+from rayguild.http_api import dms, message_core
 from rayguild.http_api.access import ChannelAccess, channel_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import (
@@ -27,9 +27,11 @@ from rayguild.http_api.errors import (
     json_response,
     unknown,
 )
-from rayguild.http_api.forms import path_id, query_id, query_int, read_json
+from rayguild.http_api.forms import path_id, query_id, query_int
 from rayguild.http_api.message_core import parse_body
 from rayguild.http_api.message_view import show_message, show_messages
+from rayguild.http_api.rest_attachments import forget_files
+from rayguild.http_api.uploads import message_form
 from rayguild.storage.models import Message, User
 from rayguild.storage.protocol import MAX_HISTORY_LIMIT, HistoryQuery
 
@@ -40,13 +42,19 @@ routes = web.RouteTableDef()
 async def create_message(request: web.Request) -> web.Response:
     caller, ctx, found = await channel_request(request)
     found.require(SEND_MESSAGES)
-    body = parse_body(await read_json(request))
-    if body.reply_to is not None:
-        found.require(READ_MESSAGE_HISTORY)
-    shown = await message_core.create_message(
-        ctx, found.channel, caller, body, member=found.access.member,
-        can_mention_everyone=bool(found.permissions & MENTION_EVERYONE),
-    )  # fmt: skip
+    if found.access is None:  # a DM: the pair must still be allowed to message each other
+        await dms.check_may_send(ctx, found.channel.id, caller)
+    async with message_form(request, ctx, found.channel.id) as form:
+        attachments = form.attachments_after_edit(()) or ()
+        body = parse_body(form.payload, has_attachments=bool(attachments))
+        if body.reply_to is not None:
+            found.require(READ_MESSAGE_HISTORY)
+        shown = await message_core.create_message(
+            ctx, found.channel, caller, body, member=found.member,
+            can_mention_everyone=bool(found.permissions & MENTION_EVERYONE), attachments=attachments,
+        )  # fmt: skip
+    if attachments and shown["attachments"] != list(attachments):  # a nonce retry: the first stands
+        await forget_files(ctx.storage.blobs, found.channel.id, attachments)
     return json_response(shown)
 
 
@@ -70,16 +78,29 @@ async def get_message(request: web.Request) -> web.Response:
 @routes.patch("/channels/{channel_id}/messages/{message_id}")
 async def edit_message(request: web.Request) -> web.Response:
     caller, ctx, found, message = await _addressed_message(request)
-    body = parse_body(await read_json(request), edit=True)
-    if message.author_id != caller.id:
-        # Another's message: only its SUPPRESS_EMBEDS flag, with MANAGE_MESSAGES.
-        if body.content is not None or body.embeds is not None or body.components is not None:
-            raise ApiError(403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user")
-        found.require(MANAGE_MESSAGES)
-    shown = await message_core.edit_message(
-        ctx, found.channel, message, body, editor_id=caller.id, member=found.access.member,
-        can_mention_everyone=bool(found.permissions & MENTION_EVERYONE),
-    )  # fmt: skip
+    async with message_form(request, ctx, found.channel.id) as form:
+        body = parse_body(form.payload, edit=True)
+        attachments = form.attachments_after_edit(message.attachments)
+        if message.author_id != caller.id:
+            # Another's message: only its SUPPRESS_EMBEDS flag, with MANAGE_MESSAGES.
+            if (
+                body.content is not None
+                or body.embeds is not None
+                or body.components is not None
+                or (attachments is not None)
+            ):
+                raise ApiError(
+                    403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user"
+                )
+            found.require(MANAGE_MESSAGES)
+        shown = await message_core.edit_message(
+            ctx, found.channel, message, body, editor_id=caller.id, member=found.member,
+            can_mention_everyone=bool(found.permissions & MENTION_EVERYONE), attachments=attachments,
+        )  # fmt: skip
+    if attachments is not None:  # the files the edit dropped are no longer served
+        dropped = {a["id"] for a in message.attachments} - {a["id"] for a in attachments}
+        await forget_files(ctx.storage.blobs, found.channel.id,
+                           tuple(a for a in message.attachments if a["id"] in dropped))  # fmt: skip
     return json_response(shown)
 
 
@@ -91,8 +112,10 @@ async def delete_message(request: web.Request) -> web.Response:
         found.require(MANAGE_MESSAGES)
     if not await ctx.storage.delete_message(found.channel.id, message_id):
         raise unknown("message")
-    d = {"id": str(message_id), "channel_id": str(found.channel.id),
-         "guild_id": str(found.channel.guild_id)}  # fmt: skip
+    await forget_files(ctx.storage.blobs, found.channel.id, message.attachments)
+    d = {"id": str(message_id), "channel_id": str(found.channel.id)}
+    if found.channel.guild_id:
+        d["guild_id"] = str(found.channel.guild_id)
     await message_core.dispatch(ctx, found.channel, "MESSAGE_DELETE", d)
     return web.Response(status=204)
 

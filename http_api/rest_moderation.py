@@ -21,7 +21,7 @@ from rayguild.http_api.access import GuildAccess, channel_request, guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response
 from rayguild.http_api.forms import flag, integer, optional_id, query_int, read_json
-from rayguild.http_api.moderation import now_ms, publish_bulk_delete
+from rayguild.http_api.moderation import in_guild, now_ms, publish_bulk_delete
 from rayguild.http_api.rest_members import remove_member
 from rayguild.ids import snowflake_time_ms
 from rayguild.storage.models import Member
@@ -103,6 +103,6 @@ async def bulk_delete(request: web.Request) -> web.Response:
     deleted = [i for i in ids if await ctx.storage.delete_message(channel.id, i)]
     if deleted:
         await publish_bulk_delete(ctx, channel.guild_id, channel.id, deleted)
-        await audit.record(request, ctx, channel.guild_id, found.access.member.user_id, audit.MESSAGE_BULK_DELETE,
+        await audit.record(request, ctx, channel.guild_id, in_guild(found).member.user_id, audit.MESSAGE_BULK_DELETE,
                            channel.id, options={"count": str(len(deleted))})  # fmt: skip
     return web.Response(status=204)

@@ -20,6 +20,7 @@ from rayguild.http_api.access import ChannelAccess, channel_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import invalid_form, missing_permissions, unknown
 from rayguild.http_api.forms import path_id, permission_bits, read_json
+from rayguild.http_api.moderation import in_guild
 from rayguild.http_api.notify import publish
 from rayguild.shapes import channel as channel_shape
 from rayguild.storage.models import Overwrite
@@ -37,7 +38,7 @@ async def _save(
                                change=ChannelUpserted(channel)))  # fmt: skip
     options = {"id": str(target.id), "type": str(target.type)}
     changes = [audit.change("allow", None, str(target.allow)), audit.change("deny", None, str(target.deny))]
-    await audit.record(request, ctx, channel.guild_id, found.access.member.user_id, action, channel.id,
+    await audit.record(request, ctx, channel.guild_id, in_guild(found).member.user_id, action, channel.id,
                        changes if action != audit.CHANNEL_OVERWRITE_DELETE else [], options)  # fmt: skip
 
 
@@ -54,12 +55,12 @@ async def put_overwrite(request: web.Request) -> web.Response:
         target_id, int(kind), permission_bits(body, "allow", 0), permission_bits(body, "deny", 0)
     )
     if (
-        not found.access.permissions & ADMINISTRATOR
+        not in_guild(found).permissions & ADMINISTRATOR
         and (overwrite.allow | overwrite.deny) & ~found.permissions
     ):
         raise missing_permissions()  # only bits the caller holds here
     gid = found.channel.guild_id
-    if overwrite.type == 0 and target_id not in {r.id for r in found.access.roles}:
+    if overwrite.type == 0 and target_id not in {r.id for r in in_guild(found).roles}:
         raise unknown("role")
     if overwrite.type == 1 and await ctx.storage.get_member(gid, target_id) is None:
         raise unknown("member")

@@ -73,6 +73,8 @@ class Config:
     scylla_datacenter: str = "datacenter1"
     scylla_replication_factor: int = 1
     scylla_consistency: str = "LOCAL_QUORUM"
+    # Attachments (bytes in the blob store beside the storage: see storage/blobs.py).
+    max_upload_bytes: int = 25 * 1024 * 1024  # per file; beyond it 413 40005, as Discord's limit
     # Operations.
     log_level: str = "info"
     log_json: bool = True
@@ -121,6 +123,7 @@ _POSITIVE = (
     "heartbeat_interval_ms",
     "max_frame_bytes",
     "scylla_replication_factor",
+    "max_upload_bytes",
     "passive_idle_s",
     "passive_update_interval_s",
     "tick_ms",

@@ -149,3 +149,16 @@ class PendingPush:
     token: str
     body: str
     created_at_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DmChannel:
+    """A direct-message channel (Discord's type 1) between two users; ``users`` is ascending."""
+
+    id: int
+    users: tuple[int, int]
+
+    def other(self, user_id: int) -> int:
+        """The recipient as ``user_id`` sees the channel."""
+        low, high = self.users
+        return high if user_id == low else low

@@ -16,9 +16,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rayguild.storage.blobs import BlobStore
 from rayguild.storage.models import (
     Channel,
     Device,
+    DmChannel,
     Guild,
     Invite,
     Member,
@@ -166,8 +168,31 @@ class PushStore(Protocol):
         ...
 
 
-class Storage(MessageStore, AccountStore, GuildStore, PushStore, ModerationStore, SettingsStore, Protocol):
+class DmStore(Protocol):
+    """Direct-message channels: exactly one per pair of users."""
+
+    async def open_dm(self, new_id: int, user_a: int, user_b: int) -> DmChannel:
+        """The pair's DM channel; created with id ``new_id`` if the pair has none. Two opens of
+        the same pair racing each other get the same channel."""
+        ...
+
+    async def get_dm(self, channel_id: int) -> DmChannel | None: ...
+
+    async def list_dms(self, user_id: int) -> list[DmChannel]:
+        """The user's DM channels, ascending by id."""
+        ...
+
+
+class Storage(
+    MessageStore, AccountStore, GuildStore, PushStore, DmStore, ModerationStore, SettingsStore, Protocol
+):
     """Everything rayguild persists, behind one object with a lifecycle."""
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Attachment bytes, kept alongside: a folder for SQLite, chunked rows for Cassandra;
+        started and closed with the storage."""
+        ...
 
     async def start(self) -> None:
         """Connect and create the schema idempotently; raise StorageUnavailable if unreachable."""

@@ -14,6 +14,8 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
+from rayguild.storage import blobs_cql, scylla_dms
+from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (
     Channel,
@@ -61,8 +63,9 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaMessages, ScyllaModeration):
-    """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings."""
+class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms, ScyllaModeration):
+    """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
+    Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
     def __init__(
         self,
@@ -78,6 +81,7 @@ class ScyllaStorage(ScyllaMessages, ScyllaModeration):
         self._keyspace, self._datacenter, self._rf = keyspace, datacenter, replication_factor
         self._reads = SingleFlight()
         self._known_buckets: set[tuple[int, int]] = set()
+        self.blobs: BlobStore = blobs_cql.CassandraBlobStore(self._db)
 
     @property
     def protocol_version(self) -> int:
@@ -85,9 +89,12 @@ class ScyllaStorage(ScyllaMessages, ScyllaModeration):
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        tables = (*TABLES, *MODERATION_TABLES)
-        await self._db.connect([keyspace, *(f"USE {self._keyspace}", *tables)], self._keyspace)
-        await self._db.prepare(*STATEMENTS.values(), *MODERATION_STATEMENTS.values())
+        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *MODERATION_TABLES)
+        await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
+        await self._db.prepare(
+            *STATEMENTS.values(), *scylla_dms.STATEMENTS.values(), *MODERATION_STATEMENTS.values()
+        )
+        await self.blobs.start()
 
     async def close(self) -> None:
         await self._db.close()

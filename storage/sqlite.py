@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rayguild.storage.blobs import BlobStore
+from rayguild.storage.blobs_dir import DirectoryBlobStore
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (
     Channel,
@@ -29,6 +31,8 @@ from rayguild.storage.models import (
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
+from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
+from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
 from rayguild.storage.sqlite_moderation import MODERATION_SCHEMA, SqliteModeration
@@ -94,15 +98,18 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteModeration):
-    """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing)."""
+class SqliteStorage(SqliteMessages, SqliteDms, SqliteModeration):
+    """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
+    attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(path, MESSAGES_SCHEMA + _SCHEMA + MODERATION_SCHEMA, busy_timeout_s)
+        self._db = SqliteFile(path, MESSAGES_SCHEMA + _SCHEMA + DM_SCHEMA + MODERATION_SCHEMA, busy_timeout_s)
         self._reads = SingleFlight()
+        self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")
 
     async def start(self) -> None:
         await self._db.open()
+        await self.blobs.start()
 
     async def close(self) -> None:
         await self._db.close()
