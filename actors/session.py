@@ -155,6 +155,7 @@ class SessionShardCore:
         self._ring = np.zeros((0, replay_events), dtype=np.uint32)
         self._sinks: list[FrameSink] = []
         self._content: list[bool] = []
+        self._user: list[int] = []  # each slot's user (0: synthetic), for MESSAGE_CONTENT exemptions
         # Freed slots wait SLOT_REUSE_DELAY_S before reuse: a guild may still hold the closed
         # session's row until its disconnect arrives, and must not reach the slot's next owner.
         self._free: deque[tuple[float, int]] = deque()
@@ -178,6 +179,7 @@ class SessionShardCore:
             self._ring = np.resize(self._ring, (capacity, self.replay_events))
         self._sinks.extend([NULL_SINK] * fresh)
         self._content.extend([False] * fresh)
+        self._user.extend([0] * fresh)
         slots = reused + list(range(start, start + fresh))
         self._seq[slots] = 0
         return slots
@@ -212,6 +214,7 @@ class SessionShardCore:
         self.sessions[session.session_id] = session
         self._sinks[slot] = sink
         self._content[slot] = bool(intents & MESSAGE_CONTENT)
+        self._user[slot] = user_id
         return session
 
     def hold(self, user_id: int, intents: int, bot: bool, session_id: SessionId) -> Session:
@@ -238,8 +241,8 @@ class SessionShardCore:
         self._seq[slot] = after_seq + len(events)
         session.replay_floor = max(after_seq, self.seq_of(slot) - size)
         session.state, session.detached_at = SessionState.DETACHED, time.monotonic()
-        has_content = self._content[slot]
-        return [frame(d.t, s, d.body_for(has_content)) for s, d in enumerate(events, after_seq + 1)]
+        has_content, user = self._content[slot], session.user_id
+        return [frame(d.t, s, d.body_for(has_content, user)) for s, d in enumerate(events, after_seq + 1)]
 
     def move_out(self, session_id: SessionId) -> Session | None:
         """Hand a session over to another shard: its socket (if any) closes, its slot is freed."""
@@ -304,7 +307,8 @@ class SessionShardCore:
     def deliver(self, batch: Sequence[tuple[Dispatch, Slots]]) -> int:
         """Give each dispatch its next seq on each of its slots, record it, frame it, write it."""
         delivered = 0
-        sinks, content, ring, size = self._sinks, self._content, self._ring, self.replay_events
+        sinks, content, users, ring = self._sinks, self._content, self._user, self._ring
+        size = self.replay_events
         for dispatch, slots in batch:
             if slots.size == 0:
                 continue
@@ -321,8 +325,10 @@ class SessionShardCore:
             ring[slots, seqs % size] = ref
             head = b'{"op":0,"t":"%s","s":' % dispatch.t.encode()
             tails = (b',"d":%s}' % dispatch.body_for(False), b',"d":%s}' % dispatch.body)
+            readers = dispatch.content_readers
             for slot, seq in zip(slots.tolist(), seqs.tolist(), strict=True):
-                sinks[slot].write(b"%s%d%s" % (head, seq, tails[content[slot]]))
+                sees = content[slot] or (bool(readers) and users[slot] in readers)
+                sinks[slot].write(b"%s%d%s" % (head, seq, tails[sees]))
             delivered += slots.size
         self.frames_out += delivered
         return delivered
@@ -361,8 +367,8 @@ class SessionShardCore:
         events = self.events_after(session, seq)
         if events is None:
             return None
-        has_content = self._content[session.slot]
-        return [frame(d.t, s, d.body_for(has_content)) for s, d in enumerate(events, seq + 1)]
+        has_content, user = self._content[session.slot], session.user_id
+        return [frame(d.t, s, d.body_for(has_content, user)) for s, d in enumerate(events, seq + 1)]
 
     def events_after(self, session: Session, seq: int) -> list[Dispatch] | None:
         """The dispatches after ``seq`` in order (what a handover carries), or None."""

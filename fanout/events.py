@@ -18,12 +18,17 @@ GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
 GUILD_PRESENCES = 1 << 8
 GUILD_MESSAGES = 1 << 9
+GUILD_MESSAGE_REACTIONS = 1 << 10
+GUILD_MESSAGE_TYPING = 1 << 11
 DIRECT_MESSAGES = 1 << 12
+DIRECT_MESSAGE_REACTIONS = 1 << 13
+DIRECT_MESSAGE_TYPING = 1 << 14
 MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 ALL_INTENTS = (1 << 26) - 1
 
 _CONTENT_KEYS = ("content", "embeds", "attachments", "components")
+_BLANK: dict[str, Any] = {"content": "", "embeds": [], "attachments": [], "components": []}
 
 
 def encode(value: Any) -> bytes:
@@ -42,6 +47,8 @@ class Dispatch:
     # The body as a session without MESSAGE_CONTENT sees it (None: same as body).
     body_without_content: bytes | None = None
     emitted_ns: int = field(default_factory=time.time_ns)
+    # Users who see the content without MESSAGE_CONTENT: the message's author and mentioned users.
+    content_readers: frozenset[int] = frozenset()
 
     @classmethod
     def of(
@@ -54,14 +61,20 @@ class Dispatch:
         emitted_ns: int = 0,
     ) -> Dispatch:
         """Encode ``d`` once (twice for message events: with and without content)."""
-        stripped = None
+        stripped, readers = None, frozenset[int]()
         if t.startswith("MESSAGE_") and any(key in d for key in _CONTENT_KEYS):
-            blank = {**d, "content": "", "embeds": [], "attachments": [], "components": []}
+            blank = {**d, **_BLANK}
+            if isinstance(d.get("referenced_message"), dict):  # a reply quotes its original
+                blank["referenced_message"] = {**d["referenced_message"], **_BLANK}
             stripped = encode(blank)
-        return cls(guild_id, t, encode(d), channel_id, intent, stripped, emitted_ns or time.time_ns())
+            people = [d.get("author") or {}, *d.get("mentions", ())]
+            readers = frozenset(int(p["id"]) for p in people if "id" in p)
+        emitted = emitted_ns or time.time_ns()
+        return cls(guild_id, t, encode(d), channel_id, intent, stripped, emitted, readers)
 
-    def body_for(self, has_message_content: bool) -> bytes:
-        if has_message_content or self.body_without_content is None:
+    def body_for(self, has_message_content: bool, user_id: int = 0) -> bytes:
+        """The body for a session with (or without) MESSAGE_CONTENT, of user ``user_id``."""
+        if has_message_content or self.body_without_content is None or user_id in self.content_readers:
             return self.body
         return self.body_without_content
 

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from rayguild.http_api import (
     auth,
+    interaction_callbacks,
     presence_sync,
     rest_app_emojis,
     rest_applications,
@@ -27,11 +28,13 @@ from rayguild.http_api import (
     rest_audit_log,
     rest_bans,
     rest_channels,
+    rest_commands,
     rest_devices,
     rest_dms,
     rest_emojis,
     rest_guild_settings,
     rest_guilds,
+    rest_interactions,
     rest_invites,
     rest_member_edit,
     rest_members,
@@ -39,10 +42,13 @@ from rayguild.http_api import (
     rest_misc,
     rest_moderation,
     rest_overwrites,
+    rest_pins,
     rest_profile,
+    rest_reactions,
     rest_roles,
     rest_stickers,
     rest_users,
+    rest_webhooks,
 )
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import Handler, error_middleware, json_response
@@ -60,8 +66,9 @@ MAX_BODY_BYTES = 256 * 1024
 REAP_INTERVAL_S = 5.0
 
 _REST_MODULES = (
-    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_messages, rest_invites,
-    rest_dms,
+    auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
+    rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
+    rest_webhooks,
 )  # fmt: skip
 
 # Registered first: their literal paths (/members/search, /members/@me) precede rest_members' {user_id}.

@@ -23,7 +23,7 @@ import structlog
 from rayguild.actors.push import PushRequest
 from rayguild.errors import RayguildError
 from rayguild.fanout.events import DIRECT_MESSAGES
-from rayguild.fanout.permissions import READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
+from rayguild.fanout.permissions import ADD_REACTIONS, READ_MESSAGE_HISTORY, SEND_MESSAGES, VIEW_CHANNEL
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, missing_access, unknown
 from rayguild.http_api.push_notify import PREVIEW_CHARS
@@ -35,7 +35,7 @@ log = structlog.get_logger("rayguild.http")
 Json = dict[str, Any]
 DM = 1  # Discord's channel type
 # What each recipient may do in a DM: no one manages it or pings @everyone there.
-DM_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY
+DM_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | ADD_REACTIONS
 CANNOT_MESSAGE_USER = 50007
 INVALID_RECIPIENTS = 50033
 
@@ -85,15 +85,16 @@ async def check_may_send(ctx: EdgeContext, channel_id: int, sender: User) -> Non
     await check_may_dm(ctx, sender, recipient)
 
 
-async def deliver(ctx: EdgeContext, channel_id: int, t: str, d: Json) -> None:
-    """A message event of DM ``channel_id`` to both users' sessions (DIRECT_MESSAGES), and for
-    a new message a push to the recipient if they have no connected session. The message is
-    already durable: a failure on the way is logged, never raised."""
+async def deliver(ctx: EdgeContext, channel_id: int, t: str, d: Json, intent: int = DIRECT_MESSAGES) -> None:
+    """An event of DM ``channel_id`` to both users' sessions (with ``intent``: DIRECT_MESSAGES,
+    or DIRECT_MESSAGE_REACTIONS / _TYPING), and for a new message a push to the recipient if
+    they have no connected session. The change is already durable: a failure on the way is
+    logged, never raised."""
     dm = await ctx.storage.get_dm(channel_id)
     if dm is None:
         return
     try:
-        await ctx.users.deliver(list(dm.users), t, d, intent=DIRECT_MESSAGES)
+        await ctx.users.deliver(list(dm.users), t, d, intent=intent)
     except RayguildError as exc:
         log.warning("dm.deliver_failed", channel_id=channel_id, t=t, error=str(exc))
     if t == "MESSAGE_CREATE":

@@ -11,7 +11,7 @@ REST sends, interaction responses, webhook executions and DMs all call ``create_
    message, which is not dispatched again);
 4. MESSAGE_CREATE goes to the sessions that may see the channel (not for an ephemeral message,
    which its caller delivers to the one user who may see it), and mentioned users without a
-   session get a push notification;
+   session get a push notification (unless the message has SUPPRESS_NOTIFICATIONS);
 5. the message object is returned as the author sees it.
 """
 
@@ -22,18 +22,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rayguild.actors.commands import Publish
-from rayguild.fanout.events import GUILD_MESSAGES
+from rayguild.fanout.events import DIRECT_MESSAGES, GUILD_MESSAGES
 from rayguild.http_api import dms, push_notify
 from rayguild.http_api.components import components
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.embeds import embeds
 from rayguild.http_api.errors import EMPTY_MESSAGE, ApiError, invalid_form, unknown
 from rayguild.http_api.forms import snowflake, text
-from rayguild.http_api.mentions import AllowedMentions, allowed_mentions, mentions
+from rayguild.http_api.mentions import ROLE, AllowedMentions, allowed_mentions, mentions
 from rayguild.http_api.message_view import show_message
 from rayguild.http_api.notify import publish
 from rayguild.shapes import REPLY, SUPPRESS_EMBEDS
-from rayguild.storage.models import Channel, Member, Message, MessageReference, User
+from rayguild.storage.models import Channel, Member, Message, MessageReference, Role, User
 
 Json = dict[str, Any]
 
@@ -150,6 +150,13 @@ def _stickers(body: Json) -> tuple[int, ...]:
     raise invalid_form("sticker_ids.0", "STICKER_UNKNOWN", "Unknown sticker.")
 
 
+async def _roles_if_mentioned(ctx: EdgeContext, channel: Channel, content: str) -> list[Role]:
+    """The guild's roles when ``content`` mentions one (no read for the usual message)."""
+    if not channel.guild_id or not ROLE.search(content):
+        return []
+    return await ctx.storage.list_roles(channel.guild_id)
+
+
 async def _replied(ctx: EdgeContext, channel: Channel, reply_to: ReplyTo | None) -> Message | None:
     if reply_to is None:
         return None
@@ -193,7 +200,7 @@ async def create_message(
     - ``message_type``: 20 for a chat-input command response, 0 by default (19 for a reply).
     """
     original = await _replied(ctx, channel, body.reply_to)
-    roles = await ctx.storage.list_roles(channel.guild_id) if channel.guild_id else []
+    roles = await _roles_if_mentioned(ctx, channel, body.content or "")
     found = mentions(
         body.content or "", body.allowed, roles=roles, can_mention_everyone=can_mention_everyone,
         replied_author_id=original.author_id if original is not None else None,
@@ -215,17 +222,22 @@ async def create_message(
     shown = await show_message(ctx, stored, author.id, member)
     if stored.id == draft.id and not stored.flags & EPHEMERAL:  # a nonce retry was dispatched before
         await dispatch(ctx, channel, "MESSAGE_CREATE", shown)
-        await push_notify.mentions(ctx, stored, shown["author"])
+        if not stored.flags & SUPPRESS_NOTIFICATIONS:
+            await push_notify.mentions(ctx, stored, shown["author"])
     return shown
 
 
-async def dispatch(ctx: EdgeContext, channel: Channel, t: str, d: Json) -> None:
-    """Send a message event (MESSAGE_*) to the sessions that may see ``channel`` (in a DM: both
-    users' sessions, through the user path)."""
+async def dispatch(
+    ctx: EdgeContext, channel: Channel, t: str, d: Json,
+    intent: int = GUILD_MESSAGES, dm_intent: int = DIRECT_MESSAGES,
+) -> None:  # fmt: skip
+    """Send an event of ``channel`` (MESSAGE_* by default) to the sessions that may see it and
+    asked for ``intent`` (in a DM: both users' sessions that asked for ``dm_intent``, through
+    the user path)."""
     if channel.type == dms.DM:
-        await dms.deliver(ctx, channel.id, t, d)
+        await dms.deliver(ctx, channel.id, t, d, dm_intent)
         return
-    await publish(ctx, Publish(channel.guild_id, t, d, channel_id=channel.id, intent=GUILD_MESSAGES))
+    await publish(ctx, Publish(channel.guild_id, t, d, channel_id=channel.id, intent=intent))
 
 
 async def edit_message(
@@ -240,7 +252,8 @@ async def edit_message(
     attachments: tuple[Json, ...] | None = None,
 ) -> Json:
     """Apply an edit ``body`` (from ``parse_body(..., edit=True)``) to ``message``, store it,
-    dispatch MESSAGE_UPDATE, return it as ``editor_id`` sees it. Fields the body leaves out keep
+    dispatch MESSAGE_UPDATE, return it as ``editor_id`` sees it (``member``: the editor's, shown
+    when the editor is the author). Fields the body leaves out keep
     their value; ``attachments`` (when given) replaces the kept files. An edit that leaves
     nothing to show is 400 50006; a message deleted meanwhile is 404 10008."""
     content = message.content if body.content is None else body.content
@@ -257,7 +270,7 @@ async def edit_message(
     if not (edited.content or edited.embeds or edited.components or edited.attachments):
         raise ApiError(400, EMPTY_MESSAGE, "Cannot send an empty message")
     if body.content is not None:
-        roles = await ctx.storage.list_roles(channel.guild_id) if channel.guild_id else []
+        roles = await _roles_if_mentioned(ctx, channel, content)
         found = mentions(content, body.allowed, roles=roles, can_mention_everyone=can_mention_everyone)
         existing = await ctx.storage.get_users(list(found.user_ids)) if found.user_ids else {}
         edited = replace(
@@ -267,7 +280,7 @@ async def edit_message(
     stored = await ctx.storage.edit_message(edited)
     if stored is None:
         raise unknown("message")
-    shown = await show_message(ctx, stored, editor_id, member)
+    shown = await show_message(ctx, stored, editor_id, member if message.author_id == editor_id else None)
     if not stored.flags & EPHEMERAL:
         await dispatch(ctx, channel, "MESSAGE_UPDATE", shown)
     return shown

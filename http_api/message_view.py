@@ -1,5 +1,6 @@
 """Stored messages as a viewer sees them: Discord's message object with its authors, mentioned
-users, the replied-to message and the viewer's reaction counts, read in batches.
+users, the replied-to message and the viewer's reaction counts, read in batches (the messages
+are of one channel).
 
 Every lookup for a page of messages is one batch (authors and mentioned users in one
 ``get_users``, replied-to messages and reactions concurrently), never one awaited query per
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.emoji import reaction_shape
 from rayguild.shapes import REPLY
 from rayguild.shapes import message as message_shape
 from rayguild.storage.models import Member, Message, User
@@ -40,6 +42,8 @@ async def show_messages(
     everyone = [*messages, *replied.values()]
     wanted = {i for m in everyone for i in (m.author_id, *m.mention_ids)}
     users = await ctx.storage.get_users(list(wanted))
+    reacted = [m.id for m in messages if m.reacted]
+    counts = await ctx.storage.reaction_counts(messages[0].channel_id, reacted, viewer_id) if reacted else {}
 
     def shown(m: Message, nested: bool) -> Json:
         referenced = None
@@ -51,6 +55,7 @@ async def show_messages(
             (members or {}).get(m.author_id) if not nested else None,
             mentioned=[users[u] for u in m.mention_ids if u in users],
             referenced=referenced,
+            reactions=[] if nested else [reaction_shape(c.emoji, c.count, c.me) for c in counts.get(m.id, ())],
         )  # fmt: skip
 
     return [shown(m, False) for m in messages]

@@ -1,14 +1,14 @@
 """After a message is stored and dispatched: notify the mentioned users who have no active session.
 
-Mentions are read from the content (``<@id>`` / ``<@!id>``, at most ``MAX_MENTIONS`` distinct
-members of the guild, the author excluded). The presence shards decide who has no connected
-session and hand those to the push shards, which persist them before answering; a failure on
-the way is logged and never fails the message, which is already durable.
+The users are the message's ``mention_ids`` (what its content mentions as ``allowed_mentions``
+permits, computed when it was created), at most ``MAX_MENTIONS`` members of the guild, the author
+excluded. The presence shards decide who has no connected session and hand those to the push
+shards, which persist them before answering; a failure on the way is logged and never fails the
+message, which is already durable.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import structlog
@@ -20,15 +20,14 @@ from rayguild.storage.models import Message
 
 log = structlog.get_logger("rayguild.push")
 
-MENTION = re.compile(r"<@!?(\d{1,20})>")
 MAX_MENTIONS = 50
 PREVIEW_CHARS = 200
 
 
-def mentioned(content: str, author_id: int) -> list[int]:
-    """Distinct user ids mentioned in ``content``, in order, without the author."""
-    ids = dict.fromkeys(int(m) for m in MENTION.findall(content))
-    ids.pop(author_id, None)
+def mentioned(message: Message) -> list[int]:
+    """Distinct user ids the message mentions, in order, without the author."""
+    ids = dict.fromkeys(message.mention_ids)
+    ids.pop(message.author_id, None)
     return list(ids)[:MAX_MENTIONS]
 
 
@@ -36,7 +35,7 @@ async def mentions(ctx: EdgeContext, message: Message, author: dict[str, Any]) -
     """Push notifications for the message's mentions; returns how many deliveries were accepted."""
     if message.guild_id is None:
         return 0
-    users = [u for u in mentioned(message.content, message.author_id)
+    users = [u for u in mentioned(message)
              if await ctx.storage.get_member(message.guild_id, u) is not None]  # fmt: skip
     if not users:
         return 0

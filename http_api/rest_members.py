@@ -1,18 +1,26 @@
-"""Guild members: list (``after``, ``limit`` 1-1000), get, leave, kick.
+"""Guild members: list (``after``, ``limit`` 1-1000), get, leave, kick, add/remove a role.
 
 Leaving or being kicked removes the member durably, then the guild dispatches
-GUILD_MEMBER_REMOVE and the user's sessions on this edge get GUILD_DELETE.
+GUILD_MEMBER_REMOVE and the user's sessions on this edge get GUILD_DELETE. A role is given or
+taken with MANAGE_ROLES, only for a role below the caller's highest (the owner: any), as Discord
+enforces its hierarchy; the member is stored, then GUILD_MEMBER_UPDATE goes out with the change
+applied to the guild process first, so the member's new permissions decide that event's and every
+later event's fan-out. Giving a role the member has (or taking one they lack) changes nothing.
+A kick and a role change each leave an audit entry. ``PATCH`` of a member (nick, roles, timeouts,
+mute, deaf) is ``rest_member_edit``'s.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
-from rayguild.actors.commands import MemberLeft, Publish
+from rayguild.actors.commands import MemberLeft, MemberUpdated, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
-from rayguild.fanout.permissions import KICK_MEMBERS
+from rayguild.fanout.permissions import KICK_MEMBERS, MANAGE_ROLES
 from rayguild.http_api import audit
-from rayguild.http_api.access import guild_request
+from rayguild.http_api.access import GuildAccess, guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, missing_permissions, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
@@ -90,3 +98,45 @@ async def remove_member(ctx: EdgeContext, guild_id: int, member: Member) -> None
     await disconnect_user_sessions(ctx, member.user_id, guild_id)
     await publish(ctx, Publish(guild_id, "GUILD_MEMBER_REMOVE", d, intent=GUILD_MEMBERS,
                                change=MemberLeft(member.user_id)))  # fmt: skip
+
+
+async def _change_role(request: web.Request, give: bool) -> web.Response:
+    _, ctx, access = await guild_request(request)
+    access.require(MANAGE_ROLES)
+    role_id = path_id(request, "role_id")
+    role = next((r for r in access.roles if r.id == role_id and r.id != access.guild.id), None)
+    if role is None:
+        raise unknown("role")
+    target = await ctx.storage.get_member(access.guild.id, path_id(request, "user_id"))
+    if target is None:
+        raise unknown("member")
+    if role.position >= access.top_position():
+        raise missing_permissions()  # Discord: only roles below your highest role
+    roles = tuple(r for r in target.roles if r != role_id) + ((role_id,) if give else ())
+    if set(roles) != set(target.roles):
+        await _update_member(ctx, access, replace(target, roles=roles))
+        change = audit.change("$add" if give else "$remove", None, [{"id": str(role.id), "name": role.name}])
+        actor = access.member.user_id
+        await audit.record(
+            request, ctx, access.guild.id, actor, audit.MEMBER_ROLE_UPDATE, target.user_id, [change]
+        )
+    return web.Response(status=204)
+
+
+async def _update_member(ctx: EdgeContext, access: GuildAccess, member: Member) -> dict[str, object]:
+    await ctx.storage.put_member(member)
+    shown = await shown_member(ctx, member)
+    d = {**shown, "guild_id": str(access.guild.id)}
+    await publish(ctx, Publish(access.guild.id, "GUILD_MEMBER_UPDATE", d, intent=GUILD_MEMBERS,
+                               change=MemberUpdated(member.user_id, member.roles)))  # fmt: skip
+    return shown
+
+
+@routes.put("/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
+async def add_member_role(request: web.Request) -> web.Response:
+    return await _change_role(request, True)
+
+
+@routes.delete("/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
+async def remove_member_role(request: web.Request) -> web.Response:
+    return await _change_role(request, False)

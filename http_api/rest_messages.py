@@ -4,7 +4,8 @@ Create is idempotent on (channel, author, nonce): a retry returns the first mess
 dispatched again. Every write is durable before the response; then the guild dispatches
 MESSAGE_CREATE / MESSAGE_UPDATE / MESSAGE_DELETE to the sessions that can see the channel. A
 reply needs READ_MESSAGE_HISTORY; another's message can only have its embeds suppressed
-(MANAGE_MESSAGES).
+(MANAGE_MESSAGES). Ephemeral messages (interaction responses for one user) are never listed or
+addressed here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rayguild.http_api.errors import (
     unknown,
 )
 from rayguild.http_api.forms import path_id, query_id, query_int
-from rayguild.http_api.message_core import parse_body
+from rayguild.http_api.message_core import EPHEMERAL, parse_body
 from rayguild.http_api.message_view import show_message, show_messages
 from rayguild.http_api.rest_attachments import forget_files
 from rayguild.http_api.uploads import message_form
@@ -58,26 +59,27 @@ async def create_message(request: web.Request) -> web.Response:
     return json_response(shown)
 
 
-async def _addressed_message(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess, Message]:
+async def addressed_message(request: web.Request) -> tuple[User, EdgeContext, ChannelAccess, Message]:
     """The caller, the edge, the caller's access to the channel, and the message the path names
-    (404 Unknown Message if it does not exist or was deleted)."""
+    (404 Unknown Message if it does not exist, was deleted, or is ephemeral: that one is reached
+    only through its interaction's webhook routes)."""
     caller, ctx, found = await channel_request(request)
     message = await ctx.storage.get_message(found.channel.id, path_id(request, "message_id"))
-    if message is None:
+    if message is None or message.flags & EPHEMERAL:
         raise unknown("message")
     return caller, ctx, found, message
 
 
 @routes.get("/channels/{channel_id}/messages/{message_id}")
 async def get_message(request: web.Request) -> web.Response:
-    caller, ctx, found, message = await _addressed_message(request)
+    caller, ctx, found, message = await addressed_message(request)
     found.require(READ_MESSAGE_HISTORY)
     return json_response(await show_message(ctx, message, caller.id))
 
 
 @routes.patch("/channels/{channel_id}/messages/{message_id}")
 async def edit_message(request: web.Request) -> web.Response:
-    caller, ctx, found, message = await _addressed_message(request)
+    caller, ctx, found, message = await addressed_message(request)
     async with message_form(request, ctx, found.channel.id) as form:
         body = parse_body(form.payload, edit=True)
         attachments = form.attachments_after_edit(message.attachments)
@@ -106,7 +108,7 @@ async def edit_message(request: web.Request) -> web.Response:
 
 @routes.delete("/channels/{channel_id}/messages/{message_id}")
 async def delete_message(request: web.Request) -> web.Response:
-    caller, ctx, found, message = await _addressed_message(request)
+    caller, ctx, found, message = await addressed_message(request)
     message_id = message.id
     if message.author_id != caller.id:
         found.require(MANAGE_MESSAGES)
@@ -129,4 +131,5 @@ async def history(request: web.Request) -> web.Response:
         raise invalid_form("around", "BASE_TYPE_BAD_COMBINATION", "Use only one of before, after, around.")
     limit = query_int(request, "limit", 50, 1, MAX_HISTORY_LIMIT)
     messages = await ctx.storage.history(HistoryQuery(found.channel.id, limit, **anchors))
-    return json_response(await show_messages(ctx, messages, caller.id))
+    shared = [m for m in messages if not m.flags & EPHEMERAL]  # only its user ever sees one
+    return json_response(await show_messages(ctx, shared, caller.id))

@@ -64,6 +64,8 @@ class Config:
     push_backoff_base_s: float = 0.5  # retry n waits uniform(0, min(max, base * 2**n)) ("full jitter")
     push_backoff_max_s: float = 30.0
     push_timeout_s: float = 10.0  # one delivery attempt
+    # Interactions (see http_api/interaction_callbacks.py).
+    interaction_ack_timeout_s: float = 3.0  # a callback later than this gets 10062, as on Discord
     # Storage.
     storage: str = "sqlite"  # "sqlite" (embedded default) or "scylla"
     sqlite_path: str = ".data/rayguild.sqlite3"
@@ -100,6 +102,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "scylla_consistency": ("ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL"),
 }
 _POSITIVE = (
+    "interaction_ack_timeout_s",
     "guild_shards",
     "session_shards",
     "presence_shards",

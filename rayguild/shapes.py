@@ -190,7 +190,11 @@ def message(
         if (value := getattr(m, key)) is not None:
             out[key] = str(value)
     if m.interaction_metadata is not None:
-        out["interaction_metadata"] = m.interaction_metadata
+        out["interaction_metadata"] = meta = m.interaction_metadata
+        # The deprecated ``interaction`` object, for clients that still read it.
+        out["interaction"] = {"id": meta["id"], "type": meta["type"], "name": meta.get("name", "")}
+        if "user" in meta:
+            out["interaction"]["user"] = meta["user"]
     if m.reference is not None:
         ref = m.reference
         out["message_reference"] = {

@@ -126,6 +126,22 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class ReactionCount:
+    """How many users reacted to a message with ``emoji`` (a unicode emoji, or ``name:id`` for a
+    custom one) and whether the viewer is one of them."""
+
+    emoji: str
+    count: int
+    me: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    message_id: int
+    pinned_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """A push target a user registered: ``provider`` "webhook" delivers an HTTP POST to ``token``."""
 

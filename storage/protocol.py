@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rayguild.storage.blobs import BlobStore
+from rayguild.storage.bots_protocol import BotStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -26,6 +27,8 @@ from rayguild.storage.models import (
     Member,
     Message,
     PendingPush,
+    Pin,
+    ReactionCount,
     Role,
     User,
 )
@@ -35,6 +38,7 @@ from rayguild.storage.settings import SettingsStore
 MAX_HISTORY_LIMIT = 100
 MAX_MEMBERS_LIMIT = 1000
 MAX_PUSH_PAGE = 1000
+MAX_REACTION_USERS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,47 @@ class MessageStore(Protocol):
 
     async def history(self, query: HistoryQuery) -> list[Message]:
         """Newest first; ``around`` returns up to limit messages centred on the id."""
+        ...
+
+
+class ReactionStore(Protocol):
+    """Reactions and pins of messages. A reaction is one (emoji, user) per message; an emoji is
+    a unicode emoji or ``name:id`` for a custom one. Deleting a message deletes both."""
+
+    async def add_reaction(self, channel_id: int, message_id: int, emoji: str, user_id: int) -> bool:
+        """Record the reaction and mark the message ``reacted``; False if it was already there."""
+        ...
+
+    async def remove_reaction(self, channel_id: int, message_id: int, emoji: str, user_id: int) -> bool:
+        """False if there was no such reaction."""
+        ...
+
+    async def remove_reactions(self, channel_id: int, message_id: int, emoji: str | None = None) -> None:
+        """Remove every reaction of the message (only those with ``emoji`` when given)."""
+        ...
+
+    async def reaction_counts(
+        self, channel_id: int, message_ids: Sequence[int], viewer_id: int
+    ) -> dict[int, list[ReactionCount]]:
+        """Per message (those with reactions only), its counts by emoji, ``me`` for ``viewer_id``."""
+        ...
+
+    async def reaction_users(
+        self, channel_id: int, message_id: int, emoji: str, after: int = 0, limit: int = 25
+    ) -> list[int]:
+        """Ids of the users who reacted with ``emoji``, ascending, > ``after``; limit 1-100."""
+        ...
+
+    async def pin_message(self, channel_id: int, message_id: int, pinned_at_ms: int) -> bool:
+        """Pin (marking the message ``pinned``); False if it was already pinned."""
+        ...
+
+    async def unpin_message(self, channel_id: int, message_id: int) -> bool:
+        """False if it was not pinned."""
+        ...
+
+    async def list_pins(self, channel_id: int) -> list[Pin]:
+        """The channel's pins, most recently pinned first."""
         ...
 
 
@@ -184,8 +229,9 @@ class DmStore(Protocol):
 
 
 class Storage(
-    MessageStore, AccountStore, GuildStore, PushStore, DmStore, ModerationStore, SettingsStore, Protocol
-):
+    MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, BotStore, ModerationStore,
+    SettingsStore, Protocol,
+):  # fmt: skip
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     @property

@@ -29,9 +29,12 @@ from rayguild.storage.models import (
     User,
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
+from rayguild.storage.scylla_bots import BOTS_STATEMENTS, BOTS_TABLES, ScyllaBotsMixin
 from rayguild.storage.scylla_messages import ScyllaMessages
 from rayguild.storage.scylla_moderation import MODERATION_STATEMENTS, MODERATION_TABLES, ScyllaModeration
+from rayguild.storage.scylla_reactions import ScyllaReactions
 from rayguild.storage.scylla_schema import (
+    ADDED_MESSAGE_COLUMNS,
     INVITE_COLUMNS,
     STATEMENTS,
     TABLES,
@@ -63,7 +66,7 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms, ScyllaModeration):
+class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin, ScyllaModeration):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
@@ -89,10 +92,14 @@ class ScyllaStorage(ScyllaMessages, scylla_dms.ScyllaDms, ScyllaModeration):
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *MODERATION_TABLES)
+        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES, *MODERATION_TABLES)
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
+        await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(
-            *STATEMENTS.values(), *scylla_dms.STATEMENTS.values(), *MODERATION_STATEMENTS.values()
+            *STATEMENTS.values(),
+            *scylla_dms.STATEMENTS.values(),
+            *BOTS_STATEMENTS.values(),
+            *MODERATION_STATEMENTS.values(),
         )
         await self.blobs.start()
 

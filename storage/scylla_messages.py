@@ -3,7 +3,7 @@
 A mixin of ``ScyllaStorage`` (it runs the storage's prepared statements). A message row writes
 only its non-null columns. A nonce is claimed with a lightweight transaction, so a retried create
 returns the first message. A partial row (an edit or a reaction racing a delete) has no author
-and is never read back, so a deleted message never returns.
+and is never read back, so a deleted message never returns; its reactions and pin go with it.
 """
 
 from __future__ import annotations
@@ -46,16 +46,21 @@ def message_of(r: Row) -> Message | None:
     return with_rich(plain, r["rich"])
 
 
-class ScyllaMessages:
+class CqlStatements:
+    """What the backend's mixins share: the session, read coalescing, named prepared statements."""
+
     _db: CqlSession
     _reads: SingleFlight
-    _known_buckets: set[tuple[int, int]]
 
     async def _run(self, name: str, *params: Any) -> list[Row]:
         return await self._db.execute(STATEMENTS[name], *params)
 
     async def _read(self, scope: Any, key: Any, name: str, *params: Any) -> list[Row]:
         return await self._reads.run(scope, key, lambda: self._run(name, *params))
+
+
+class ScyllaMessages(CqlStatements):
+    _known_buckets: set[tuple[int, int]]
 
     async def create_message(self, message: Message) -> Message:
         if message.nonce is not None:
@@ -110,6 +115,8 @@ class ScyllaMessages:
             # The claim goes first: a retry must never re-create a message deleted after it.
             await self._run("nonce_del", channel_id, old.author_id, old.nonce)
         await self._run("msg_del", channel_id, bucket_of(message_id), message_id)
+        await self._run("react_drop", channel_id, message_id)
+        await self._run("pin_del", channel_id, message_id)
         self._reads.forget(("messages", channel_id))
         return True
 

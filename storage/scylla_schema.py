@@ -27,6 +27,20 @@ STATEMENTS = {
     "msg_older": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? AND message_id<? LIMIT ?",
     "msg_newer": f"SELECT {_MSG}, pinned, reacted FROM messages WHERE channel_id=? AND bucket=? AND message_id>? "
     "ORDER BY message_id ASC LIMIT ?",
+    "react_get": "SELECT user_id FROM reactions WHERE channel_id=? AND message_id=? AND emoji=? AND user_id=?",
+    "react_put": "INSERT INTO reactions (channel_id, message_id, emoji, user_id) VALUES (?,?,?,?)",
+    "react_del": "DELETE FROM reactions WHERE channel_id=? AND message_id=? AND emoji=? AND user_id=?",
+    "react_del_emoji": "DELETE FROM reactions WHERE channel_id=? AND message_id=? AND emoji=?",
+    "react_drop": "DELETE FROM reactions WHERE channel_id=? AND message_id=?",
+    "react_counts": "SELECT emoji, COUNT(*) AS n FROM reactions WHERE channel_id=? AND message_id=? GROUP BY emoji",
+    "react_users": "SELECT user_id FROM reactions WHERE channel_id=? AND message_id=? AND emoji=? AND user_id>? "
+    "LIMIT ?",
+    "msg_reacted": "UPDATE messages SET reacted=true WHERE channel_id=? AND bucket=? AND message_id=?",
+    "msg_pinned": "UPDATE messages SET pinned=? WHERE channel_id=? AND bucket=? AND message_id=?",
+    "pin_get": "SELECT message_id FROM pins WHERE channel_id=? AND message_id=?",
+    "pin_put": "INSERT INTO pins (channel_id, message_id, pinned_at_ms) VALUES (?,?,?)",
+    "pin_del": "DELETE FROM pins WHERE channel_id=? AND message_id=?",
+    "pin_list": "SELECT message_id, pinned_at_ms FROM pins WHERE channel_id=?",
     "bucket_put": "INSERT INTO message_buckets (channel_id, bucket) VALUES (?,?)",
     "buckets_down": "SELECT bucket FROM message_buckets WHERE channel_id=? AND bucket<=?",
     "buckets_up": "SELECT bucket FROM message_buckets WHERE channel_id=? AND bucket>=? ORDER BY bucket ASC",
@@ -77,6 +91,8 @@ STATEMENTS = {
     "push_del": "DELETE FROM push_outbox WHERE shard=? AND push_key=?",
 }
 INVITE_COLUMNS = tuple(_INVITE.split(", "))
+# Columns messages gained after the first release: added at start to a table created before.
+ADDED_MESSAGE_COLUMNS = {"rich": "text", "pinned": "boolean", "reacted": "boolean"}
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS messages (
@@ -85,6 +101,15 @@ TABLES = (
         mention_everyone boolean, rich text, pinned boolean, reacted boolean,
         PRIMARY KEY ((channel_id, bucket), message_id)
     ) WITH CLUSTERING ORDER BY (message_id DESC)""",
+    # One partition per message: its reactions clustered by emoji then user (counted per emoji).
+    """CREATE TABLE IF NOT EXISTS reactions (
+        channel_id bigint, message_id bigint, emoji text, user_id bigint,
+        PRIMARY KEY ((channel_id, message_id), emoji, user_id)
+    )""",
+    # A channel's pins (at most 50) in one partition.
+    """CREATE TABLE IF NOT EXISTS pins (
+        channel_id bigint, message_id bigint, pinned_at_ms bigint, PRIMARY KEY (channel_id, message_id)
+    )""",
     """CREATE TABLE IF NOT EXISTS message_buckets (
         channel_id bigint, bucket int, PRIMARY KEY (channel_id, bucket)
     ) WITH CLUSTERING ORDER BY (bucket DESC)""",

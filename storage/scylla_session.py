@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cassandra import ConsistencyLevel, DriverException, RequestValidationException
+from cassandra import ConsistencyLevel, DriverException, InvalidRequest, RequestValidationException
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
 from cassandra.cluster import Session as DriverSession
 from cassandra.connection import ConnectionException
@@ -88,6 +88,30 @@ class CqlSession:
                 cluster.shutdown()
                 raise
             self._cluster, self._session = cluster, session
+
+        await self._blocking(run)
+
+    async def add_columns(self, keyspace: str, table: str, columns: dict[str, str]) -> None:
+        """Add to ``table`` those of ``columns`` (name: CQL type) it lacks, so a table created by an
+        earlier release gains the columns added since (another node adding one first is fine)."""
+
+        def missing() -> list[str]:
+            assert self._session is not None
+            rows = self._session.execute(
+                "SELECT column_name FROM system_schema.columns WHERE keyspace_name=%s AND table_name=%s",
+                (keyspace, table),
+            )
+            have = {row["column_name"] for row in rows}
+            return [name for name in columns if name not in have]
+
+        def run() -> None:
+            assert self._session is not None
+            for name in missing():
+                try:
+                    self._session.execute(f"ALTER TABLE {keyspace}.{table} ADD {name} {columns[name]}")
+                except InvalidRequest:
+                    if name in missing():
+                        raise
 
         await self._blocking(run)
 

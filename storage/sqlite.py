@@ -31,11 +31,13 @@ from rayguild.storage.models import (
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
+from rayguild.storage.sqlite_bots import BOTS_SCHEMA, SqliteBotsMixin
 from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
 from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
 from rayguild.storage.sqlite_moderation import MODERATION_SCHEMA, SqliteModeration
+from rayguild.storage.sqlite_reactions import REACTIONS_SCHEMA, SqliteReactions
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -98,17 +100,19 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteDms, SqliteModeration):
+class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteModeration):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        self._db = SqliteFile(path, MESSAGES_SCHEMA + _SCHEMA + DM_SCHEMA + MODERATION_SCHEMA, busy_timeout_s)
+        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA + MODERATION_SCHEMA
+        self._db = SqliteFile(path, schema, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")
 
     async def start(self) -> None:
         await self._db.open()
+        await self.upgrade_messages()
         await self.blobs.start()
 
     async def close(self) -> None:

@@ -1,8 +1,8 @@
 """The SQLite backend's messages: create (idempotent on the nonce), get, edit, delete, history.
 
 A mixin of ``SqliteStorage`` (it uses the storage's file and read coalescing). Every write is one
-durably committed transaction; a deleted message's row and nonce claim go together, so it never
-reads back and a retry with its nonce never re-creates it.
+durably committed transaction; a deleted message's row, nonce claim, reactions and pin go
+together, so it never reads back and a retry with its nonce never re-creates it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ COLS = (
     "message_id, channel_id, author_id, content, guild_id, type, nonce, edited_at_ms, "
     "mention_ids, mention_everyone, rich, pinned, reacted"
 )
+# Columns messages gained after the first release: added at start to a file created before.
+_ADDED = {"rich": "TEXT", "pinned": "INTEGER NOT NULL DEFAULT 0", "reacted": "INTEGER NOT NULL DEFAULT 0"}
 _BY_ID = f"SELECT {COLS} FROM messages WHERE channel_id=? AND message_id=?"
 
 
@@ -53,6 +55,17 @@ def _mentions(m: Message) -> str | None:
 class SqliteMessages:
     _db: SqliteFile
     _reads: SingleFlight
+
+    async def upgrade_messages(self) -> None:
+        """Add the columns a file made by an earlier release lacks (one transaction)."""
+
+        def body(conn: sqlite3.Connection) -> None:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+            for name, kind in _ADDED.items():
+                if name not in have:
+                    conn.execute(f"ALTER TABLE messages ADD COLUMN {name} {kind}")
+
+        await self._db.transaction(body)
 
     async def create_message(self, message: Message) -> Message:
         def body(conn: sqlite3.Connection) -> Message:
@@ -109,6 +122,8 @@ class SqliteMessages:
         def body(conn: sqlite3.Connection) -> bool:
             where = (channel_id, message_id)
             conn.execute("DELETE FROM message_nonces WHERE channel_id=? AND message_id=?", where)
+            conn.execute("DELETE FROM reactions WHERE channel_id=? AND message_id=?", where)
+            conn.execute("DELETE FROM pins WHERE channel_id=? AND message_id=?", where)
             cur = conn.execute("DELETE FROM messages WHERE channel_id=? AND message_id=?", where)
             return cur.rowcount > 0
 

@@ -46,7 +46,11 @@ async def test_intents_are_enforced_per_event(edge: Edge) -> None:
     await full.identify(token, intents=GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT)
     for gw in (no_messages, no_content, full):
         await gw.dispatch("GUILD_CREATE")
-    await _post(edge, headers, channel, "secret")
+    # Another member posts: a bot always reads its own messages, MESSAGE_CONTENT or not.
+    _, _, poster = await edge.register("poster")
+    invite = await edge.rest("POST", f"/channels/{channel['id']}/invites", headers, json={})
+    await edge.rest("POST", f"/invites/{invite['code']}", poster)
+    await _post(edge, poster, channel, "secret")
     assert (await full.dispatch("MESSAGE_CREATE"))["d"]["content"] == "secret"
     assert (await no_content.dispatch("MESSAGE_CREATE"))["d"]["content"] == ""
     await edge.rest("PATCH", f"/channels/{channel['id']}", headers, json={"topic": "marker"})

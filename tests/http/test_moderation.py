@@ -144,6 +144,10 @@ async def test_a_timed_out_member_cannot_post_until_the_timeout_is_lifted(
     assert member["communication_disabled_until"] is not None
     refused = await post(client, alice, cid, "let me talk", 403)
     assert refused["code"] == 50013
+    earlier = await post(client, mod, cid, "react to me")
+    for method, path in (("POST", f"/channels/{cid}/typing"),
+                         ("PUT", f"/channels/{cid}/messages/{earlier['id']}/reactions/%F0%9F%91%8D/@me")):  # fmt: skip
+        assert (await call(client, alice, method, path, 403))["code"] == 50013
     await call(client, alice, "GET", f"/channels/{cid}/messages")  # may still read
     too_long = (datetime.now(UTC) + timedelta(days=29)).isoformat()
     bad = await call(client, mod, "PATCH", f"/guilds/{gid}/members/{alice.id}", 400,

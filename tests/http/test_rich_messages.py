@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from rayguild.http_api import message_core
+from rayguild.http_api.keys import CTX
+from rayguild.http_api.message_core import parse_body
 from tests.http.test_openapi_shapes import assert_matches_spec
 
 API = "/api/v10"
@@ -113,6 +116,7 @@ async def test_components_are_validated_numbered_and_stored(client: Client, room
     assert [c["id"] for c in sent["components"]] == [1, 4, 6]
     assert sent["components"][1]["components"][0]["min_values"] == 1
     history = await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages")
+    assert_matches_spec("GET", CREATE, 200, history)
     assert history[0]["components"] == sent["components"]
 
 
@@ -178,6 +182,7 @@ async def test_reply_mentions_and_allowed_mentions(client: Client, room: dict[st
     loud = await call(client, owner, "POST", f"/channels/{cid}/messages", json={"content": "@everyone look"})
     assert loud["mention_everyone"] is True  # the owner has every permission
     history = await call(client, owner, "GET", f"/channels/{cid}/messages")
+    assert_matches_spec("GET", CREATE, 200, history)
     assert history[2]["referenced_message"]["content"] == "question"
     await call(client, owner, "DELETE", f"/channels/{cid}/messages/{first['id']}", 204)
     gone = await call(client, owner, "GET", f"/channels/{cid}/messages/{reply['id']}")
@@ -198,6 +203,7 @@ async def test_suppress_embeds(client: Client, room: dict[str, Any]) -> None:
     suppressed = await call(client, owner, "PATCH", path, json={"flags": 4})
     assert_matches_spec("PATCH", ONE, 200, suppressed)
     assert (suppressed["flags"], suppressed["embeds"], suppressed["content"]) == (4, [], "see")
+    assert "member" not in suppressed  # the owner's member record is not the author's
     error = await call(client, owner, "PATCH", path, 403, json={"content": "mine now"})
     assert error["code"] == 50005
     shown = await call(client, bot, "PATCH", path, json={"flags": 0, "content": "again"})
@@ -206,3 +212,85 @@ async def test_suppress_embeds(client: Client, room: dict[str, Any]) -> None:
         client, bot, "POST", f"/channels/{cid}/messages", 400, json={"content": "x", "flags": 64}
     )
     assert field_error(error, "flags") == "MESSAGE_FLAGS_INVALID"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": 5}, {"content": "x", "flags": "4"}, {"content": "x", "nonce": True},
+        {"embeds": "x"}, {"embeds": [{"fields": "x"}]}, {"embeds": [{"footer": "x"}]},
+        {"embeds": [{"image": {"url": 5}}]}, {"embeds": [{"image": {}}]}, {"embeds": [{"type": 5}]},
+        {"embeds": [{"fields": [{"name": "a", "value": "b", "inline": "yes"}]}]},
+        {"embeds": [{"fields": [5]}]}, {"embeds": [{"author": {}}]}, {"embeds": [{"footer": {"text": ""}}]},
+        {"content": "x", "allowed_mentions": "all"}, {"content": "x", "allowed_mentions": {"parse": "users"}},
+        {"content": "x", "allowed_mentions": {"parse": ["nobody"]}},
+        {"content": "x", "allowed_mentions": {"users": ["abc"]}},
+        {"content": "x", "allowed_mentions": {"parse": ["users"], "users": ["1"]}},
+        {"content": "x", "allowed_mentions": {"replied_user": "no"}},
+        {"content": "x", "message_reference": "1"}, {"content": "x", "message_reference": {}},
+        {"content": "x", "message_reference": {"message_id": "abc"}},
+        {"content": "x", "message_reference": {"message_id": "1", "type": 1}},
+        {"content": "x", "message_reference": {"message_id": "1", "fail_if_not_exists": "no"}},
+        {"components": "x"}, {"components": [5]}, {"components": [{"type": 1, "components": [5]}]},
+        {"components": [{"type": 1, "components": [{"type": 2, "style": "1", "label": "x", "custom_id": "a"}]}]},
+        {"components": [{"type": 1, "components": [{"type": 3, "custom_id": "a", "options": ["x"]}]}]},
+        {"components": [{"type": 1, "components": [{"type": 3, "custom_id": "a", "options": [{"label": 1, "value": "v"}]}]}]},
+        {"components": [{"type": 1, "components": [{"type": 3, "custom_id": "a", "min_values": 3, "max_values": 2,
+                                                     "options": [{"label": "l", "value": "v"}]}]}]},
+        {"components": [{"type": 1, "components": [{"type": 2, "style": 1, "custom_id": "a", "emoji": "x"}]}]},
+        {"components": [{"type": 1, "components": [{"type": 2, "style": 6, "label": "buy"}]}]},
+        {"components": [{"type": 1, "components": [{"type": 6, "custom_id": "r", "options": []}]}]},
+        {"sticker_ids": ["1"]}, {"sticker_ids": "1"},
+    ],
+)  # fmt: skip
+async def test_malformed_bodies_are_400_never_500(
+    client: Client, room: dict[str, Any], body: dict[str, Any]
+) -> None:
+    error = await call(client, room["bot"], "POST", f"/channels/{room['cid']}/messages", 400, json=body)
+    assert error["code"] in (50035, 50006)
+
+
+async def test_the_core_for_interactions_and_webhooks(client: Client, room: dict[str, Any]) -> None:
+    """What H2a's interactions and webhooks pass to ``message_core.create_message``: a webhook
+    author, interaction metadata, an ephemeral flag (stored, never listed or dispatched)."""
+    ctx = client.app[CTX]
+    channel = await ctx.storage.get_channel(int(room["cid"]))
+    bot = await ctx.storage.get_user(int(room["bot"].id))
+    assert channel is not None and bot is not None
+    hooked = await message_core.create_message(
+        ctx, channel, bot, parse_body({"content": "from a hook"}), webhook_id=77,
+        author_override={"username": "Captain Hook", "avatar": None}, application_id=bot.id,
+    )  # fmt: skip
+    assert_matches_spec("POST", CREATE, 200, hooked)
+    assert hooked["author"]["id"] == "77" and hooked["author"]["username"] == "Captain Hook"
+    assert hooked["webhook_id"] == "77" and "member" not in hooked
+    metadata = {"id": "5", "type": 2, "user": {"id": room["owner"].id}, "authorizing_integration_owners": {}}
+    secret = await message_core.create_message(
+        ctx, channel, bot, parse_body({"content": "only you"}), flags=message_core.EPHEMERAL,
+        interaction_metadata=metadata, application_id=bot.id, message_type=20,
+    )  # fmt: skip
+    assert (secret["flags"], secret["type"], secret["interaction_metadata"]) == (64, 20, metadata)
+    listed = await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages")
+    assert [m["id"] for m in listed] == [hooked["id"]]
+    await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages/{secret['id']}", 404)
+    stored = await ctx.storage.get_message(channel.id, int(secret["id"]))
+    assert stored is not None and stored.interaction_metadata == metadata
+
+
+async def test_role_mentions(client: Client, room: dict[str, Any]) -> None:
+    owner, bot, cid, gid = room["owner"], room["bot"], room["cid"], room["guild"]["id"]
+    open_role = await call(
+        client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "open", "mentionable": True}
+    )
+    closed = await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "closed"})
+    content = f"<@&{open_role['id']}> <@&{closed['id']}> <@&1>"
+    by_bot = await call(client, bot, "POST", f"/channels/{cid}/messages", json={"content": content})
+    assert by_bot["mention_roles"] == [open_role["id"]]  # a closed role needs MENTION_EVERYONE
+    by_owner = await call(client, owner, "POST", f"/channels/{cid}/messages", json={"content": content})
+    assert by_owner["mention_roles"] == [open_role["id"], closed["id"]]
+    only = {"content": content, "allowed_mentions": {"roles": [closed["id"]]}}
+    limited = await call(client, owner, "POST", f"/channels/{cid}/messages", json=only)
+    assert limited["mention_roles"] == [closed["id"]]
+    edited = await call(client, owner, "PATCH", f"/channels/{cid}/messages/{limited['id']}",
+                        json={"content": "no roles now"})  # fmt: skip
+    assert edited["mention_roles"] == []
