@@ -114,12 +114,14 @@ async def _change_role(request: web.Request, give: bool) -> web.Response:
         raise missing_permissions()  # Discord: only roles below your highest role
     roles = tuple(r for r in target.roles if r != role_id) + ((role_id,) if give else ())
     if set(roles) != set(target.roles):
-        await _update_member(ctx, access, replace(target, roles=roles))
         change = audit.change("$add" if give else "$remove", None, [{"id": str(role.id), "name": role.name}])
         actor = access.member.user_id
         await audit.record(
             request, ctx, access.guild.id, actor, audit.MEMBER_ROLE_UPDATE, target.user_id, [change]
         )
+        # The update goes last: the response follows its event at once (a bot that starts waiting
+        # for GUILD_MEMBER_UPDATE when the request returns, as discordpy_rich_bot does, sees it).
+        await _update_member(ctx, access, replace(target, roles=roles))
     return web.Response(status=204)
 
 
