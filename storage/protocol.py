@@ -18,6 +18,7 @@ from typing import Protocol
 
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.bots_protocol import BotStore
+from rayguild.storage.credentials import CredentialStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -33,6 +34,8 @@ from rayguild.storage.models import (
     SessionStarts,
     User,
 )
+from rayguild.storage.moderation import ModerationStore
+from rayguild.storage.settings import SettingsStore
 from rayguild.storage.thread_models import Thread, ThreadMember
 
 MAX_HISTORY_LIMIT = 100
@@ -282,17 +285,9 @@ class ThreadStore(Protocol):
 
 
 class Storage(
-    MessageStore,
-    ReactionStore,
-    AccountStore,
-    GuildStore,
-    PushStore,
-    DmStore,
-    BotStore,
-    SessionStartStore,
-    ThreadStore,
-    Protocol,
-):
+    MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, BotStore,
+    SessionStartStore, ThreadStore, CredentialStore, ModerationStore, SettingsStore, Protocol,
+):  # fmt: skip
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     @property

@@ -17,6 +17,9 @@ from dataclasses import replace
 from rayguild.storage import blobs_cql, scylla_dms, scylla_threads
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.credentials import CQL_STATEMENTS as CREDENTIAL_STATEMENTS
+from rayguild.storage.credentials import CQL_TABLES as CREDENTIAL_TABLES
+from rayguild.storage.credentials import ScyllaCredentials
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -32,6 +35,7 @@ from rayguild.storage.models import (
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.scylla_bots import BOTS_STATEMENTS, BOTS_TABLES, ScyllaBotsMixin
 from rayguild.storage.scylla_messages import ScyllaMessages
+from rayguild.storage.scylla_moderation import MODERATION_STATEMENTS, MODERATION_TABLES, ScyllaModeration
 from rayguild.storage.scylla_reactions import ScyllaReactions
 from rayguild.storage.scylla_schema import (
     ADDED_MESSAGE_COLUMNS,
@@ -67,8 +71,9 @@ def _invite(r: Row) -> Invite | None:
 
 
 class ScyllaStorage(
-    ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin, scylla_threads.ScyllaThreads
-):
+    ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin, scylla_threads.ScyllaThreads,
+    ScyllaCredentials, ScyllaModeration,
+):  # fmt: skip
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
@@ -94,7 +99,10 @@ class ScyllaStorage(
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES, *scylla_threads.TABLES)
+        tables = (
+            *TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES, *scylla_threads.TABLES,
+            *CREDENTIAL_TABLES, *MODERATION_TABLES,
+        )  # fmt: skip
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
         await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(
@@ -102,6 +110,8 @@ class ScyllaStorage(
             *scylla_dms.STATEMENTS.values(),
             *BOTS_STATEMENTS.values(),
             *scylla_threads.STATEMENTS.values(),
+            *CREDENTIAL_STATEMENTS.values(),
+            *MODERATION_STATEMENTS.values(),
         )
         await self.blobs.start()
 
