@@ -45,7 +45,7 @@ MODES = {"none": "", "zlib-stream": "zlib-stream", "zstd-stream": "zstd-stream"}
 IDLE_SAMPLE_S = 3.0
 # One bot opens every session: Discord's limits (1,000 starts a day, one identify per 5 s) would
 # refuse all but the first; the wire is measured here, the limits have their own tests.
-BENCH_IDENTIFY_LIMITS = {"identify_interval_s": 0.0, "session_start_total": 10**9}
+BENCH_IDENTIFY_LIMITS: dict[str, Any] = {"identify_interval_s": 0.0, "session_start_total": 10**9}
 BASELINE_CONTEXTS = 2000
 COLUMNS = [
     ("compress", "compress"), ("connections", "connections"), ("set-up s", "setup_s"),

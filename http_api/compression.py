@@ -28,7 +28,7 @@ stream's redundancy is (consecutive dispatches share their keys and ids).
 from __future__ import annotations
 
 import zlib
-from typing import Any, Protocol
+from typing import Protocol
 
 import zstandard
 
@@ -68,7 +68,7 @@ class ZlibStream:
     binary = True
 
     def __init__(self) -> None:
-        self._context: Any = None  # zlib's Compress type is not importable for annotations
+        self._context: zlib._Compress | None = None
         self._started = False
 
     def compress(self, frame: bytes) -> bytes:
