@@ -125,7 +125,7 @@ def test_a_released_zlib_context_continues_the_same_stream(window_bits: int) -> 
         if i % 7 == 3:
             compressor.release()
             assert compressor._context is None  # type: ignore[attr-defined]
-    assert outputs[0][:1] == b"\x78" and all(out[:1] != b"\x78" for out in outputs[4::7])  # one header
+    assert int.from_bytes(outputs[0][:2], "big") % 31 == 0  # the one zlib header, then deflate blocks
     assert [inflater.decompress(out) for out in outputs] == frames
 
 
