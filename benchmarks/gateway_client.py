@@ -288,6 +288,11 @@ async def _heartbeat_until_quiet(load: Load, connections: list[Connection]) -> N
     server's interval is 41.25 s), as clients do from Hello on."""
     while True:
         await asyncio.sleep(20)
+        print(  # progress on stderr (stdout is the command channel): how far a long set-up got
+            f"[{sys.argv[6]}] connected {len(connections):,} ready {load.ready:,} of {load.count:,}, "
+            f"op 9 retries {load.identify_retries:,}, closed in set-up {load.closed_in_setup:,}",
+            file=sys.stderr, flush=True,
+        )  # fmt: skip
         for conn in connections:
             if conn.transport is not None and conn.received >= 1 and not conn.closed:
                 conn.owed += 1
