@@ -223,7 +223,7 @@ async def run_mode(args: argparse.Namespace, mode: str) -> list[dict[str, Any]]:
     )  # fmt: skip
     runtime = Runtime(config, edge_factory=start_edge)
     progress(f"[{mode}] starting Ray, shards and edges ...")
-    runtime.start(log_to_driver=False, address="local")  # a Ray of its own, never one found on the box
+    runtime.start(log_to_driver=False)  # a Ray of its own (cluster.init: address "local")
     api = f"http://127.0.0.1:{config.port}/api/v10"
     try:
         async with aiohttp.ClientSession() as http:
