@@ -45,7 +45,12 @@ MODES = {"none": "", "zlib-stream": "zlib-stream", "zstd-stream": "zstd-stream"}
 IDLE_SAMPLE_S = 3.0
 # One bot opens every session: Discord's limits (1,000 starts a day, one identify per 5 s) would
 # refuse all but the first; the wire is measured here, the limits have their own tests.
-BENCH_IDENTIFY_LIMITS: dict[str, Any] = {"identify_interval_s": 0.0, "session_start_total": 10**9}
+# The generators stop heartbeating at ``quiet`` (every frame after it is then a posted message):
+# a 10-minute interval keeps a slow run's sessions from the 4009 timeout (1.5 intervals), which
+# is what ended the first zstd-stream run on a box at load 40-78.
+BENCH_LIMITS: dict[str, Any] = {
+    "identify_interval_s": 0.0, "session_start_total": 10**9, "heartbeat_interval_ms": 600_000,
+}  # fmt: skip
 BASELINE_CONTEXTS = 2000
 COLUMNS = [
     ("compress", "compress"), ("connections", "connections"), ("set-up s", "setup_s"),
@@ -219,7 +224,7 @@ async def run_mode(args: argparse.Namespace, mode: str) -> list[dict[str, Any]]:
         environ={}, port=free_port(), dashboard_port=free_port(), session_shards=args.session_shards,
         namespace=f"rayguild-bench-gateway-{mode}",
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-gw-")) / "gw.sqlite3"), log_level="warning",
-        **BENCH_IDENTIFY_LIMITS,
+        **BENCH_LIMITS,
     )  # fmt: skip
     runtime = Runtime(config, edge_factory=start_edge)
     progress(f"[{mode}] starting Ray, shards and edges ...")
