@@ -30,10 +30,13 @@ RECEIVE_TIMEOUT_S = 5.0
 class Gateway:
     """A raw gateway client: JSON frames in, decompressed JSON frames out."""
 
-    def __init__(self, ws: Any, compress: str) -> None:
+    def __init__(self, ws: Any, compress: str, window_bits: int | None = None) -> None:
+        """``window_bits``: decode with a history window this small (default: the libraries' own)."""
         self.ws, self.compress = ws, compress
-        self._zlib = zlib.decompressobj()
-        self._zstd = zstandard.ZstdDecompressor().decompressobj()
+        self._zlib = zlib.decompressobj(window_bits or zlib.MAX_WBITS)
+        self._zstd = zstandard.ZstdDecompressor(
+            max_window_size=1 << window_bits if window_bits else 0
+        ).decompressobj()
         self.seq = 0
 
     async def send(self, payload: Any) -> None:
@@ -43,7 +46,9 @@ class Gateway:
 
     async def recv(self) -> dict[str, Any]:
         msg = await self.ws.receive(timeout=RECEIVE_TIMEOUT_S)
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+        if msg.type is WSMsgType.CLOSE:  # the code the server's close frame carries
+            raise ConnectionClosed(msg.data)
+        if msg.type in (WSMsgType.CLOSED, WSMsgType.CLOSING):
             raise ConnectionClosed(self.ws.close_code)
         data = msg.data
         if self.compress == "zlib-stream":
@@ -88,10 +93,12 @@ class Edge:
     ctx: EdgeContext
     cluster: LocalCluster
 
-    async def connect(self, query: str = "v=10&encoding=json", compress: str = "") -> Gateway:
+    async def connect(
+        self, query: str = "v=10&encoding=json", compress: str = "", window_bits: int | None = None
+    ) -> Gateway:
         full = query + (f"&compress={compress}" if compress else "")
         ws = await self.client.ws_connect(f"/?{full}")
-        gateway = Gateway(ws, compress)
+        gateway = Gateway(ws, compress, window_bits)
         hello = await gateway.recv()
         assert hello["op"] == 10
         return gateway
