@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,10 @@ from rayguild.actors.bench_hosts import bench_session
 from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.gateway import free_port
+from rayguild.benchmarks.memory import cpu_seconds, per_unit, rss_bytes
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
+from rayguild.benchmarks.stats import LogHistogram, summarize
+from rayguild.benchmarks.wire import WIRES
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES
 
@@ -50,6 +53,17 @@ class Record:
     bytes_per_member: float
     bytes_per_session: float
     dropped_sessions: int
+    # issue 16: the wire, measured memory, sample counts and histograms (benchmarks/research.py)
+    wire: str = "none"
+    repeat: int = 0
+    latency: dict[str, float | int] = field(default_factory=dict)  # count, p50 ... p999, max
+    histogram: dict[str, object] = field(default_factory=dict)  # LogHistogram.as_json (ms)
+    wire_bytes_in: int = 0
+    wire_bytes_out: int = 0
+    wire_frames: int = 0
+    guild_rss_bytes_per_member: float = 0.0
+    session_rss_bytes_per_session: float = 0.0
+    session_cpu_ms_per_message: float = 0.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,6 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--tick-ms", type=float, default=2.0)
     p.add_argument("--timeout-s", type=float, default=120.0, help="wait for deliveries at most this long")
+    p.add_argument("--wire", choices=list(WIRES), default="none", help="per-session compression + framing")
+    p.add_argument("--repeats", type=int, default=1, help="measure each configuration this many times")
     p.add_argument("--out", type=Path, default=Path("bench-out/fanout"))
     return p.parse_args(argv)
 
@@ -90,6 +106,7 @@ async def run_one(
     guild_id: int,
     members: int,
     mode: str,
+    session_rss_start: int = 0,
 ) -> Record:
     guild = runtime.directory.guild_shard(guild_id)
     sessions = min(args.sessions, members)
@@ -97,6 +114,7 @@ async def run_one(
         i: s[: sessions // len(slots) + (1 if i < sessions % len(slots) else 0)] for i, s in slots.items()
     }
     spec = BenchGuild(guild_id, members, per_shard, args.active_fraction, mode)
+    guild_rss_before = (await guild.ref.send(BenchStats(guild_id)))["rss_bytes"]  # not built yet
     sizes = await guild.ref.send(BenchBuild(spec))
     channel = spec.channel_id
 
@@ -121,9 +139,13 @@ async def run_one(
     await send(3, 1)  # warm-up: relays and caches come up
     await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
     before = await guild.ref.send(BenchStats(guild_id))
+    session_pids = [(await bench_session(runtime.directory, i).memory())["pid"] for i in slots]
+    session_cpu_before = sum(cpu_seconds(pid) for pid in session_pids)
     await send(args.messages, 100)
     trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
     after = await guild.ref.send(BenchStats(guild_id))
+    shard_memory = [await bench_session(runtime.directory, i).memory() for i in slots]
+    session_cpu_s = sum(cpu_seconds(m["pid"]) for m in shard_memory) - session_cpu_before
 
     latencies = (
         np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()]) if trace else np.zeros(1)
@@ -133,7 +155,9 @@ async def run_one(
     # independent of the offered message rate (deliveries_per_s is the sustained one).
     bursts = [count / max(1e-9, (done - emitted) / 1e9) for emitted, (done, count) in trace.items()]
     span_s = (max(d for d, _ in trace.values()) - min(trace)) / 1e9 if trace else 1.0
-    session_bytes = sum([(await bench_session(runtime.directory, i).memory())["bytes"] for i in slots])
+    session_bytes = sum(m["bytes"] for m in shard_memory)
+    histogram = LogHistogram()
+    histogram.add(latencies)
     total_slots = sum(s.size for s in slots.values())
     bytes_per_session = session_bytes / total_slots + (
         after["session_table_bytes"] + after["relay_bytes"]
@@ -162,6 +186,17 @@ async def run_one(
         bytes_per_member=round(after["member_bytes"] / members, 1),
         bytes_per_session=round(bytes_per_session, 1),
         dropped_sessions=after["dropped_sessions"],
+        wire=args.wire,
+        latency=summarize(latencies),
+        histogram=histogram.as_json(),
+        wire_bytes_in=sum(m["wire_bytes_in"] for m in shard_memory),
+        wire_bytes_out=sum(m["wire_bytes_out"] for m in shard_memory),
+        wire_frames=sum(m["wire_frames"] for m in shard_memory),
+        guild_rss_bytes_per_member=round(per_unit(guild_rss_before, after["rss_bytes"], members), 1),
+        session_rss_bytes_per_session=round(
+            per_unit(session_rss_start, sum(m["rss_bytes"] for m in shard_memory), total_slots), 1
+        ),
+        session_cpu_ms_per_message=round(session_cpu_s * 1000 / args.messages, 3),
     )
 
 
@@ -183,15 +218,20 @@ async def run(args: argparse.Namespace) -> list[Record]:
     runtime.start(log_to_driver=False)
     most = min(args.sessions, max(args.members))
     slots = {}
+    session_rss_start = 0  # the session shards before any session: per-session RSS is the growth
     for i in range(args.session_shards):
         share = most // args.session_shards + (1 if i < most % args.session_shards else 0)
-        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share)
+        session_rss_start += rss_bytes((await bench_session(runtime.directory, i).memory())["pid"])
+        wire = "" if args.wire == "none" else args.wire
+        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share, wire)
     progress(f"{most:,} synthetic sessions on {args.session_shards} session shards")
     records = []
-    total = len(args.members) * len(args.modes)
-    for n, (members, mode) in enumerate(((m, mode) for m in args.members for mode in args.modes), start=1):
+    runs = [(m, mode, r) for r in range(args.repeats) for m in args.members for mode in args.modes]
+    total = len(runs)
+    for n, (members, mode, repeat) in enumerate(runs, start=1):
         progress(f"[{n}/{total}] {mode} with {members:,} members, {min(args.sessions, members):,} sessions")
-        record = await run_one(runtime, args, slots, 10_000 + n * 16, members, mode)
+        record = await run_one(runtime, args, slots, 10_000 + n * 16, members, mode, session_rss_start)
+        record = replace(record, repeat=repeat)
         progress(
             f"    -> {record.deliveries_per_s:,.0f} deliveries/s (burst {record.burst_deliveries_per_s:,.0f}/s), p50 {record.p50_ms} ms, p99 {record.p99_ms} ms, "
             f"{record.ray_calls_per_message} Ray calls/message"
@@ -216,6 +256,14 @@ COLUMNS = (
     ("guild CPU ms/msg", "guild_cpu_ms_per_message"),
     ("B/member", "bytes_per_member"),
     ("B/session", "bytes_per_session"),
+    ("wire", "wire"),
+    ("repeat", "repeat"),
+    ("msgs behind pct", "messages"),
+    ("session CPU ms/msg", "session_cpu_ms_per_message"),
+    ("RSS B/member", "guild_rss_bytes_per_member"),
+    ("RSS B/session", "session_rss_bytes_per_session"),
+    ("wire B in", "wire_bytes_in"),
+    ("wire B out", "wire_bytes_out"),
 )
 
 

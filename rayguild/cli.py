@@ -100,6 +100,15 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
         from rayguild.benchmarks.fanout import main as fanout
 
         return fanout(rest)
+    if args.which == "workload":
+        from rayguild.benchmarks.mixed import main as workload
+
+        workload(rest)
+        return 0
+    if args.which == "all":
+        from rayguild.benchmarks.results import main as remake
+
+        return remake(rest)
     from rayguild.benchmarks.storage import main as storage
 
     storage(rest)
@@ -123,8 +132,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--bot", action="store_true")
     status = sub.add_parser("status", help="the shards, their nodes, guilds and sessions")
     status.add_argument("--address", default="auto")
-    bench = sub.add_parser("bench", help="benchmarks: fanout | storage (see --help of each)", add_help=False)
-    bench.add_argument("which", choices=["fanout", "storage"])
+    bench = sub.add_parser(
+        "bench", help="benchmarks: fanout | workload | storage | all (see --help of each)", add_help=False
+    )
+    bench.add_argument("which", choices=["fanout", "workload", "storage", "all"])
     return p
 
 

@@ -1,0 +1,140 @@
+"""A cost model toward Discord's scale: measured per-stage costs in, cores and memory out.
+
+Stages (each a cost measured on this box by ``rayguild bench fanout``; ``calibrate`` derives
+them from its records):
+- routing: guild-shard CPU per recipient (bitmap, permission filter, batching);
+- session: session-shard CPU per delivered frame (seq, replay ring, JSON frame) — the wire
+  (compress + websocket header) is in it when the run used ``--wire``;
+- ray_call: CPU per Ray call (guild -> relay, relay or guild -> session shard), both sides;
+- storage_write: CPU per stored message (``rayguild bench storage``);
+- memory: resident bytes per member row (guild shard) and per connected session (session shard,
+  replay ring, share of the event log, compression context).
+
+``predict`` prices a deployment; ``check`` compares a prediction with a measured run and gives
+the relative error. Everything is arithmetic on the inputs: no clock, no Ray.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class StageCosts:
+    routing_us_per_recipient: float
+    session_us_per_frame: float
+    ray_call_us: float
+    storage_write_us: float
+    bytes_per_member: float
+    bytes_per_session: float
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One guild (or a cluster of them) at a message rate.
+
+    ``members`` rows are held by guild shards; ``online`` sessions are connected; of these
+    ``active_fraction`` view the guild (the rest are passive, pruned to periodic updates when
+    ``prune_passive``). ``guilds_per_user`` multiplies member rows for a cluster of many guilds.
+    """
+
+    members: int
+    online: int
+    messages_per_s: float
+    active_fraction: float = 1.0
+    prune_passive: bool = True
+    sessions_per_relay: int = 15_000
+    sessions_per_shard: int = 50_000
+    guilds_per_user: float = 1.0
+    passive_updates_per_s: float = 0.0  # per passive session (1 / passive interval)
+    core_utilization: float = 0.7  # keep cores this busy at most
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    recipients_per_message: float
+    relays: int
+    session_shards: int
+    ray_calls_per_s: float
+    routing_cores: float
+    session_cores: float
+    ray_cores: float
+    storage_cores: float
+    cores: float
+    memory_bytes: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def predict(costs: StageCosts, d: Deployment) -> Prediction:
+    recipients = d.online * (d.active_fraction if d.prune_passive else 1.0)
+    passive = d.online - recipients if d.prune_passive else 0.0
+    frames_per_s = d.messages_per_s * recipients + passive * d.passive_updates_per_s
+    relays = math.ceil(d.online / d.sessions_per_relay) if d.online > d.sessions_per_relay else 0
+    shards = max(1, math.ceil(d.online / d.sessions_per_shard))
+    # per message: the guild calls each relay (or each session shard directly); each relay calls
+    # each session shard it reaches (at most all of them)
+    hops = relays * (1 + min(shards, d.sessions_per_relay)) if relays else shards
+    ray_calls_per_s = d.messages_per_s * hops
+    busy = d.core_utilization
+    routing = d.messages_per_s * recipients * costs.routing_us_per_recipient / 1e6 / busy
+    session = frames_per_s * costs.session_us_per_frame / 1e6 / busy
+    ray = ray_calls_per_s * costs.ray_call_us / 1e6 / busy
+    storage = d.messages_per_s * costs.storage_write_us / 1e6 / busy
+    memory = d.members * d.guilds_per_user * costs.bytes_per_member + d.online * costs.bytes_per_session
+    return Prediction(
+        recipients_per_message=recipients,
+        relays=relays,
+        session_shards=shards,
+        ray_calls_per_s=ray_calls_per_s,
+        routing_cores=routing,
+        session_cores=session,
+        ray_cores=ray,
+        storage_cores=storage,
+        cores=routing + session + ray + storage,
+        memory_bytes=memory,
+    )
+
+
+def calibrate(
+    records: Sequence[Mapping[str, Any]], ray_call_us: float = 0.0, storage_write_us: float = 0.0
+) -> StageCosts:
+    """Per-stage costs from fan-out records (medians over them): CPU per recipient and per frame
+    from the shards' CPU seconds, memory from their RSS growth. ``ray_call_us`` and
+    ``storage_write_us`` come from their own benchmarks."""
+
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        return ordered[len(ordered) // 2] if ordered else 0.0
+
+    rows = [r for r in records if r["active_sessions"]]
+    return StageCosts(
+        routing_us_per_recipient=median(
+            [r["guild_cpu_ms_per_message"] * 1000 / r["active_sessions"] for r in rows]
+        ),
+        session_us_per_frame=median(
+            [r["session_cpu_ms_per_message"] * 1000 / r["active_sessions"] for r in rows]
+        ),
+        ray_call_us=ray_call_us,
+        storage_write_us=storage_write_us,
+        bytes_per_member=median([r["guild_rss_bytes_per_member"] for r in rows]),
+        bytes_per_session=median([r["session_rss_bytes_per_session"] for r in rows]),
+    )
+
+
+def check(costs: StageCosts, record: Mapping[str, Any]) -> dict[str, float]:
+    """The model's CPU per message (guild + session shards) for a measured run, and its error."""
+    recipients = record["active_sessions"]
+    predicted = recipients * (costs.routing_us_per_recipient + costs.session_us_per_frame) / 1000
+    measured = record["guild_cpu_ms_per_message"] + record["session_cpu_ms_per_message"]
+    return {
+        "members": record["members"],
+        "config": record["config"],
+        "predicted_cpu_ms_per_message": round(predicted, 3),
+        "measured_cpu_ms_per_message": round(measured, 3),
+        "relative_error": round((predicted - measured) / measured, 3) if measured else 0.0,
+    }

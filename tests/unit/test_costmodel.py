@@ -1,0 +1,62 @@
+"""The cost model's arithmetic: stage costs times load, memory per row and session, the fit."""
+
+from __future__ import annotations
+
+import pytest
+
+from rayguild.benchmarks.costmodel import Deployment, StageCosts, calibrate, check, predict
+
+COSTS = StageCosts(
+    routing_us_per_recipient=0.5,
+    session_us_per_frame=2.0,
+    ray_call_us=100.0,
+    storage_write_us=200.0,
+    bytes_per_member=40.0,
+    bytes_per_session=10_000.0,
+)
+
+
+def test_one_million_online_guild() -> None:
+    d = Deployment(members=1_000_000, online=1_000_000, messages_per_s=10, active_fraction=0.1,
+                   sessions_per_relay=15_000, sessions_per_shard=50_000, core_utilization=1.0)  # fmt: skip
+    p = predict(COSTS, d)
+    assert p.recipients_per_message == 100_000
+    assert p.relays == 67 and p.session_shards == 20
+    assert p.ray_calls_per_s == 10 * 67 * 21
+    assert p.routing_cores == pytest.approx(10 * 100_000 * 0.5e-6)
+    assert p.session_cores == pytest.approx(10 * 100_000 * 2e-6)
+    assert p.ray_cores == pytest.approx(10 * 67 * 21 * 100e-6)
+    assert p.storage_cores == pytest.approx(10 * 200e-6)
+    assert p.cores == pytest.approx(p.routing_cores + p.session_cores + p.ray_cores + p.storage_cores)
+    assert p.memory_bytes == 1_000_000 * 40 + 1_000_000 * 10_000
+
+
+def test_passive_updates_and_utilization_and_many_guilds() -> None:
+    d = Deployment(members=100, online=100, messages_per_s=1, active_fraction=0.5, passive_updates_per_s=0.1,
+                   guilds_per_user=3, core_utilization=0.5)  # fmt: skip
+    p = predict(COSTS, d)
+    frames_per_s = 1 * 50 + 50 * 0.1
+    assert p.session_cores == pytest.approx(frames_per_s * 2e-6 / 0.5)
+    assert p.relays == 0 and p.ray_calls_per_s == 1  # a small guild calls its one session shard
+    assert p.memory_bytes == 100 * 3 * 40 + 100 * 10_000
+    unpruned = predict(COSTS, Deployment(members=100, online=100, messages_per_s=1, active_fraction=0.5,
+                                         prune_passive=False))  # fmt: skip
+    assert unpruned.recipients_per_message == 100
+
+
+def record(members: int, active: int, guild_ms: float, session_ms: float) -> dict[str, object]:
+    return {"members": members, "config": "relays", "active_sessions": active,
+            "guild_cpu_ms_per_message": guild_ms, "session_cpu_ms_per_message": session_ms,
+            "guild_rss_bytes_per_member": 50.0, "session_rss_bytes_per_session": 9_000.0}  # fmt: skip
+
+
+def test_calibrate_and_check_against_a_measured_run() -> None:
+    costs = calibrate([record(1_000, 1_000, 1.0, 3.0)], ray_call_us=80.0, storage_write_us=150.0)
+    assert costs.routing_us_per_recipient == pytest.approx(1.0)
+    assert costs.session_us_per_frame == pytest.approx(3.0)
+    assert (costs.ray_call_us, costs.storage_write_us) == (80.0, 150.0)
+    assert (costs.bytes_per_member, costs.bytes_per_session) == (50.0, 9_000.0)
+    result = check(costs, record(4_000, 4_000, 5.0, 15.0))
+    assert result["predicted_cpu_ms_per_message"] == pytest.approx(16.0)
+    assert result["measured_cpu_ms_per_message"] == pytest.approx(20.0)
+    assert result["relative_error"] == pytest.approx(-0.2)
