@@ -139,8 +139,8 @@ async def run_one(
     await send(3, 1)  # warm-up: relays and caches come up
     await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
     before = await guild.ref.send(BenchStats(guild_id))
-    session_pids = [(await bench_session(runtime.directory, i).memory())["pid"] for i in slots]
-    session_cpu_before = sum(cpu_seconds(pid) for pid in session_pids)
+    memory_before = [await bench_session(runtime.directory, i).memory() for i in slots]
+    session_cpu_before = sum(cpu_seconds(m["pid"]) for m in memory_before)
     await send(args.messages, 100)
     trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
     after = await guild.ref.send(BenchStats(guild_id))
@@ -189,9 +189,12 @@ async def run_one(
         wire=args.wire,
         latency=summarize(latencies),
         histogram=histogram.as_json(),
-        wire_bytes_in=sum(m["wire_bytes_in"] for m in shard_memory),
-        wire_bytes_out=sum(m["wire_bytes_out"] for m in shard_memory),
-        wire_frames=sum(m["wire_frames"] for m in shard_memory),
+        wire_bytes_in=sum(m["wire_bytes_in"] for m in shard_memory)
+        - sum(m["wire_bytes_in"] for m in memory_before),
+        wire_bytes_out=sum(m["wire_bytes_out"] for m in shard_memory)
+        - sum(m["wire_bytes_out"] for m in memory_before),
+        wire_frames=sum(m["wire_frames"] for m in shard_memory)
+        - sum(m["wire_frames"] for m in memory_before),
         guild_rss_bytes_per_member=round(per_unit(guild_rss_before, after["rss_bytes"], members), 1),
         session_rss_bytes_per_session=round(
             per_unit(session_rss_start, sum(m["rss_bytes"] for m in shard_memory), total_slots), 1
