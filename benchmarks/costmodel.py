@@ -2,7 +2,8 @@
 
 Stages (each a cost measured on this box by ``rayguild bench fanout``; ``calibrate`` derives
 them from its records):
-- routing: guild-shard CPU per recipient (bitmap, permission filter, batching);
+- routing: guild-shard and relay process CPU per recipient (bitmap, permission filter, batching,
+  serialising the Ray calls: the calls' cost is in here, ``ray_call_us`` prices extra hops);
 - session: session-shard CPU per delivered frame (seq, replay ring, JSON frame) — the wire
   (compress + websocket header) is in it when the run used ``--wire``;
 - ray_call: CPU per Ray call (guild -> relay, relay or guild -> session shard), both sides;
@@ -113,9 +114,7 @@ def calibrate(
 
     rows = [r for r in records if r["active_sessions"]]
     return StageCosts(
-        routing_us_per_recipient=median(
-            [r["guild_cpu_ms_per_message"] * 1000 / r["active_sessions"] for r in rows]
-        ),
+        routing_us_per_recipient=median([routing_ms(r) * 1000 / r["active_sessions"] for r in rows]),
         session_us_per_frame=median(
             [r["session_cpu_ms_per_message"] * 1000 / r["active_sessions"] for r in rows]
         ),
@@ -126,11 +125,16 @@ def calibrate(
     )
 
 
+def routing_ms(record: Mapping[str, Any]) -> float:
+    """CPU ms per message before the session shards: the guild-shard process and its relays."""
+    return float(record["guild_process_cpu_ms_per_message"] + record["relay_cpu_ms_per_message"])
+
+
 def check(costs: StageCosts, record: Mapping[str, Any]) -> dict[str, float]:
     """The model's CPU per message (guild + session shards) for a measured run, and its error."""
     recipients = record["active_sessions"]
     predicted = recipients * (costs.routing_us_per_recipient + costs.session_us_per_frame) / 1000
-    measured = record["guild_cpu_ms_per_message"] + record["session_cpu_ms_per_message"]
+    measured = routing_ms(record) + record["session_cpu_ms_per_message"]
     return {
         "members": record["members"],
         "config": record["config"],

@@ -24,7 +24,7 @@ from rayguild.actors.bench_hosts import bench_session
 from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.gateway import free_port
-from rayguild.benchmarks.memory import cpu_seconds, per_unit, rss_bytes
+from rayguild.benchmarks.memory import cpu_seconds, per_unit, ray_processes, rss_bytes
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.benchmarks.stats import LogHistogram, summarize
 from rayguild.benchmarks.wire import WIRES
@@ -64,6 +64,8 @@ class Record:
     guild_rss_bytes_per_member: float = 0.0
     session_rss_bytes_per_session: float = 0.0
     session_cpu_ms_per_message: float = 0.0
+    guild_process_cpu_ms_per_message: float = 0.0  # /proc: the whole guild-shard process
+    relay_cpu_ms_per_message: float = 0.0  # /proc: every relay process of the guild
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -141,11 +143,15 @@ async def run_one(
     before = await guild.ref.send(BenchStats(guild_id))
     memory_before = [await bench_session(runtime.directory, i).memory() for i in slots]
     session_cpu_before = sum(cpu_seconds(m["pid"]) for m in memory_before)
+    relay_pids = ray_processes("RelayHost")
+    routing_cpu_before = cpu_seconds(before["pid"]), sum(cpu_seconds(p) for p in relay_pids)
     await send(args.messages, 100)
     trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
     after = await guild.ref.send(BenchStats(guild_id))
     shard_memory = [await bench_session(runtime.directory, i).memory() for i in slots]
     session_cpu_s = sum(cpu_seconds(m["pid"]) for m in shard_memory) - session_cpu_before
+    guild_process_cpu_s = cpu_seconds(after["pid"]) - routing_cpu_before[0]
+    relay_cpu_s = sum(cpu_seconds(p) for p in relay_pids) - routing_cpu_before[1]
 
     latencies = (
         np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()]) if trace else np.zeros(1)
@@ -200,6 +206,8 @@ async def run_one(
             per_unit(session_rss_start, sum(m["rss_bytes"] for m in shard_memory), total_slots), 1
         ),
         session_cpu_ms_per_message=round(session_cpu_s * 1000 / args.messages, 3),
+        guild_process_cpu_ms_per_message=round(guild_process_cpu_s * 1000 / args.messages, 3),
+        relay_cpu_ms_per_message=round(relay_cpu_s * 1000 / args.messages, 3),
     )
 
 

@@ -7,7 +7,10 @@ event log, replay rings, per-connection objects and compression contexts are all
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import psutil
 
 
 def rss_bytes(pid: int) -> int:
@@ -28,9 +31,21 @@ def cpu_seconds(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return 0.0
-    from os import sysconf
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    return (int(fields[11]) + int(fields[12])) / sysconf("SC_CLK_TCK")
+
+def ray_processes(marker: str = "") -> list[int]:
+    """Pids of this driver's Ray processes (its descendants: GCS, raylet, every actor), those whose
+    command line contains ``marker`` if given (``"RelayHost"``: the relays). Other Rays on the
+    machine are not descendants, so they are never counted."""
+    pids = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if not marker or marker in " ".join(child.cmdline()):
+                pids.append(child.pid)
+        except psutil.Error:
+            continue
+    return pids
 
 
 def per_unit(before: int, after: int, units: int) -> float:

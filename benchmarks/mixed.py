@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -38,8 +39,8 @@ from rayguild.actors.commands import (
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.fanout import collect
 from rayguild.benchmarks.gateway import free_port
-from rayguild.benchmarks.memory import cpu_seconds
-from rayguild.benchmarks.report import progress
+from rayguild.benchmarks.memory import cpu_seconds, ray_processes
+from rayguild.benchmarks.report import command_line, progress
 from rayguild.benchmarks.stats import LogHistogram, summarize
 from rayguild.benchmarks.workload import VIEW_CHANNEL, Event, GuildPlan, events, plan_guilds
 from rayguild.config import load_config
@@ -67,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="guilds with more online sessions use relays (and passive pruning in that mode)")  # fmt: skip
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", type=Path, default=Path("bench-out/workload"))
     return p.parse_args(argv)
 
 
@@ -147,7 +149,9 @@ async def run_mode(runtime: Runtime, args: argparse.Namespace, slots: dict[int, 
     session_pids = [(await bench_session(directory, i).memory())["pid"] for i in slots]
     pids.update(session_pids)
     await collect(runtime, len(slots), 1 << 62, 1.0)  # drop the set-up deliveries
-    cpu_before = {pid: cpu_seconds(pid) for pid in pids}
+    relay_pids = set(ray_processes("RelayHost"))
+    everything = set(ray_processes())  # the whole Ray of this run: GCS, raylet, every actor
+    cpu_before = {pid: cpu_seconds(pid) for pid in pids | relay_pids | everything}
     before = [await bench_session(directory, i).memory() for i in slots]
     frames_before = sum(m["frames"] + m["wire_frames"] for m in before)
     started = time.monotonic()
@@ -181,8 +185,10 @@ async def run_mode(runtime: Runtime, args: argparse.Namespace, slots: dict[int, 
         "events": counts,
         "relays": sum(relays.values()),
         "wall_s": round(wall_s, 3),
-        "guild_cpu_s": round(sum(v for p, v in cpu.items() if p not in session_pids), 3),
+        "guild_cpu_s": round(sum(cpu[p] for p in pids - set(session_pids)), 3),
+        "relay_cpu_s": round(sum(cpu[p] for p in relay_pids), 3),
         "session_cpu_s": round(sum(cpu[p] for p in session_pids), 3),
+        "ray_cpu_s": round(sum(cpu[p] for p in everything), 3),
         "frames": sum(m["frames"] + m["wire_frames"] for m in memory) - frames_before,
         "latency_ms": summarize(latencies),
         "histogram": histogram.as_json(),
@@ -218,11 +224,20 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             progress(f"[repeat {repeat + 1}/{args.repeats}] {mode}")
             result = await run_mode(runtime, args, slots, plans, mode, 1_000_000 * (1 + repeat * 2 + n))
             results.append(result | {"repeat": repeat})
-            progress(f"    -> guild CPU {result['guild_cpu_s']} s, session CPU {result['session_cpu_s']} s, "
+            progress(f"    -> guild CPU {result['guild_cpu_s']} s, relays {result['relay_cpu_s']} s, session CPU {result['session_cpu_s']} s, "
                      f"{result['frames']:,} frames, p99 {result['latency_ms']['p99']} ms")  # fmt: skip
     runtime.shutdown()
     return results
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    return asyncio.run(run(parse_args(argv)))
+    args = parse_args(argv)
+    results = asyncio.run(run(args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    command = command_line("rayguild bench workload", argv)
+    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    (args.out / "results.json").write_text(
+        json.dumps({"command": command, "args": arguments, "records": results}, indent=2)
+    )
+    progress(f"wrote {args.out}/results.json")
+    return results

@@ -46,7 +46,8 @@ def test_passive_updates_and_utilization_and_many_guilds() -> None:
 
 def record(members: int, active: int, guild_ms: float, session_ms: float) -> dict[str, object]:
     return {"members": members, "config": "relays", "active_sessions": active,
-            "guild_cpu_ms_per_message": guild_ms, "session_cpu_ms_per_message": session_ms,
+            "guild_process_cpu_ms_per_message": guild_ms * 0.75, "relay_cpu_ms_per_message": guild_ms * 0.25,
+            "session_cpu_ms_per_message": session_ms,
             "guild_rss_bytes_per_member": 50.0, "session_rss_bytes_per_session": 9_000.0}  # fmt: skip
 
 
