@@ -27,6 +27,8 @@ from typing import Any
 class StageCosts:
     routing_us_per_recipient: float
     session_us_per_frame: float
+    routing_us_per_message: float  # fixed per message, whatever its recipients (the fit's intercept)
+    session_us_per_message: float
     ray_call_us: float
     storage_write_us: float
     bytes_per_member: float
@@ -82,8 +84,12 @@ def predict(costs: StageCosts, d: Deployment) -> Prediction:
     hops = relays * (1 + min(shards, d.sessions_per_relay)) if relays else shards
     ray_calls_per_s = d.messages_per_s * hops
     busy = d.core_utilization
-    routing = d.messages_per_s * recipients * costs.routing_us_per_recipient / 1e6 / busy
-    session = frames_per_s * costs.session_us_per_frame / 1e6 / busy
+    routing = d.messages_per_s * (recipients * costs.routing_us_per_recipient + costs.routing_us_per_message)
+    routing = routing / 1e6 / busy
+    session = (
+        frames_per_s * costs.session_us_per_frame + d.messages_per_s * shards * costs.session_us_per_message
+    )
+    session = session / 1e6 / busy
     ray = ray_calls_per_s * costs.ray_call_us / 1e6 / busy
     storage = d.messages_per_s * costs.storage_write_us / 1e6 / busy
     memory = d.members * d.guilds_per_user * costs.bytes_per_member + d.online * costs.bytes_per_session
@@ -104,25 +110,43 @@ def predict(costs: StageCosts, d: Deployment) -> Prediction:
 def calibrate(
     records: Sequence[Mapping[str, Any]], ray_call_us: float = 0.0, storage_write_us: float = 0.0
 ) -> StageCosts:
-    """Per-stage costs from fan-out records (medians over them): CPU per recipient and per frame
-    from the shards' CPU seconds, memory from their RSS growth. ``ray_call_us`` and
-    ``storage_write_us`` come from their own benchmarks."""
-
-    def median(values: list[float]) -> float:
-        ordered = sorted(values)
-        return ordered[len(ordered) // 2] if ordered else 0.0
-
+    """Per-stage costs from fan-out records: CPU per message = fixed + per recipient, fitted by
+    least squares over the records (different recipient counts: modes with and without passive
+    pruning), from the shards' /proc CPU seconds; memory: the median RSS growth per member and per
+    session. ``ray_call_us`` and ``storage_write_us`` come from their own benchmarks."""
     rows = [r for r in records if r["active_sessions"]]
+    recipients = [float(r["active_sessions"]) for r in rows]
+    routing_fixed, routing_each = fit_line(recipients, [routing_ms(r) * 1000 for r in rows])
+    session_fixed, session_each = fit_line(recipients, [r["session_cpu_ms_per_message"] * 1000 for r in rows])
+    shards = max((int(r.get("session_shards", 1)) for r in rows), default=1)
     return StageCosts(
-        routing_us_per_recipient=median([routing_ms(r) * 1000 / r["active_sessions"] for r in rows]),
-        session_us_per_frame=median(
-            [r["session_cpu_ms_per_message"] * 1000 / r["active_sessions"] for r in rows]
-        ),
+        routing_us_per_recipient=routing_each,
+        session_us_per_frame=session_each,
+        routing_us_per_message=routing_fixed,
+        session_us_per_message=session_fixed / shards,
         ray_call_us=ray_call_us,
         storage_write_us=storage_write_us,
         bytes_per_member=median([r["guild_rss_bytes_per_member"] for r in rows]),
         bytes_per_session=median([r["session_rss_bytes_per_session"] for r in rows]),
     )
+
+
+def fit_line(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """(intercept, slope) of the least-squares line; through the origin if x does not vary."""
+    n = len(x)
+    if n == 0:
+        return 0.0, 0.0
+    mx, my = sum(x) / n, sum(y) / n
+    sxx = sum((a - mx) ** 2 for a in x)
+    if sxx == 0:
+        return 0.0, (my / mx if mx else 0.0)
+    slope = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx
+    return my - slope * mx, slope
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else 0.0
 
 
 def routing_ms(record: Mapping[str, Any]) -> float:
@@ -133,7 +157,11 @@ def routing_ms(record: Mapping[str, Any]) -> float:
 def check(costs: StageCosts, record: Mapping[str, Any]) -> dict[str, float]:
     """The model's CPU per message (guild + session shards) for a measured run, and its error."""
     recipients = record["active_sessions"]
-    predicted = recipients * (costs.routing_us_per_recipient + costs.session_us_per_frame) / 1000
+    shards = int(record.get("session_shards", 1))
+    per_message = costs.routing_us_per_message + shards * costs.session_us_per_message
+    predicted = (
+        recipients * (costs.routing_us_per_recipient + costs.session_us_per_frame) + per_message
+    ) / 1000
     measured = routing_ms(record) + record["session_cpu_ms_per_message"]
     return {
         "members": record["members"],

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rayguild.benchmarks.costmodel import Deployment, StageCosts, calibrate, check, predict
+from rayguild.benchmarks.costmodel import Deployment, StageCosts, calibrate, check, fit_line, predict
 
 COSTS = StageCosts(
     routing_us_per_recipient=0.5,
     session_us_per_frame=2.0,
+    routing_us_per_message=0.0,
+    session_us_per_message=0.0,
     ray_call_us=100.0,
     storage_write_us=200.0,
     bytes_per_member=40.0,
@@ -51,13 +53,18 @@ def record(members: int, active: int, guild_ms: float, session_ms: float) -> dic
             "guild_rss_bytes_per_member": 50.0, "session_rss_bytes_per_session": 9_000.0}  # fmt: skip
 
 
-def test_calibrate_and_check_against_a_measured_run() -> None:
-    costs = calibrate([record(1_000, 1_000, 1.0, 3.0)], ray_call_us=80.0, storage_write_us=150.0)
+def test_calibrate_fits_a_fixed_and_a_per_recipient_cost_and_check_states_the_error() -> None:
+    # guild + relays: 10 us + 1 us/recipient; session shards: 40 us + 3 us/frame (one shard)
+    runs = [record(1_000, n, (10 + 1.0 * n) / 1000, (40 + 3.0 * n) / 1000) for n in (100, 1_000)]
+    costs = calibrate(runs, ray_call_us=80.0, storage_write_us=150.0)
     assert costs.routing_us_per_recipient == pytest.approx(1.0)
+    assert costs.routing_us_per_message == pytest.approx(10.0)
     assert costs.session_us_per_frame == pytest.approx(3.0)
+    assert costs.session_us_per_message == pytest.approx(40.0)
     assert (costs.ray_call_us, costs.storage_write_us) == (80.0, 150.0)
     assert (costs.bytes_per_member, costs.bytes_per_session) == (50.0, 9_000.0)
     result = check(costs, record(4_000, 4_000, 5.0, 15.0))
-    assert result["predicted_cpu_ms_per_message"] == pytest.approx(16.0)
+    assert result["predicted_cpu_ms_per_message"] == pytest.approx((50 + 16_000) / 1000)
     assert result["measured_cpu_ms_per_message"] == pytest.approx(20.0)
-    assert result["relative_error"] == pytest.approx(-0.2)
+    assert result["relative_error"] == pytest.approx((16.05 - 20) / 20, abs=1e-3)
+    assert fit_line([2.0, 2.0], [4.0, 4.0]) == (0.0, 2.0)  # one recipient count: through the origin
