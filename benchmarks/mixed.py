@@ -169,7 +169,7 @@ async def run_mode(runtime: Runtime, args: argparse.Namespace, slots: dict[int, 
     await asyncio.gather(*pending)
     trace = await collect(runtime, len(slots), 1 << 62, 3.0)  # what is still in flight lands
     wall_s = time.monotonic() - started
-    cpu = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in pids}
+    cpu = {pid: max(0.0, cpu_seconds(pid) - before_s) for pid, before_s in cpu_before.items()}  # 0: exited
     memory = [await bench_session(directory, i).memory() for i in slots]
     latencies = np.array([(done - sent) / 1e6 for sent, (done, _) in trace.items() if sent in messages])
     histogram = LogHistogram()

@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--wires", nargs="+", default=["none", "zlib", "zstd"])
     p.add_argument("--workload-duration-s", type=float, default=20.0)
+    p.add_argument(
+        "--workload-max-members", type=int, default=20_000, help="the largest guild of the Zipf plan"
+    )
     return p.parse_args(argv)
 
 
@@ -127,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     plot_wire(rows, out / "fanout_wire.png")
     plot_histograms(records, out / "latency_histograms.png")
 
-    workload_argv = ["--guilds", "20", "--max-members", str(max(args.members)), "--sessions", str(args.sessions),
+    workload_argv = ["--guilds", "20", "--max-members", str(args.workload_max_members), "--sessions", str(args.sessions),
+                     "--relay-above", str(args.workload_max_members // 20),
                      "--duration-s", str(args.workload_duration_s), "--repeats", str(args.repeats),
                      "--out", str(out / "workload")]  # fmt: skip
     commands.append("rayguild bench workload " + " ".join(workload_argv))
