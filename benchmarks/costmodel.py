@@ -41,7 +41,8 @@ class Deployment:
 
     ``members`` rows are held by guild shards; ``online`` sessions are connected; of these
     ``active_fraction`` view the guild (the rest are passive, pruned to periodic updates when
-    ``prune_passive``). ``guilds_per_user`` multiplies member rows for a cluster of many guilds.
+    ``prune_passive``). For a cluster of many guilds, ``guilds_per_user`` multiplies member rows
+    and ``mean_recipients`` replaces ``online * active_fraction`` (a message reaches one guild).
     """
 
     members: int
@@ -53,6 +54,7 @@ class Deployment:
     sessions_per_shard: int = 50_000
     guilds_per_user: float = 1.0
     passive_updates_per_s: float = 0.0  # per passive session (1 / passive interval)
+    mean_recipients: float = 0.0  # a cluster of many guilds: recipients of the average message
     core_utilization: float = 0.7  # keep cores this busy at most
 
 
@@ -74,20 +76,22 @@ class Prediction:
 
 
 def predict(costs: StageCosts, d: Deployment) -> Prediction:
-    recipients = d.online * (d.active_fraction if d.prune_passive else 1.0)
-    passive = d.online - recipients if d.prune_passive else 0.0
+    recipients = d.mean_recipients or d.online * (d.active_fraction if d.prune_passive else 1.0)
+    passive = d.online * (1.0 - d.active_fraction) if d.prune_passive else 0.0
     frames_per_s = d.messages_per_s * recipients + passive * d.passive_updates_per_s
-    relays = math.ceil(d.online / d.sessions_per_relay) if d.online > d.sessions_per_relay else 0
+    guild_online = d.mean_recipients or d.online  # sessions one message's guild has connected
+    relays = math.ceil(guild_online / d.sessions_per_relay) if guild_online > d.sessions_per_relay else 0
     shards = max(1, math.ceil(d.online / d.sessions_per_shard))
-    # per message: the guild calls each relay (or each session shard directly); each relay calls
-    # each session shard it reaches (at most all of them)
-    hops = relays * (1 + min(shards, d.sessions_per_relay)) if relays else shards
+    # per message: the guild calls each relay (or each session shard it reaches directly); each
+    # relay calls each session shard it reaches
+    reached = min(shards, max(1, math.ceil(recipients)))
+    hops = relays * (1 + min(shards, d.sessions_per_relay)) if relays else reached
     ray_calls_per_s = d.messages_per_s * hops
     busy = d.core_utilization
     routing = d.messages_per_s * (recipients * costs.routing_us_per_recipient + costs.routing_us_per_message)
     routing = routing / 1e6 / busy
     session = (
-        frames_per_s * costs.session_us_per_frame + d.messages_per_s * shards * costs.session_us_per_message
+        frames_per_s * costs.session_us_per_frame + d.messages_per_s * reached * costs.session_us_per_message
     )
     session = session / 1e6 / busy
     ray = ray_calls_per_s * costs.ray_call_us / 1e6 / busy

@@ -24,7 +24,7 @@ from rayguild.actors.bench_hosts import bench_session
 from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.gateway import free_port
-from rayguild.benchmarks.memory import cpu_seconds, per_unit, ray_processes, rss_bytes
+from rayguild.benchmarks.memory import CpuMeter, measure_idle, per_unit, ray_processes, rss_bytes
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.benchmarks.stats import LogHistogram, summarize
 from rayguild.benchmarks.wire import WIRES
@@ -63,9 +63,9 @@ class Record:
     wire_frames: int = 0
     guild_rss_bytes_per_member: float = 0.0
     session_rss_bytes_per_session: float = 0.0
-    session_cpu_ms_per_message: float = 0.0
-    guild_process_cpu_ms_per_message: float = 0.0  # /proc: the whole guild-shard process
-    relay_cpu_ms_per_message: float = 0.0  # /proc: every relay process of the guild
+    session_cpu_ms_per_message: float = 0.0  # /proc CPU of the session shards, idle rate subtracted
+    guild_process_cpu_ms_per_message: float = 0.0  # /proc: the whole guild-shard process, idem
+    relay_cpu_ms_per_message: float = 0.0  # /proc: every relay process of the guild, idem
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -82,6 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout-s", type=float, default=120.0, help="wait for deliveries at most this long")
     p.add_argument("--wire", choices=list(WIRES), default="none", help="per-session compression + framing")
     p.add_argument("--repeats", type=int, default=1, help="measure each configuration this many times")
+    p.add_argument("--idle-s", type=float, default=1.0, help="idle CPU measured this long before each run")
     p.add_argument("--out", type=Path, default=Path("bench-out/fanout"))
     return p.parse_args(argv)
 
@@ -142,16 +143,19 @@ async def run_one(
     await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
     before = await guild.ref.send(BenchStats(guild_id))
     memory_before = [await bench_session(runtime.directory, i).memory() for i in slots]
-    session_cpu_before = sum(cpu_seconds(m["pid"]) for m in memory_before)
-    relay_pids = ray_processes("RelayHost")
-    routing_cpu_before = cpu_seconds(before["pid"]), sum(cpu_seconds(p) for p in relay_pids)
+    meters = (
+        CpuMeter([before["pid"]]),
+        CpuMeter(ray_processes("RelayHost")),
+        CpuMeter(m["pid"] for m in memory_before),
+    )
+    await measure_idle(meters, args.idle_s)  # guild, relays, session shards: idle CPU subtracted
+    for meter in meters:
+        meter.start()
     await send(args.messages, 100)
     trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
     after = await guild.ref.send(BenchStats(guild_id))
     shard_memory = [await bench_session(runtime.directory, i).memory() for i in slots]
-    session_cpu_s = sum(cpu_seconds(m["pid"]) for m in shard_memory) - session_cpu_before
-    guild_process_cpu_s = cpu_seconds(after["pid"]) - routing_cpu_before[0]
-    relay_cpu_s = sum(cpu_seconds(p) for p in relay_pids) - routing_cpu_before[1]
+    guild_process_cpu_s, relay_cpu_s, session_cpu_s = (meter.busy_s() for meter in meters)
 
     latencies = (
         np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()]) if trace else np.zeros(1)

@@ -1,4 +1,5 @@
-"""Memory as the kernel counts it: the resident set of a process, read from /proc/<pid>/status.
+"""Memory and CPU as the kernel counts them: resident set (/proc/<pid>/status) and CPU seconds
+(/proc/<pid>/stat) of the processes a benchmark drives.
 
 The fan-out bench reads the shard actors' RSS (they report their pid) before and after it adds
 sessions and members, so per-session and per-member bytes are measured, not formulas: the shared
@@ -7,7 +8,10 @@ event log, replay rings, per-connection objects and compression contexts are all
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import psutil
@@ -51,3 +55,37 @@ def ray_processes(marker: str = "") -> list[int]:
 def per_unit(before: int, after: int, units: int) -> float:
     """Bytes each added unit cost: the RSS growth over how many were added."""
     return (after - before) / units if units else 0.0
+
+
+class CpuMeter:
+    """CPU seconds a group of processes spent on a measurement, less what they burn idle.
+
+    A Ray actor burns CPU doing nothing (its core worker's threads, metrics and summary loops);
+    at a few messages per second that idle rate is as large as the work, so a cost per message
+    must subtract it: ``idle`` measures the rate with no load, ``busy_s`` is the CPU since
+    ``start`` minus that rate over the elapsed time (clock ticks: 10 ms resolution per process).
+    """
+
+    def __init__(self, pids: Iterable[int]) -> None:
+        self.pids = list(pids)
+        self.idle_rate = 0.0
+        self._cpu, self._at = 0.0, 0.0
+
+    def total(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids)
+
+    def start(self) -> None:
+        self._cpu, self._at = self.total(), time.monotonic()
+
+    def busy_s(self) -> float:
+        return max(0.0, self.total() - self._cpu - self.idle_rate * (time.monotonic() - self._at))
+
+
+async def measure_idle(meters: Iterable[CpuMeter], seconds: float) -> None:
+    """Set each meter's idle rate from ``seconds`` of no load (all measured over the same time)."""
+    meters = list(meters)
+    for meter in meters:
+        meter.start()
+    await asyncio.sleep(seconds)
+    for meter in meters:
+        meter.idle_rate = (meter.total() - meter._cpu) / max(1e-9, time.monotonic() - meter._at)

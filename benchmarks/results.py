@@ -171,7 +171,7 @@ def model_check(records: Sequence[Mapping[str, Any]], smallest: int, write_us: f
         guild = costmodel.Deployment(members=1_000_000, online=1_000_000, messages_per_s=10, active_fraction=0.1,
                                      passive_updates_per_s=0.1)  # fmt: skip
         cluster = costmodel.Deployment(members=5_000_000, online=5_000_000, messages_per_s=50_000,
-                                       active_fraction=0.05, guilds_per_user=20, sessions_per_relay=15_000,
+                                       active_fraction=0.1, mean_recipients=40, guilds_per_user=20,
                                        passive_updates_per_s=0.1)  # fmt: skip
         result["by_wire"][wire] = {
             "costs": {k: round(v, 4) for k, v in asdict(costs).items()},
@@ -227,7 +227,7 @@ def render(summary: Mapping[str, Any]) -> str:
     lines += ["", f"## Cost model (fit on {cm['fit_on_members']:,} members, checked on the others)", ""]
     lines += ["CPU per message = fixed + per recipient, fitted by least squares; the error is the model's CPU",
               "per message against the measured one at the other sizes.", ""]  # fmt: skip
-    lines += ["| wire | routing µs/recipient | session µs/frame | fixed µs/msg (routing, per session shard) | B/member | B/session | mean abs error | max abs error | 1M-online guild @10 msg/s: cores, GiB | 5M users cluster: cores, GiB |",
+    lines += ["| wire | routing µs/recipient | session µs/frame | fixed µs/msg (routing, per session shard) | B/member | B/session | mean abs error | max abs error | 1M-online guild @10 msg/s: cores, GiB | 5M users, 50k msg/s, 40 recipients each: cores, GiB |",
               "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for wire, w in cm["by_wire"].items():
         c, g, k = w["costs"], w["one_million_online_guild_10_msg_s"], w["five_million_users_cluster"]

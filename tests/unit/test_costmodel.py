@@ -46,6 +46,17 @@ def test_passive_updates_and_utilization_and_many_guilds() -> None:
     assert unpruned.recipients_per_message == 100
 
 
+def test_a_cluster_prices_the_average_message_not_the_whole_population() -> None:
+    d = Deployment(members=5_000_000, online=5_000_000, messages_per_s=1_000, active_fraction=0.1,
+                   mean_recipients=40, guilds_per_user=20, sessions_per_shard=50_000,
+                   core_utilization=1.0)  # fmt: skip
+    p = predict(COSTS, d)
+    assert p.recipients_per_message == 40 and p.relays == 0
+    assert p.session_shards == 100 and p.ray_calls_per_s == 1_000 * 40  # one call per shard reached
+    assert p.routing_cores == pytest.approx(1_000 * 40 * 0.5e-6)
+    assert p.memory_bytes == 5_000_000 * 20 * 40 + 5_000_000 * 10_000
+
+
 def record(members: int, active: int, guild_ms: float, session_ms: float) -> dict[str, object]:
     return {"members": members, "config": "relays", "active_sessions": active,
             "guild_process_cpu_ms_per_message": guild_ms * 0.75, "relay_cpu_ms_per_message": guild_ms * 0.25,
