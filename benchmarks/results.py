@@ -35,13 +35,13 @@ LIBRARIES = ("ray", "numpy", "zstandard", "aiohttp", "orjson", "matplotlib", "ps
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="rayguild bench all", description=__doc__)
     p.add_argument("--out", type=Path, default=Path("docs/results"))
-    p.add_argument("--members", type=int, nargs="+", default=[2_000, 8_000, 32_000])
-    p.add_argument("--sessions", type=int, default=8_000)
-    p.add_argument("--messages", type=int, default=200)
-    p.add_argument("--rate", type=float, default=50.0)
+    p.add_argument("--members", type=int, nargs="+", default=[1_000, 100_000])
+    p.add_argument("--sessions", type=int, default=2_000)
+    p.add_argument("--messages", type=int, default=60)
+    p.add_argument("--rate", type=float, default=15.0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--wires", nargs="+", default=["none", "zlib", "zstd"])
-    p.add_argument("--workload-duration-s", type=float, default=20.0)
+    p.add_argument("--workload-duration-s", type=float, default=15.0)
     p.add_argument(
         "--workload-max-members", type=int, default=20_000, help="the largest guild of the Zipf plan"
     )
