@@ -136,7 +136,9 @@ def calibrate(
 
 
 def fit_line(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
-    """(intercept, slope) of the least-squares line; through the origin if x does not vary."""
+    """(intercept, slope) of the least-squares line; through the origin if x does not vary. A
+    negative slope (the per-item cost drowned in the fixed one and its noise) is taken as 0: the
+    cost is then all fixed, the mean of ``y``."""
     n = len(x)
     if n == 0:
         return 0.0, 0.0
@@ -144,7 +146,7 @@ def fit_line(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
     sxx = sum((a - mx) ** 2 for a in x)
     if sxx == 0:
         return 0.0, (my / mx if mx else 0.0)
-    slope = sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx
+    slope = max(0.0, sum((a - mx) * (b - my) for a, b in zip(x, y, strict=True)) / sxx)
     return my - slope * mx, slope
 
 

@@ -17,7 +17,7 @@ import os
 import platform
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workload-duration-s", type=float, default=15.0)
     p.add_argument(
         "--workload-max-members", type=int, default=20_000, help="the largest guild of the Zipf plan"
+    )
+    p.add_argument(
+        "--render-only", action="store_true", help="re-make summary and README from the runs in --out"
     )
     return p.parse_args(argv)
 
@@ -114,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        return render_again(out)
     commands: list[str] = [f"rayguild bench all {' '.join(sys.argv[2:] if argv is None else argv)}".strip()]
     summary: dict[str, Any] = {"machine_before": machine()}
     records: list[dict[str, Any]] = []
@@ -156,6 +161,39 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def render_again(out: Path) -> int:
+    """Summary, plots and README again from the committed raw results (the model or the tables
+    changed, the measurements did not); the machine blocks and commands are kept."""
+    summary = json.loads((out / "summary.json").read_text())
+    records = [
+        record for wire in dict.fromkeys(r["wire"] for r in summary["fanout"])
+        for record in json.loads((out / f"fanout-{wire}" / "results.json").read_text())["records"]
+    ]  # fmt: skip
+    summary["fanout"] = aggregate(records, FANOUT_KEYS)
+    plot_wire(summary["fanout"], out / "fanout_wire.png")
+    plot_histograms(records, out / "latency_histograms.png")
+    cm = summary["costmodel"]
+    summary["costmodel"] = model_check(records, cm["fit_on_members"], cm["storage_write_us"])
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out / "README.md").write_text(render(summary))
+    return 0
+
+
+def passive_saving(runs: Sequence[Mapping[str, Any]]) -> str:
+    """The passive pruning's saving over the workload's repeats: frames, CPU and wall time."""
+
+    def mean(mode: str, key: str) -> float:
+        values = [float(r[key]) for r in runs if r["mode"] == mode]
+        return sum(values) / len(values) if values else 0.0
+
+    parts = []
+    for key, label in (("frames", "frames"), ("session_cpu_s", "session CPU"), ("relay_cpu_s", "relay CPU"),
+                       ("guild_cpu_s", "guild CPU"), ("ray_cpu_s", "all Ray CPU")):  # fmt: skip
+        full, pruned = mean("relays", key), mean("relays+passive", key)
+        parts.append(f"{label} {(pruned - full) / full * 100:+.0f} %" if full else f"{label} n/a")
+    return "Passive pruning, mean over the repeats (same event plan): " + ", ".join(parts) + "."
+
+
 def model_check(records: Sequence[Mapping[str, Any]], smallest: int, write_us: float) -> dict[str, Any]:
     """Fit on the smallest size per wire; check the others; price the two target deployments."""
     result: dict[str, Any] = {
@@ -166,6 +204,11 @@ def model_check(records: Sequence[Mapping[str, Any]], smallest: int, write_us: f
     for wire in dict.fromkeys(r["wire"] for r in records):
         mine = [r for r in records if r["wire"] == wire]
         costs = costmodel.calibrate([r for r in mine if r["members"] == smallest], storage_write_us=write_us)
+        # bytes per member from the largest guild: at small sizes the allocator's noise exceeds the rows
+        largest = [
+            r["guild_rss_bytes_per_member"] for r in mine if r["members"] == max(m["members"] for m in mine)
+        ]
+        costs = replace(costs, bytes_per_member=costmodel.median(largest))
         checks = [costmodel.check(costs, r) for r in mine if r["members"] != smallest]
         errors = [abs(c["relative_error"]) for c in checks]
         guild = costmodel.Deployment(members=1_000_000, online=1_000_000, messages_per_s=10, active_fraction=0.1,
@@ -223,6 +266,7 @@ def render(summary: Mapping[str, Any]) -> str:
             f"{w['session_cpu_s']} | {w['ray_cpu_s']} | "
             f"{w['frames']:,} | {lat['count']:,} | {lat['p50']} | {lat['p99']} |"
         )
+    lines += ["", passive_saving(summary["workload"])]
     cm = summary["costmodel"]
     lines += ["", f"## Cost model (fit on {cm['fit_on_members']:,} members, checked on the others)", ""]
     lines += ["CPU per message = fixed + per recipient, fitted by least squares; the error is the model's CPU",

@@ -79,3 +79,4 @@ def test_calibrate_fits_a_fixed_and_a_per_recipient_cost_and_check_states_the_er
     assert result["measured_cpu_ms_per_message"] == pytest.approx(20.0)
     assert result["relative_error"] == pytest.approx((16.05 - 20) / 20, abs=1e-3)
     assert fit_line([2.0, 2.0], [4.0, 4.0]) == (0.0, 2.0)  # one recipient count: through the origin
+    assert fit_line([1.0, 3.0], [5.0, 3.0]) == (4.0, 0.0)  # cost falling with recipients: all fixed
