@@ -40,6 +40,7 @@ from rayguild.actors.cluster import ActorRef, list_named_actors
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.stats import spread
 from rayguild.config import load_config
+from rayguild.errors import ShardUnavailable
 from rayguild.http_api.server import start_edge
 
 FAILURES = ("guild", "session", "relay", "node")
@@ -106,7 +107,7 @@ class Scenario:
             self.guild_id = int((await r.json())["id"])
         async with http.get(f"{self.api}/guilds/{self.guild_id}/channels", headers=self.auth) as r:
             self.channel = (await r.json())[0]["id"]
-        ports = [s["port"] for s in self.rt.ensure_started() if s.get("port")]
+        ports = [s["port"] for s in await started(self.rt) if s.get("port")]
         self.sockets = [await ready(http, port, self.token) for port in ports * 2]  # enough for relays
         await asyncio.sleep(3.0)  # relays up before the failure
 
@@ -135,6 +136,19 @@ class Scenario:
         for ws in self.sockets:
             await ws.close()
         return killed - called, reidentify, delivered
+
+
+async def started(rt: Runtime) -> list[dict[str, Any]]:
+    """The edges' addresses once every shard answers (a previous trial's kill may still be
+    restarting one)."""
+    deadline = time.monotonic() + GIVE_UP_S
+    while True:
+        try:
+            return rt.ensure_started()
+        except ShardUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def gone(pids: list[int]) -> None:
