@@ -6,6 +6,9 @@ same seq / replay / framing code as a websocket session; only the socket write i
 sends M messages through the guild shard's ``publish`` at a fixed rate (open loop), and records
 deliveries/s, p50/p99/max latency from the publish call (the moment after the POST's storage
 write) to the last delivery, Ray calls and guild CPU per message, bytes per member and session.
+With ``--wire zlib|zstd|text`` each synthetic session also compresses and frames every frame as
+the edge does (benchmarks/wire.py); RSS and CPU of the shard processes come from /proc
+(benchmarks/memory.py), and each record carries its latency sample count and histogram.
 """
 
 from __future__ import annotations
