@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from rayguild.benchmarks import costmodel, fanout, mixed, storage
+from rayguild.benchmarks import costmodel, fanout, mixed, recovery, storage
 from rayguild.benchmarks.plots import plot_histograms, plot_wire
 from rayguild.benchmarks.report import progress
 from rayguild.benchmarks.stats import spread
@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
                if r["phase"] == "insert"]  # fmt: skip
     write_us = 1e6 / inserts[0]["ops_per_s"] if inserts else 0.0
 
+    recovery_argv = ["--out", str(out / "recovery"), "--trials", str(args.repeats)]
+    commands.append("python -m rayguild.benchmarks.recovery " + " ".join(recovery_argv))
+    recovery.main(recovery_argv)
+    summary["recovery"] = json.loads((out / "recovery" / "results.json").read_text())["summary"]
+
     smallest = min(args.members)
     summary["costmodel"] = model_check(records, smallest, write_us)
     summary["commands"] = commands
@@ -174,6 +179,11 @@ def render_again(out: Path) -> int:
     plot_histograms(records, out / "latency_histograms.png")
     cm = summary["costmodel"]
     summary["costmodel"] = model_check(records, cm["fit_on_members"], cm["storage_write_us"])
+    recovered = out / "recovery" / "results.json"
+    if "recovery" not in summary and recovered.exists():  # results from before bench all ran it
+        result = json.loads(recovered.read_text())
+        summary["recovery"] = result["summary"]
+        summary["commands"].append(result["command"])
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "README.md").write_text(render(summary))
     return 0
@@ -282,6 +292,15 @@ def render(summary: Mapping[str, Any]) -> str:
             f"{w['max_abs_error']} | {g['cores']:.1f}, {g['memory_bytes'] / 2**30:.1f} | "
             f"{k['cores']:.1f}, {k['memory_bytes'] / 2**30:.1f} |"
         )
+    if "recovery" in summary:
+        lines += ["", "## Recovery (3-node Ray cluster on this box)", "",
+                  "Seconds from the moment the killed process is gone (its pid polled): mean (min-max).", "",
+                  "| failure | trials | gone after the kill call | re-identify possible | first message delivered |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for r in summary["recovery"]:
+            cells = [f"{r[k]['mean']:.2f} ({r[k]['min']:.2f}-{r[k]['max']:.2f})"
+                     for k in ("dying_s", "reidentify_s", "delivered_s")]  # fmt: skip
+            lines.append(f"| {r['failure']} | {r['trials']} | " + " | ".join(cells) + " |")
     lines += ["", "Plots: fanout_wire.png, latency_histograms.png; raw records in fanout-*/results.json.", ""]
     return "\n".join(lines)
 
