@@ -136,7 +136,8 @@ class GuildProcess:
         if cmd.change is not None:
             self.apply(cmd.change)
         if cmd.t == "MESSAGE_CREATE" and cmd.channel_id:
-            self.last_message_id[cmd.channel_id] = int(cmd.d["id"])
+            # A public thread's message is gated by its parent (channel_id); it is the thread's.
+            self.last_message_id[int(cmd.d.get("channel_id", cmd.channel_id))] = int(cmd.d["id"])
         return Dispatch.of(self.guild.id, cmd.t, cmd.d, cmd.channel_id, cmd.intent, cmd.accepted_ns)
 
     def join(self, join: c.SessionJoin) -> int:

@@ -38,6 +38,7 @@ from rayguild.http_api.gateway_protocol import (
     parse_identify,
     parse_resume,
 )
+from rayguild.http_api.identify_limits import IdentifyThrottled
 from rayguild.http_api.keys import CTX, METRICS, WIRE
 from rayguild.http_api.metrics import EdgeMetrics
 from rayguild.http_api.wire import CLOSE_TIMEOUT_S, SocketSink, frame_header
@@ -138,7 +139,11 @@ class GatewayConnection:
             self.sink.write(HEARTBEAT_ACK)
         elif op is Op.IDENTIFY:
             ident = parse_identify(d, self.ctx.allowed_intents, self.ctx.config.large_threshold_default)
-            self.session = await gateway_ops.identify(self.ctx, ident, self.sink)
+            try:
+                self.session = await gateway_ops.identify(self.ctx, ident, self.sink)
+            except IdentifyThrottled:  # Discord's answer to an identify beyond max_concurrency
+                self.sink.write(INVALID_SESSION)
+                return
             self.protocol.transition(ConnState.READY)
         elif op is Op.RESUME:
             session = await gateway_ops.resume(self.ctx, parse_resume(d), self.sink)

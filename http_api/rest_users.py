@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 
 from rayguild.fanout.permissions import base_permissions
+from rayguild.http_api import identify_limits
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
 from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.rest_applications import application_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import User
 
 routes = web.RouteTableDef()
-
-# discord.py and discord.js only need url/shards/limit; one shard serves every guild here.
-SESSION_START_LIMIT = {"total": 1000, "remaining": 1000, "reset_after": 86_400_000, "max_concurrency": 1}
 
 
 def private_user(account: User) -> dict[str, Any]:
@@ -75,17 +75,8 @@ async def my_guilds(request: web.Request) -> web.Response:
 async def my_application(request: web.Request) -> web.Response:
     """A bot's application has the bot's id (as on Discord for current applications)."""
     caller = await authenticate(request)
-    shown = user_shape(caller)
-    return json_response({
-        "id": str(caller.id), "name": caller.username, "icon": None, "description": "",
-        "type": None, "bot_public": True, "bot_require_code_grant": False,
-        "verify_key": "0" * 64, "flags": 0, "flags_new": "0", "redirect_uris": [],
-        "interactions_endpoint_url": None, "role_connections_verification_url": None,
-        "owner": shown, "bot": shown, "approximate_guild_count": 0,
-        "approximate_user_install_count": 0, "approximate_user_authorization_count": 0,
-        "explicit_content_filter": 0, "team": None, "eligible_oauth2_scopes": ["bot"],
-        "summary": "", "hook": True, "tags": [], "integration_types_config": {},
-    })  # fmt: skip
+    stored = await ctx_of(request).storage.get_setting(caller.id, "application")
+    return json_response(application_shape(caller, json.loads(stored) if stored else {}))
 
 
 @routes.get("/gateway")
@@ -95,8 +86,11 @@ async def gateway(request: web.Request) -> web.Response:
 
 @routes.get("/gateway/bot")
 async def gateway_bot(request: web.Request) -> web.Response:
-    await authenticate(request)
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    limit = await identify_limits.standing_of(ctx.storage, ctx.config, caller.id)
+    guilds = len(await ctx.storage.guilds_of_user(caller.id))
     return json_response({
-        "url": ctx_of(request).config.gateway_url, "shards": 1,
-        "session_start_limit": SESSION_START_LIMIT,
+        "url": ctx.config.gateway_url, "shards": identify_limits.recommended_shards(guilds),
+        "session_start_limit": limit.shape(),
     })  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing
 
+from rayguild.storage.credentials import Credential, CredentialStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -20,6 +21,7 @@ from rayguild.storage.models import (
     Pin,
     ReactionCount,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.protocol import (
@@ -31,6 +33,7 @@ from rayguild.storage.protocol import (
     MessageStore,
     PushStore,
     ReactionStore,
+    SessionStartStore,
     Storage,
 )
 from rayguild.storage.scylla import ScyllaStorage
@@ -44,6 +47,8 @@ __all__ = [
     "MAX_MEMBERS_LIMIT",
     "AccountStore",
     "Channel",
+    "Credential",
+    "CredentialStore",
     "Device",
     "Guild",
     "GuildStore",
@@ -61,6 +66,8 @@ __all__ = [
     "ReactionStore",
     "Role",
     "ScyllaStorage",
+    "SessionStartStore",
+    "SessionStarts",
     "SqliteStorage",
     "Storage",
     "User",

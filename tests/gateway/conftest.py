@@ -24,6 +24,9 @@ from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.sqlite import SqliteStorage
 
 API = "/api/v10"
+LOCAL_SINK = ("127.0.0.0/8",)  # webhook devices here point at a sink on loopback
+# Bots here identify again at once (Discord: one identify per 5 s); test_identify_limits keeps the default.
+NO_IDENTIFY_WAIT = {"identify_interval_s": 0.0}
 RECEIVE_TIMEOUT_S = 5.0
 
 
@@ -131,7 +134,13 @@ async def make_edge(tmp_path: Path) -> AsyncIterator[EdgeFactory]:
 
     async def make(allowed_intents: int = ALL_INTENTS, **config: Any) -> Edge:
         db = tmp_path / "rayguild.sqlite3"
-        settings = {"sqlite_path": str(db), "tick_ms": 1.0, **config}
+        settings = {
+            "sqlite_path": str(db),
+            "tick_ms": 1.0,
+            "push_allowed_networks": LOCAL_SINK,
+            **NO_IDENTIFY_WAIT,
+            **config,
+        }
         cluster = LocalCluster(Config(**settings), lambda: SqliteStorage(db))
         ctx = await cluster.edge(0, allowed_intents=allowed_intents)
         # The bots here post faster than Discord's 5 messages / 5 s; rate limits have their own tests.
@@ -157,7 +166,9 @@ async def edge(make_edge: EdgeFactory) -> Edge:
 async def two_edges(tmp_path: Path) -> AsyncIterator[tuple[Edge, Edge]]:
     """Edges 0 and 1 of ONE in-process cluster (one guild shard, two session shards)."""
     db = tmp_path / "rayguild.sqlite3"
-    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    cluster = LocalCluster(
+        Config(sqlite_path=str(db), tick_ms=1.0, **NO_IDENTIFY_WAIT), lambda: SqliteStorage(db)
+    )
     edges: list[Edge] = []
     for index in range(2):
         ctx = await cluster.edge(index)
