@@ -287,7 +287,7 @@ async def execute(request: web.Request) -> web.Response:
 
 async def _followup(ctx: EdgeContext, found: Live, body: Json, files: tuple[Json, ...]) -> Json:
     """A followup; the first after a deferred response fills its loading message, as on Discord."""
-    if not found.state.callback_type:
+    if found.state.callback_type <= 0:  # never acknowledged, or the deadline passed first
         raise _unknown_webhook()
     parsed, ephemeral = hook_messages.parse(body, ephemeral_ok=True, has_attachments=bool(files))
     original = found.state.original_id
