@@ -7,7 +7,8 @@ left is refused at once with 429 (never queued). Every response carries Discord'
 bucket). A caller over the global limit gets 429 with ``global: true``.
 
 Bounds (documented here, Discord's published values where it has them):
-- message create: 5 per 5 s per channel; message delete: 5 per 1 s per channel;
+- message create: 5 per 5 s per channel; message delete: 5 per 1 s per channel; typing: 5 per 5 s
+  per channel (and, like every bucket, per caller);
 - guild/channel/role/invite writes: 10 per 10 s per guild or channel;
 - everything else: 50 per 1 s per route; global: 50 requests per second per caller.
 - Interaction endpoints (the callback, and everything under a webhook's or an interaction's token:
@@ -53,6 +54,7 @@ ROUTES: dict[tuple[str, str], Limit] = {
     ("PATCH", "/channels/{channel_id}"): WRITE,
     ("POST", "/channels/{channel_id}/invites"): WRITE,
     ("POST", "/auth/register"): Limit(5, 60.0),
+    ("POST", "/channels/{channel_id}/typing"): Limit(5, 5.0),
     ("POST", "/webhooks/{webhook_id}/{webhook_token}"): Limit(5, 2.0),
 }
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
