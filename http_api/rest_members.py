@@ -36,6 +36,7 @@ from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import Member
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
+from rayguild.storage.semantics import MemberChange
 
 routes = web.RouteTableDef()
 
@@ -117,14 +118,22 @@ async def _change_role(request: web.Request, give: bool) -> web.Response:
         raise unknown("member")
     if role.position >= access.top_position():
         raise missing_permissions()  # Discord: only roles below your highest role
-    roles = tuple(r for r in target.roles if r != role_id) + ((role_id,) if give else ())
-    if set(roles) != set(target.roles):
-        await _update_member(ctx, access, replace(target, roles=roles))
+    change = MemberChange(add_roles=(role_id,)) if give else MemberChange(remove_roles=(role_id,))
+    await _update_member(ctx, access, target.user_id, change)
     return web.Response(status=204)
 
 
-async def _update_member(ctx: EdgeContext, access: GuildAccess, member: Member) -> dict[str, object]:
-    await ctx.storage.put_member(member)
+async def _update_member(
+    ctx: EdgeContext, access: GuildAccess, user_id: int, change: MemberChange
+) -> dict[str, object]:
+    """Apply ``change`` atomically in storage (a concurrent change is never lost) and, if it
+    changed anything, tell the guild."""
+    changed = await ctx.storage.change_member(access.guild.id, user_id, change)
+    if changed is None:
+        raise unknown("member")
+    before, member = changed
+    if before == member:
+        return await shown_member(ctx, member)
     account = await ctx.storage.get_user(member.user_id)
     shown = member_shape(member, account)
     d = {**shown, "guild_id": str(access.guild.id)}
@@ -154,7 +163,8 @@ async def edit_own_member(request: web.Request) -> web.Response:
     if "nick" not in body:
         return json_response(await shown_member(ctx, access.member))
     access.require(CHANGE_NICKNAME)
-    return json_response(await _update_member(ctx, access, replace(access.member, nick=_nick(body))))
+    change = MemberChange(set_nick=True, nick=_nick(body))
+    return json_response(await _update_member(ctx, access, access.member.user_id, change))
 
 
 @routes.patch("/guilds/{guild_id}/members/{user_id}")
@@ -164,19 +174,21 @@ async def edit_member(request: web.Request) -> web.Response:
     if target is None:
         raise unknown("member")
     body = await read_json(request)
-    edited = target
+    change = MemberChange()
     if "nick" in body:
         if target.user_id != access.member.user_id:
             access.require(MANAGE_NICKNAMES)
             _require_above(access, target)
         elif not access.permissions & MANAGE_NICKNAMES:
             access.require(CHANGE_NICKNAME)
-        edited = replace(edited, nick=_nick(body))
-    if body.get("roles") is not None:
-        edited = replace(edited, roles=_roles(access, target, body["roles"]))
-    if edited == target:
+        change = replace(change, set_nick=True, nick=_nick(body))
+    if body.get("roles") is not None:  # as a difference, so a concurrent change to other roles stays
+        wanted = _roles(access, target, body["roles"])
+        added = tuple(r for r in wanted if r not in target.roles)
+        change = replace(change, add_roles=added, remove_roles=tuple(set(target.roles) - set(wanted)))
+    if change == MemberChange():
         return json_response(await shown_member(ctx, target))
-    return json_response(await _update_member(ctx, access, edited))
+    return json_response(await _update_member(ctx, access, target.user_id, change))
 
 
 def _require_above(access: GuildAccess, target: Member) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
+from rayguild.errors import StorageUnavailable
 from rayguild.storage import blobs_cql, scylla_dms
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
@@ -40,7 +41,9 @@ from rayguild.storage.scylla_schema import (
     keyspace_cql,
 )
 from rayguild.storage.scylla_session import CqlSession, Row
-from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
+from rayguild.storage.semantics import MemberChange, invite_live, invite_usable, iter_pages
+
+MEMBER_CAS_ATTEMPTS = 32  # concurrent changes to one member; each retry follows a winner
 
 
 def _now_ms() -> int:
@@ -215,6 +218,28 @@ class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, Scyll
         key = ("member", user_id)
         rows = await self._read(("guild", guild_id), key, "member_get", guild_id, user_id)
         return _member(rows[0]) if rows else None
+
+    async def change_member(
+        self, guild_id: int, user_id: int, change: MemberChange
+    ) -> tuple[Member, Member] | None:
+        """Compare-and-set on the role list and nick (a lightweight transaction), retried until no
+        other change came between the read and the write."""
+        try:
+            for _ in range(MEMBER_CAS_ATTEMPTS):
+                rows = await self._run("member_get", guild_id, user_id)
+                if not rows:
+                    return None
+                before = _member(rows[0])
+                after = change.applied(before)
+                expected = list(before.roles) or None  # Cassandra keeps an empty list as null
+                (result,) = await self._run(
+                    "member_cas", list(after.roles), after.nick, guild_id, user_id, expected, before.nick
+                )
+                if result["[applied]"]:
+                    return before, after
+        finally:
+            self._reads.forget(("guild", guild_id), ("user_guilds", user_id))
+        raise StorageUnavailable(f"member {user_id} kept changing under {MEMBER_CAS_ATTEMPTS} attempts")
 
     async def remove_member(self, guild_id: int, user_id: int) -> bool:
         existed = await self.get_member(guild_id, user_id) is not None

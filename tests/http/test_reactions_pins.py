@@ -208,6 +208,24 @@ async def test_member_roles_and_hierarchy(client: Client, room: dict[str, Any]) 
     ] == 10007
 
 
+async def test_concurrent_role_changes_are_all_kept(client: Client, room: dict[str, Any]) -> None:
+    owner, other, gid = room["owner"], room["other"], room["gid"]
+    roles = [
+        (await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": f"r{i}"}))["id"]
+        for i in range(6)
+    ]
+    path = f"/api/v10/guilds/{gid}/members/{other.id}"
+    await call(client, owner, "PUT", f"/guilds/{gid}/members/{other.id}/roles/{roles[0]}", 204)
+    responses = await asyncio.gather(
+        *(client.put(f"{path}/roles/{role}", headers=owner.headers) for role in roles[1:]),
+        client.delete(f"{path}/roles/{roles[0]}", headers=owner.headers),
+        client.patch(path, json={"nick": "Racer"}, headers=owner.headers),
+    )  # fmt: skip
+    assert [r.status for r in responses] == [204] * 6 + [200]
+    member = await call(client, owner, "GET", f"/guilds/{gid}/members/{other.id}")
+    assert member["nick"] == "Racer" and sorted(member["roles"]) == sorted(roles[1:])
+
+
 async def test_edit_member_nick_and_roles(client: Client, room: dict[str, Any]) -> None:
     owner, bot, other, gid = room["owner"], room["bot"], room["other"], room["gid"]
     low = await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "low"})
