@@ -126,4 +126,5 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_reaper)
     app.cleanup_ctx.append(presence_sync.resync_loop)
+    app.cleanup_ctx.append(rest_attachments.sweeper)
     return app

@@ -18,6 +18,7 @@ from rayguild.http_api.forms import integer, optional_id, path_id, read_json, te
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
 from rayguild.http_api.overwrites import parse_overwrites
+from rayguild.http_api.rest_attachments import forget_channel_files
 from rayguild.shapes import channel as channel_shape
 
 routes = web.RouteTableDef()
@@ -62,6 +63,7 @@ async def delete_channel(request: web.Request) -> web.Response:
     _, ctx, found = await channel_request(request)
     found.require(MANAGE_CHANNELS)
     await ctx.storage.delete_channel(found.channel.id)
+    await forget_channel_files(ctx.storage.blobs, [found.channel.id])
     shown = channel_shape(found.channel)
     await publish(ctx, Publish(found.channel.guild_id, "CHANNEL_DELETE", shown, intent=GUILDS,
                                change=ChannelDeleted(found.channel.id)))  # fmt: skip
