@@ -10,6 +10,7 @@ read back, so a deleted message never returns. Identical reads in flight share o
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
@@ -222,24 +223,37 @@ class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, Scyll
     async def change_member(
         self, guild_id: int, user_id: int, change: MemberChange
     ) -> tuple[Member, Member] | None:
-        """Compare-and-set on the role list and nick (a lightweight transaction), retried until no
-        other change came between the read and the write."""
+        """Compare-and-set on the role list and nick (a lightweight transaction), retried (with a
+        growing random pause) until no other change came between the read and the write. A CAS
+        that times out may or may not have applied; every ``MemberChange`` is idempotent, so it
+        is read and applied again, and the first state read is reported as the one before."""
+        first: Member | None = None
+        failure: StorageUnavailable | None = None
         try:
-            for _ in range(MEMBER_CAS_ATTEMPTS):
+            for attempt in range(MEMBER_CAS_ATTEMPTS):
+                if attempt:
+                    await asyncio.sleep(random.uniform(0, 0.005 * attempt))
                 rows = await self._run("member_get", guild_id, user_id)
                 if not rows:
                     return None
                 before = _member(rows[0])
+                first = first or before
                 after = change.applied(before)
                 expected = list(before.roles) or None  # Cassandra keeps an empty list as null
-                (result,) = await self._run(
-                    "member_cas", list(after.roles), after.nick, guild_id, user_id, expected, before.nick
-                )
+                try:
+                    (result,) = await self._run(
+                        "member_cas", list(after.roles), after.nick, guild_id, user_id, expected, before.nick
+                    )
+                except StorageUnavailable as exc:  # a CAS timeout under contention: ambiguous
+                    failure = exc
+                    continue
                 if result["[applied]"]:
-                    return before, after
+                    return (first if failure is not None else before), after
         finally:
             self._reads.forget(("guild", guild_id), ("user_guilds", user_id))
-        raise StorageUnavailable(f"member {user_id} kept changing under {MEMBER_CAS_ATTEMPTS} attempts")
+        raise StorageUnavailable(
+            f"member {user_id} kept changing under {MEMBER_CAS_ATTEMPTS} attempts"
+        ) from failure
 
     async def remove_member(self, guild_id: int, user_id: int) -> bool:
         existed = await self.get_member(guild_id, user_id) is not None
