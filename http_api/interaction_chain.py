@@ -5,7 +5,7 @@ Deadline: the edge that accepted the interaction watches it; when ``interaction_
 passes it claims the acknowledgement for ``EXPIRED`` with the same atomic write a callback uses,
 so exactly one of the two wins: either the bot's callback (the invoker gets INTERACTION_SUCCESS)
 or the deadline (the invoker gets INTERACTION_FAILURE, and a later callback 404 10062). If that
-edge dies before the deadline no INTERACTION_FAILURE is sent (Discord's client then times out on
+edge stops or dies before the deadline no INTERACTION_FAILURE is sent (Discord's client then times out on
 its own), but a late callback is still refused by its age.
 
 Modals: a MODAL callback records the modal (custom_id, text inputs, the component message it came
@@ -19,28 +19,41 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import structlog
+from aiohttp import web
 
 from rayguild.errors import RayguildError
 from rayguild.http_api import hook_messages
 from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.keys import CTX
 from rayguild.storage.bots_protocol import InteractionState
 
 log = structlog.get_logger(__name__)
 Json = dict[str, Any]
 EXPIRED = -1  # callback_type once the deadline won
 MODAL_RECORD = 9
-_watching: set[asyncio.Task[None]] = set()  # strong references while the deadlines run
+_watching: dict[asyncio.Task[None], EdgeContext] = {}  # running deadlines, by the edge that runs them
 
 
 def watch_deadline(ctx: EdgeContext, state: InteractionState, nonce: Any) -> None:
     """Start watching ``state``'s acknowledgement deadline (returns at once)."""
     task = asyncio.get_running_loop().create_task(_expire(ctx, state, nonce))
-    _watching.add(task)
-    task.add_done_callback(_watching.discard)
+    _watching[task] = ctx
+    task.add_done_callback(lambda done: _watching.pop(done, None))
+
+
+async def deadlines(app: web.Application) -> AsyncIterator[None]:
+    """The edge's deadlines stop with it (its storage closes; nothing is sent for them)."""
+    yield
+    ctx = app[CTX]
+    mine = [task for task, owner in _watching.items() if owner is ctx]
+    for task in mine:
+        task.cancel()
+    await asyncio.gather(*mine, return_exceptions=True)
 
 
 async def _expire(ctx: EdgeContext, state: InteractionState, nonce: Any) -> None:
