@@ -61,7 +61,7 @@ async def build_guild(shard: GuildShard, spec: BenchGuild) -> dict[str, Any]:
     rows = np.linspace(0, spec.members - 1, num=total, dtype=np.int64).astype(np.int32)
     active = rng.random(total) < spec.active_fraction
     intents = spec.intents
-    shard.adopt(proc)
+    shard.guilds[proc.guild_id] = proc  # hosted as if loaded, without storage
     if spec.mode != "direct":
         await shard.use_relays(proc)  # no session yet: the bulk joins below fill the relays
     start = 0

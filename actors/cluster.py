@@ -3,26 +3,31 @@
 Every shard is a named actor (``<kind>-<n>``) in the configured namespace with ``num_cpus=0``,
 ``get_if_exists=True`` and unlimited restarts, so an operator finds it by name in the dashboard
 and a crashed shard comes back under the same name. Calls are submitted when made (Ray keeps a
-caller's submission order per actor) and awaited as asyncio futures; Ray's actor errors become
-``ShardUnavailable`` so nothing outside this module needs to know Ray's exception types.
+caller's submission order per actor) and awaited as asyncio futures; a shard's own typed error
+(``UnknownGuild``...) reaches the caller as itself, every other Ray error becomes
+``ShardUnavailable``, so nothing outside this module needs to know Ray's exception types.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError, RayError
+from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError
 from ray.util import state as ray_state
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from rayguild.config import Config
-from rayguild.errors import ShardUnavailable
+from rayguild.errors import RayguildError, ShardUnavailable
 
 T = TypeVar("T")
+
+
+_dashboard: list[str] = []  # the dashboard address ray.init reported (empty: not started here)
 
 
 def init(config: Config, dashboard: bool = True, **options: Any) -> None:
@@ -30,15 +35,19 @@ def init(config: Config, dashboard: bool = True, **options: Any) -> None:
     if ray.is_initialized():
         return
     if config.ray_address:
-        ray.init(address=config.ray_address, namespace=config.namespace, **options)
+        context = ray.init(address=config.ray_address, namespace=config.namespace, **options)
     else:
-        ray.init(
+        # "local": a Ray of our own, never a cluster some other process started on this machine
+        # (without it ray.init joins the newest one it finds, e.g. another node's or a test's).
+        context = ray.init(
+            address="local",
             namespace=config.namespace,
             include_dashboard=dashboard,
             dashboard_host=config.dashboard_host,
             dashboard_port=config.dashboard_port,
             **options,
         )
+    _dashboard[:] = [context.dashboard_url] if context.dashboard_url else []
 
 
 def shutdown() -> None:
@@ -46,9 +55,9 @@ def shutdown() -> None:
 
 
 def dashboard_url() -> str | None:
-    context = ray.get_runtime_context()
-    url = getattr(context, "dashboard_url", None) or ray.worker.get_dashboard_url()
-    return f"http://{url}" if url and not str(url).startswith("http") else url
+    """Where the dashboard of the Ray this process started or joined listens (None: none)."""
+    url = _dashboard[0] if _dashboard else None
+    return f"http://{url}" if url and not url.startswith("http") else url
 
 
 @functools.cache
@@ -89,18 +98,26 @@ def alive_nodes() -> list[str]:
 
 def actor_restarted() -> bool:
     """Inside an actor: is this a restart (a new incarnation that lost its predecessor's memory)?"""
-    return bool(ray.get_runtime_context().was_current_actor_reconstructed)
+    # Ray's own property reads the deprecated ``actor_id`` inside (a RayDeprecationWarning in every
+    # new actor that is not ours to fix); this public property is still the documented way to ask.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return bool(ray.get_runtime_context().was_current_actor_reconstructed)
 
 
 @dataclass(slots=True)
 class ActorRef:
-    """A lazily resolved handle to a named actor; resolving is cached, never per call."""
+    """A lazily resolved handle to a named actor; resolving is cached, never per call.
+
+    Every actor body has ONE entry point, ``handle(command)``: what travels is a typed command,
+    never a method name.
+    """
 
     name: str
     namespace: str
     _handle: Any = None
 
-    def handle(self) -> Any:
+    def _resolve(self) -> Any:
         if self._handle is None:
             try:
                 self._handle = ray.get_actor(self.name, namespace=self.namespace)
@@ -108,23 +125,22 @@ class ActorRef:
                 raise ShardUnavailable(f"no actor named {self.name} in namespace {self.namespace}") from err
         return self._handle
 
-    def call(self, method: str, *args: Any) -> Awaitable[Any]:
-        """Submit now; the returned awaitable yields the result or raises ShardUnavailable."""
-        ref = getattr(self.handle(), method).remote(*args)
-        return _settle(self.name, ref)
+    def send(self, command: object) -> Awaitable[Any]:
+        """Submit now; the returned awaitable yields the result or raises a ``RayguildError``."""
+        return _settle(self.name, self._resolve().handle.remote(command))
 
-    def tell(self, method: str, *args: Any) -> None:
+    def notify(self, command: object) -> None:
         """Submit and do not wait: for notices whose answer nobody needs (it is not reported)."""
-        getattr(self.handle(), method).remote(*args)
+        self._resolve().handle.remote(command)
 
-    def call_sync(self, method: str, *args: Any, timeout_s: float = 60.0) -> Any:
+    def send_sync(self, command: object, timeout_s: float = 60.0) -> Any:
         try:
-            return ray.get(getattr(self.handle(), method).remote(*args), timeout=timeout_s)
+            return ray.get(self._resolve().handle.remote(command), timeout=timeout_s)
         except (RayActorError, GetTimeoutError) as err:
             raise ShardUnavailable(f"{self.name} did not answer: {err}") from err
 
     def kill(self, restart: bool = True) -> None:
-        ray.kill(self.handle(), no_restart=not restart)
+        ray.kill(self._resolve(), no_restart=not restart)
 
 
 async def _settle(name: str, ref: Any) -> Any:
@@ -132,8 +148,30 @@ async def _settle(name: str, ref: Any) -> Any:
         return await ref
     except RayActorError as err:
         raise ShardUnavailable(f"{name} is unavailable (restarting or gone): {err}") from err
+    except RayTaskError as err:
+        if isinstance(err.cause, RayguildError):  # the shard's own answer (unknown guild...)
+            raise err.cause from None
+        raise ShardUnavailable(f"{name} failed: {err}") from err
     except RayError as err:
         raise ShardUnavailable(f"{name} failed: {err}") from err
+
+
+class RayTransport:
+    """The ``Transport`` over Ray: each shard a named actor of ``namespace``, handles cached."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self._refs: dict[str, ActorRef] = {}
+
+    def endpoint(self, name: str) -> ActorRef:
+        ref = self._refs.get(name)
+        if ref is None:
+            ref = self._refs[name] = ActorRef(name, self.namespace)
+        return ref
+
+    def register(self, ref: ActorRef) -> None:
+        """Use the handle a spawn returned (the name may not be resolvable yet)."""
+        self._refs[ref.name] = ref
 
 
 @dataclass(frozen=True, slots=True)

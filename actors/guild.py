@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import structlog
@@ -27,56 +26,37 @@ from rayguild.actors.guild_relays import (
     make_relay_batcher,
     split_key,
 )
+from rayguild.actors.outbox import Outbox
+from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
+from rayguild.errors import UnknownGuild
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch, moved_marker
-from rayguild.fanout.partition import Slots
+from rayguild.ids import GuildId
 from rayguild.relay import RelayCommand, RelayItem, RelaySessionJoin, SessionShardLost
 from rayguild.storage.protocol import Storage
 
 log = structlog.get_logger("rayguild.guild")
 
-Batch = list[tuple[Dispatch, Slots]]
-SendToShard = Callable[[int, Batch], Awaitable[object]]
-
-
-class ShardLag(Protocol):
-    def __call__(self, shard: int, batch: Batch) -> None: ...
-
-
-def session_shard_failed(shard: int, batch: Batch) -> None:
-    """A send to a session shard failed: it died, and its sessions with it. Nothing to invalidate
-    here: its restarted incarnation has the guilds drop those sessions before reusing any slot
-    (and a slot-addressed notice now would hit the new incarnation's sessions)."""
-    log.warning("session shard unreachable; its sessions died with it", shard=shard, events=len(batch))
-
 
 class GuildShard:
-    """The actor body: guild processes keyed by guild id, one batcher towards the session shards."""
+    """The actor body: guild processes keyed by guild id, one outbox towards the session shards."""
 
     def __init__(
         self,
         index: int,
         config: Config,
         storage: Storage,
-        send: SendToShard,
+        outbox: Outbox,
         relays: RelayTransport | None = None,
-        on_lag: ShardLag | None = None,
     ) -> None:
         self.index = index
         self.config = config
         self.storage = storage
         self.guilds: dict[int, GuildProcess] = {}
         self._loading: dict[int, asyncio.Future[GuildProcess]] = {}
-        self._on_lag = on_lag or self._lagging
-        self.batcher: TickBatcher[tuple[Dispatch, Slots]] = TickBatcher(
-            send,
-            config.tick_ms / 1000,
-            config.max_batch_events,
-            config.max_pending_batches,
-            self._on_lag,
-            session_shard_failed,
-        )
+        self.outbox = outbox
+        self.batcher = outbox.batcher  # its counters and bound, read by stats and tests
         self.relay_transport = relays
         # Guild -> relay streams carry joins and leaves as well as events, so they are never dropped:
         # the bound that protects memory is on each relay's own stream towards the session shards.
@@ -101,14 +81,6 @@ class GuildShard:
             self._ready = None
             raise
 
-    def _lagging(self, shard: int, batch: Batch) -> None:
-        log.warning(
-            "session shard lagging; batch not delivered",
-            guild_shard=self.index,
-            shard=shard,
-            events=len(batch),
-        )
-
     def _relay_lag(self, key: int, batch: list[RelayCommand]) -> None:
         """A relay died or restarted empty: its sessions missed events, so they must re-identify."""
         guild_id, index = split_key(key)
@@ -128,14 +100,14 @@ class GuildShard:
                 proc.sessions.remove(session_id)
         missed = Dispatch.of(proc.guild_id, "SESSION_INVALIDATED", {})
         for shard, group in slots.items():
-            self._on_lag(shard, [(missed, np.asarray(group, dtype=np.int32))])
+            self.outbox.lagging(shard, [(missed, np.asarray(group, dtype=np.int32))])
         return sum(map(len, slots.values()))
 
     async def session_shard_lost(self, shard: int) -> int:
         """Session shard ``shard`` restarted empty: forget its sessions before it reuses their slots,
         and drop what was still waiting to go to its previous incarnation."""
         dropped = 0
-        self.batcher.discard(shard)
+        self.outbox.restart(shard)
         for proc in self.guilds.values():
             if proc.relays is not None:
                 proc.relays.broadcast(SessionShardLost(shard))
@@ -200,7 +172,7 @@ class GuildShard:
         await self.ready()
         guild = await self.storage.get_guild(guild_id)
         if guild is None:
-            raise LookupError(f"unknown guild {guild_id}")
+            raise UnknownGuild(f"unknown guild {guild_id}")
         proc = GuildProcess(
             guild,
             await self.storage.list_channels(guild_id),
@@ -218,10 +190,6 @@ class GuildShard:
         log.info("guild loaded", guild_id=guild_id, members=proc.members.count, guild_shard=self.index)
         return proc
 
-    def adopt(self, proc: GuildProcess) -> None:
-        """Host an already-built guild process (benchmarks build huge guilds without storage)."""
-        self.guilds[proc.guild_id] = proc
-
     def fanout(self, proc: GuildProcess, dispatch: Dispatch) -> int:
         """Send one event on its way: to the session shards, or one command per relay.
 
@@ -235,7 +203,7 @@ class GuildShard:
             return 0
         groups = proc.recipients(dispatch)
         for shard, slots in groups.items():
-            self.batcher.add(shard, (dispatch, slots))
+            self.outbox.add(shard, dispatch, slots)
         self.cpu_s += time.thread_time() - started
         return sum(s.size for s in groups.values())
 
@@ -245,9 +213,31 @@ class GuildShard:
         if proc.relays is not None:
             proc.relays.to_one(session_id, RelayItem(dispatch, shard, slot))
         else:
-            self.batcher.add(shard, (dispatch, np.asarray([slot], dtype=np.int32)))
+            self.outbox.add(shard, dispatch, np.asarray([slot], dtype=np.int32))
 
-    # -- the actor's methods -----------------------------------------------------------------
+    # -- the actor's one entry point ------------------------------------------------------------
+    async def handle(self, cmd: object) -> object:
+        """Every guild-shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.Publish():
+                return await self.publish(cmd)
+            case c.SessionJoin():
+                return await self.connect(cmd)
+            case c.Disconnect(guild_id, session_id):
+                await self.disconnect(guild_id, session_id)
+                return None
+            case c.Subscribe(guild_id, session_id, active):
+                return await self.subscribe(guild_id, session_id, active)
+            case c.MoveSession(guild_id, session_id, shard, slot):
+                return await self.move(guild_id, session_id, shard, slot)
+            case c.MemberCount(guild_id):
+                return await self.member_count(guild_id)
+            case c.ForgetSessionShard(shard):
+                return await self.session_shard_lost(shard)
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a guild shard does not handle {type(cmd).__name__}")
+
     async def publish(self, cmd: c.Publish) -> int:
         """Apply and fan out one event; returns the number of recipients."""
         proc = await self.process(cmd.guild_id)
@@ -295,7 +285,7 @@ class GuildShard:
             return False
         if proc is not None and proc.relays is None:
             marker = moved_marker(guild_id, session_id)
-            self.batcher.add(old[0], (marker, np.asarray([old[1]], dtype=np.int32)))
+            self.outbox.add(old[0], marker, np.asarray([old[1]], dtype=np.int32))
         return True
 
     async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
@@ -318,7 +308,7 @@ class GuildShard:
             if groups:
                 dispatch = proc.passive_update()
                 for shard, slots in groups.items():
-                    self.batcher.add(shard, (dispatch, slots))
+                    self.outbox.add(shard, dispatch, slots)
 
     async def stats(self) -> dict[str, Any]:
         return {
@@ -329,3 +319,31 @@ class GuildShard:
             "relays": sum(len(p.relays) for p in self.guilds.values() if p.relays is not None),
             "lagging_batches": self.batcher.overflows + self.batcher.failures,
         }
+
+
+class GuildShardRef:
+    """The guild shard's typed client: one command per operation, sent through an endpoint."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    async def publish(self, cmd: c.Publish) -> int:
+        return int(await self.ref.send(cmd))
+
+    async def connect(self, join: c.SessionJoin) -> bool:
+        return bool(await self.ref.send(join))
+
+    async def disconnect(self, guild_id: int, session_id: str) -> None:
+        await self.ref.send(c.Disconnect(GuildId(guild_id), session_id))
+
+    async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
+        return bool(await self.ref.send(c.Subscribe(GuildId(guild_id), session_id, active)))
+
+    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
+        return bool(await self.ref.send(c.MoveSession(GuildId(guild_id), session_id, shard, slot)))
+
+    async def member_count(self, guild_id: int) -> int:
+        return int(await self.ref.send(c.MemberCount(GuildId(guild_id))))
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.send(c.Stats()))

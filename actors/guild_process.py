@@ -21,7 +21,8 @@ from rayguild.config import Config
 from rayguild.fanout.events import GUILDS, Dispatch, moved_marker
 from rayguild.fanout.members import MemberTable
 from rayguild.fanout.partition import Slots
-from rayguild.fanout.permissions import PermissionOverwrite, can_view_columnar
+from rayguild.fanout.permissions import PermissionOverwrite
+from rayguild.fanout.view import ViewCache, scan
 from rayguild.relay import GuildPermissions, RelayItem, RelaySessionJoin
 from rayguild.relay.sessions import SessionTable
 from rayguild.storage.models import Channel, Guild, Role
@@ -40,13 +41,12 @@ class GuildProcess:
         self.members = MemberTable()
         self.sessions = SessionTable()
         self.last_message_id: dict[int, int] = {}
-        self._view: dict[int, np.ndarray] = {}
+        self._view = ViewCache()
         self.relays: RelayGroup | None = None  # set once the guild hands its sessions to relays
         self.prune_passive = True
         # Held while an event is prepared and sent, so events whose preparation awaits (a member
         # scan in a worker thread) still leave in the order they were published.
         self.lock = asyncio.Lock()
-        self._epoch = 0  # bumped by every state change; a scan started in an older epoch is stale
 
     def permissions(self) -> GuildPermissions:
         return guild_permissions(self.guild.id, self.guild.owner_id, self.roles, self.channels)
@@ -82,8 +82,7 @@ class GuildProcess:
                 self.guild = guild
             case c.GuildDeleted():
                 pass
-        self._view.clear()
-        self._epoch += 1
+        self._view.clear()  # every state change: a scan started before it is stale
         if self.relays is not None and isinstance(
             change, c.MemberUpdated | c.ChannelUpserted | c.ChannelDeleted | c.RoleUpserted | c.RoleDeleted
         ):
@@ -101,25 +100,23 @@ class GuildProcess:
         worker thread it does not stall the other guilds of this shard (Discord moved member
         scans to worker processes for the same reason).
         """
-        if not channel_id or self.members.size < OFF_LOOP_SCAN_MEMBERS or self._view_cached(channel_id):
+        if (
+            not channel_id
+            or self.members.size < OFF_LOOP_SCAN_MEMBERS
+            or self._view.get(channel_id, self.members) is not None
+        ):
             return
-        epoch = self._epoch
-        view = await asyncio.to_thread(self._scan_view, channel_id)
-        if epoch == self._epoch:
-            self._view[channel_id] = view
-
-    def _view_cached(self, channel_id: int) -> bool:
-        cached = self._view.get(channel_id)
-        return cached is not None and cached.size >= self.members.size
+        epoch = self._view.epoch
+        self._view.put(channel_id, await asyncio.to_thread(self._scan_view, channel_id), epoch)
 
     def can_view(self, channel_id: int) -> np.ndarray | None:
         """VIEW_CHANNEL per member row for ``channel_id``; cached until roles/channels/members change."""
         if not channel_id:
             return None
-        if self._view_cached(channel_id):
-            return self._view[channel_id]
-        view = self._scan_view(channel_id)
-        self._view[channel_id] = view
+        view = self._view.get(channel_id, self.members)
+        if view is None:
+            view = self._scan_view(channel_id)
+            self._view.put(channel_id, view)
         return view
 
     def _scan_view(self, channel_id: int) -> np.ndarray:
@@ -128,20 +125,8 @@ class GuildProcess:
             PermissionOverwrite(o.id, o.type, o.allow, o.deny)
             for o in (channel.permission_overwrites if channel else ())
         ]
-        n = self.members.size
-        view = (
-            can_view_columnar(
-                self.members.role_bits[:n],
-                self.members.user_ids[:n],
-                self.members.role_order,
-                self.guild.id,
-                self.guild.owner_id,
-                {r.id: r.permissions for r in self.roles.values()},
-                overwrites,
-            )
-            & self.members.present()
-        )
-        return view
+        role_permissions = {r.id: r.permissions for r in self.roles.values()}
+        return scan(self.members, self.guild.id, self.guild.owner_id, role_permissions, overwrites)
 
     # -- fan-out -----------------------------------------------------------------------------
     def recipients(self, dispatch: Dispatch) -> dict[int, Slots]:
@@ -151,7 +136,8 @@ class GuildProcess:
         if cmd.change is not None:
             self.apply(cmd.change)
         if cmd.t == "MESSAGE_CREATE" and cmd.channel_id:
-            self.last_message_id[cmd.channel_id] = int(cmd.d["id"])
+            # A public thread's message is gated by its parent (channel_id); it is the thread's.
+            self.last_message_id[int(cmd.d.get("channel_id", cmd.channel_id))] = int(cmd.d["id"])
         return Dispatch.of(self.guild.id, cmd.t, cmd.d, cmd.channel_id, cmd.intent, cmd.accepted_ns)
 
     def join(self, join: c.SessionJoin) -> int:

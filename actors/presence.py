@@ -23,10 +23,13 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from rayguild.actors import commands as c
 from rayguild.actors.commands import Publish
 from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.actors.transport import Endpoint
 from rayguild.actors.users import UserPath
 from rayguild.fanout.events import GUILD_PRESENCES
+from rayguild.ids import GuildId, UserId
 
 PublishFn = Callable[[Publish], Awaitable[object]]
 SubmitPushFn = Callable[[list[PushRequest]], Awaitable[SubmitResult]]
@@ -90,13 +93,32 @@ class PresenceShard:
         self._counter = 0
         self.published = 0
 
-    async def ready(self) -> None:
-        """Hook: the Ray host rebuilds its state here after a restart."""
+    async def handle(self, cmd: object) -> object:
+        """Every presence (user) shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.UpdatePresence(record):
+                await self.update(record)
+                return None
+            case c.EndSession(user_id, session_id):
+                await self.disconnect(user_id, session_id)
+                return None
+            case c.PushIfOffline(requests):
+                return await self.push_if_offline(list(requests))
+            case c.VisiblePresences(guild_ids, limit):
+                return await self.visible(list(guild_ids), limit)
+            case c.DeliverToUsers(user_ids, t, d, intent):
+                return await self.deliver(user_ids, t, d, intent)
+            case c.Membership(user_id, guild_id, joined):
+                return await self.membership(user_id, guild_id, joined)
+            case c.ForgetSessionShard(shard):
+                return await self.session_shard_lost(shard)
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a presence shard does not handle {type(cmd).__name__}")
 
     # -- the edge's calls -------------------------------------------------------------------
     async def update(self, record: SessionPresence) -> None:
         """A session started, changed its presence (op 3), detached or resumed."""
-        await self.ready()
         user = self.users.setdefault(record.user_id, UserPresence())
         self._counter += 1
         user.sessions[record.session_id] = record
@@ -105,7 +127,6 @@ class PresenceShard:
 
     async def disconnect(self, user_id: int, session_id: str) -> None:
         """The session ended for good; the user's last session ending makes them offline (once)."""
-        await self.ready()
         user = self.users.get(user_id)
         if user is None or user.sessions.pop(session_id, None) is None:
             return
@@ -114,7 +135,6 @@ class PresenceShard:
 
     async def push_if_offline(self, requests: list[PushRequest]) -> int:
         """Hand the notifications of users with no connected session to their push shards."""
-        await self.ready()
         offline = [r for r in requests if not self.active(r.user_id)]
         if not offline or self._submit_push is None:
             return 0
@@ -123,7 +143,6 @@ class PresenceShard:
 
     async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
         """The shown presences of this shard's online users, per guild (at most ``limit`` each)."""
-        await self.ready()
         out: dict[int, list[dict[str, Any]]] = {}
         for guild_id in guild_ids:
             shown = []
@@ -140,14 +159,12 @@ class PresenceShard:
     async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], intent: int = 0) -> int:
         """Queue ``t``/``d`` for every live session of each user (gated on ``intent``); returns
         how many sessions it goes to. Unknown users are skipped."""
-        await self.ready()
         records = [r for u in user_ids if (user := self.users.get(u)) for r in user.sessions.values()]
         return self.user_path.send(records, self.user_path.dispatch(t, d, intent), intent)
 
     async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
         """The user entered (GUILD_CREATE) or left (GUILD_DELETE) a guild: every session of theirs
         follows; their presence is then published to that guild too (or no more)."""
-        await self.ready()
         user = self.users.get(user_id)
         if user is None:
             return 0
@@ -171,7 +188,7 @@ class PresenceShard:
                     user.sessions[session_id] = replace(record, shard=-1, slot=-1)
                     lost += 1
         if self.user_path.outbox is not None:
-            self.user_path.outbox.discard(shard)
+            self.user_path.outbox.restart(shard)
         return lost
 
     # -- state -------------------------------------------------------------------------------
@@ -200,9 +217,11 @@ class PresenceShard:
         if not user.sessions:
             self.users.pop(user_id, None)
         previous, user.shown = user.shown, merged
+        before = user.guilds
         self._index(user_id, user)
         if merged == (previous or OFFLINE_SHOWN):
-            return
+            # Unchanged, but guilds joined since (a session's op 3 reports them) must see it.
+            guilds = user.guilds - before if merged["status"] != OFFLINE else frozenset()
         for guild_id in sorted(guilds):
             d = self._presence(user_id, guild_id, merged)
             self.published += 1
@@ -234,3 +253,28 @@ class PresenceShard:
             "published": self.published,
             "user_deliveries": self.user_path.delivered,
         }
+
+
+class PresenceShardRef:
+    """The presence (user) shard's typed client."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    async def update(self, record: SessionPresence) -> None:
+        await self.ref.send(c.UpdatePresence(record))
+
+    async def disconnect(self, user_id: int, session_id: str) -> None:
+        await self.ref.send(c.EndSession(UserId(user_id), session_id))
+
+    async def push_if_offline(self, requests: list[PushRequest]) -> int:
+        return int(await self.ref.send(c.PushIfOffline(tuple(requests))))
+
+    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        return dict(await self.ref.send(c.VisiblePresences(tuple(guild_ids), limit)))
+
+    async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
+        return int(await self.ref.send(c.DeliverToUsers(tuple(UserId(u) for u in user_ids), t, d, intent)))
+
+    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
+        return int(await self.ref.send(c.Membership(UserId(user_id), GuildId(guild_id), joined)))

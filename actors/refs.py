@@ -1,144 +1,63 @@
-"""Typed handles to the shards, and the Directory that maps an id to its shard through the ring.
+"""The Directory that maps an id to its shard through the ring, and the edge's clients over it.
 
-The rest of rayguild calls these; none of it sees a Ray handle. Handles are cached per name.
+Each kind's typed client lives beside its body (``GuildShardRef`` in guild.py, ``SessionShardRef``
+in session_shard.py, ``PresenceShardRef`` in presence.py, ``PushShardRef`` in push.py); the
+Directory hands them out for an id, over whichever transport it was built with (Ray's by
+default, ``LocalTransport`` in one process). Nothing here sees a Ray handle.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from rayguild.actors import commands as c
-from rayguild.actors.cluster import ActorRef
+from rayguild.actors.cluster import ActorRef, RayTransport
+from rayguild.actors.guild import GuildShardRef
 from rayguild.actors.handoff import HandedOver, SessionSummary
-from rayguild.actors.presence import SessionPresence
-from rayguild.actors.push import PushRequest, SubmitResult
+from rayguild.actors.presence import PresenceShardRef, SessionPresence
+from rayguild.actors.push import PushRequest, PushShardRef, SubmitResult
+from rayguild.actors.session_shard import SessionShardRef
+from rayguild.actors.transport import Endpoint, Transport
 from rayguild.config import Config
-from rayguild.fanout.events import Dispatch
-from rayguild.fanout.ordering import Sequenced
-from rayguild.fanout.partition import Slots
 from rayguild.ring import RingSnapshot, shard_name
 
 GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
 
 
-class GuildShardRef:
-    def __init__(self, ref: ActorRef) -> None:
-        self.ref = ref
-
-    async def publish(self, cmd: c.Publish) -> int:
-        return int(await self.ref.call("publish", cmd))
-
-    async def connect(self, join: c.SessionJoin) -> bool:
-        return bool(await self.ref.call("connect", join))
-
-    async def disconnect(self, guild_id: int, session_id: str) -> None:
-        await self.ref.call("disconnect", guild_id, session_id)
-
-    async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
-        return bool(await self.ref.call("subscribe", guild_id, session_id, active))
-
-    async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
-        return bool(await self.ref.call("move", guild_id, session_id, shard, slot))
-
-    async def member_count(self, guild_id: int) -> int:
-        return int(await self.ref.call("member_count", guild_id))
-
-    async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.call("stats"))
-
-
-class SessionShardRef:
-    def __init__(self, ref: ActorRef) -> None:
-        self.ref = ref
-
-    def deliver(self, batch: Sequenced[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
-        """Submit a batch now (order of submission is order of delivery); await for the count."""
-        return self.ref.call("deliver", batch)
-
-    def invalidate(self, slots: list[int]) -> Awaitable[Any]:
-        return self.ref.call("invalidate", slots)
-
-    async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
-        summary: SessionSummary | None = await self.ref.call("describe_session", session_id, user_id)
-        return summary
-
-    async def take(
-        self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
-    ) -> HandedOver | None:
-        handed: HandedOver | None = await self.ref.call(
-            "take_session", session_id, user_id, seq, moved, known
-        )
-        return handed
-
-    async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.call("stats"))
-
-
-class PresenceShardRef:
-    def __init__(self, ref: ActorRef) -> None:
-        self.ref = ref
-
-    async def update(self, record: SessionPresence) -> None:
-        await self.ref.call("update", record)
-
-    async def disconnect(self, user_id: int, session_id: str) -> None:
-        await self.ref.call("disconnect", user_id, session_id)
-
-    async def push_if_offline(self, requests: list[PushRequest]) -> int:
-        return int(await self.ref.call("push_if_offline", requests))
-
-    async def visible(self, guild_ids: list[int], limit: int) -> dict[int, list[dict[str, Any]]]:
-        return dict(await self.ref.call("visible", guild_ids, limit))
-
-    async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
-        return int(await self.ref.call("deliver", user_ids, t, d, intent))
-
-    async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
-        return int(await self.ref.call("membership", user_id, guild_id, joined))
-
-
-class PushShardRef:
-    def __init__(self, ref: ActorRef) -> None:
-        self.ref = ref
-
-    async def submit(self, requests: list[PushRequest]) -> SubmitResult:
-        result: SubmitResult = await self.ref.call("submit", requests)
-        return result
-
-    async def stats(self) -> dict[str, Any]:
-        return dict(await self.ref.call("stats"))
-
-
 class Directory:
     """Resolves guild, user and session ids to shard refs; one instance per process."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, transport: Transport | None = None) -> None:
         self.config = config
-        self.guild_ring = RingSnapshot(1, [shard_name(GUILD, i) for i in range(config.guild_shards)])
-        self.presence_ring = RingSnapshot(1, [shard_name(PRESENCE, i) for i in range(config.presence_shards)])
-        self.push_ring = RingSnapshot(1, [shard_name(PUSH, i) for i in range(config.push_shards)])
-        self._refs: dict[str, ActorRef] = {}
+        self.transport: Transport = transport or RayTransport(config.namespace)
+        self.guild_ring = RingSnapshot([shard_name(GUILD, i) for i in range(config.guild_shards)])
+        self.presence_ring = RingSnapshot([shard_name(PRESENCE, i) for i in range(config.presence_shards)])
+        self.push_ring = RingSnapshot([shard_name(PUSH, i) for i in range(config.push_shards)])
+
+    def endpoint(self, name: str) -> Endpoint:
+        return self.transport.endpoint(name)
 
     def actor(self, name: str) -> ActorRef:
-        ref = self._refs.get(name)
-        if ref is None:
-            ref = self._refs[name] = ActorRef(name, self.config.namespace)
-        return ref
+        """The named Ray actor, for what only Ray does (start and stats synchronously, kill)."""
+        if not isinstance(self.transport, RayTransport):
+            raise TypeError("this directory does not run on Ray")
+        return self.transport.endpoint(name)
 
     def register(self, ref: ActorRef) -> None:
         """Use the handle a spawn returned (the name may not be resolvable yet)."""
-        self._refs[ref.name] = ref
+        if isinstance(self.transport, RayTransport):
+            self.transport.register(ref)
 
     def guild_shard(self, guild_id: int) -> GuildShardRef:
-        return GuildShardRef(self.actor(self.guild_ring.owner(guild_id)))
+        return GuildShardRef(self.endpoint(self.guild_ring.owner(guild_id)))
 
     def session_shard(self, index: int) -> SessionShardRef:
-        return SessionShardRef(self.actor(shard_name(SESSION, index)))
+        return SessionShardRef(self.endpoint(shard_name(SESSION, index)))
 
     def presence_shard(self, user_id: int) -> PresenceShardRef:
-        return PresenceShardRef(self.actor(self.presence_ring.owner(user_id)))
+        return PresenceShardRef(self.endpoint(self.presence_ring.owner(user_id)))
 
     # -- the GuildDirectory / PresenceDirectory the edge uses -------------------------------
     async def publish(self, cmd: c.Publish) -> int:
@@ -177,7 +96,7 @@ class Presences:
         self.directory = directory
 
     def _shard(self, name: str) -> PresenceShardRef:
-        return PresenceShardRef(self.directory.actor(name))
+        return PresenceShardRef(self.directory.endpoint(name))
 
     async def update(self, record: SessionPresence) -> None:
         await self.directory.presence_shard(record.user_id).update(record)
@@ -201,7 +120,9 @@ class Presences:
     async def submit_push(self, requests: list[PushRequest]) -> SubmitResult:
         """Hand notifications to their users' push shards; their results summed."""
         groups = _group(requests, lambda r: self.directory.push_ring.owner(r.user_id))
-        results = await asyncio.gather(*(PushShardRef(self.directory.actor(n)).submit(g) for n, g in groups))
+        results = await asyncio.gather(
+            *(PushShardRef(self.directory.endpoint(n)).submit(g) for n, g in groups)
+        )
         return SubmitResult.total(results)
 
 
@@ -215,7 +136,7 @@ class Users:
     async def deliver(self, user_ids: Sequence[int], t: str, d: dict[str, Any], *, intent: int = 0) -> None:
         groups = _group(list(user_ids), self.directory.presence_ring.owner)
         await asyncio.gather(
-            *(PresenceShardRef(self.directory.actor(n)).deliver(g, t, d, intent) for n, g in groups)
+            *(PresenceShardRef(self.directory.endpoint(n)).deliver(g, t, d, intent) for n, g in groups)
         )
 
 

@@ -12,41 +12,16 @@ from typing import Any
 import structlog
 
 from rayguild.actors import cluster
-from rayguild.actors.guild import Batch, session_shard_failed
-from rayguild.actors.metrics import count, shard_metrics
+from rayguild.actors import commands as c
+from rayguild.actors.outbox import Outbox
 from rayguild.actors.refs import Directory
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
-from rayguild.fanout.batcher import TickBatcher
-from rayguild.fanout.events import Dispatch
-from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamSequencer
-from rayguild.fanout.partition import Slots
+from rayguild.fanout.ordering import OrderedInbox, Sequenced
 from rayguild.logs import configure_logging
 from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem, SessionShardLost
 
 log = structlog.get_logger("rayguild.relay")
-
-
-def session_batcher(
-    directory: Directory, config: Config, lagging: Any, sequencer: StreamSequencer
-) -> TickBatcher[tuple[Dispatch, Slots]]:
-    """The bounded, per-tick coalescing stream from one sender to every session shard; each batch
-    is numbered (``StreamSequencer``) so the shard applies them in this order."""
-    return TickBatcher(
-        lambda shard, batch: directory.session_shard(shard).deliver(sequencer.wrap(shard, batch)),
-        config.tick_ms / 1000,
-        config.max_batch_events,
-        config.max_pending_batches,
-        lagging,
-        session_shard_failed,
-    )
-
-
-def invalidate_lagging(directory: Directory, shard: int, batch: Batch) -> int:
-    """The documented lag policy: the sessions of a batch that could not be sent must re-identify."""
-    slots = sorted({int(s) for _, group in batch for s in group.tolist()})
-    directory.session_shard(shard).ref.tell("invalidate", slots)
-    return len(slots)
 
 
 class RelayHost:
@@ -58,11 +33,8 @@ class RelayHost:
         self.index = index
         self.core = RelayCore(permissions, prune_passive, config.passive_idle_s)
         self.idle_s = config.passive_idle_s
-        self.directory = Directory(config)
-        self._sequencer = StreamSequencer()
-        self.batcher = session_batcher(self.directory, config, self._lagging, self._sequencer)
+        self.outbox = Outbox(Directory(config).transport, config, f"relay-{guild_id}-{index}")
         self.commands = 0
-        self.dropped_sessions = 0
         # A restarted relay has lost its sessions: its first batch is refused, so the guild
         # invalidates them (op 9) instead of streaming to an empty relay (a silent gap).
         self._restarted = cluster.actor_restarted()
@@ -70,19 +42,16 @@ class RelayHost:
         self._guild_stream: int | None = None
         self._retired_streams: set[int] = set()
 
-    def _lagging(self, shard: int, batch: Batch) -> None:
-        dropped = invalidate_lagging(self.directory, shard, batch)
-        self.dropped_sessions += dropped
-        count(shard_metrics().dropped_sessions, dropped, {"shard": "relay", "why": "lagging"})
-        log.warning(
-            "session shard lagging or failing; its sessions must re-identify",
-            shard=shard,
-            events=len(batch),
-            failure=repr(self.batcher.last_failure) if self.batcher.last_failure else None,
-        )
-
-    async def start(self) -> dict[str, Any]:
-        return {"relay": f"relay-{self.guild_id}-{self.index}"}
+    async def handle(self, cmd: object) -> object:
+        """Every relay operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.ApplyRelay(batch):
+                return await self.apply(batch)
+            case c.Start():
+                return {"relay": f"relay-{self.guild_id}-{self.index}"}
+            case c.Stats():
+                return await self.stats()
+        raise TypeError(f"a relay does not handle {type(cmd).__name__}")
 
     def _follow(self, stream: int) -> bool:
         """Track the guild's current stream. A new stream is a new guild incarnation: a relay of
@@ -110,13 +79,12 @@ class RelayHost:
         for commands in self._inbox.accept(batch):
             for command in commands:
                 if isinstance(command, SessionShardLost):
-                    self.batcher.discard(command.shard)  # addressed to the dead incarnation's slots
-                    self._sequencer.restart(command.shard)
+                    self.outbox.restart(command.shard)  # addressed to the dead incarnation's slots
                     continue
                 groups = self.core.apply(command)
                 if groups and isinstance(command, RelayItem):
                     for shard, slots in groups.items():
-                        self.batcher.add(shard, (command.dispatch, slots))
+                        self.outbox.add(shard, command.dispatch, slots)
                         scheduled += slots.size
             self.commands += len(commands)
         return scheduled
@@ -128,7 +96,7 @@ class RelayHost:
             "sessions": len(self.core),
             "active": active,
             "passive": passive,
-            "ray_calls": self.batcher.calls,
-            "dropped_sessions": self.dropped_sessions,
+            "ray_calls": self.outbox.batcher.calls,
+            "dropped_sessions": self.outbox.dropped_sessions,
             "memory_bytes": self.core.memory_bytes(),
         }

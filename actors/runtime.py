@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayguild.actors import cluster
-from rayguild.actors.hosts import (
-    EdgeFactory,
-    GuildShardHost,
-    PresenceShardHost,
-    PushShardHost,
-    SessionShardHost,
-)
+from rayguild.actors.bench_hosts import BenchGuildShardHost, BenchSessionShardHost
+from rayguild.actors.commands import Start, Stats
+from rayguild.actors.guild_host import GuildShardHost
+from rayguild.actors.hosts import EdgeFactory, PresenceShardHost, PushShardHost
 from rayguild.actors.push import TransportFactory
 from rayguild.actors.refs import GUILD, PRESENCE, PUSH, SESSION, Directory
+from rayguild.actors.session_host import SessionShardHost
 from rayguild.config import Config
 from rayguild.errors import ShardUnavailable
 from rayguild.ring import RingSnapshot, ShardName, shard_name
@@ -41,10 +39,14 @@ class Runtime:
         config: Config,
         edge_factory: EdgeFactory | None = None,
         push_transport: TransportFactory | None = None,
+        bench: bool = False,
     ) -> None:
         self.config = config
         self.edge_factory = edge_factory
         self.push_transport = push_transport
+        # bench: the guild and session shards also answer the benchmark commands (bench_hosts)
+        self.guild_host: type = BenchGuildShardHost if bench else GuildShardHost
+        self.session_host: type = BenchSessionShardHost if bench else SessionShardHost
         self.directory = Directory(config)
 
     def shard_names(self) -> list[ShardName]:
@@ -67,10 +69,10 @@ class Runtime:
             return cluster.spawn(cls, name, ns, index, c, *extra, node_id=node(name))
 
         spawned = (
-            [spawn(GuildShardHost, GUILD, i) for i in range(c.guild_shards)]
+            [spawn(self.guild_host, GUILD, i) for i in range(c.guild_shards)]
             + [spawn(PresenceShardHost, PRESENCE, i) for i in range(c.presence_shards)]
             + [spawn(PushShardHost, PUSH, i, self.push_transport) for i in range(c.push_shards)]
-            + [spawn(SessionShardHost, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
+            + [spawn(self.session_host, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
         )
         for ref in spawned:
             self.directory.register(ref)
@@ -82,10 +84,10 @@ class Runtime:
         Placement is soft and only chosen at creation; a shard whose node is lost is restarted
         by Ray on a surviving node.
         """
-        return RingSnapshot(1, [ShardName(node) for node in cluster.alive_nodes()])
+        return RingSnapshot([ShardName(node) for node in cluster.alive_nodes()])
 
     def ensure_started(self) -> list[dict[str, Any]]:
-        return [self.directory.actor(name).call_sync("start") for name in self.shard_names()]
+        return [self.directory.actor(name).send_sync(Start()) for name in self.shard_names()]
 
     async def watch(self, interval_s: float = 1.0) -> None:
         """Re-start shards Ray has restarted (their start is idempotent)."""
@@ -93,7 +95,7 @@ class Runtime:
             await asyncio.sleep(interval_s)
             for name in self.shard_names():
                 try:
-                    await self.directory.actor(name).call("start")
+                    await self.directory.actor(name).send(Start())
                 except ShardUnavailable:
                     continue
 
@@ -103,7 +105,7 @@ class Runtime:
         for name in self.shard_names():
             info = actors.get(name)
             try:
-                stats = self.directory.actor(name).call_sync("stats", timeout_s=5) if info else {}
+                stats = self.directory.actor(name).send_sync(Stats(), timeout_s=5) if info else {}
             except ShardUnavailable:
                 stats = {}
             out.append(

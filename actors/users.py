@@ -23,29 +23,22 @@ import numpy as np
 import structlog
 
 from rayguild.actors.commands import SessionJoin
+from rayguild.actors.outbox import Outbox
 from rayguild.errors import RayguildError
-from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILD_JOINED, GUILD_LEFT, Dispatch, encode
 from rayguild.fanout.partition import Slots
-from rayguild.ids import SessionId
+from rayguild.ids import GuildId, SessionId, UserId
 
 if TYPE_CHECKING:
     from rayguild.actors.presence import SessionPresence
 
 log = structlog.get_logger("rayguild.users")
 
-Outbox = TickBatcher[tuple[Dispatch, Slots]]
-
 
 class GuildConnector(Protocol):
     async def connect(self, guild_id: int, join: SessionJoin) -> object: ...
 
     async def disconnect(self, guild_id: int, session_id: str) -> None: ...
-
-
-def lagging(shard: int, batch: list[tuple[Dispatch, Slots]]) -> None:
-    """In one process (no shard to invalidate at): a refused batch is logged."""
-    log.warning("session shard lagging; user events not delivered", shard=shard, events=len(batch))
 
 
 def locate(records: Iterable[SessionPresence], intent: int = 0) -> dict[int, Slots]:
@@ -71,15 +64,18 @@ class UserPath:
         if self.outbox is None:
             return 0
         for shard, slots in groups.items():
-            self.outbox.add(shard, (dispatch, slots))
+            self.outbox.add(shard, dispatch, slots)
         sessions = sum(s.size for s in groups.values())
         self.delivered += sessions
         return sessions
 
     @staticmethod
     def dispatch(t: str, d: dict[str, Any], intent: int = 0) -> Dispatch:
-        """One user-addressed event, encoded once. Not a guild's: ``guild_id`` 0, and message
-        content is never stripped (Discord shows it in DMs whatever the intents)."""
+        """One user-addressed event, encoded once. Not a guild's: ``guild_id`` 0. A DM's message
+        content is never stripped (Discord shows it in DMs whatever the intents); a guild's
+        message sent this way (a private thread's) follows MESSAGE_CONTENT as in the guild."""
+        if "guild_id" in d:
+            return Dispatch.of(0, t, d, intent=intent)
         return Dispatch(0, t, encode(d), intent=intent)
 
     async def join(self, records: list[SessionPresence], guild_id: int) -> list[SessionPresence]:
@@ -89,8 +85,8 @@ class UserPath:
         if self.guilds is not None:
             for record in fresh:
                 join = SessionJoin(
-                    guild_id=guild_id, session_id=SessionId(record.session_id), shard=record.shard,
-                    slot=record.slot, user_id=record.user_id, intents=record.intents, bot=record.bot,
+                    guild_id=GuildId(guild_id), session_id=SessionId(record.session_id), shard=record.shard,
+                    slot=record.slot, user_id=UserId(record.user_id), intents=record.intents, bot=record.bot,
                 )  # fmt: skip
                 try:
                     await self.guilds.connect(guild_id, join)

@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from rayguild.actors.bench import MODES, BenchGuild, bench_message
-from rayguild.actors.commands import Publish
+from rayguild.actors.bench_hosts import bench_session
+from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
 from rayguild.actors.runtime import Runtime
+from rayguild.benchmarks.gateway import free_port
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES
@@ -72,7 +74,7 @@ async def collect(runtime: Runtime, shards: int, expected: int, timeout_s: float
     deadline = time.monotonic() + timeout_s
     while True:
         for i in range(shards):
-            trace = await runtime.directory.session_shard(i).ref.call("take_trace")
+            trace = await bench_session(runtime.directory, i).take_trace()
             for key, (done_ns, count) in trace.items():
                 record = merged.setdefault(key, [0, 0])
                 record[0], record[1] = max(record[0], done_ns), record[1] + count
@@ -95,7 +97,7 @@ async def run_one(
         i: s[: sessions // len(slots) + (1 if i < sessions % len(slots) else 0)] for i, s in slots.items()
     }
     spec = BenchGuild(guild_id, members, per_shard, args.active_fraction, mode)
-    sizes = await guild.ref.call("bench_build", spec)
+    sizes = await guild.ref.send(BenchBuild(spec))
     channel = spec.channel_id
 
     async def send(count: int, first: int) -> None:
@@ -118,10 +120,10 @@ async def run_one(
 
     await send(3, 1)  # warm-up: relays and caches come up
     await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
-    before = await guild.ref.call("bench_stats", guild_id)
+    before = await guild.ref.send(BenchStats(guild_id))
     await send(args.messages, 100)
     trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
-    after = await guild.ref.call("bench_stats", guild_id)
+    after = await guild.ref.send(BenchStats(guild_id))
 
     latencies = (
         np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()]) if trace else np.zeros(1)
@@ -131,15 +133,13 @@ async def run_one(
     # independent of the offered message rate (deliveries_per_s is the sustained one).
     bursts = [count / max(1e-9, (done - emitted) / 1e9) for emitted, (done, count) in trace.items()]
     span_s = (max(d for d, _ in trace.values()) - min(trace)) / 1e9 if trace else 1.0
-    session_bytes = sum(
-        [(await runtime.directory.session_shard(i).ref.call("memory"))["bytes"] for i in slots]
-    )
+    session_bytes = sum([(await bench_session(runtime.directory, i).memory())["bytes"] for i in slots])
     total_slots = sum(s.size for s in slots.values())
     bytes_per_session = session_bytes / total_slots + (
         after["session_table_bytes"] + after["relay_bytes"]
     ) / max(1, sessions)
     calls = (after["guild_calls"] - before["guild_calls"]) + (after["relay_calls"] - before["relay_calls"])
-    await guild.ref.call("bench_forget", guild_id)
+    await guild.ref.send(BenchForget(guild_id))
     for index in range(sizes["relays"]):
         runtime.directory.actor(f"relay-{guild_id}-{index}").kill(restart=False)
     return Record(
@@ -175,16 +175,17 @@ async def run(args: argparse.Namespace) -> list[Record]:
         tick_ms=args.tick_ms,
         passive_update_interval_s=3600,
         namespace="rayguild-bench",
+        dashboard_port=free_port(),  # another Ray on the machine may hold the default port
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )
-    runtime = Runtime(config)
+    runtime = Runtime(config, bench=True)
     progress("starting Ray and the shards ...")
     runtime.start(log_to_driver=False)
     most = min(args.sessions, max(args.members))
     slots = {}
     for i in range(args.session_shards):
         share = most // args.session_shards + (1 if i < most % args.session_shards else 0)
-        slots[i] = await runtime.directory.session_shard(i).ref.call("add_synthetic", share)
+        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share)
     progress(f"{most:,} synthetic sessions on {args.session_shards} session shards")
     records = []
     total = len(args.members) * len(args.modes)

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from rayguild.actors.bench import MODES, BenchGuild
+from rayguild.actors.bench_hosts import bench_session
+from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
@@ -70,7 +72,7 @@ async def run_one(
 ) -> Record:
     guild = runtime.directory.guild_shard(guild_id)
     spec = BenchGuild(guild_id, args.members, slots, args.active_fraction, mode, intents=GUILD_PRESENCES)
-    sizes = await guild.ref.call("bench_build", spec)
+    sizes = await guild.ref.send(BenchBuild(spec))
     presences = Presences(runtime.directory)
     gate = asyncio.Semaphore(args.concurrency)
 
@@ -90,16 +92,16 @@ async def run_one(
 
     await send(3, 0)  # warm-up: relays come up
     await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
-    before = await guild.ref.call("bench_stats", guild_id)
+    before = await guild.ref.send(BenchStats(guild_id))
     began = time.time_ns()
     await send(args.updates, 3)
     trace = await collect(runtime, len(slots), args.updates * sizes["active_sessions"], args.timeout_s)
-    after = await guild.ref.call("bench_stats", guild_id)
+    after = await guild.ref.send(BenchStats(guild_id))
     deliveries = sum(count for _, count in trace.values())
     span_s = (max(done for done, _ in trace.values()) - began) / 1e9 if trace else 1.0
     latencies = np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()] or [0.0])
     calls = (after["guild_calls"] - before["guild_calls"]) + (after["relay_calls"] - before["relay_calls"])
-    await guild.ref.call("bench_forget", guild_id)
+    await guild.ref.send(BenchForget(guild_id))
     for index in range(sizes["relays"]):
         runtime.directory.actor(f"relay-{guild_id}-{index}").kill(restart=False)
     return Record(
@@ -131,14 +133,14 @@ async def run(args: argparse.Namespace) -> list[Record]:
         namespace="rayguild-bench-presence",
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )
-    runtime = Runtime(config)
+    runtime = Runtime(config, bench=True)
     progress("starting Ray and the shards ...")
     runtime.start(log_to_driver=False)
     sessions = min(args.sessions, args.members)
     slots = {}
     for i in range(args.session_shards):
         share = sessions // args.session_shards + (1 if i < sessions % args.session_shards else 0)
-        slots[i] = await runtime.directory.session_shard(i).ref.call("add_synthetic", share)
+        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share)
     progress(f"{sessions:,} synthetic sessions (GUILD_PRESENCES) on {args.session_shards} session shards")
     records = []
     for n, mode in enumerate(args.modes, start=1):

@@ -1,7 +1,8 @@
 """What the edge does for each client opcode once the protocol accepted it.
 
-Identify opens a session on this shard, sends READY (seq 1), then asks each guild to connect the
-session (each guild sends its own GUILD_CREATE through the delivery path, ordered with its later
+Identify opens a session on this shard, held until its user's shard registered it (so an event
+addressed to the user after READY reaches it), sends READY (seq 1) ahead of anything held, then
+asks each guild to connect the session (each guild sends its own GUILD_CREATE through the delivery path, ordered with its later
 events). Resume re-attaches a session held by this shard and replays every frame after the
 client's seq in order, then RESUMED; between computing the replay and attaching there is no
 await, so no dispatch can slip in between or be sent twice. A session another edge holds is
@@ -22,8 +23,8 @@ from rayguild.actors.commands import SessionJoin
 from rayguild.actors.handoff import SessionSummary
 from rayguild.actors.session import FrameSink, Session, SessionState
 from rayguild.errors import RayguildError
-from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS
-from rayguild.http_api import presence_sync
+from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS, Dispatch, encode
+from rayguild.http_api import identify_limits, presence_sync
 from rayguild.http_api.auth import user_for_token
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.gateway_protocol import (
@@ -34,7 +35,7 @@ from rayguild.http_api.gateway_protocol import (
     Resume,
     check_intents,
 )
-from rayguild.ids import SessionId, session_shard_index
+from rayguild.ids import GuildId, SessionId, UserId, new_session_id, session_shard_index
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import Member
@@ -64,9 +65,13 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
     guild_ids = [
         g for g in await ctx.storage.guilds_of_user(account.id) if (g >> 22) % shard_count == shard_id
     ]
-    session = ctx.sessions.open_session(account.id, intents, account.bot, sink)
+    await identify_limits.admit(ctx.storage, ctx.config, account, ident.shard, len(guild_ids))
+    # Held (events recorded, not written) until its user's shard knows where it is: an event
+    # addressed to the user after the client saw READY reaches it, and READY is still seq 1.
+    session = ctx.sessions.hold(account.id, intents, account.bot, new_session_id(ctx.sessions.index))
     session.guild_ids.update(guild_ids)
-    ctx.sessions.send(session, "READY", {
+    await presence_sync.started(ctx, session, sink, ident.presence)
+    ready = Dispatch(0, "READY", encode({
         "v": 10, "user": user_shape(account),
         "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
         "session_id": session.session_id, "session_type": "normal",
@@ -74,17 +79,24 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
         "application": {"id": str(account.id), "flags": 0},
         "private_channels": [], "relationships": [], "presences": [],
         "guild_join_requests": [], "geo_ordered_rtc_regions": [], "auth": {},
-    })  # fmt: skip
+    }))  # fmt: skip
+    frames = ctx.sessions.rebase(session, 0, [ready])
+    if frames is None:  # more user events arrived meanwhile than the replay buffer holds
+        await close_everywhere(ctx, session)
+        raise GatewayClose(CloseCode.SESSION_TIMED_OUT, "Session could not be started; identify again")
+    # No await from here on: the frames are written before any later event.
+    ctx.sessions.attach(session.session_id, sink)
+    for frame in frames:
+        sink.write(frame)
     log.info("gateway.identified", session_id=session.session_id, user_id=account.id,
              intents=intents, guilds=len(guild_ids))  # fmt: skip
     for guild_id in guild_ids:
         join = SessionJoin(
-            guild_id=guild_id, session_id=session.session_id, shard=ctx.sessions.index,
-            slot=session.slot, user_id=account.id, intents=intents, bot=account.bot,
+            guild_id=GuildId(guild_id), session_id=session.session_id, shard=ctx.sessions.index,
+            slot=session.slot, user_id=UserId(account.id), intents=intents, bot=account.bot,
             large_threshold=ident.large_threshold,
         )  # fmt: skip
         await _guarded(ctx.guilds.connect(guild_id, join), "connect", guild_id)
-    await presence_sync.started(ctx, session, sink, ident.presence)
     return session
 
 
@@ -239,6 +251,7 @@ async def subscribe(ctx: EdgeContext, session: Session, op: Op, d: Any) -> None:
         guild_id = _as_id(value)
         if guild_id in session.guild_ids:
             await _guarded(ctx.guilds.subscribe(guild_id, session.session_id, True), "subscribe", guild_id)
+    ctx.sessions.presence.owe_replace(session.slot)  # the presences of the guilds now in view
 
 
 async def request_members(ctx: EdgeContext, session: Session, d: Any) -> None:

@@ -56,6 +56,7 @@ ROUTES: dict[tuple[str, str], Limit] = {
     ("POST", "/auth/register"): Limit(5, 60.0),
     ("POST", "/channels/{channel_id}/typing"): Limit(5, 5.0),
     ("POST", "/webhooks/{webhook_id}/{webhook_token}"): Limit(5, 2.0),
+    ("POST", "/auth/login"): Limit(20, 60.0),  # per address; per login name: auth.LOGIN_ATTEMPTS
 }
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
 INTERACTION_ROUTES = ("/interactions/{interaction_id}/", "/webhooks/{webhook_id}/{webhook_token}")

@@ -84,9 +84,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     runtime = Runtime(config)
     cluster.init(config)
     rows = runtime.status()
-    print(
-        f"ring generation {runtime.directory.guild_ring.generation}: guild ring {sorted(runtime.directory.guild_ring.nodes)}"
-    )
+    print(f"guild ring {sorted(runtime.directory.guild_ring.nodes)}")
     print(f"{'shard':<14}{'state':<11}{'node':<14}{'pid':>8}  guilds  sessions")
     for row in rows:
         stats = row.stats

@@ -19,6 +19,10 @@ class NotFound(RayguildError):
     """The entity does not exist (HTTP 404)."""
 
 
+class UnknownGuild(NotFound):
+    """No guild with this id exists (not a shard failure: retrying does not help)."""
+
+
 class Conflict(RayguildError):
     """The request conflicts with existing state (HTTP 400/409)."""
 

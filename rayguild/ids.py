@@ -24,9 +24,6 @@ MAX_INCREMENT = (1 << INCREMENT_BITS) - 1
 Snowflake = NewType("Snowflake", int)
 GuildId = NewType("GuildId", int)
 UserId = NewType("UserId", int)
-ChannelId = NewType("ChannelId", int)
-MessageId = NewType("MessageId", int)
-RoleId = NewType("RoleId", int)
 SessionId = NewType("SessionId", str)
 
 

@@ -18,7 +18,8 @@ import numpy.typing as npt
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.members import MemberTable
 from rayguild.fanout.partition import Slots
-from rayguild.fanout.permissions import PermissionOverwrite, can_view_columnar
+from rayguild.fanout.permissions import PermissionOverwrite
+from rayguild.fanout.view import ViewCache, scan
 from rayguild.relay.sessions import SessionTable
 
 
@@ -115,7 +116,7 @@ class RelayCore:
         self.idle_s = idle_s
         self.members = MemberTable()
         self.sessions = SessionTable()
-        self._view: dict[int, npt.NDArray[np.bool_]] = {}
+        self._view = ViewCache()
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -153,19 +154,13 @@ class RelayCore:
     def can_view(self, channel_id: int) -> npt.NDArray[np.bool_] | None:
         if not channel_id:
             return None
-        cached = self._view.get(channel_id)
-        if cached is None or cached.size < self.members.size:
-            n, p = self.members.size, self.permissions
-            cached = can_view_columnar(
-                self.members.role_bits[:n],
-                self.members.user_ids[:n],
-                self.members.role_order,
-                p.guild_id,
-                p.owner_id,
-                p.role_permissions,
-                p.overwrites.get(channel_id, ()),
+        cached = self._view.get(channel_id, self.members)
+        if cached is None:
+            p = self.permissions
+            cached = scan(
+                self.members, p.guild_id, p.owner_id, p.role_permissions, p.overwrites.get(channel_id, ())
             )
-            self._view[channel_id] = cached
+            self._view.put(channel_id, cached)
         return cached
 
     def recipients(self, dispatch: Dispatch) -> dict[int, Slots]:

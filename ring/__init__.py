@@ -1,5 +1,5 @@
-"""Consistent hashing of entity ids onto shard names, published as immutable generations."""
+"""Consistent hashing of entity ids onto shard names (immutable rings built at startup)."""
 
-from rayguild.ring.hashring import HashRingOwner, RingSnapshot, ShardName, shard_name
+from rayguild.ring.hashring import RingSnapshot, ShardName, shard_name
 
-__all__ = ["HashRingOwner", "RingSnapshot", "ShardName", "shard_name"]
+__all__ = ["RingSnapshot", "ShardName", "shard_name"]

@@ -1,15 +1,15 @@
 """A consistent hash ring mapping entity ids to shard NAMES, never to objects.
 
-One writer (``HashRingOwner``) makes every change and publishes it as a new immutable
-``RingSnapshot`` with a higher generation; readers hold a snapshot and look up without a
-lock, so a lookup never blocks and stays stable while ownership moves (ex_hash_ring's model).
+A ``RingSnapshot`` is immutable and built from the configured shard names once at startup, the
+same in every process, so every process maps an id to the same shard without asking anyone.
+(The shard set does not change while the node runs; there is no generation to agree on. A
+resizable ring would publish new snapshots from one owner, ex_hash_ring's model.)
 uhashring (ketama-compatible, 160 virtual nodes per node) does the hashing; the golden
 vectors in tests/unit/test_ring.py pin keys to owners so a change of hashing fails loudly.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import NewType
 
@@ -25,12 +25,11 @@ def shard_name(kind: str, index: int) -> ShardName:
 
 
 class RingSnapshot:
-    """One generation of the ring: a frozen set of nodes and its lookup table."""
+    """A frozen set of nodes and its lookup table."""
 
-    __slots__ = ("_ring", "generation", "nodes")
+    __slots__ = ("_ring", "nodes")
 
-    def __init__(self, generation: int, nodes: Iterable[ShardName]) -> None:
-        self.generation = generation
+    def __init__(self, nodes: Iterable[ShardName]) -> None:
         self.nodes: frozenset[ShardName] = frozenset(nodes)
         # uhashring hashes the node names themselves: placement depends on names only,
         # never on insertion order, so two processes building the same nodes agree.
@@ -45,36 +44,8 @@ class RingSnapshot:
 
     def __setattr__(self, name: str, value: object) -> None:
         if hasattr(self, "_ring"):
-            raise AttributeError("RingSnapshot is immutable; ask the HashRingOwner for a new one")
+            raise AttributeError("RingSnapshot is immutable; build a new one")
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
-        return f"RingSnapshot(generation={self.generation}, nodes={sorted(self.nodes)})"
-
-
-class HashRingOwner:
-    """The single writer of a ring: adds and removes nodes, publishing new snapshots."""
-
-    def __init__(self, nodes: Iterable[ShardName] = ()) -> None:
-        self._lock = threading.Lock()
-        self._snapshot = RingSnapshot(1, nodes)
-
-    @property
-    def snapshot(self) -> RingSnapshot:
-        """The current generation; reading it never blocks."""
-        return self._snapshot
-
-    def add(self, node: ShardName) -> RingSnapshot:
-        with self._lock:
-            if node not in self._snapshot.nodes:
-                self._publish(self._snapshot.nodes | {node})
-            return self._snapshot
-
-    def remove(self, node: ShardName) -> RingSnapshot:
-        with self._lock:
-            if node in self._snapshot.nodes:
-                self._publish(self._snapshot.nodes - {node})
-            return self._snapshot
-
-    def _publish(self, nodes: frozenset[ShardName]) -> None:
-        self._snapshot = RingSnapshot(self._snapshot.generation + 1, nodes)
+        return f"RingSnapshot(nodes={sorted(self.nodes)})"

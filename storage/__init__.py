@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from rayguild.config import Config
+import typing
+
+from rayguild.storage.credentials import Credential, CredentialStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -19,6 +21,7 @@ from rayguild.storage.models import (
     Pin,
     ReactionCount,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.protocol import (
@@ -30,16 +33,22 @@ from rayguild.storage.protocol import (
     MessageStore,
     PushStore,
     ReactionStore,
+    SessionStartStore,
     Storage,
 )
 from rayguild.storage.scylla import ScyllaStorage
 from rayguild.storage.sqlite import SqliteStorage
+
+if typing.TYPE_CHECKING:
+    from rayguild.config import Config
 
 __all__ = [
     "MAX_HISTORY_LIMIT",
     "MAX_MEMBERS_LIMIT",
     "AccountStore",
     "Channel",
+    "Credential",
+    "CredentialStore",
     "Device",
     "Guild",
     "GuildStore",
@@ -57,6 +66,8 @@ __all__ = [
     "ReactionStore",
     "Role",
     "ScyllaStorage",
+    "SessionStartStore",
+    "SessionStarts",
     "SqliteStorage",
     "Storage",
     "User",

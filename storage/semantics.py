@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from rayguild.storage.models import Invite, Member, Message
+from rayguild.storage.models import Invite, Member, Message, SessionStarts
 from rayguild.storage.protocol import HistoryQuery
 
 MAX_ID = (1 << 63) - 1
@@ -74,3 +74,15 @@ class MemberChange:
             kept = tuple(r for r in member.roles if r not in self.remove_roles)
             roles = kept + tuple(r for r in dict.fromkeys(self.add_roles) if r not in kept)
         return replace(member, roles=roles, nick=self.nick if self.set_nick else member.nick)
+
+
+def buckets_text(pairs: tuple[tuple[int, int], ...]) -> str:
+    """``SessionStarts.bucket_last_ms`` as stored: "bucket:ms,bucket:ms"."""
+    return ",".join(f"{bucket}:{ms}" for bucket, ms in pairs)
+
+
+def session_starts_of(
+    user_id: int, version: int, window_start_ms: int, used: int, text: str
+) -> SessionStarts:
+    pairs = tuple((int(b), int(ms)) for b, ms in (item.split(":") for item in text.split(",") if item))
+    return SessionStarts(user_id, version, window_start_ms, used, pairs)

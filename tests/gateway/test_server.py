@@ -8,7 +8,6 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from rayguild.actors.session import SessionShardCore
 from rayguild.config import Config
 from rayguild.fanout.events import GUILDS
 from rayguild.http_api.local import LocalCluster
@@ -25,7 +24,7 @@ def _free_port() -> int:
 
 async def test_two_edges_share_a_port_and_resume_on_their_own(tmp_path: Path) -> None:
     db = tmp_path / "rayguild.sqlite3"
-    config = Config(sqlite_path=str(db), port=_free_port(), tick_ms=1.0)
+    config = Config(sqlite_path=str(db), port=_free_port(), tick_ms=1.0, identify_interval_s=0.0)
     cluster = LocalCluster(config, lambda: SqliteStorage(db))
     edges: list[RunningEdge] = []
     storages = []
@@ -34,7 +33,7 @@ async def test_two_edges_share_a_port_and_resume_on_their_own(tmp_path: Path) ->
             storage = SqliteStorage(db)
             await storage.start()
             storages.append(storage)
-            core = cluster.cores[index] = SessionShardCore(index, config.replay_buffer_events)
+            core = cluster.session_shard(index).core
             edges.append(await start_edge(
                 index=index, config=config, storage=storage, sessions=core, guilds=cluster.guilds,
                 presence=cluster.presence, users=cluster.users, snowflakes=SnowflakeGenerator(1, index),

@@ -35,13 +35,16 @@ def ray_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
         log_level="warning",
         passive_update_interval_s=3600.0,  # summaries would mix into the delivery counts
         dashboard_port=free_port(),
+        push_allowed_networks=("127.0.0.0/8",),  # the local webhook sink
+        identify_interval_s=0.0,  # bots identify again at once (Discord: one per 5 s)
     )
 
 
 @pytest.fixture(scope="session")
 def runtime(ray_config: Config) -> Iterator[Runtime]:
-    """Real Ray, real shard actors (no edge: the gateway tests bring their own)."""
-    rt = Runtime(ray_config)
+    """Real Ray, real shard actors (no edge: the gateway tests bring their own), wrapped as the
+    benchmarks run them (they also answer the synthetic-session commands)."""
+    rt = Runtime(ray_config, bench=True)
     rt.start(num_cpus=2, log_to_driver=False)  # the dashboard serves Ray's state API
     yield rt
     rt.shutdown()

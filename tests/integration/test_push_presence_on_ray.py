@@ -15,6 +15,7 @@ import aiohttp
 import orjson
 import pytest
 
+from rayguild.actors.commands import Start, Stats
 from rayguild.actors.push import PushRequest
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
@@ -37,12 +38,12 @@ async def sink() -> AsyncIterator[WebhookSink]:
 async def restarted(runtime: Runtime, name: str) -> dict[str, Any]:
     """Kill ``name`` (Ray restarts it) and call its ``start`` as ``Runtime.watch`` does."""
     ref = runtime.directory.actor(name)
-    before = (await ref.call("stats"))["pid"]
+    before = (await ref.send(Stats()))["pid"]
     ref.kill(restart=True)
     for _ in range(300):
         try:
-            if (await ref.call("stats"))["pid"] != before:  # the new incarnation answers
-                return dict(await ref.call("start"))
+            if (await ref.send(Stats()))["pid"] != before:  # the new incarnation answers
+                return dict(await ref.send(Start()))
         except ShardUnavailable:
             pass
         await asyncio.sleep(0.1)
@@ -99,10 +100,16 @@ async def test_a_killed_presence_shard_rebuilds_and_sessions_resync(edge_runtime
     async with aiohttp.ClientSession() as http:
 
         async def rest(method: str, path: str, token: str | None = None, bot: bool = True, **kw: Any) -> Any:
+            """One REST call; a 429 is waited out and retried, as a client library does (other
+            tests on this edge register users too, within the same rate-limit window)."""
             headers = {"Authorization": ("Bot " if bot else "") + token} if token else {}
-            async with http.request(method, base + path, headers=headers, **kw) as response:
-                assert response.status < 300, await response.text()
-                return await response.json()
+            while True:
+                async with http.request(method, base + path, headers=headers, **kw) as response:
+                    if response.status == 429:
+                        await asyncio.sleep(float((await response.json())["retry_after"]))
+                        continue
+                    assert response.status < 300, await response.text()
+                    return await response.json()
 
         bot = (await rest("POST", "/auth/register", json={"username": "presence-bot", "bot": True}))["token"]
         human = await rest("POST", "/auth/register", json={"username": "presence-human", "bot": False})

@@ -12,6 +12,7 @@ import aiohttp
 import orjson
 import pytest
 
+from rayguild.actors.commands import Stats
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
@@ -135,5 +136,5 @@ async def test_resume_on_the_other_edge_through_a_relay(
     seqs = [f["s"] for f in frames]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert [f["d"]["id"] for f in watched] == posted  # the other session never noticed
-    assert (await rt.directory.actor("guild-0").call("stats"))["relays"] >= 1
+    assert (await rt.directory.actor("guild-0").send(Stats()))["relays"] >= 1
     assert (await rt.directory.session_shard(0).stats())["sessions"] == 0  # it moved to edge 1

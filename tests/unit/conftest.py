@@ -1,14 +1,23 @@
-"""Shared unit-test pieces: a small guild in a real SQLite file, and a sink that keeps frames."""
+"""Shared unit-test pieces: a small guild in a real SQLite file, a sink that keeps frames, and
+session shard bodies behind the in-process transport."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from rayguild.actors.commands import Deliver
+from rayguild.actors.outbox import Outbox
+from rayguild.actors.session_shard import SessionShard
+from rayguild.actors.transport import LocalTransport
+from rayguild.config import Config, load_config
 from rayguild.fanout.permissions import DEFAULT_EVERYONE, VIEW_CHANNEL
+from rayguild.ring import RingSnapshot
 from rayguild.storage import Channel, Guild, Member, Overwrite, Role, SqliteStorage, User
 
 GUILD, GENERAL, SECRET, SECRET_ROLE = 10, 11, 12, 13
@@ -44,3 +53,42 @@ async def storage(tmp_path: Path) -> SqliteStorage:
         roles = (SECRET_ROLE,) if user % 2 else ()
         await store.put_member(Member(GUILD, user, 1_600_000_000_000, roles))
     return store
+
+
+class Node:
+    """Session shard bodies behind an in-process transport, as ``LocalCluster`` builds them.
+
+    ``delay`` (seconds, drawn per command) lets commands overtake each other on the way, as Ray
+    runs an async actor's calls as their arguments become ready; ``stalled`` shards accept
+    deliveries and never finish them (notices such as ``Invalidate`` still get through).
+    """
+
+    def __init__(
+        self, shards: int, config: Config | None = None, delay: Callable[[], float] | None = None
+    ) -> None:
+        self.config = config or load_config(environ={})
+        self.transport = LocalTransport()
+        ring = RingSnapshot(["guild-0"])
+        self.shards = [
+            SessionShard(i, self.config, ring, RingSnapshot(["presence-0"])) for i in range(shards)
+        ]
+        self.cores = [s.core for s in self.shards]
+        self.stalled: set[int] = set()
+        self._delay = delay
+        for shard in self.shards:
+            self.transport.register(f"session-{shard.index}", _Slow(self, shard))
+
+    def outbox(self, sender: str = "guild-0", config: Config | None = None) -> Outbox:
+        return Outbox(self.transport, config or self.config, sender)
+
+
+class _Slow:
+    def __init__(self, node: Node, shard: SessionShard) -> None:
+        self.node, self.shard = node, shard
+
+    async def handle(self, cmd: object) -> object:
+        if isinstance(cmd, Deliver) and self.shard.index in self.node.stalled:
+            await asyncio.Event().wait()
+        if self.node._delay is not None:
+            await asyncio.sleep(self.node._delay())
+        return await self.shard.handle(cmd)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 
-import numpy as np
-
 from rayguild.actors import commands as c
-from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.guild import GuildShard
 from rayguild.actors.session import SessionShardCore
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
 from rayguild.storage import SqliteStorage
 
-from .conftest import GENERAL, GUILD, ListSink
+from .conftest import GENERAL, GUILD, ListSink, Node
 
 
 async def connect(shard: GuildShard, core: SessionShardCore, user: int, sink: ListSink) -> None:
@@ -28,30 +26,15 @@ def message_ids(sink: ListSink) -> list[int]:
 
 
 async def test_every_session_sees_the_guilds_order_under_concurrent_senders(storage: SqliteStorage) -> None:
-    cores = [SessionShardCore(0), SessionShardCore(1), SessionShardCore(2)]
     rng = random.Random(5)
-    # Like Ray: calls from one caller to one actor run in submission order, while different
-    # shards run independently with random delays, so shards race each other.
-    queues: list[asyncio.Queue[tuple[Batch, asyncio.Future[int]]]] = [asyncio.Queue() for _ in cores]
-
-    async def shard_worker(index: int) -> None:
-        while True:
-            batch, done = await queues[index].get()
-            await asyncio.sleep(rng.random() / 1000)
-            done.set_result(cores[index].deliver(batch))
-
-    workers = [asyncio.create_task(shard_worker(i)) for i in range(len(cores))]
-
-    def send(shard: int, batch: Batch) -> asyncio.Future[int]:
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        queues[shard].put_nowait((batch, done))
-        return done
-
+    # Worse than Ray: every command to a session shard takes its own random time on the way, so
+    # batches overtake each other; the outbox's numbering and the shard's inbox restore the order.
     config = load_config(environ={}, tick_ms=0.5, max_batch_events=3)
-    guild_shard = GuildShard(0, config, storage, send)
+    node = Node(3, config, delay=lambda: rng.random() / 1000)
+    guild_shard = GuildShard(0, config, storage, node.outbox())
     sinks = {user: ListSink() for user in range(1, 13)}
     for user, sink in sinks.items():
-        await connect(guild_shard, cores[user % 3], user, sink)
+        await connect(guild_shard, node.cores[user % 3], user, sink)
 
     counter = iter(range(1, 10_000))
     emitted: list[int] = []
@@ -66,9 +49,8 @@ async def test_every_session_sees_the_guilds_order_under_concurrent_senders(stor
 
     await asyncio.gather(*(sender(25) for _ in range(6)))
     await guild_shard.batcher.drain()
-    for worker in workers:
-        worker.cancel()
     assert len(emitted) == 150
+    assert sum(s.inbox.late for s in node.shards) == 0
     for user, sink in sinks.items():
         assert message_ids(sink) == emitted, f"user {user} saw another order"
         assert [f["s"] for f in sink.frames] == list(range(1, len(sink.frames) + 1))
@@ -77,20 +59,11 @@ async def test_every_session_sees_the_guilds_order_under_concurrent_senders(stor
 async def test_a_stalled_shard_makes_its_sessions_reidentify_and_spares_the_others(
     storage: SqliteStorage,
 ) -> None:
-    fast, slow = SessionShardCore(0), SessionShardCore(1)
-    stalled = asyncio.Event()  # never set: shard 1 accepts calls but never finishes them
-
-    async def send(shard: int, batch: Batch) -> int:
-        if shard == 1:
-            await stalled.wait()
-        return fast.deliver(batch)
-
-    def lagging(shard: int, batch: Batch) -> None:
-        slots = np.unique(np.concatenate([s for _, s in batch]))
-        (fast if shard == 0 else slow).invalidate(slots)
-
     config = load_config(environ={}, tick_ms=0.5, max_pending_batches=2)
-    guild_shard = GuildShard(0, config, storage, send, on_lag=lagging)
+    node = Node(2, config)
+    node.stalled.add(1)  # shard 1 accepts deliveries but never finishes them
+    fast, slow = node.cores
+    guild_shard = GuildShard(0, config, storage, node.outbox())
     ok, stuck = ListSink(), ListSink()
     await connect(guild_shard, fast, 2, ok)
     await connect(guild_shard, slow, 3, stuck)

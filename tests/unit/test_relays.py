@@ -10,57 +10,50 @@ import orjson
 import pytest
 
 from rayguild.actors import commands as c
-from rayguild.actors.guild import Batch, GuildShard
+from rayguild.actors.guild import GuildShard
 from rayguild.actors.handoff import Handoffs
-from rayguild.actors.session import SessionShardCore
+from rayguild.actors.outbox import Outbox
 from rayguild.config import load_config
-from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
 from rayguild.fanout.permissions import DEFAULT_EVERYONE
 from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
 from rayguild.storage import SqliteStorage
 
-from .conftest import GENERAL, GUILD, SECRET, ListSink
-
-
-async def _run(core: SessionShardCore, batch: Batch) -> int:
-    await asyncio.sleep(0)  # a real hop: delivery happens later than submission
-    return core.deliver(batch)
+from .conftest import GENERAL, GUILD, SECRET, ListSink, Node
 
 
 class InProcessRelays:
-    """An in-memory relay transport: RelayCore objects feeding the same session shard cores."""
+    """An in-memory relay transport: RelayCore objects, each with its own outbox to the same node."""
 
-    def __init__(self, shards: list[SessionShardCore]) -> None:
-        self.shards = shards
-        self.relays: dict[tuple[int, int], tuple[RelayCore, TickBatcher]] = {}
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.relays: dict[tuple[int, int], tuple[RelayCore, Outbox]] = {}
 
     def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
-        batcher: TickBatcher = TickBatcher(
-            lambda shard, batch: _run(self.shards[shard], batch), 0.001, 64, 64, lambda s, b: None
-        )
-        self.relays[guild_id, index] = (RelayCore(permissions, prune_passive), batcher)
+        outbox = self.node.outbox(f"relay-{guild_id}-{index}")
+        self.relays[guild_id, index] = (RelayCore(permissions, prune_passive), outbox)
 
     def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
-        core, batcher = self.relays[guild_id, index]
+        core, outbox = self.relays[guild_id, index]
         for command in commands:
             for shard, slots in core.apply(command).items():
                 assert isinstance(command, RelayItem)
-                batcher.add(shard, (command.dispatch, slots))
+                outbox.add(shard, command.dispatch, slots)
         return asyncio.sleep(0)
 
     async def drain(self) -> None:
-        for _, batcher in self.relays.values():
-            await batcher.drain()
+        for _, outbox in self.relays.values():
+            await outbox.drain()
 
 
 async def test_sessions_keep_order_and_exactly_once_across_the_switch_to_relays(
     storage: SqliteStorage,
 ) -> None:
     config = load_config(environ={}, relay_threshold_sessions=8, relay_size=5, passive_guild_members=10_000)
-    shards = [SessionShardCore(0), SessionShardCore(1)]
-    relays = InProcessRelays(shards)
-    guild_shard = GuildShard(0, config, storage, lambda s, b: _run(shards[s], b), relays)
+    node = Node(2, config)
+    shards = node.cores
+    relays = InProcessRelays(node)
+    guild_shard = GuildShard(0, config, storage, node.outbox(), relays)
     sinks: dict[int, ListSink] = {}
 
     async def connect(user: int) -> None:
@@ -123,9 +116,10 @@ async def test_a_moving_session_gets_every_event_once_across_the_move(
     config = load_config(
         environ={}, relay_threshold_sessions=threshold, relay_size=5, passive_guild_members=10_000
     )
-    shards = [SessionShardCore(0), SessionShardCore(1)]
-    relays = InProcessRelays(shards)
-    guild_shard = GuildShard(0, config, storage, lambda s, b: _run(shards[s], b), relays)
+    node = Node(2, config)
+    shards = node.cores
+    relays = InProcessRelays(node)
+    guild_shard = GuildShard(0, config, storage, node.outbox(), relays)
     handoffs = Handoffs(shards[0])
     sessions = []
     for user in range(1, 5):

@@ -7,14 +7,12 @@ from typing import Any
 import pytest
 
 from rayguild.actors.commands import Publish, SessionJoin
-from rayguild.actors.guild import Batch
 from rayguild.actors.presence import PresenceShard, SessionPresence
-from rayguild.actors.session import Session, SessionShardCore
-from rayguild.actors.users import Outbox, UserPath, lagging
-from rayguild.fanout.batcher import TickBatcher
+from rayguild.actors.session import Session
+from rayguild.actors.users import UserPath
 from rayguild.fanout.events import DIRECT_MESSAGES, GUILD_MESSAGES
 
-from .conftest import ListSink
+from .conftest import ListSink, Node
 
 pytestmark = pytest.mark.asyncio
 
@@ -39,14 +37,12 @@ class Cluster:
     """Two session shards and one user (presence) shard whose outbox sends to them."""
 
     def __init__(self) -> None:
-        self.cores = {i: SessionShardCore(i) for i in range(2)}
+        self.node = Node(2)
+        self.cores = self.node.cores
         self.sinks: dict[str, ListSink] = {}
         self.guilds = Guilds()
-        self.outbox: Outbox = TickBatcher(self._send, 0.001, 64, 4, lagging)
+        self.outbox = self.node.outbox("presence-0")
         self.shard = PresenceShard(0, self._publish, users=UserPath(self.outbox, self.guilds))
-
-    async def _send(self, shard: int, batch: Batch) -> int:
-        return self.cores[shard].deliver(batch)
 
     async def _publish(self, cmd: Publish) -> int:
         return 0
@@ -96,7 +92,7 @@ async def test_a_user_with_sessions_on_two_shards_gets_one_call_per_shard_per_ti
     await c.outbox.drain()
     expected = [("EVENT", {"n": n}) for n in range(3)]
     assert c.seen(first) == c.seen(second) == c.seen(other) == expected
-    assert c.outbox.calls == 2  # three events, three sessions, two shards: one batch each
+    assert c.outbox.batcher.calls == 2  # three events, three sessions, two shards: one batch each
 
 
 async def test_an_unknown_user_is_a_no_op() -> None:
@@ -104,7 +100,7 @@ async def test_an_unknown_user_is_a_no_op() -> None:
     session = await c.open(0, ALICE)
     assert await c.shard.deliver([999], "EVENT", {}) == 0
     await c.outbox.drain()
-    assert c.seen(session) == [] and c.outbox.calls == 0
+    assert c.seen(session) == [] and c.outbox.batcher.calls == 0
     assert await c.shard.membership(999, 5, joined=True) == 0 and c.guilds.calls == []
 
 

@@ -1,0 +1,144 @@
+"""The guild shard as Ray runs it: the plain ``GuildShard`` body plus what only a Ray actor needs.
+
+Relays are named actors created on demand; batches to session shards and relays are numbered
+per destination (``StreamSequencer``) so the receivers apply them in order; a restarted shard
+first tells the session shards holding its guilds' sessions to re-identify (op 9); metrics and
+the passive-summary loop run off the hot path. Built from ``(index, config)`` only, so Ray can
+restart it by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+import structlog
+
+from rayguild.actors import cluster
+from rayguild.actors import commands as c
+from rayguild.actors.cluster import ActorRef
+from rayguild.actors.guild import GuildShard
+from rayguild.actors.hosts import call_all, whoami
+from rayguild.actors.metrics import count, shard_metrics
+from rayguild.actors.outbox import Outbox
+from rayguild.actors.refs import Directory
+from rayguild.actors.relay import RelayHost
+from rayguild.config import Config
+from rayguild.fanout.ordering import StreamSequencer
+from rayguild.logs import configure_logging
+from rayguild.relay import GuildPermissions, RelayCommand
+from rayguild.storage import open_storage
+
+log = structlog.get_logger("rayguild.hosts")
+
+
+class RayRelayTransport:
+    """Relays as named Ray actors ``relay-<guild>-<n>``, created on demand by their guild."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.refs: dict[tuple[int, int], ActorRef] = {}
+        self._sequencer = StreamSequencer()  # one stream per guild-shard incarnation
+
+    def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
+        name = f"relay-{guild_id}-{index}"
+        ref = cluster.spawn(
+            RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive
+        )
+        self.refs[guild_id, index] = ref
+
+    def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
+        return self.refs[guild_id, index].send(
+            c.ApplyRelay(self._sequencer.wrap((guild_id, index), commands))
+        )
+
+    def ref(self, guild_id: int, index: int) -> ActorRef:
+        return self.refs[guild_id, index]
+
+
+class GuildShardHost:
+    """A guild shard on Ray: it HOLDS the plain ``GuildShard`` body (composition) and adds the
+    restart announcement, metrics and the passive-summary loop."""
+
+    def __init__(self, index: int, config: Config) -> None:
+        configure_logging(config, shard=f"guild-{index}")
+        self.index = index
+        self.config = config
+        self.name = f"guild-{index}"
+        self.directory = Directory(config)
+        self.relay_actors = RayRelayTransport(config)
+        outbox = Outbox(self.directory.transport, config, self.name)
+        self.body = GuildShard(index, config, open_storage(config), outbox, self.relay_actors)
+        self._passive_task: asyncio.Task[None] | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
+        self._restarted = cluster.actor_restarted()
+        self._incarnation_ns = time.time_ns()
+        self._announced: asyncio.Future[None] | None = None
+
+    async def _announce_once(self) -> None:
+        """After a restart, once: the sessions of this shard's guilds re-identify.
+
+        Every command that loads a guild (publish, connect...) and the start wait for this, so
+        no event is published by the new incarnation before those sessions were told (op 9).
+        """
+        if self._restarted:
+            if self._announced is None:
+                self._announced = asyncio.ensure_future(self._announce_restart())
+            await self._announced
+
+    async def _announce_restart(self) -> None:
+        counts = await call_all(
+            [self.directory.session_shard(i).ref for i in range(self.config.session_shards)],
+            c.GuildShardLost(self.index, self._incarnation_ns),
+        )
+        log.warning("guild shard restarted; its sessions told to re-identify", sessions=counts)
+
+    async def handle(self, cmd: object) -> object:
+        match cmd:
+            case c.Start():
+                return await self.start()
+            case c.Stats():
+                return {**whoami(), **(await self.body.stats())}
+            case c.Publish() | c.SessionJoin() | c.Subscribe() | c.MemberCount():
+                await self._announce_once()
+        if isinstance(cmd, c.Publish):
+            shard_metrics().events_in.inc(tags={"shard": self.name, "t": cmd.t})
+        return await self.body.handle(cmd)
+
+    async def _metrics_loop(self, interval_s: float = 5.0) -> None:
+        """Gauges sampled off the hot path: sessions, relays, queue depth, lag drops."""
+        metrics, tags, body = shard_metrics(), {"shard": self.name}, self.body
+        calls = dropped = 0
+        while True:
+            active = passive = relays = 0
+            for proc in body.guilds.values():
+                a, p = proc.sessions.counts()
+                active, passive = active + a, passive + p
+                relays += len(proc.relays) if proc.relays is not None else 0
+            metrics.active_sessions.set(active, tags=tags)
+            metrics.passive_sessions.set(passive, tags=tags)
+            metrics.relays_per_guild.set(relays, tags=tags)
+            metrics.queue_depth.set(body.batcher.in_flight_total(), tags=tags)
+            total = body.batcher.calls + (body.relay_batcher.calls if body.relay_batcher else 0)
+            count(metrics.ray_calls, total - calls, tags)
+            calls = total
+            count(
+                metrics.dropped_sessions, body.outbox.dropped_sessions - dropped, {**tags, "why": "lagging"}
+            )
+            dropped = body.outbox.dropped_sessions
+            await asyncio.sleep(interval_s)
+
+    async def start(self) -> dict[str, Any]:
+        await self.body.ready()
+        await self._announce_once()
+        if self._passive_task is None:
+            self._passive_task = asyncio.create_task(self._passive_loop())
+            self._metrics_task = asyncio.create_task(self._metrics_loop())
+        return {"shard": self.name}
+
+    async def _passive_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.passive_update_interval_s)
+            await self.body.tick_passive()

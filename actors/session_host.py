@@ -1,0 +1,103 @@
+"""The session shard as Ray runs it: its sessions, and the edge (gateway + REST) holding their sockets.
+
+Batches from every sender (guild shards, relays, user shards) are applied in each sender's
+stream order (``OrderedInbox``); a restarted shard first has the guild and user shards forget
+its old sessions, before any slot is handed out again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import structlog
+
+from rayguild.actors import cluster
+from rayguild.actors import commands as c
+from rayguild.actors.hosts import EdgeFactory, EdgeServer, call_all, snowflakes_for, whoami
+from rayguild.actors.metrics import count, shard_metrics
+from rayguild.actors.outbox import Batch
+from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences, Users
+from rayguild.actors.session_shard import SessionShard
+from rayguild.config import Config
+from rayguild.logs import configure_logging
+from rayguild.ring import shard_name
+from rayguild.storage import open_storage
+from rayguild.storage.protocol import Storage
+
+log = structlog.get_logger("rayguild.hosts")
+
+
+class SessionShardHost:
+    """A session shard on Ray: the plain ``SessionShard`` body, the edge (gateway + REST) holding
+    its sockets, and metrics."""
+
+    def __init__(self, index: int, config: Config, edge_factory: EdgeFactory | None = None) -> None:
+        configure_logging(config, shard=f"session-{index}")
+        self.index = index
+        self.config = config
+        self.directory = Directory(config)
+        self.body = SessionShard(index, config, self.directory.guild_ring, self.directory.presence_ring)
+        self.body.observe = self._observe
+        self.core = self.body.core
+        self.storage: Storage = open_storage(config)
+        self.snowflakes = snowflakes_for(1, index)
+        self._edge_factory = edge_factory
+        self._edge: EdgeServer | None = None
+        self._starting: asyncio.Lock | None = None
+        self._restarted = cluster.actor_restarted()
+        self._forgotten: asyncio.Future[list[Any]] | None = None
+        self._tags = {"shard": f"session-{index}"}
+
+    async def forget_lost_sessions(self) -> None:
+        """After a restart, before any slot is handed out: guild and user shards drop this shard's
+        old sessions.
+
+        Their rows point at slots of the dead incarnation; left alone they would deliver a guild's
+        (or a user's) events to whichever new session reuses a slot.
+        """
+        if self._restarted:
+            if self._forgotten is None:
+                config = self.config
+                names = [shard_name(GUILD, i) for i in range(config.guild_shards)]
+                names += [shard_name(PRESENCE, i) for i in range(config.presence_shards)]
+                endpoints = [self.directory.endpoint(name) for name in names]
+                self._forgotten = asyncio.ensure_future(call_all(endpoints, c.ForgetSessionShard(self.index)))
+            await self._forgotten
+
+    async def handle(self, cmd: object) -> object:
+        match cmd:
+            case c.Start():
+                return await self.start()
+            case c.Stats():
+                return {**whoami(), **self.body.stats(), "port": self._edge.port if self._edge else None}
+        return await self.body.handle(cmd)
+
+    async def start(self) -> dict[str, Any]:
+        """Open storage and start the edge once; returns where the edge listens."""
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            await self.forget_lost_sessions()
+            if self._edge is None and self._edge_factory is not None:
+                await self.storage.start()
+                self._edge = await self._edge_factory(
+                    index=self.index,
+                    config=self.config,
+                    storage=self.storage,
+                    sessions=self.core,
+                    guilds=self.directory,
+                    presence=Presences(self.directory),
+                    users=Users(self.directory),
+                    snowflakes=self.snowflakes,
+                    peers=self.directory,
+                )
+                log.info("edge started", port=self._edge.port)
+        return {"shard": f"session-{self.index}", "port": self._edge.port if self._edge else None}
+
+    def _observe(self, batch: Batch, delivered: int) -> None:
+        metrics, now = shard_metrics(), time.time_ns()
+        for dispatch, _ in batch:
+            metrics.fanout_latency_ms.observe((now - dispatch.emitted_ns) / 1e6, tags=self._tags)
+        count(metrics.deliveries_out, delivered, self._tags)

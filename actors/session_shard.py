@@ -1,0 +1,138 @@
+"""The session shard's plain body: its sessions, and the one dispatch of the session-shard commands.
+
+Runs as is in process (``LocalCluster``) and inside the Ray host (``session_host``). Batches from
+every sender (guild shards, relays, user shards) are applied in each sender's stream order
+(``OrderedInbox``), with no await inside, so a batch is applied atomically; a broken stream is
+logged and counted, never applied out of order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import numpy as np
+import structlog
+
+from rayguild.actors import commands as c
+from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
+from rayguild.actors.outbox import Batch
+from rayguild.actors.presence import SessionPresence
+from rayguild.actors.session import SessionShardCore
+from rayguild.actors.session_presence import SessionPresences, live_records
+from rayguild.actors.transport import Endpoint
+from rayguild.config import Config
+from rayguild.fanout.events import Dispatch
+from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamBroken
+from rayguild.fanout.partition import Slots
+from rayguild.ids import UserId
+from rayguild.ring import RingSnapshot, shard_name
+
+log = structlog.get_logger("rayguild.session")
+
+
+class SessionShard:
+    def __init__(
+        self, index: int, config: Config, guild_ring: RingSnapshot, presence_ring: RingSnapshot
+    ) -> None:
+        self.index = index
+        presences = SessionPresences(config.presence_backlog_frames, config.presence_updates_per_minute)
+        self.core = SessionShardCore(index, config.replay_buffer_events, presence=presences)
+        self.handoffs = Handoffs(self.core)
+        self.guild_ring = guild_ring
+        self.presence_ring = presence_ring
+        self.inbox: OrderedInbox[tuple[Dispatch, Slots]] = OrderedInbox()
+        self.broken_streams = 0
+        # What the host observes of each applied batch (metrics, benchmark traces); None: nothing.
+        self.observe: Callable[[Batch, int], None] | None = None
+
+    async def handle(self, cmd: object) -> object:
+        """Every session-shard operation is a command (``rayguild.actors.commands``)."""
+        match cmd:
+            case c.Deliver(batch):
+                return self.deliver(batch)
+            case c.Invalidate(slots):
+                return self.core.invalidate(np.asarray(slots, dtype=np.int32))
+            case c.DescribeSession(session_id, user_id):
+                return self.handoffs.describe(session_id, user_id)
+            case c.TakeSession(session_id, user_id, seq, moved, known):
+                # waits for its guilds' moved markers (handoff.py)
+                return await self.handoffs.take(session_id, user_id, seq, list(moved), list(known))
+            case c.GuildShardLost(index, since_ns):
+                return self.guild_shard_lost(index, since_ns)
+            case c.PresenceReport(presence_index):
+                return self.presence_report(presence_index)
+            case c.PresenceResync():
+                return self.core.presence.mark_all_stale()
+            case c.Stats():
+                return self.stats()
+        raise TypeError(f"a session shard does not handle {type(cmd).__name__}")
+
+    def deliver(self, sequenced: Sequenced[tuple[Dispatch, Slots]]) -> int:
+        """Apply a sender's batches in its stream order (no await inside: atomic)."""
+        try:
+            ready = self.inbox.accept(sequenced)
+        except StreamBroken as err:
+            self.broken_streams += 1
+            log.error("delivery stream broken; a batch was lost", shard=self.index, error=str(err))
+            return 0
+        delivered = 0
+        for batch in ready:
+            count = self.core.deliver(batch)
+            delivered += count
+            if self.observe is not None:
+                self.observe(batch, count)
+        return delivered
+
+    def guild_shard_lost(self, index: int, since_ns: int) -> int:
+        """Guild shard ``index`` restarted empty at ``since_ns``: sessions opened before then in its
+        guilds missed events (op 9 them); sessions opened since connect to the new incarnation."""
+        lost, owner = shard_name("guild", index), self.guild_ring.owner
+        slots = [
+            s.slot
+            for s in self.core.sessions.values()
+            if s.opened_ns < since_ns and any(owner(g) == lost for g in s.guild_ids)
+        ]
+        return self.core.invalidate(np.asarray(slots, dtype=np.int32))
+
+    def presence_report(self, presence_index: int) -> list[SessionPresence]:
+        """This shard's live sessions whose user presence shard ``presence_index`` owns."""
+        name, owner = shard_name("presence", presence_index), self.presence_ring.owner
+        return live_records(self.core, lambda user_id: owner(user_id) == name)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "sessions": len(self.core.sessions),
+            "slots": self.core.slot_count,
+            "frames_out": self.core.frames_out,
+            "broken_streams": self.broken_streams,
+        }
+
+
+class SessionShardRef:
+    """The session shard's typed client."""
+
+    def __init__(self, ref: Endpoint) -> None:
+        self.ref = ref
+
+    def deliver(self, batch: Sequenced[tuple[Dispatch, Slots]]) -> Awaitable[Any]:
+        """Submit a batch now (order of submission is order of delivery); await for the count."""
+        return self.ref.send(c.Deliver(batch))
+
+    def invalidate(self, slots: list[int]) -> None:
+        """Tell the shard these slots' sessions missed events (not awaited: nobody needs the count)."""
+        self.ref.notify(c.Invalidate(tuple(slots)))
+
+    async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
+        summary: SessionSummary | None = await self.ref.send(c.DescribeSession(session_id, UserId(user_id)))
+        return summary
+
+    async def take(
+        self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
+    ) -> HandedOver | None:
+        command = c.TakeSession(session_id, UserId(user_id), seq, tuple(moved), tuple(known))
+        handed: HandedOver | None = await self.ref.send(command)
+        return handed
+
+    async def stats(self) -> dict[str, Any]:
+        return dict(await self.ref.send(c.Stats()))
