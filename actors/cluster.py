@@ -31,13 +31,19 @@ _dashboard: list[str] = []  # the dashboard address ray.init reported (empty: no
 
 
 def init(config: Config, dashboard: bool = True, **options: Any) -> None:
-    """Start a local Ray (with its dashboard) or join ``config.ray_address``; idempotent."""
+    """Start a local Ray (with its dashboard) or join ``config.ray_address``; idempotent.
+
+    An empty address starts this process's OWN Ray (Ray's ``"local"``): left to itself Ray joins
+    whichever cluster ``ray start`` left on the machine (or RAY_ADDRESS names), and a test or a
+    benchmark would share another user's cluster. Joining is always explicit (``"auto"``, an address).
+    """
     if ray.is_initialized():
         return
     if config.ray_address:
         context = ray.init(address=config.ray_address, namespace=config.namespace, **options)
     else:
         context = ray.init(
+            address="local",
             namespace=config.namespace,
             include_dashboard=dashboard,
             dashboard_host=config.dashboard_host,
