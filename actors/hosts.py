@@ -38,6 +38,10 @@ class EdgeServer(Protocol):
 
     port: int
 
+    async def stop_accepting(self) -> None:
+        """Close the listening sockets (shared and own port); open connections stay."""
+        ...
+
     async def stop(self) -> None: ...
 
 

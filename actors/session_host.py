@@ -72,6 +72,12 @@ class SessionShardHost:
                 return await self.start()
             case c.Stats():
                 return {**whoami(), **self.body.stats(), "port": self._edge.port if self._edge else None}
+            case c.Drain():
+                # Stop accepting first (shared AND own port: READY's resume_gateway_url is the own
+                # one), so the clients told op 7 resume on another edge.
+                if self._edge is not None:
+                    await self._edge.stop_accepting()
+                return self.body.drain()
         return await self.body.handle(cmd)
 
     async def start(self) -> dict[str, Any]:

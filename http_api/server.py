@@ -43,6 +43,13 @@ class RunningEdge:
     port: int
     public_port: int
     _runner: web.AppRunner
+    _sites: tuple[web.SockSite, ...]
+
+    async def stop_accepting(self) -> None:
+        """Close both listening sockets (a drain): open connections go on until they close."""
+        for site in self._sites:
+            if site in self._runner.sites:
+                await site.stop()
 
     async def stop(self) -> None:
         await self._runner.cleanup()
@@ -84,7 +91,8 @@ async def start_edge(
     await runner.setup()
     shared_sock = _bind(config.host, config.port, True)
     public_port = shared_sock.getsockname()[1]
-    await web.SockSite(runner, own_sock).start()
-    await web.SockSite(runner, shared_sock).start()
+    sites = (web.SockSite(runner, own_sock), web.SockSite(runner, shared_sock))
+    for site in sites:
+        await site.start()
     log.info("edge.listening", shard=index, port=own_port, public_port=public_port)
-    return RunningEdge(ctx, own_port, public_port, runner)
+    return RunningEdge(ctx, own_port, public_port, runner, sites)
