@@ -31,17 +31,14 @@ _dashboard: list[str] = []  # the dashboard address ray.init reported (empty: no
 
 
 def init(config: Config, dashboard: bool = True, **options: Any) -> None:
-    """Start a local Ray (with its dashboard) or join ``config.ray_address``; idempotent.
-
-    An empty address starts this process's OWN Ray (Ray's ``"local"``): left to itself Ray joins
-    whichever cluster ``ray start`` left on the machine (or RAY_ADDRESS names), and a test or a
-    benchmark would share another user's cluster. Joining is always explicit (``"auto"``, an address).
-    """
+    """Start a local Ray (with its dashboard) or join ``config.ray_address``; idempotent."""
     if ray.is_initialized():
         return
     if config.ray_address:
         context = ray.init(address=config.ray_address, namespace=config.namespace, **options)
     else:
+        # "local": a Ray of our own, never a cluster some other process started on this machine
+        # (without it ray.init joins the newest one it finds, e.g. another node's or a test's).
         context = ray.init(
             address="local",
             namespace=config.namespace,
