@@ -217,6 +217,13 @@ class Drain:
 
 
 @dataclass(frozen=True, slots=True)
+class AdoptPort:
+    """Also accept on ``port``: the own port of an edge draining on this machine."""
+
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
 class PresenceResync:
     """A presence shard restarted: every watching session gets one PRESENCES_REPLACE."""
 
