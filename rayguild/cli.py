@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     print(f"  Ray dashboard:  {runtime.dashboard_url() or 'not running'}")
     print(f"  Metrics:        {config.api_url.rsplit('/api', 1)[0]}/metrics")
-    print("  Make a bot:     rayguild user create NAME --bot    (Ctrl-C stops the node)")
+    print("  Make a bot:     rayguild user create NAME --bot    (Ctrl-C / SIGTERM drains and stops)")
     sys.stdout.flush()
 
     async def watch() -> None:
@@ -48,6 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         watcher = asyncio.create_task(runtime.watch())
         await stop.wait()
         watcher.cancel()
+        if config.session_shards and runtime.edge_factory is not None:
+            told = await runtime.drain()  # clients get op 7 rather than a dropped socket
+            print(f"drained: {told} session(s) told to reconnect")
 
     asyncio.run(watch())
     runtime.shutdown()
