@@ -303,6 +303,7 @@ class BenchForget:
 @dataclass(frozen=True, slots=True)
 class AddSynthetic:
     count: int
+    wire: str = ""  # "", or a benchmarks.wire.WIRES key: each session compresses and frames
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,15 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
         from rayguild.benchmarks.fanout import main as fanout
 
         return fanout(rest)
+    if args.which == "workload":
+        from rayguild.benchmarks.mixed import main as workload
+
+        workload(rest)
+        return 0
+    if args.which == "all":
+        from rayguild.benchmarks.results import main as remake
+
+        return remake(rest)
     from rayguild.benchmarks.storage import main as storage
 
     storage(rest)
@@ -143,8 +152,10 @@ def parser() -> argparse.ArgumentParser:
     )
     drain.add_argument("edge", type=int, help="the edge's session shard index (rayguild status)")
     drain.add_argument("--address", default="auto")
-    bench = sub.add_parser("bench", help="benchmarks: fanout | storage (see --help of each)", add_help=False)
-    bench.add_argument("which", choices=["fanout", "storage"])
+    bench = sub.add_parser(
+        "bench", help="benchmarks: fanout | workload | storage | all (see --help of each)", add_help=False
+    )
+    bench.add_argument("which", choices=["fanout", "workload", "storage", "all"])
     return p
 
 
