@@ -80,6 +80,7 @@ class Load:
         self.sample_frames: list[str] = []
         self.identify_retries = 0
         self.closed_in_setup = 0
+        self.connect_failed = 0  # left out, as connections closed in set-up are
 
 
 class Connection(asyncio.Protocol):
@@ -229,7 +230,16 @@ async def main() -> None:
             sock = socket.socket()
             sock.setblocking(False)
             sock.bind((source, 0))
-            await loop.sock_connect(sock, (host, port))
+            try:
+                await loop.sock_connect(sock, (host, port))
+            except OSError:  # the edges' accept queues overflowed for longer than SYN retries last
+                sock.close()
+                load.connect_failed += 1
+                load.arrivals[:, index] = -1
+                load.ready += 1
+                if load.ready == load.count:
+                    load.all_ready.set()
+                return
             conn = Connection(load, index, compress, index % sample_every == 0)
             await loop.create_connection(lambda: conn, sock=sock)
             connections.append(conn)
@@ -243,6 +253,7 @@ async def main() -> None:
     await _command(loop, "quiet")
     heartbeats.cancel()
     load.quieting = True
+    load.quiet += load.connect_failed
     for conn in connections:
         if conn.closed:  # closed by the server before (op 9 under load, say): left out
             conn.excluded = True
@@ -258,7 +269,7 @@ async def main() -> None:
         conn.excluded = conn.excluded or bool(conn.owed)
         if conn.excluded:
             load.arrivals[:, conn.index] = -1
-    load.excluded = sum(conn.excluded for conn in connections)
+    load.excluded = sum(conn.excluded for conn in connections) + load.connect_failed
     load.quiet = load.count
     cpu_at_quiet = cpu_seconds()
     print("quiet", flush=True)
@@ -276,6 +287,7 @@ async def main() -> None:
         "sample_frames": load.sample_frames,
         "identify_retries": load.identify_retries,
         "closed_in_setup": load.closed_in_setup,
+        "connect_failed": load.connect_failed,
     }
     print(orjson.dumps(report).decode(), flush=True)
     for conn in connections:
@@ -290,7 +302,8 @@ async def _heartbeat_until_quiet(load: Load, connections: list[Connection]) -> N
         await asyncio.sleep(20)
         print(  # progress on stderr (stdout is the command channel): how far a long set-up got
             f"[{sys.argv[6]}] connected {len(connections):,} ready {load.ready:,} of {load.count:,}, "
-            f"op 9 retries {load.identify_retries:,}, closed in set-up {load.closed_in_setup:,}",
+            f"op 9 retries {load.identify_retries:,}, closed in set-up {load.closed_in_setup:,}, "
+            f"connects failed {load.connect_failed:,}, closes {load.closes}",
             file=sys.stderr, flush=True,
         )  # fmt: skip
         for conn in connections:
