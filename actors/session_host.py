@@ -38,7 +38,9 @@ class SessionShardHost:
         self.index = index
         self.config = config
         self.directory = Directory(config)
-        self.body = SessionShard(index, config, self.directory.guild_ring, self.directory.presence_ring)
+        self.body = SessionShard(
+            index, config, self.directory.guild_ring, self.directory.presence_ring, self.directory
+        )
         self.body.observe = self._observe
         self.core = self.body.core
         self.storage: Storage = open_storage(config)

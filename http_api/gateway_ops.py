@@ -69,6 +69,7 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
     # addressed to the user after the client saw READY reaches it, and READY is still seq 1.
     session = ctx.sessions.hold(account.id, intents, account.bot, new_session_id(ctx.sessions.index))
     session.guild_ids.update(guild_ids)
+    session.large_threshold = ident.large_threshold
     await presence_sync.started(ctx, session, sink, ident.presence)
     ready = Dispatch(0, "READY", encode({
         "v": 10, "user": user_shape(account),
