@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from rayguild import shapes
+from rayguild.actors.guild_threads import visible_threads
 from rayguild.storage.protocol import Storage
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ async def guild_create(
             shapes.channel(ch, proc.last_message_id.get(ch.id))
             for ch in sorted(proc.channels.values(), key=lambda ch: ch.position)
         ],
-        threads=[],
+        threads=await visible_threads(storage, proc, user_id),
         presences=[],
         voice_states=[],
         stage_instances=[],

@@ -136,9 +136,10 @@ class GuildProcess:
         if cmd.change is not None:
             self.apply(cmd.change)
         if cmd.t == "MESSAGE_CREATE" and cmd.channel_id:
-            message_id = int(cmd.d["id"])  # concurrent posts may publish out of id order
-            if message_id > self.last_message_id.get(cmd.channel_id, 0):
-                self.last_message_id[cmd.channel_id] = message_id
+            # A public thread's message is gated by its parent (channel_id); it is the thread's.
+            channel_id, message_id = int(cmd.d.get("channel_id", cmd.channel_id)), int(cmd.d["id"])
+            if message_id > self.last_message_id.get(channel_id, 0):  # concurrent posts: any order
+                self.last_message_id[channel_id] = message_id
         return Dispatch.of(self.guild.id, cmd.t, cmd.d, cmd.channel_id, cmd.intent, cmd.accepted_ns)
 
     def join(self, join: c.SessionJoin) -> int:

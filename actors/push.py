@@ -37,6 +37,7 @@ import structlog
 from rayguild.actors import commands as c
 from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
+from rayguild.egress import EgressPolicy, EgressRefused, opener
 from rayguild.fanout.push_queue import Delivery, PushBuffer, backoff_s
 from rayguild.storage.models import PendingPush
 from rayguild.storage.protocol import MAX_PUSH_PAGE, Storage
@@ -63,25 +64,28 @@ TransportFactory = Callable[[Config], PushTransport]
 
 class UrllibTransport:
     """The default transport inside actors (which never import aiohttp): urllib in a thread pool
-    with one thread per in-flight request, so the pool is the connection's demand bound."""
+    with one thread per in-flight request, so the pool is the connection's demand bound. It
+    connects only where ``Config.push_allowed_networks`` lets it (``rayguild.egress``)."""
 
     def __init__(self, config: Config) -> None:
         self._pool = ThreadPoolExecutor(config.push_max_in_flight, thread_name_prefix="push")
+        self._opener = opener(EgressPolicy.of(config.push_allowed_networks))
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> int:
         return await asyncio.get_running_loop().run_in_executor(
             self._pool, self._post, url, body, dict(headers), timeout_s
         )
 
-    @staticmethod
-    def _post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+    def _post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            with self._opener.open(request, timeout=timeout_s) as response:
                 return int(response.status)
         except urllib.error.HTTPError as err:
             return int(err.code)
         except urllib.error.URLError as err:
+            if isinstance(err.reason, EgressRefused):
+                raise err.reason from err
             raise OSError(str(err.reason)) from err
 
     async def close(self) -> None:
@@ -244,6 +248,7 @@ class PushShard:
     async def _attempt(self, delivery: Delivery) -> None:
         headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: delivery.key}
         status: int | None = None
+        refused = False
         try:
             self.posts += 1
             status = await asyncio.wait_for(
@@ -252,13 +257,16 @@ class PushShard:
                 ),
                 self.config.push_timeout_s,
             )
+        except EgressRefused as exc:  # the device's host is (now) a refused address: never retried
+            refused = True
+            log.warning("push destination refused", key=delivery.key, error=str(exc))
         except Exception as exc:  # no answer (refused, reset, timeout, bad URL): retry later
             log.info("push attempt failed", key=delivery.key, attempt=delivery.attempt, error=str(exc))
         if status is not None and 200 <= status < 300:
             self.buffer.delivered(delivery)
             self._forget_row(delivery.key)
         elif (
-            status is not None and _permanent(status)
+            refused or (status is not None and _permanent(status))
         ) or delivery.attempt + 1 >= self.config.push_max_attempts:
             self.buffer.give_up(delivery)
             self._forget_row(delivery.key)

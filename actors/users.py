@@ -71,8 +71,11 @@ class UserPath:
 
     @staticmethod
     def dispatch(t: str, d: dict[str, Any], intent: int = 0) -> Dispatch:
-        """One user-addressed event, encoded once. Not a guild's: ``guild_id`` 0, and message
-        content is never stripped (Discord shows it in DMs whatever the intents)."""
+        """One user-addressed event, encoded once. Not a guild's: ``guild_id`` 0. A DM's message
+        content is never stripped (Discord shows it in DMs whatever the intents); a guild's
+        message sent this way (a private thread's) follows MESSAGE_CONTENT as in the guild."""
+        if "guild_id" in d:
+            return Dispatch.of(0, t, d, intent=intent)
         return Dispatch(0, t, encode(d), intent=intent)
 
     async def join(self, records: list[SessionPresence], guild_id: int) -> list[SessionPresence]:

@@ -1,10 +1,23 @@
-"""``python -m rayguild.benchmarks.gateway``: real websocket sessions on one box, and one message to all.
+"""``python -m rayguild.benchmarks.gateway``: real gateway sockets on one box, one message to all,
+and what the wire costs the edge, read from the edge processes' own accounting.
 
-Starts a rayguild node (Ray, shards, edges on a free port), makes a bot and a guild, then for each
-connection count opens that many REAL gateway sessions (Hello, Identify, READY, GUILD_CREATE,
-heartbeats) from ``--client-procs`` load-generator processes, posts ``--messages`` messages
-through REST and records, per message, the time from the POST to its arrival on every session.
-Also reports the edges' memory per connection (RSS growth of the session shard processes).
+For each compression mode (none / zlib-stream / zstd-stream) a fresh rayguild node is started
+(Ray, shards, edges); for each connection count ``--client-procs`` load generators
+(gateway_client.py: raw sockets, frames counted, not parsed; a sample decoded and checked) open
+that many REAL gateway sessions (Hello, Identify, READY, GUILD_CREATE, heartbeats). Then:
+
+- edge RSS per idle connection: the session shard processes' RSS growth over the set-up;
+- the generators go quiet (heartbeats ACKed, none sent), the edges' idle CPU rate is read, then
+  ``--messages`` messages are posted through REST at ``--rate`` per second;
+- per message: time from the POST to its arrival on every socket (``to_all``: the last socket,
+  ``each``: every socket), with the number of deliveries behind each percentile;
+- edge CPU per delivered frame: the session shard processes' CPU seconds over the posting window
+  divided by frames delivered (raw, and minus their idle rate over the same time), beside the
+  generators' own CPU per frame (so it is visible that they did not bound the result) and the
+  bare compress+flush of the delivered frames over up to 2,000 contexts, measured in this run
+  with the libraries' default contexts and with the edge's sized ones.
+
+Writes results.json, results.md and wire.png under ``--out``.
 """
 
 from __future__ import annotations
@@ -22,22 +35,34 @@ from typing import Any
 
 import aiohttp
 import numpy as np
-import psutil
 
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
+from rayguild.benchmarks.wire_cost import ProcessMeter, bare_compress_us, plot
 from rayguild.config import load_config
+
+MODES = {"none": "", "zlib-stream": "zlib-stream", "zstd-stream": "zstd-stream"}
+IDLE_SAMPLE_S = 3.0
+BASELINE_CONTEXTS = 2000
+COLUMNS = [
+    ("compress", "compress"), ("connections", "connections"), ("set-up s", "setup_s"),
+    ("edge KiB/conn idle", "edge_rss_kib_per_connection"), ("delivered/expected", "delivered_of"),
+    ("POST->last socket p50/p99 ms", "to_all_ms"), ("per socket p50/p99 ms", "each_ms"),
+    ("deliveries behind each", "each_count"), ("edge us/frame (idle-corrected)", "edge_us"),
+    ("bare compress us/frame default/edge ctx", "bare_us"), ("load-gen us/frame", "client_us_per_frame"),
+    ("sample checks failed", "check_failures"),
+]  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m rayguild.benchmarks.gateway", description=__doc__)
-    p.add_argument("--connections", type=int, nargs="+", default=[1000, 10_000])
+    p.add_argument("--connections", type=int, nargs="+", default=[2000])
+    p.add_argument("--compress", nargs="+", choices=list(MODES), default=list(MODES))
     p.add_argument("--client-procs", type=int, default=2)
-    p.add_argument("--messages", type=int, default=20)
-    p.add_argument(
-        "--rate", type=float, default=1.0, help="messages per second (the channel allows 5 per 5 s)"
-    )
+    p.add_argument("--messages", type=int, default=10)
+    p.add_argument("--rate", type=float, default=1.0, help="messages per second (a channel allows 5 per 5 s)")
     p.add_argument("--session-shards", type=int, default=2)
+    p.add_argument("--sample-every", type=int, default=50, help="every n-th connection decodes and checks")
     p.add_argument("--out", type=Path, default=Path("bench-out/gateway"))
     return p.parse_args(argv)
 
@@ -62,117 +87,178 @@ async def call(http: aiohttp.ClientSession, method: str, url: str, token: str = 
             return body
 
 
-def edge_rss(runtime: Runtime) -> int:
-    pids = [row.pid for row in runtime.status() if row.name.startswith("session-") and row.pid]
-    return sum(psutil.Process(pid).memory_info().rss for pid in pids)
+async def _line(proc: asyncio.subprocess.Process, timeout_s: float) -> str:
+    assert proc.stdout is not None
+    return (await asyncio.wait_for(proc.stdout.readline(), timeout=timeout_s)).decode()
 
 
-async def run_one(
-    runtime: Runtime, args: argparse.Namespace, token: str, channel: str, n: int
-) -> dict[str, Any]:
-    base = f"http://127.0.0.1:{runtime.config.port}"
-    rss_before = edge_rss(runtime)
+async def _tell(procs: list[asyncio.subprocess.Process], command: str) -> None:
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(command.encode() + b"\n")
+        await proc.stdin.drain()
+
+
+def _percentiles(values: np.ndarray) -> tuple[float | None, float | None]:
+    if not values.size:
+        return None, None
+    return round(float(np.percentile(values, 50)), 1), round(float(np.percentile(values, 99)), 1)
+
+
+async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channel: str, compress: str,
+                  n: int) -> dict[str, Any]:  # fmt: skip
+    port, edges = runtime.config.port, ProcessMeter(_edge_pids(runtime))
+    rss_before = edges.rss_bytes()
     per_proc = [
         n // args.client_procs + (1 if i < n % args.client_procs else 0) for i in range(args.client_procs)
     ]
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "rayguild.benchmarks.gateway_client",
-            base.replace("http", "ws", 1),
+    procs = []
+    for i, k in enumerate(per_proc):  # each from its own 127.0.0.x: ephemeral ports per source address
+        argv = [
+            str(port),
             token,
             str(k),
-            stdin=subprocess.PIPE,
-            limit=1 << 28,  # the arrival report is one long JSON line
-            stdout=subprocess.PIPE,
-        )
-        for k in per_proc
-    ]
+            compress,
+            f"127.0.0.{2 + i}",
+            str(args.sample_every),
+            str(args.messages),
+        ]
+        generator = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "rayguild.benchmarks.gateway_client", "127.0.0.1", *argv,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 30,
+        )  # fmt: skip
+        procs.append(generator)
     started = time.monotonic()
     for proc in procs:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), timeout=600)).decode()
+        line = await _line(proc, 900)
         if not line.startswith("ready"):
             raise RuntimeError(f"a load generator failed: {line!r}")
     setup_s = time.monotonic() - started
-    rss_after = edge_rss(runtime)
-    progress(
-        f"    {n:,} sessions ready in {setup_s:.1f} s; edge RSS +{(rss_after - rss_before) / n / 1024:.1f} KiB each"
-    )
-    sent: dict[str, int] = {}
-    async with aiohttp.ClientSession() as http:
-        t0 = time.monotonic()
-        for i in range(args.messages):
-            await asyncio.sleep(max(0.0, t0 + i / args.rate - time.monotonic()))
-            content = f"bench-{n}-{i}"
-            sent[content] = time.time_ns()
-            await call(
-                http, "POST", f"{base}/api/v10/channels/{channel}/messages", token, json={"content": content}
-            )
-    await asyncio.sleep(3)
-    arrivals: dict[str, list[int]] = {c: [] for c in sent}
+    rss_per_conn = (edges.rss_bytes() - rss_before) / n
+    progress(f"    {n:,} sessions ready in {setup_s:.1f} s; edge RSS +{rss_per_conn / 1024:.1f} KiB each")
+    await _tell(procs, "quiet")
     for proc in procs:
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(b"stop\n")
-        await proc.stdin.drain()
-        seen = json.loads((await proc.stdout.readline()).decode())
-        for content, times in seen.items():
-            arrivals.setdefault(content, []).extend(times)
+        assert (await _line(proc, 300)).startswith("quiet")
+    idle_start = edges.cpu_s()
+    await asyncio.sleep(IDLE_SAMPLE_S)
+    idle_rate = (edges.cpu_s() - idle_start) / IDLE_SAMPLE_S
+    cpu_start, window_start = edges.cpu_s(), time.monotonic()
+    sent: list[int] = []
+    async with aiohttp.ClientSession() as http:
+        for i in range(args.messages):
+            await asyncio.sleep(max(0.0, window_start + i / args.rate - time.monotonic()))
+            sent.append(time.time_ns())
+            url = f"http://127.0.0.1:{port}/api/v10/channels/{channel}/messages"
+            await call(http, "POST", url, token, json={"content": f"bench-{compress or 'none'}-{n}-{i}"})
+    await _tell(procs, "collect")
+    reports = [json.loads(await _line(proc, 300)) for proc in procs]
+    cpu_s, window_s = edges.cpu_s() - cpu_start, time.monotonic() - window_start
+    for proc in procs:
         await proc.wait()
-    to_all = [(max(times) - sent[c]) / 1e6 for c, times in arrivals.items() if c in sent and len(times) == n]
-    each = np.array([(t - sent[c]) / 1e6 for c, times in arrivals.items() if c in sent for t in times])
-    delivered = sum(len(arrivals.get(c, [])) for c in sent)
+    arrivals = np.concatenate(
+        [np.asarray(r["arrivals"], dtype=np.int64).reshape(args.messages, -1) for r in reports], axis=1
+    )
+    arrivals = arrivals[:, arrivals[0] >= 0]  # without the connections left out (closed before)
+    got = arrivals > 0
+    delivered, live = int(got.sum()), arrivals.shape[1]
+    lag_ms = (arrivals - np.asarray(sent, dtype=np.int64)[:, None]) / 1e6
+    complete = got.all(axis=1)
+    to_all = lag_ms.max(axis=1)[complete]
+    each = lag_ms[got]
+    sample = [f.encode() for f in next((r["sample_frames"] for r in reports if r["sample_frames"]), [])]
+    contexts = min(n, BASELINE_CONTEXTS)
+    client_cpu = sum(r["cpu_s"] for r in reports)
+    edge_us = cpu_s / max(delivered, 1) * 1e6
+    edge_us_corrected = (cpu_s - idle_rate * window_s) / max(delivered, 1) * 1e6
+    bare_default = bare_compress_us(compress, sample, contexts, sized=False)
+    bare_sized = bare_compress_us(compress, sample, contexts, sized=True)
+    closes: dict[str, int] = {}
+    for r in reports:
+        for code, count in r["closes"].items():
+            closes[code] = closes.get(code, 0) + count
+    (to_all_p50, to_all_p99), (each_p50, each_p99) = _percentiles(to_all), _percentiles(each)
     return {
+        "compress": compress or "none",
         "connections": n,
         "setup_s": round(setup_s, 1),
-        "edge_rss_bytes_per_connection": round((rss_after - rss_before) / n),
+        "edge_rss_kib_per_connection": round(rss_per_conn / 1024, 1),
         "messages": args.messages,
         "delivered": delivered,
-        "expected": args.messages * n,
-        "to_all_p50_ms": round(float(np.percentile(to_all, 50)), 1) if to_all else None,
-        "to_all_p99_ms": round(float(np.percentile(to_all, 99)), 1) if to_all else None,
-        "each_p50_ms": round(float(np.percentile(each, 50)), 1) if each.size else None,
-        "each_p99_ms": round(float(np.percentile(each, 99)), 1) if each.size else None,
-    }
+        "expected": args.messages * live,
+        "delivered_of": f"{delivered:,} / {args.messages * live:,}",
+        "to_all_p50_ms": to_all_p50, "to_all_p99_ms": to_all_p99, "to_all_count": int(to_all.size),
+        "each_p50_ms": each_p50, "each_p99_ms": each_p99, "each_count": int(each.size),
+        "to_all_ms": f"{to_all_p50} / {to_all_p99} ({to_all.size} msgs)", "each_ms": f"{each_p50} / {each_p99}",
+        "edge_cpu_s": round(cpu_s, 3), "edge_idle_cpu_per_s": round(idle_rate, 4), "window_s": round(window_s, 2),
+        "edge_us_per_frame": round(edge_us, 2), "edge_us_per_frame_idle_corrected": round(edge_us_corrected, 2),
+        "edge_us": f"{edge_us:.1f} ({edge_us_corrected:.1f})",
+        "bare_default_us": round(bare_default, 2), "bare_sized_us": round(bare_sized, 2),
+        "bare_us": f"{bare_default:.1f} / {bare_sized:.1f}", "baseline_contexts": contexts,
+        "client_cpu_s": round(client_cpu, 3), "client_us_per_frame": round(client_cpu / max(delivered, 1) * 1e6, 2),
+        "checked_frames": sum(r["checked_frames"] for r in reports),
+        "check_failures": sum(len(r["check_failures"]) for r in reports) + sum(r["unexpected_frames"] for r in reports),
+        "failure_examples": [f for r in reports for f in r["check_failures"]][:5],
+        "closes_seen": closes,
+        "excluded_not_quiet": sum(r["excluded"] for r in reports),
+    }  # fmt: skip
 
 
-async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+def _edge_pids(runtime: Runtime) -> list[int]:
+    return [row.pid for row in runtime.status() if row.name.startswith("session-") and row.pid]
+
+
+async def run_mode(args: argparse.Namespace, mode: str) -> list[dict[str, Any]]:
     from rayguild.http_api.server import start_edge
 
     config = load_config(
-        environ={},
-        port=free_port(),
-        session_shards=args.session_shards,
-        namespace="rayguild-bench-gateway",
-        sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-gw-")) / "gw.sqlite3"),
-        log_level="warning",
-    )
+        environ={}, port=free_port(), dashboard_port=free_port(), session_shards=args.session_shards,
+        namespace=f"rayguild-bench-gateway-{mode}",
+        sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-gw-")) / "gw.sqlite3"), log_level="warning",
+    )  # fmt: skip
     runtime = Runtime(config, edge_factory=start_edge)
-    progress("starting Ray, shards and edges ...")
-    runtime.start(log_to_driver=False)
+    progress(f"[{mode}] starting Ray, shards and edges ...")
+    runtime.start(log_to_driver=False, address="local")  # a Ray of its own, never one found on the box
     api = f"http://127.0.0.1:{config.port}/api/v10"
-    async with aiohttp.ClientSession() as http:
-        bot = await call(http, "POST", f"{api}/auth/register", json={"username": "bench", "bot": True})
-        token = bot["token"]
-        guild = await call(http, "POST", f"{api}/guilds", token, json={"name": "gateway-bench"})
-        channel = (await call(http, "GET", f"{api}/guilds/{guild['id']}/channels", token))[0]["id"]
-    records = []
-    for n in args.connections:
-        progress(f"[{n:,} connections]")
-        record = await run_one(runtime, args, token, channel, n)
-        progress(f"    -> {record}")
-        records.append(record)
-        await asyncio.sleep(2)  # let the closed sessions detach
-    runtime.shutdown()
+    try:
+        async with aiohttp.ClientSession() as http:
+            bot = await call(http, "POST", f"{api}/auth/register", json={"username": "bench", "bot": True})
+            token = bot["token"]
+            guild = await call(http, "POST", f"{api}/guilds", token, json={"name": "gateway-bench"})
+            channel = (await call(http, "GET", f"{api}/guilds/{guild['id']}/channels", token))[0]["id"]
+        records = []
+        for n in args.connections:
+            progress(f"[{mode}: {n:,} connections]")
+            record = await run_one(runtime, args, token, channel, MODES[mode], n)
+            progress(f"    -> {json.dumps(record)}")
+            records.append(record)
+            await asyncio.sleep(3)  # let the closed sessions detach
+        return records
+    finally:
+        runtime.shutdown()
+
+
+def _mode_in_subprocess(args: argparse.Namespace, mode: str) -> list[dict[str, Any]]:
+    """One mode on a fresh node in a fresh process (Ray does not start twice in one driver)."""
+    out = args.out / mode
+    argv = [
+        "--connections", *map(str, args.connections), "--client-procs", str(args.client_procs),
+        "--messages", str(args.messages), "--rate", str(args.rate), "--session-shards", str(args.session_shards),
+        "--sample-every", str(args.sample_every), "--compress", mode, "--out", str(out),
+    ]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "rayguild.benchmarks.gateway", *argv], check=True)
+    records: list[dict[str, Any]] = json.loads((out / "results.json").read_text())["records"]
     return records
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    records = asyncio.run(run(args))
+    if len(args.compress) == 1:
+        records = asyncio.run(run_mode(args, args.compress[0]))
+    else:
+        records = [record for mode in args.compress for record in _mode_in_subprocess(args, mode)]
     command = command_line("python -m rayguild.benchmarks.gateway", argv)
-    write_results(args.out, command, args, records, markdown_table(records))
+    write_results(args.out, command, args, records, markdown_table(records, COLUMNS))
+    plot(records, args.out / "wire.png")
     return 0
 
 

@@ -1,70 +1,263 @@
-"""Load generator for ``benchmarks/gateway.py``: N real websocket sessions in one process.
+"""Load generator for ``benchmarks/gateway.py``: N real gateway sessions in one process, cheaply.
 
-argv: gateway URL, bot token, connections. Each connection does Hello -> Identify -> READY ->
-GUILD_CREATE and heartbeats; then every MESSAGE_CREATE's arrival time is recorded. Prints
-``ready <n>`` once every session has its GUILD_CREATE, and on ``stop`` (stdin) one JSON line:
-message content -> arrival times (ns) across this process's sessions.
+argv: host, port, bot token, connections, compress ("" / zlib-stream / zstd-stream), source
+address (each process binds its own 127.0.0.x so 50,000 sockets do not exhaust one address's
+ephemeral ports), sample-every, messages.
+
+Each connection is an asyncio Protocol over raw_ws (no aiohttp, no per-frame JSON): Hello ->
+Identify -> READY -> GUILD_CREATE are the first three data frames, so a connection counts frames
+instead of decoding them. Every ``sample-every``-th connection also decompresses and parses every
+frame and checks that the frames are what the counting assumed (READY, GUILD_CREATE, then each
+posted message in order); the report says how many checks failed.
+
+Commands on stdin, answers on stdout (one line each):
+- (start) -> ``ready <n>`` once every connection has its GUILD_CREATE;
+- ``quiet`` -> heartbeat every connection, wait for every ACK, then send no more heartbeats: from
+  now on every data frame a connection receives is the next posted message (a connection counts
+  the heartbeats it still owes an ACK for). Answers ``quiet``.
+- ``collect`` -> wait (up to 120 s) until every connection has ``messages`` frames, then one JSON
+  line: arrival times (ns) per message per connection, this process's CPU seconds since
+  ``quiet``, sample checks, close codes seen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket
 import sys
 import time
-from collections import defaultdict
+import zlib
+from typing import Any
 
-import aiohttp
+import numpy as np
 import orjson
+import zstandard
 
-RAMP_CONCURRENCY = 100  # connections being set up at once
+from rayguild.benchmarks.raw_ws import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_TEXT,
+    FrameReader,
+    client_frame,
+    close_code,
+    upgrade_request,
+)
 
-
-async def session(
-    http: aiohttp.ClientSession, url: str, token: str, seen: dict[str, list[int]], ready: asyncio.Event
-) -> None:
-    async with http.ws_connect(f"{url}/?v=10&encoding=json", max_msg_size=0, heartbeat=None) as ws:
-        hello = orjson.loads((await ws.receive()).data)
-        interval_s = hello["d"]["heartbeat_interval"] / 1000
-        identify = {"token": token, "intents": (1 << 0) | (1 << 9) | (1 << 15), "properties": {"os": "linux"}}
-        await ws.send_bytes(orjson.dumps({"op": 2, "d": identify}))
-        beat = asyncio.create_task(heartbeat(ws, interval_s))
-        try:
-            async for msg in ws:
-                frame = orjson.loads(msg.data)
-                if frame.get("t") == "MESSAGE_CREATE":
-                    seen[frame["d"]["content"]].append(time.time_ns())
-                elif frame.get("t") == "GUILD_CREATE":
-                    ready.set()
-        finally:
-            beat.cancel()
+RAMP_CONCURRENCY = 200  # connections being set up at once
+INTENTS = (1 << 0) | (1 << 9) | (1 << 15)  # GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT
+HEARTBEAT = client_frame(b'{"op":1,"d":null}')
+SETUP_FRAMES = 3  # Hello, READY, GUILD_CREATE
+QUIET_TIMEOUT_S = 15.0  # well inside the server's 62 s heartbeat timeout
 
 
-async def heartbeat(ws: aiohttp.ClientWebSocketResponse, interval_s: float) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
-        await ws.send_bytes(b'{"op":1,"d":null}')
+class Load:
+    """Shared state of the process's connections."""
+
+    def __init__(self, count: int, messages: int, identify: bytes) -> None:
+        self.identify = identify
+        self.arrivals = np.zeros((messages, count), dtype=np.int64)
+        self.ready = 0
+        self.all_ready = asyncio.Event()
+        self.quieting = False
+        self.quiet = 0
+        self.all_quiet = asyncio.Event()
+        self.unexpected = 0
+        self.excluded = 0
+        self.complete = 0
+        self.all_complete = asyncio.Event()
+        self.count, self.messages = count, messages
+        self.check_failures: list[str] = []
+        self.checked_frames = 0
+        self.closes: dict[str, int] = {}
+        self.sample_frames: list[str] = []
+
+
+class Connection(asyncio.Protocol):
+    __slots__ = (
+        "_decode",
+        "_frames",
+        "_head",
+        "closed",
+        "excluded",
+        "index",
+        "load",
+        "owed",
+        "received",
+        "since_quiet",
+        "transport",
+    )
+
+    def __init__(self, load: Load, index: int, compress: str, sampled: bool) -> None:
+        self.load, self.index = load, index
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]  # set by connection_made
+        self._frames = FrameReader()
+        self._head: bytes | None = b""  # the HTTP upgrade response, until it is complete
+        self.received = self.since_quiet = self.owed = 0  # owed: heartbeats not yet ACKed
+        self.excluded = self.closed = False
+        self._decode = _decoder(compress) if sampled else None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self._head is not None:
+            self._head += data
+            end = self._head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            data, self._head = self._head[end + 4 :], None
+        load = self.load
+        for opcode, payload in self._frames.feed(data):
+            if opcode in (OP_TEXT, OP_BINARY):
+                self.received += 1
+                if self._decode is not None:
+                    self._check(self._decode(payload))
+                if self.received <= SETUP_FRAMES:
+                    if self.received == 1:
+                        self.transport.write(load.identify)
+                    elif self.received == SETUP_FRAMES:
+                        load.ready += 1
+                        if load.ready == load.count:
+                            load.all_ready.set()
+                elif self.owed:  # a heartbeat ACK
+                    self.owed -= 1
+                    if load.quieting and not self.owed:
+                        load.quiet += 1
+                        if load.quiet == load.count:
+                            load.all_quiet.set()
+                elif load.quiet == load.count and not self.excluded:  # the next posted message
+                    if self.since_quiet < load.messages:
+                        load.arrivals[self.since_quiet, self.index] = time.time_ns()
+                    self.since_quiet += 1
+                    if self.since_quiet == load.messages:
+                        load.complete += 1
+                        if load.complete == load.count - load.excluded:
+                            load.all_complete.set()
+                else:
+                    load.unexpected += 1
+            elif opcode == OP_CLOSE:
+                self.closed = True
+                if load.quieting and self.owed and not self.excluded:  # it will never ACK
+                    self.excluded = True
+                    load.quiet += 1
+                    if load.quiet == load.count:
+                        load.all_quiet.set()
+                code = close_code(payload)
+                load.closes[str(code)] = load.closes.get(str(code), 0) + 1
+            elif opcode == OP_PING:
+                self.transport.write(client_frame(payload, 0xA))
+
+    def _check(self, decoded: bytes) -> None:
+        load, n, frame = self.load, self.received, orjson.loads(decoded)
+        expected = {1: ("op", 10), 2: ("t", "READY"), 3: ("t", "GUILD_CREATE")}.get(n)
+        if n > SETUP_FRAMES:
+            expected = ("op", 11) if self.owed else ("t", "MESSAGE_CREATE")
+        load.checked_frames += 1
+        if self.index == 0 and n > SETUP_FRAMES and not self.owed:
+            load.sample_frames.append(decoded.decode())  # the baseline compresses these very frames
+        if expected is not None and frame.get(expected[0]) != expected[1]:
+            load.check_failures.append(f"connection {self.index} frame {n}: {str(frame)[:80]}")
+
+
+def _decoder(compress: str) -> Any:
+    if compress == "zlib-stream":
+        return zlib.decompressobj().decompress
+    if compress == "zstd-stream":
+        return zstandard.ZstdDecompressor().decompressobj().decompress
+    return lambda payload: payload
+
+
+def cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 async def main() -> None:
-    url, token, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    seen: dict[str, list[int]] = defaultdict(list)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        gate = asyncio.Semaphore(RAMP_CONCURRENCY)
-        tasks = []
+    host, port, token, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    compress, source, sample_every, messages = sys.argv[5], sys.argv[6], int(sys.argv[7]), int(sys.argv[8])
+    loop = asyncio.get_running_loop()
+    identify = {"op": 2, "d": {"token": token, "intents": INTENTS, "properties": {"os": "linux"}}}
+    load = Load(count, messages, client_frame(orjson.dumps(identify)))
+    path = "/?v=10&encoding=json" + (f"&compress={compress}" if compress else "")
+    request = upgrade_request(f"{host}:{port}", path)
+    gate = asyncio.Semaphore(RAMP_CONCURRENCY)
+    connections: list[Connection] = []
 
-        async def open_one() -> None:
-            ready = asyncio.Event()
-            async with gate:
-                tasks.append(asyncio.create_task(session(http, url, token, seen, ready)))
-                await asyncio.wait_for(ready.wait(), timeout=120)
+    async def open_one(index: int) -> None:
+        async with gate:
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.bind((source, 0))
+            await loop.sock_connect(sock, (host, port))
+            conn = Connection(load, index, compress, index % sample_every == 0)
+            await loop.create_connection(lambda: conn, sock=sock)
+            connections.append(conn)
+            assert conn.transport is not None
+            conn.transport.write(request)
 
-        await asyncio.gather(*(open_one() for _ in range(count)))
-        print(f"ready {count}", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-        print(orjson.dumps(seen).decode(), flush=True)
-        for task in tasks:
-            task.cancel()
+    heartbeats = asyncio.create_task(_heartbeat_until_quiet(load, connections))
+    await asyncio.gather(*(open_one(i) for i in range(count)))
+    await asyncio.wait_for(load.all_ready.wait(), timeout=600)
+    print(f"ready {count}", flush=True)
+    await _command(loop, "quiet")
+    heartbeats.cancel()
+    load.quieting = True
+    for conn in connections:
+        if conn.closed:  # closed by the server before (op 9 under load, say): left out
+            conn.excluded = True
+            load.quiet += 1
+        else:
+            conn.owed += 1
+            conn.transport.write(HEARTBEAT)
+    if load.quiet == load.count:
+        load.all_quiet.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(load.all_quiet.wait(), timeout=QUIET_TIMEOUT_S)
+    for conn in connections:  # closed, or still owed an ACK: left out of the measurement (-1)
+        conn.excluded = conn.excluded or bool(conn.owed)
+        if conn.excluded:
+            load.arrivals[:, conn.index] = -1
+    load.excluded = sum(conn.excluded for conn in connections)
+    load.quiet = load.count
+    cpu_at_quiet = cpu_seconds()
+    print("quiet", flush=True)
+    await _command(loop, "collect")
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(load.all_complete.wait(), timeout=120)
+    report = {
+        "arrivals": load.arrivals.tolist(),
+        "cpu_s": cpu_seconds() - cpu_at_quiet,
+        "checked_frames": load.checked_frames,
+        "check_failures": load.check_failures[:10],
+        "closes": load.closes,
+        "unexpected_frames": load.unexpected,
+        "excluded": load.excluded,
+        "sample_frames": load.sample_frames,
+    }
+    print(orjson.dumps(report).decode(), flush=True)
+    for conn in connections:
+        if conn.transport is not None:
+            conn.transport.abort()
+
+
+async def _heartbeat_until_quiet(load: Load, connections: list[Connection]) -> None:
+    """Before ``quiet``: a heartbeat to every ready connection every 20 s (the server's interval is 41.25 s)."""
+    while True:
+        await asyncio.sleep(20)
+        for conn in connections:
+            if conn.transport is not None and conn.received >= SETUP_FRAMES:
+                conn.owed += 1
+                conn.transport.write(HEARTBEAT)
+
+
+async def _command(loop: asyncio.AbstractEventLoop, expected: str) -> None:
+    line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+    if line != expected:
+        raise SystemExit(f"expected {expected!r} on stdin, got {line!r}")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,7 @@ async def run(args: argparse.Namespace) -> Record:
         push_shards=args.push_shards,
         push_max_in_flight=args.max_in_flight,
         namespace="rayguild-bench-push",
+        push_allowed_networks=("127.0.0.0/8",),  # the webhook sink runs on loopback
         sqlite_path=sqlite_path,
         log_level="warning",
     )

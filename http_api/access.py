@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from rayguild import thread_rules
 from rayguild.fanout.permissions import (
     VIEW_CHANNEL,
     PermissionOverwrite,
     base_permissions,
     channel_permissions,
 )
+from rayguild.http_api import thread_events
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.dms import DM_PERMISSIONS, as_channel, dm_of
@@ -25,6 +27,7 @@ from rayguild.http_api.errors import missing_access, missing_permissions, unknow
 from rayguild.http_api.forms import path_id
 from rayguild.http_api.keys import ctx_of
 from rayguild.storage.models import Channel, Guild, Member, Role, User
+from rayguild.storage.thread_models import Thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,9 @@ async def channel_access(ctx: EdgeContext, channel_id: int, caller: User) -> Cha
     A DM channel is visible to its two users only (``rayguild.http_api.dms``)."""
     channel = await ctx.storage.get_channel(channel_id)
     if channel is None:
+        thread = await ctx.storage.get_thread(channel_id)
+        if thread is not None:
+            return await _thread_access(ctx, thread, caller)
         dm = await dm_of(ctx, channel_id, caller)
         if dm is None:
             raise unknown("channel")
@@ -102,6 +108,18 @@ async def channel_access(ctx: EdgeContext, channel_id: int, caller: User) -> Cha
     if not perms & VIEW_CHANNEL:
         raise missing_access()
     return ChannelAccess(channel, access, perms)
+
+
+async def _thread_access(ctx: EdgeContext, thread: Thread, caller: User) -> ChannelAccess:
+    """A thread seen through its parent channel, with Discord's thread rules (``thread_rules``);
+    an idle thread is archived on the way (``thread_events.current``)."""
+    parent = await channel_access(ctx, thread.parent_id, caller)
+    is_member = thread.private and await ctx.storage.get_thread_member(thread.id, caller.id) is not None
+    perms = thread_rules.permissions(parent.permissions, thread, is_member)
+    if not perms & VIEW_CHANNEL:
+        raise missing_access()
+    await thread_events.current(ctx, thread)
+    return ChannelAccess(thread_rules.as_channel(thread, parent.channel), parent.access, perms)
 
 
 async def guild_request(request: web.Request) -> tuple[User, EdgeContext, GuildAccess]:

@@ -34,6 +34,8 @@ from rayguild.http_api import (
     rest_messages,
     rest_pins,
     rest_reactions,
+    rest_thread_members,
+    rest_threads,
     rest_users,
     rest_webhooks,
 )
@@ -41,9 +43,10 @@ from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import Handler, error_middleware, json_response
 from rayguild.http_api.gateway_ops import reap_expired
 from rayguild.http_api.gateway_ws import gateway_handler
-from rayguild.http_api.keys import CTX, LIMITER, METRICS, REGISTRY
+from rayguild.http_api.keys import CTX, LIMITER, METRICS, REGISTRY, WIRE
 from rayguild.http_api.metrics import EdgeMetrics
 from rayguild.http_api.ratelimit import RateLimiter, rate_limit_middleware
+from rayguild.http_api.wire import WireFlusher
 
 log = structlog.get_logger("rayguild.http")
 
@@ -56,6 +59,7 @@ _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
     rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
     rest_webhooks,
+    rest_threads, rest_thread_members,
 )  # fmt: skip
 
 
@@ -116,6 +120,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     app[REGISTRY] = registry
     app[METRICS] = EdgeMetrics(registry)
     app[LIMITER] = limiter or RateLimiter()
+    app[WIRE] = WireFlusher(app[METRICS])
     api = web.Application(client_max_size=MAX_BODY_BYTES)
     for module in _REST_MODULES:
         api.add_routes(module.routes)

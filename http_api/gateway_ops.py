@@ -24,7 +24,7 @@ from rayguild.actors.handoff import SessionSummary
 from rayguild.actors.session import FrameSink, Session, SessionState
 from rayguild.errors import RayguildError
 from rayguild.fanout.events import ALL_INTENTS, GUILD_MEMBERS, Dispatch, encode
-from rayguild.http_api import presence_sync
+from rayguild.http_api import identify_limits, presence_sync
 from rayguild.http_api.auth import user_for_token
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.gateway_protocol import (
@@ -65,6 +65,7 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
     guild_ids = [
         g for g in await ctx.storage.guilds_of_user(account.id) if (g >> 22) % shard_count == shard_id
     ]
+    await identify_limits.admit(ctx.storage, ctx.config, account, ident.shard, len(guild_ids))
     # Held (events recorded, not written) until its user's shard knows where it is: an event
     # addressed to the user after the client saw READY reaches it, and READY is still seq 1.
     session = ctx.sessions.hold(account.id, intents, account.bot, new_session_id(ctx.sessions.index))

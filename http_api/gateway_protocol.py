@@ -131,6 +131,8 @@ def check_query(version: str | None, encoding: str | None, compress: str | None,
 class GatewayProtocol:
     """One connection's protocol state; the socket layer feeds it frames and obeys its verdicts."""
 
+    __slots__ = ("_clock", "_events_per_window", "_max_frame_bytes", "_recent", "_window_s", "state")
+
     def __init__(
         self,
         max_frame_bytes: int,

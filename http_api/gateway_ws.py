@@ -1,29 +1,30 @@
-"""Gateway socket plumbing: accept the websocket, feed frames to the protocol, write frames out.
+"""Gateway socket plumbing: accept the websocket, feed frames to the protocol, close it right.
 
 Every frame a connection sends (Hello, ACKs, op 9, dispatches, replays) goes through ONE
-``SocketSink``: a bounded queue drained by one writer task that compresses (the per-connection
-compressor must see frames in order) and sends. ``write`` never blocks the shard's delivery
-path. If more than ``replay_buffer_events + CONTROL_SLACK`` frames are queued the client is not
-keeping up: the queue is dropped and the socket closed with 4000, and the client can resume
-(everything it missed is still in its replay buffer). A client that sends no heartbeat for 1.5
-heartbeat intervals is closed with 4009. Each close writes one structured log line.
+``SocketSink`` (wire.py): a bounded queue flushed once per loop turn, never blocking the shard's
+delivery path. If more than ``replay_buffer_events + CONTROL_SLACK`` frames are queued the client
+is not keeping up: the socket is closed with 4000 and the client can resume (everything it missed
+is still in its replay buffer). A client that sends no heartbeat for 1.5 heartbeat intervals is
+closed with 4009 (a timer per connection, no task). A client frame above ``HARD_FRAME_CAP`` is
+refused by aiohttp before it is buffered; the close says 4002 as for any oversize frame, not
+aiohttp's 1009. Each close writes one structured log line.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import struct
 import time
-from collections import deque
 
 import orjson
 import structlog
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.abc import AbstractStreamWriter
 
 from rayguild.actors.session import Session
 from rayguild.errors import StorageUnavailable
 from rayguild.http_api import gateway_ops
-from rayguild.http_api.compression import COMPRESSORS, Compressor, compressor_for
+from rayguild.http_api.compression import COMPRESSORS, compressor_for
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import json_response
 from rayguild.http_api.gateway_protocol import (
@@ -37,89 +38,51 @@ from rayguild.http_api.gateway_protocol import (
     parse_identify,
     parse_resume,
 )
-from rayguild.http_api.keys import CTX, METRICS
+from rayguild.http_api.identify_limits import IdentifyThrottled
+from rayguild.http_api.keys import CTX, METRICS, WIRE
 from rayguild.http_api.metrics import EdgeMetrics
+from rayguild.http_api.wire import CLOSE_TIMEOUT_S, SocketSink, frame_header
 
 log = structlog.get_logger("rayguild.gateway")
 
 CONTROL_SLACK = 64  # queued frames allowed beyond a full replay (Hello, ACKs, RESUMED)
-HARD_FRAME_CAP = 1 << 20  # aiohttp itself closes with 1009 above this; 4002 is sent below it
-CLOSE_TIMEOUT_S = 2.0
+HARD_FRAME_CAP = 1 << 20  # aiohttp refuses bigger client frames unread; closed with 4002 all the same
 ZOMBIE_FACTOR = 1.5
+OVERSIZE_REASON = "Decode error: frame too large"
+LINGER_POLL_S = 0.05
+_FIN_CLOSE = 0x88
 HEARTBEAT_ACK = b'{"op":11,"s":null,"t":null,"d":null}'
 INVALID_SESSION = b'{"op":9,"s":null,"t":null,"d":false}'
-
-
-class SocketSink:
-    """``FrameSink`` over one websocket; see the module docstring for its bound."""
-
-    def __init__(self, ws: web.WebSocketResponse, compressor: Compressor, max_frames: int,
-                 metrics: EdgeMetrics) -> None:  # fmt: skip
-        self._ws, self._compressor, self._max_frames = ws, compressor, max_frames
-        self._metrics = metrics
-        self._queue: deque[bytes] = deque()
-        self._wakeup = asyncio.Event()
-        self.close_code: int | None = None
-        self.close_reason = ""
-
-    def write(self, frame: bytes) -> None:
-        if self.close_code is not None:
-            return
-        if len(self._queue) >= self._max_frames:
-            self._queue.clear()
-            self.close(int(CloseCode.UNKNOWN_ERROR), "Too slow: outgoing queue full, resume")
-            return
-        self._queue.append(frame)
-        self._wakeup.set()
-
-    def backlog(self) -> int:
-        """Frames queued and not yet sent (the presence lag bound reads it)."""
-        return len(self._queue)
-
-    def close(self, code: int, reason: str) -> None:
-        """Send what is queued, then close with ``code`` (the first close wins)."""
-        if self.close_code is None:
-            self.close_code, self.close_reason = code, reason
-            self._wakeup.set()
-
-    async def run(self) -> None:
-        """The writer task: drain, compress, send; finally close the socket."""
-        ws, queue = self._ws, self._queue
-        kind = WSMsgType.BINARY if self._compressor.binary else WSMsgType.TEXT
-        try:
-            while True:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                while queue and not ws.closed:
-                    data = self._compressor.compress(queue.popleft())
-                    await ws.send_frame(data, kind)
-                    self._metrics.frames_out.inc()
-                    self._metrics.bytes_out.inc(len(data))
-                if self.close_code is not None or ws.closed:
-                    break
-        except (ConnectionError, RuntimeError) as exc:
-            self.close(1006, f"send failed: {exc}")
-        finally:
-            if not ws.closed:
-                with contextlib.suppress(ConnectionError, RuntimeError, asyncio.TimeoutError):
-                    await ws.close(code=self.close_code or 1000, message=self.close_reason.encode())
 
 
 class GatewayConnection:
     """One client socket: Hello, the read loop, heartbeats, and the session it carries."""
 
-    def __init__(self, ctx: EdgeContext, ws: web.WebSocketResponse, sink: SocketSink,
+    __slots__ = (
+        "_watchdog",
+        "ctx",
+        "last_heartbeat",
+        "limit_s",
+        "metrics",
+        "protocol",
+        "session",
+        "sink",
+        "tasks",
+        "ws",
+    )
+
+    def __init__(self, ctx: EdgeContext, ws: GatewayWebSocket, sink: SocketSink,
                  metrics: EdgeMetrics) -> None:  # fmt: skip
         self.ctx, self.ws, self.sink, self.metrics = ctx, ws, sink, metrics
         self.protocol = GatewayProtocol(ctx.config.max_frame_bytes)
         self.session: Session | None = None
-        self.interval_s = ctx.config.heartbeat_interval_ms / 1000
+        self.limit_s = ctx.config.heartbeat_interval_ms / 1000 * ZOMBIE_FACTOR
         self.last_heartbeat = time.monotonic()
         self.tasks: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.TimerHandle | None = None
 
     async def serve(self) -> None:
-        writer = asyncio.create_task(self.sink.run())
-        watchdog = asyncio.create_task(self._watch_heartbeats())
+        self._watchdog = asyncio.get_running_loop().call_later(self.limit_s, self._check_heartbeat)
         hello = {
             "op": 10,
             "s": None,
@@ -130,6 +93,8 @@ class GatewayConnection:
         try:
             async for msg in self.ws:
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    if self.ws.refused_oversize:
+                        self.sink.close(int(CloseCode.DECODE_ERROR), OVERSIZE_REASON)
                     break
                 try:
                     await self._handle(self.protocol.receive(msg.data))
@@ -148,15 +113,15 @@ class GatewayConnection:
                     break
         finally:
             closed_by_server = self.sink.close_code is not None
-            watchdog.cancel()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             for task in self.tasks:
                 task.cancel()
             self.protocol.transition(ConnState.CLOSED)
             if not closed_by_server:
                 self.sink.close(self.ws.close_code or 1006, "closed by the client")
             code = self.sink.close_code or 1006
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(writer, CLOSE_TIMEOUT_S + 1)
+            await self.sink.closed()
             if self.session is not None:
                 await gateway_ops.end_session(self.ctx, self.session, self.sink, code)
             self.metrics.closes.labels(code=str(code)).inc()
@@ -174,7 +139,11 @@ class GatewayConnection:
             self.sink.write(HEARTBEAT_ACK)
         elif op is Op.IDENTIFY:
             ident = parse_identify(d, self.ctx.allowed_intents, self.ctx.config.large_threshold_default)
-            self.session = await gateway_ops.identify(self.ctx, ident, self.sink)
+            try:
+                self.session = await gateway_ops.identify(self.ctx, ident, self.sink)
+            except IdentifyThrottled:  # Discord's answer to an identify beyond max_concurrency
+                self.sink.write(INVALID_SESSION)
+                return
             self.protocol.transition(ConnState.READY)
         elif op is Op.RESUME:
             session = await gateway_ops.resume(self.ctx, parse_resume(d), self.sink)
@@ -198,20 +167,52 @@ class GatewayConnection:
             task.add_done_callback(self.tasks.discard)
         # op 4 (voice) and op 31 (soundboard) are accepted and ignored: no voice here.
 
-    async def _watch_heartbeats(self) -> None:
-        limit_s = self.interval_s * ZOMBIE_FACTOR
-        while True:
-            late_by = time.monotonic() - self.last_heartbeat
-            if late_by >= limit_s:
-                self.sink.close(int(CloseCode.SESSION_TIMED_OUT), "Session timed out: no heartbeat")
-                return
-            await asyncio.sleep(limit_s - late_by)
+    def _check_heartbeat(self) -> None:
+        late_by = time.monotonic() - self.last_heartbeat
+        if late_by >= self.limit_s:
+            self.sink.close(int(CloseCode.SESSION_TIMED_OUT), "Session timed out: no heartbeat")
+        else:
+            self._watchdog = asyncio.get_running_loop().call_later(
+                self.limit_s - late_by, self._check_heartbeat
+            )
+
+
+class GatewayWebSocket(web.WebSocketResponse):
+    """aiohttp's websocket, but a client frame over ``max_msg_size`` is answered with 4002.
+
+    aiohttp refuses such a frame at its header and would close the socket at once with the rest
+    of the frame unread: the kernel answers that with a reset and the client never sees a close
+    frame (it reports 1006). Here the close frame says 4002, a FIN follows it, and the unread
+    rest is discarded for up to CLOSE_TIMEOUT_S while the client reads the close and hangs up.
+    """
+
+    refused_oversize = False
+    _request: web.BaseRequest | None = None
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter:
+        self._request = request
+        return await super().prepare(request)
+
+    async def close(self, *, code: int = 1000, message: bytes = b"", drain: bool = True) -> bool:
+        if code != WSCloseCode.MESSAGE_TOO_BIG or self.refused_oversize:
+            return await super().close(code=code, message=message, drain=drain)
+        self.refused_oversize = True
+        transport = self._request.transport if self._request is not None else None
+        if transport is not None and not transport.is_closing():
+            payload = struct.pack("!H", CloseCode.DECODE_ERROR) + OVERSIZE_REASON.encode()
+            transport.write(frame_header(_FIN_CLOSE, len(payload)) + payload)
+            transport.write_eof()
+            deadline = time.monotonic() + CLOSE_TIMEOUT_S
+            # aiohttp offers no public "connection lost" event to await: poll the transport.
+            while not transport.is_closing() and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(LINGER_POLL_S)
+        return await super().close(code=int(CloseCode.DECODE_ERROR), drain=False)
 
 
 async def gateway_handler(request: web.Request) -> web.StreamResponse:
     """GET / with Upgrade: websocket -> a gateway connection (plain GET: a short JSON notice)."""
     ctx, metrics = request.config_dict[CTX], request.config_dict[METRICS]
-    ws = web.WebSocketResponse(
+    ws = GatewayWebSocket(
         max_msg_size=max(HARD_FRAME_CAP, 2 * ctx.config.max_frame_bytes),
         timeout=CLOSE_TIMEOUT_S, compress=False, autoping=True,
     )  # fmt: skip
@@ -230,7 +231,7 @@ async def gateway_handler(request: web.Request) -> web.StreamResponse:
             await ws.close(code=int(exc.code), message=exc.reason.encode())
             return ws
         bound = ctx.config.replay_buffer_events + CONTROL_SLACK
-        sink = SocketSink(ws, compressor_for(compress), bound, metrics)
+        sink = SocketSink(request, ws, compressor_for(compress), bound, request.config_dict[WIRE])
         await GatewayConnection(ctx, ws, sink, metrics).serve()
     finally:
         metrics.sockets.dec()

@@ -23,7 +23,7 @@ from typing import Any
 
 from rayguild.actors.commands import Publish
 from rayguild.fanout.events import DIRECT_MESSAGES, GUILD_MESSAGES
-from rayguild.http_api import dms, push_notify
+from rayguild.http_api import dms, push_notify, thread_events
 from rayguild.http_api.components import components
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.embeds import embeds
@@ -34,6 +34,7 @@ from rayguild.http_api.message_view import show_message
 from rayguild.http_api.notify import publish
 from rayguild.shapes import REPLY, SUPPRESS_EMBEDS
 from rayguild.storage.models import Channel, Member, Message, MessageReference, Role, User
+from rayguild.storage.thread_models import THREAD_TYPES
 
 Json = dict[str, Any]
 
@@ -236,6 +237,9 @@ async def dispatch(
     the user path)."""
     if channel.type == dms.DM:
         await dms.deliver(ctx, channel.id, t, d, dm_intent)
+        return
+    if channel.type in THREAD_TYPES:  # the thread's viewers, and its counters
+        await thread_events.dispatch_message(ctx, channel, t, d, intent)
         return
     await publish(ctx, Publish(channel.guild_id, t, d, channel_id=channel.id, intent=intent))
 

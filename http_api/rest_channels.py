@@ -1,4 +1,5 @@
-"""One guild channel: get, modify (MANAGE_CHANNELS), delete (MANAGE_CHANNELS)."""
+"""One guild channel: get, modify (MANAGE_CHANNELS), delete (MANAGE_CHANNELS); a thread's id is
+handed to ``rest_threads``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import MANAGE_CHANNELS
-from rayguild.http_api import dms
+from rayguild.http_api import dms, rest_threads
 from rayguild.http_api.access import channel_access, channel_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response
@@ -19,6 +20,7 @@ from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
 from rayguild.http_api.overwrites import parse_overwrites
 from rayguild.shapes import channel as channel_shape
+from rayguild.storage.thread_models import THREAD_TYPES
 
 routes = web.RouteTableDef()
 
@@ -28,6 +30,8 @@ async def get_channel(request: web.Request) -> web.Response:
     caller = await authenticate(request)
     ctx = ctx_of(request)
     found = await channel_access(ctx, path_id(request, "channel_id"), caller)
+    if found.channel.type in THREAD_TYPES:
+        return await rest_threads.show(ctx, found, caller)
     if found.access is None:  # a DM channel, as its user sees it
         return json_response(await dms.shown(ctx, found.channel.id, caller.id))
     return json_response(channel_shape(found.channel))
@@ -35,7 +39,9 @@ async def get_channel(request: web.Request) -> web.Response:
 
 @routes.patch("/channels/{channel_id}")
 async def modify_channel(request: web.Request) -> web.Response:
-    _, ctx, found = await channel_request(request)
+    caller, ctx, found = await channel_request(request)
+    if found.channel.type in THREAD_TYPES:
+        return await rest_threads.modify(request, ctx, found, caller)
     found.require(MANAGE_CHANNELS)
     body = await read_json(request)
     changes: dict[str, Any] = {}
@@ -60,6 +66,8 @@ async def modify_channel(request: web.Request) -> web.Response:
 @routes.delete("/channels/{channel_id}")
 async def delete_channel(request: web.Request) -> web.Response:
     _, ctx, found = await channel_request(request)
+    if found.channel.type in THREAD_TYPES:
+        return await rest_threads.delete(ctx, found)
     found.require(MANAGE_CHANNELS)
     await ctx.storage.delete_channel(found.channel.id)
     shown = channel_shape(found.channel)

@@ -3,7 +3,9 @@
 Provider ``webhook`` (the only one here) takes an http(s) URL as its token: each notification for
 the user (a mention or DM while no session of theirs is connected) is POSTed there with an
 ``Idempotency-Key`` header (see ``rayguild.actors.push``). Registering the same token again keeps
-one device.
+one device. A URL whose host is a loopback, private, link-local, multicast or reserved address
+(or a name resolving to one) is refused with 400 50035 on ``token`` unless
+``Config.push_allowed_networks`` allows it (no request forgery through devices).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from rayguild.actors.push import PROVIDERS
+from rayguild.egress import EgressPolicy, EgressRefused
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import invalid_form, json_response
 from rayguild.http_api.forms import read_json, text
@@ -31,10 +34,22 @@ def _shown(device: Device) -> dict[str, Any]:
     return {"provider": device.provider, "token": device.token}
 
 
-def _webhook_url(token: str) -> str:
+async def _webhook_url(token: str, policy: EgressPolicy) -> str:
+    """The URL if it is http(s) and its host (an IP literal, or EVERY address a name resolves to)
+    may be reached; delivery checks again (``rayguild.egress``)."""
     parts = urlsplit(token)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid_form("token", "URL_TYPE_INVALID_URL", "A webhook token must be an http(s) URL.")
+    try:
+        await policy.resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except EgressRefused as err:
+        raise invalid_form(
+            "token", "URL_TYPE_INVALID_URL", f"The webhook URL's host is refused: {err}."
+        ) from None
+    except (OSError, ValueError, UnicodeError):
+        raise invalid_form(
+            "token", "URL_TYPE_INVALID_URL", "The webhook URL's host does not resolve."
+        ) from None
     return token
 
 
@@ -46,7 +61,8 @@ async def register_device(request: web.Request) -> web.Response:
     provider = text(body, "provider", 1, 32)
     if provider not in PROVIDERS:
         raise invalid_form("provider", "BASE_TYPE_CHOICES", f"Value must be one of {list(PROVIDERS)}.")
-    token = _webhook_url(text(body, "token", 1, MAX_TOKEN) or "")
+    policy = EgressPolicy.of(ctx.config.push_allowed_networks)
+    token = await _webhook_url(text(body, "token", 1, MAX_TOKEN) or "", policy)
     devices = await ctx.storage.list_devices(caller.id)
     if len(devices) >= MAX_DEVICES and all(d.token != token for d in devices):
         raise invalid_form("token", "MAX_DEVICES", f"At most {MAX_DEVICES} devices per user.")

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from rayguild.fanout.permissions import base_permissions
+from rayguild.http_api import identify_limits
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
@@ -15,9 +16,6 @@ from rayguild.shapes import user as user_shape
 from rayguild.storage.models import User
 
 routes = web.RouteTableDef()
-
-# discord.py and discord.js only need url/shards/limit; one shard serves every guild here.
-SESSION_START_LIMIT = {"total": 1000, "remaining": 1000, "reset_after": 86_400_000, "max_concurrency": 1}
 
 
 def private_user(account: User) -> dict[str, Any]:
@@ -95,8 +93,11 @@ async def gateway(request: web.Request) -> web.Response:
 
 @routes.get("/gateway/bot")
 async def gateway_bot(request: web.Request) -> web.Response:
-    await authenticate(request)
+    caller = await authenticate(request)
+    ctx = ctx_of(request)
+    limit = await identify_limits.standing_of(ctx.storage, ctx.config, caller.id)
+    guilds = len(await ctx.storage.guilds_of_user(caller.id))
     return json_response({
-        "url": ctx_of(request).config.gateway_url, "shards": 1,
-        "session_start_limit": SESSION_START_LIMIT,
+        "url": ctx.config.gateway_url, "shards": identify_limits.recommended_shards(guilds),
+        "session_start_limit": limit.shape(),
     })  # fmt: skip

@@ -5,8 +5,8 @@ interaction's followup endpoint, ``.../messages/@original`` its first response.
 Managing a webhook needs MANAGE_WEBHOOKS in its channel (403 50013); the token routes need only the
 token (401 50027 if wrong, 404 10015 for an unknown webhook). A change is durable before the
 response, then WEBHOOKS_UPDATE goes to the guild (intent GUILD_WEBHOOKS, gated on the channel).
-``wait=true`` returns the executed message, else 204. ``thread_id`` is refused (400) while rayguild
-has no threads. Webhook messages are authored by the webhook (``webhook_id``, name or ``username``
+``wait=true`` returns the executed message, else 204; ``thread_id`` posts into a thread of the
+webhook's channel (``rest_threads.thread_under``). Webhook messages are authored by the webhook (``webhook_id``, name or ``username``
 override); an interaction's followups carry ``interaction_metadata``; see hook_messages.py.
 """
 
@@ -21,12 +21,12 @@ from typing import Any
 from aiohttp import web
 
 from rayguild.actors.commands import Publish
-from rayguild.http_api import hook_messages
+from rayguild.http_api import hook_messages, rest_threads
 from rayguild.http_api.access import ChannelAccess, channel_access, channel_request, guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
-from rayguild.http_api.forms import optional_id, path_id, read_json, text
+from rayguild.http_api.forms import optional_id, path_id, query_id, read_json, text
 from rayguild.http_api.interaction_callbacks import Live, app_user, live
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
@@ -259,8 +259,9 @@ def _webhook_sender(hook: Webhook, body: Json) -> hook_messages.Sender:
 @routes.post("/webhooks/{webhook_id}/{webhook_token}")
 async def execute(request: web.Request) -> web.Response:
     ctx, target = await _target(request)
-    if request.query.get("thread_id") is not None:
-        raise invalid_form("thread_id", "CHANNEL_TYPE_INVALID", "Unknown thread: rayguild has no threads yet")
+    thread_id = query_id(request, "thread_id")
+    if thread_id is not None and target.webhook is not None:  # post into a thread of its channel
+        target = replace(target, channel=await rest_threads.thread_under(ctx, target.channel, thread_id))
     async with message_form(request, ctx, target.channel.id) as form:
         body, files = form.payload, form.attachments_after_edit(()) or ()
         if target.interaction is not None:

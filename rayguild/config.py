@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from rayguild.egress import parse_networks
 from rayguild.errors import ConfigError
 
 ENV_PREFIX = "RAYGUILD_"
@@ -52,6 +53,11 @@ class Config:
     heartbeat_interval_ms: int = 41_250
     max_frame_bytes: int = 15_360  # largest client frame accepted; bigger closes with 4002
     large_threshold_default: int = 50
+    # Identify limits, Discord's defaults (see http_api/identify_limits.py); bots only.
+    session_start_total: int = 1000  # identifies per window; resumes do not count
+    session_start_reset_s: float = 86_400.0  # the window opens at its first identify
+    identify_max_concurrency: int = 1  # identify buckets (shard_id % max_concurrency) ...
+    identify_interval_s: float = 5.0  # ... each taking one identify per interval; sooner: op 9
     # Presence (see actors/presence.py, actors/session_presence.py, docs/presence-and-push.md).
     presence_updates_per_minute: int = 5  # op 3 per session; one more within 60 s closes with 4008
     presence_backlog_frames: int = 64  # a session with this many unsent frames gets no PRESENCE_UPDATE
@@ -64,6 +70,9 @@ class Config:
     push_backoff_base_s: float = 0.5  # retry n waits uniform(0, min(max, base * 2**n)) ("full jitter")
     push_backoff_max_s: float = 30.0
     push_timeout_s: float = 10.0  # one delivery attempt
+    # Webhook devices may point at loopback/private/link-local/reserved addresses only inside these
+    # CIDRs (e.g. "127.0.0.0/8" for a local webhook sink); see rayguild/egress.py.
+    push_allowed_networks: tuple[str, ...] = ()
     # Interactions (see http_api/interaction_callbacks.py).
     interaction_ack_timeout_s: float = 3.0  # a callback later than this gets 10062, as on Discord
     # Storage.
@@ -125,6 +134,9 @@ _POSITIVE = (
     "replay_buffer_events",
     "heartbeat_interval_ms",
     "max_frame_bytes",
+    "session_start_total",
+    "session_start_reset_s",
+    "identify_max_concurrency",
     "scylla_replication_factor",
     "max_upload_bytes",
     "passive_idle_s",
@@ -149,6 +161,10 @@ def _validate(config: Config) -> None:
         raise ConfigError("large_threshold_default must be 1-250, as Discord allows 50-250")
     if config.session_shards > 0xFFFF:
         raise ConfigError("session_shards must be at most 65535 (session ids carry the index)")
+    try:
+        parse_networks(config.push_allowed_networks)
+    except ValueError as err:
+        raise ConfigError(f"push_allowed_networks: {err}; give CIDRs such as 127.0.0.0/8") from None
     if not config.scylla_hosts:
         raise ConfigError("scylla_hosts must name at least one host")
 

@@ -20,6 +20,7 @@ from rayguild.storage.models import (
     Pin,
     ReactionCount,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.protocol import (
@@ -31,6 +32,7 @@ from rayguild.storage.protocol import (
     MessageStore,
     PushStore,
     ReactionStore,
+    SessionStartStore,
     Storage,
 )
 from rayguild.storage.scylla import ScyllaStorage
@@ -61,6 +63,8 @@ __all__ = [
     "ReactionStore",
     "Role",
     "ScyllaStorage",
+    "SessionStartStore",
+    "SessionStarts",
     "SqliteStorage",
     "Storage",
     "User",

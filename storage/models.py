@@ -126,6 +126,19 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionStarts:
+    """A user's gateway session starts (identifies) in the current limit window, and per identify
+    bucket (``shard_id % max_concurrency``) when it last identified. ``version`` grows by one per
+    write: it is what a compare-and-set compares (see ``SessionStartStore``)."""
+
+    user_id: int
+    version: int
+    window_start_ms: int
+    used: int
+    bucket_last_ms: tuple[tuple[int, int], ...] = ()  # (bucket, ms of its last identify)
+
+
+@dataclass(frozen=True, slots=True)
 class ReactionCount:
     """How many users reacted to a message with ``emoji`` (a unicode emoji, or ``name:id`` for a
     custom one) and whether the viewer is one of them."""

@@ -30,8 +30,10 @@ from rayguild.storage.models import (
     Pin,
     ReactionCount,
     Role,
+    SessionStarts,
     User,
 )
+from rayguild.storage.thread_models import Thread, ThreadMember
 
 MAX_HISTORY_LIMIT = 100
 MAX_MEMBERS_LIMIT = 1000
@@ -211,6 +213,17 @@ class PushStore(Protocol):
         ...
 
 
+class SessionStartStore(Protocol):
+    """Each user's gateway session-start record, shared by every edge (identify limits)."""
+
+    async def get_session_starts(self, user_id: int) -> SessionStarts | None: ...
+
+    async def swap_session_starts(self, record: SessionStarts) -> bool:
+        """Write ``record`` only if the stored version is ``record.version - 1`` (none stored for
+        version 1); True if written. Of concurrent swaps from one version exactly one wins."""
+        ...
+
+
 class DmStore(Protocol):
     """Direct-message channels: exactly one per pair of users."""
 
@@ -226,7 +239,60 @@ class DmStore(Protocol):
         ...
 
 
-class Storage(MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, BotStore, Protocol):
+class ThreadStore(Protocol):
+    """Threads (``storage.thread_models``): metadata, members, message counters."""
+
+    async def put_thread(self, thread: Thread) -> None:
+        """Create or replace the thread's metadata (never its counters or last message)."""
+        ...
+
+    async def get_thread(self, thread_id: int) -> Thread | None: ...
+
+    async def list_threads(self, guild_id: int) -> list[Thread]:
+        """Every thread of the guild (archived too), ascending by id."""
+        ...
+
+    async def delete_thread(self, thread_id: int) -> None:
+        """Forget the thread and its members (its messages stay where they are)."""
+        ...
+
+    async def add_thread_member(self, member: ThreadMember) -> bool:
+        """True if the user was not a member yet (the first join's timestamp is kept)."""
+        ...
+
+    async def remove_thread_member(self, thread_id: int, user_id: int) -> bool: ...
+
+    async def get_thread_member(self, thread_id: int, user_id: int) -> ThreadMember | None: ...
+
+    async def list_thread_members(
+        self, thread_id: int, after: int = 0, limit: int = 100
+    ) -> list[ThreadMember]:
+        """Members with user_id > after, ascending by user_id; limit 1-1000."""
+        ...
+
+    async def threads_of_user(self, user_id: int) -> list[int]:
+        """The ids of the threads the user is a member of, ascending."""
+        ...
+
+    async def count_thread_message(self, thread_id: int, message_id: int, delta: int) -> None:
+        """A message was created (``delta`` 1: counts it in ``message_count`` and
+        ``total_message_sent`` and makes it the last message) or deleted (-1: ``message_count``
+        only)."""
+        ...
+
+
+class Storage(
+    MessageStore,
+    ReactionStore,
+    AccountStore,
+    GuildStore,
+    PushStore,
+    DmStore,
+    BotStore,
+    SessionStartStore,
+    ThreadStore,
+    Protocol,
+):
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     @property

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
-from rayguild.storage import blobs_cql, scylla_dms
+from rayguild.storage import blobs_cql, scylla_dms, scylla_threads
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import (
@@ -26,6 +26,7 @@ from rayguild.storage.models import (
     Overwrite,
     PendingPush,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
@@ -40,7 +41,7 @@ from rayguild.storage.scylla_schema import (
     keyspace_cql,
 )
 from rayguild.storage.scylla_session import CqlSession, Row
-from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
+from rayguild.storage.semantics import buckets_text, invite_live, invite_usable, iter_pages, session_starts_of
 
 
 def _now_ms() -> int:
@@ -65,7 +66,9 @@ def _invite(r: Row) -> Invite | None:
     return Invite(**{k: r[k] for k in INVITE_COLUMNS})
 
 
-class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin):
+class ScyllaStorage(
+    ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin, scylla_threads.ScyllaThreads
+):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
@@ -91,11 +94,14 @@ class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, Scyll
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES)
+        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES, *scylla_threads.TABLES)
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
         await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(
-            *STATEMENTS.values(), *scylla_dms.STATEMENTS.values(), *BOTS_STATEMENTS.values()
+            *STATEMENTS.values(),
+            *scylla_dms.STATEMENTS.values(),
+            *BOTS_STATEMENTS.values(),
+            *scylla_threads.STATEMENTS.values(),
         )
         await self.blobs.start()
 
@@ -308,3 +314,23 @@ class ScyllaStorage(ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, Scyll
 
     async def delete_pushes(self, shard: int, keys: Sequence[str]) -> None:
         await asyncio.gather(*(self._run("push_del", shard, key) for key in keys))
+
+    # -- session starts (identify limits) ------------------------------------------------------
+
+    async def get_session_starts(self, user_id: int) -> SessionStarts | None:
+        rows = await self._run("starts_get", user_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return session_starts_of(
+            r["user_id"], r["version"], r["window_start_ms"], r["used"], r["buckets"] or ""
+        )
+
+    async def swap_session_starts(self, record: SessionStarts) -> bool:
+        r = record
+        values = (r.version, r.window_start_ms, r.used, buckets_text(r.bucket_last_ms), r.user_id)
+        if r.version == 1:
+            (row,) = await self._run("starts_new", *values)
+        else:
+            (row,) = await self._run("starts_swap", *values, r.version - 1)
+        return bool(row["[applied]"])

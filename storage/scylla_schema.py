@@ -89,6 +89,11 @@ STATEMENTS = {
     "push_put": f"INSERT INTO push_outbox ({_PUSH}) VALUES (?,?,?,?,?,?,?)",
     "push_page": f"SELECT {_PUSH} FROM push_outbox WHERE shard=? AND push_key>? LIMIT ?",
     "push_del": "DELETE FROM push_outbox WHERE shard=? AND push_key=?",
+    "starts_get": "SELECT user_id, version, window_start_ms, used, buckets FROM session_starts WHERE user_id=?",
+    "starts_new": "INSERT INTO session_starts (version, window_start_ms, used, buckets, user_id) "
+    "VALUES (?,?,?,?,?) IF NOT EXISTS",
+    "starts_swap": "UPDATE session_starts SET version=?, window_start_ms=?, used=?, buckets=? "
+    "WHERE user_id=? IF version=?",
 }
 INVITE_COLUMNS = tuple(_INVITE.split(", "))
 # Columns messages gained after the first release: added at start to a table created before.
@@ -163,6 +168,10 @@ TABLES = (
         shard int, push_key text, user_id bigint, provider text, device_token text, body text,
         created_at_ms bigint, PRIMARY KEY (shard, push_key)
     ) WITH CLUSTERING ORDER BY (push_key ASC)""",
+    # Identify limits: one row per user, written by compare-and-set (lightweight transactions).
+    """CREATE TABLE IF NOT EXISTS session_starts (
+        user_id bigint PRIMARY KEY, version int, window_start_ms bigint, used int, buckets text
+    )""",
 )
 
 

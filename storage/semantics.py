@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from rayguild.storage.models import Invite, Member, Message
+from rayguild.storage.models import Invite, Member, Message, SessionStarts
 from rayguild.storage.protocol import HistoryQuery
 
 MAX_ID = (1 << 63) - 1
@@ -52,3 +52,15 @@ async def iter_pages(list_members: MemberPage, guild_id: int, page_size: int) ->
         for member in page:
             yield member
         after = page[-1].user_id
+
+
+def buckets_text(pairs: tuple[tuple[int, int], ...]) -> str:
+    """``SessionStarts.bucket_last_ms`` as stored: "bucket:ms,bucket:ms"."""
+    return ",".join(f"{bucket}:{ms}" for bucket, ms in pairs)
+
+
+def session_starts_of(
+    user_id: int, version: int, window_start_ms: int, used: int, text: str
+) -> SessionStarts:
+    pairs = tuple((int(b), int(ms)) for b, ms in (item.split(":") for item in text.split(",") if item))
+    return SessionStarts(user_id, version, window_start_ms, used, pairs)

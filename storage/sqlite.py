@@ -27,16 +27,19 @@ from rayguild.storage.models import (
     Overwrite,
     PendingPush,
     Role,
+    SessionStarts,
     User,
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
-from rayguild.storage.semantics import invite_live, invite_usable, iter_pages
+from rayguild.storage.semantics import buckets_text, invite_live, invite_usable, iter_pages, session_starts_of
 from rayguild.storage.sqlite_bots import BOTS_SCHEMA, SqliteBotsMixin
 from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
 from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
 from rayguild.storage.sqlite_reactions import REACTIONS_SCHEMA, SqliteReactions
+from rayguild.storage.sqlite_threads import SCHEMA as THREAD_SCHEMA
+from rayguild.storage.sqlite_threads import SqliteThreads
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -70,6 +73,9 @@ CREATE TABLE IF NOT EXISTS push_outbox (
     shard INTEGER NOT NULL, key TEXT NOT NULL, user_id INTEGER NOT NULL, provider TEXT NOT NULL,
     token TEXT NOT NULL, body TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
     PRIMARY KEY (shard, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_starts (
+    user_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, window_start_ms INTEGER NOT NULL,
+    used INTEGER NOT NULL, buckets TEXT NOT NULL);
 """
 
 _PUSH_COLS = "shard, key, user_id, provider, token, body, created_at_ms"
@@ -99,12 +105,12 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin):
+class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteThreads):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA
+        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA + THREAD_SCHEMA
         self._db = SqliteFile(path, schema, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")
@@ -360,3 +366,27 @@ class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin)
         if keys:
             sql = "DELETE FROM push_outbox WHERE shard=? AND key=?"
             await self._db.execute(*((sql, (shard, key)) for key in keys))
+
+    # -- session starts (identify limits) ------------------------------------------------------
+
+    async def get_session_starts(self, user_id: int) -> SessionStarts | None:
+        rows = await self._db.query(
+            "SELECT user_id, version, window_start_ms, used, buckets FROM session_starts WHERE user_id=?",
+            user_id,
+        )
+        return session_starts_of(*rows[0]) if rows else None
+
+    async def swap_session_starts(self, record: SessionStarts) -> bool:
+        r = record
+        values = (r.version, r.window_start_ms, r.used, buckets_text(r.bucket_last_ms), r.user_id)
+
+        def body(conn: sqlite3.Connection) -> bool:
+            if r.version == 1:
+                sql = (
+                    "INSERT OR IGNORE INTO session_starts (version, window_start_ms, used, buckets, user_id) "
+                )
+                return conn.execute(sql + "VALUES (?,?,?,?,?)", values).rowcount == 1
+            sql = "UPDATE session_starts SET version=?, window_start_ms=?, used=?, buckets=? WHERE user_id=?"
+            return conn.execute(sql + " AND version=?", (*values, r.version - 1)).rowcount == 1
+
+        return await self._db.transaction(body)

@@ -24,16 +24,22 @@ from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.sqlite import SqliteStorage
 
 API = "/api/v10"
+LOCAL_SINK = ("127.0.0.0/8",)  # webhook devices here point at a sink on loopback
+# Bots here identify again at once (Discord: one identify per 5 s); test_identify_limits keeps the default.
+NO_IDENTIFY_WAIT = {"identify_interval_s": 0.0}
 RECEIVE_TIMEOUT_S = 5.0
 
 
 class Gateway:
     """A raw gateway client: JSON frames in, decompressed JSON frames out."""
 
-    def __init__(self, ws: Any, compress: str) -> None:
+    def __init__(self, ws: Any, compress: str, window_bits: int | None = None) -> None:
+        """``window_bits``: decode with a history window this small (default: the libraries' own)."""
         self.ws, self.compress = ws, compress
-        self._zlib = zlib.decompressobj()
-        self._zstd = zstandard.ZstdDecompressor().decompressobj()
+        self._zlib = zlib.decompressobj(window_bits or zlib.MAX_WBITS)
+        self._zstd = zstandard.ZstdDecompressor(
+            max_window_size=1 << window_bits if window_bits else 0
+        ).decompressobj()
         self.seq = 0
 
     async def send(self, payload: Any) -> None:
@@ -43,7 +49,9 @@ class Gateway:
 
     async def recv(self) -> dict[str, Any]:
         msg = await self.ws.receive(timeout=RECEIVE_TIMEOUT_S)
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+        if msg.type is WSMsgType.CLOSE:  # the code the server's close frame carries
+            raise ConnectionClosed(msg.data)
+        if msg.type in (WSMsgType.CLOSED, WSMsgType.CLOSING):
             raise ConnectionClosed(self.ws.close_code)
         data = msg.data
         if self.compress == "zlib-stream":
@@ -88,10 +96,12 @@ class Edge:
     ctx: EdgeContext
     cluster: LocalCluster
 
-    async def connect(self, query: str = "v=10&encoding=json", compress: str = "") -> Gateway:
+    async def connect(
+        self, query: str = "v=10&encoding=json", compress: str = "", window_bits: int | None = None
+    ) -> Gateway:
         full = query + (f"&compress={compress}" if compress else "")
         ws = await self.client.ws_connect(f"/?{full}")
-        gateway = Gateway(ws, compress)
+        gateway = Gateway(ws, compress, window_bits)
         hello = await gateway.recv()
         assert hello["op"] == 10
         return gateway
@@ -124,7 +134,13 @@ async def make_edge(tmp_path: Path) -> AsyncIterator[EdgeFactory]:
 
     async def make(allowed_intents: int = ALL_INTENTS, **config: Any) -> Edge:
         db = tmp_path / "rayguild.sqlite3"
-        settings = {"sqlite_path": str(db), "tick_ms": 1.0, **config}
+        settings = {
+            "sqlite_path": str(db),
+            "tick_ms": 1.0,
+            "push_allowed_networks": LOCAL_SINK,
+            **NO_IDENTIFY_WAIT,
+            **config,
+        }
         cluster = LocalCluster(Config(**settings), lambda: SqliteStorage(db))
         ctx = await cluster.edge(0, allowed_intents=allowed_intents)
         # The bots here post faster than Discord's 5 messages / 5 s; rate limits have their own tests.
@@ -150,7 +166,9 @@ async def edge(make_edge: EdgeFactory) -> Edge:
 async def two_edges(tmp_path: Path) -> AsyncIterator[tuple[Edge, Edge]]:
     """Edges 0 and 1 of ONE in-process cluster (one guild shard, two session shards)."""
     db = tmp_path / "rayguild.sqlite3"
-    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    cluster = LocalCluster(
+        Config(sqlite_path=str(db), tick_ms=1.0, **NO_IDENTIFY_WAIT), lambda: SqliteStorage(db)
+    )
     edges: list[Edge] = []
     for index in range(2):
         ctx = await cluster.edge(index)

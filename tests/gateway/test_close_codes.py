@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import orjson
@@ -156,3 +157,10 @@ async def test_storage_outage_is_503_and_4000_not_a_crash(edge: Edge) -> None:
     assert await gw.closed_with() == 4000
     await edge.ctx.storage.start()  # back: the same edge serves again
     assert (await edge.client.get("/api/v10/users/@me", headers=headers)).status == 200
+
+
+async def test_a_4_mib_frame_gets_close_code_4002_not_a_dropped_connection(edge: Edge) -> None:
+    gw = await edge.connect()
+    with contextlib.suppress(ConnectionError):  # the server stops reading the frame after its header
+        await gw.send({"op": 1, "d": None, "pad": "x" * (4 << 20)})
+    assert await gw.closed_with() == 4002

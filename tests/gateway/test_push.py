@@ -20,7 +20,7 @@ from rayguild.config import Config
 from rayguild.http_api.webhook import AiohttpTransport
 from rayguild.storage import Device, PendingPush, SqliteStorage
 
-from .conftest import API, Edge, EdgeFactory
+from .conftest import API, LOCAL_SINK, Edge, EdgeFactory
 from .test_presence import until
 
 
@@ -84,7 +84,10 @@ async def test_a_burst_beyond_the_buffer_is_bounded_counted_and_never_duplicated
     tmp_path: Path, sink: WebhookSink
 ) -> None:
     sink.delay_s = 0.005
-    config = Config(sqlite_path=str(tmp_path / "push.sqlite3"), push_buffer=20, push_max_in_flight=4)
+    config = Config(
+        sqlite_path=str(tmp_path / "push.sqlite3"), push_buffer=20, push_max_in_flight=4,
+        push_allowed_networks=LOCAL_SINK,
+    )  # fmt: skip
     shard = PushShard(0, config, SqliteStorage(config.sqlite_path), AiohttpTransport(config))
     await shard.start()
     users = range(1, 401)
@@ -112,7 +115,7 @@ async def test_a_restarted_push_shard_replays_what_it_accepted_and_keys_make_a_r
 ) -> None:
     config = Config(
         sqlite_path=str(tmp_path / "push.sqlite3"), push_backoff_base_s=0.05, push_backoff_max_s=0.2,
-        push_max_attempts=1000,
+        push_max_attempts=1000, push_allowed_networks=LOCAL_SINK,
     )  # fmt: skip
 
     def incarnation() -> PushShard:  # a new process: nothing of the old one but the storage

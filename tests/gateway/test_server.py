@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 async def test_two_edges_share_a_port_and_resume_on_their_own(tmp_path: Path) -> None:
     db = tmp_path / "rayguild.sqlite3"
-    config = Config(sqlite_path=str(db), port=_free_port(), tick_ms=1.0)
+    config = Config(sqlite_path=str(db), port=_free_port(), tick_ms=1.0, identify_interval_s=0.0)
     cluster = LocalCluster(config, lambda: SqliteStorage(db))
     edges: list[RunningEdge] = []
     storages = []

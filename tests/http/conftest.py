@@ -30,7 +30,9 @@ class Account:
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
     db = tmp_path / "rayguild.sqlite3"
-    local = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    local = LocalCluster(
+        Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0), lambda: SqliteStorage(db)
+    )
     yield local
     await local.close()
 

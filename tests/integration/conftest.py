@@ -35,6 +35,8 @@ def ray_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
         log_level="warning",
         passive_update_interval_s=3600.0,  # summaries would mix into the delivery counts
         dashboard_port=free_port(),
+        push_allowed_networks=("127.0.0.0/8",),  # the local webhook sink
+        identify_interval_s=0.0,  # bots identify again at once (Discord: one per 5 s)
     )
 
 

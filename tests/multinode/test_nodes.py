@@ -46,6 +46,7 @@ def config(ray_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Co
         edge_port_base=free_port(),
         log_level="warning",
         passive_update_interval_s=3600.0,
+        identify_interval_s=0.0,  # clients identify again at once after a kill (Discord: one per 5 s)
     )
 
 

@@ -1,0 +1,166 @@
+"""The wire: a gateway socket's outgoing frames, coalesced per event-loop turn into one write.
+
+``SocketSink.write`` (the session shard calls it for every dispatch; the connection for Hello,
+ACKs, op 9) only queues: it never blocks and never touches the socket. The edge's one
+``WireFlusher`` runs once per loop turn in which any sink was written: per written sink it
+compresses the queued frames in order (the connection's compressor must see them in order),
+frames each as one websocket message (server frames are unmasked: a 2-10 byte header built
+here, no aiohttp writer call per frame) and hands them to the transport in ONE write. The edge's
+frame and byte counters are incremented once per turn, never per frame.
+
+Bound (backpressure): when the transport holds more than its high-water mark unsent (asyncio's
+64 KiB: the client reads slower than we write), the sink stops writing and waits for it to drain;
+frames queue meanwhile, and once more than ``max_frames`` are queued the queue is dropped and the
+socket closed with 4000 (the client can resume: what it missed is in its replay buffer). A slow
+client therefore costs at most the high-water mark plus one turn's frames in the transport, and
+``max_frames`` frame references in the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+from collections import deque
+
+from aiohttp import web
+
+from rayguild.http_api.compression import Compressor
+from rayguild.http_api.metrics import EdgeMetrics
+
+CLOSE_TIMEOUT_S = 2.0  # a closing socket gets this long to drain what is queued and say goodbye
+SLOW_READER_CODE = 4000
+SLOW_READER_REASON = "Too slow: outgoing queue full, resume"
+_SHORT, _MEDIUM, _LONG = struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ")
+_FIN_TEXT, _FIN_BINARY = 0x81, 0x82
+
+
+def frame_header(first_byte: int, length: int) -> bytes:
+    """RFC 6455 header of an unmasked, final frame of ``length`` payload bytes."""
+    if length < 126:
+        return _SHORT.pack(first_byte, length)
+    if length < 1 << 16:
+        return _MEDIUM.pack(first_byte, 126, length)
+    return _LONG.pack(first_byte, 127, length)
+
+
+class WireFlusher:
+    """One per edge: flushes every sink written during a loop turn, then counts the turn."""
+
+    __slots__ = ("_bytes", "_dirty", "_frames", "_metrics")
+
+    def __init__(self, metrics: EdgeMetrics) -> None:
+        self._metrics = metrics
+        self._dirty: list[SocketSink] = []
+        self._frames = self._bytes = 0
+
+    def mark(self, sink: SocketSink) -> None:
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._dirty.append(sink)
+
+    def count(self, frames: int, nbytes: int) -> None:
+        self._frames += frames
+        self._bytes += nbytes
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for sink in dirty:
+            sink.flush()
+        if self._frames:
+            self._metrics.frames_out.inc(self._frames)
+            self._metrics.bytes_out.inc(self._bytes)
+            self._frames = self._bytes = 0
+
+
+class SocketSink:
+    """``FrameSink`` over one websocket; see the module docstring for its bound."""
+
+    __slots__ = (
+        "_closer", "_compress", "_drainer", "_first_byte", "_max_frames", "_protocol", "_queue",
+        "_request", "_wire", "_ws", "close_code", "close_reason", "marked",
+    )  # fmt: skip
+
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, compressor: Compressor,
+                 max_frames: int, wire: WireFlusher) -> None:  # fmt: skip
+        self._request, self._ws, self._wire, self._max_frames = request, ws, wire, max_frames
+        self._protocol = request.protocol
+        self._compress = compressor.compress
+        self._first_byte = _FIN_BINARY if compressor.binary else _FIN_TEXT
+        self._queue: deque[bytes] = deque()
+        self._drainer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self.marked = False
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    def write(self, frame: bytes) -> None:
+        if self.close_code is not None:
+            return
+        queue = self._queue
+        if len(queue) >= self._max_frames:
+            queue.clear()
+            self.close(SLOW_READER_CODE, SLOW_READER_REASON)
+            return
+        queue.append(frame)
+        if not self.marked and self._drainer is None:
+            self.marked = True
+            self._wire.mark(self)
+
+    def backlog(self) -> int:
+        """Frames queued and not yet written (the presence lag bound reads it)."""
+        return len(self._queue)
+
+    def flush(self) -> None:
+        """Compress, frame and write everything queued in one transport write (the flusher calls it)."""
+        self.marked = False
+        queue, transport = self._queue, self._request.transport
+        if not queue or self._drainer is not None:
+            return
+        if transport is None or transport.is_closing():
+            queue.clear()
+            return
+        compress, first = self._compress, self._first_byte
+        parts = []
+        for frame in queue:
+            data = compress(frame)
+            parts.append(frame_header(first, len(data)))
+            parts.append(data)
+        frames = len(queue)
+        queue.clear()
+        payload = b"".join(parts)
+        transport.write(payload)
+        self._wire.count(frames, len(payload))
+        if self._protocol.writing_paused:
+            self._drainer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            await self._request.writer.drain()
+        except (ConnectionError, RuntimeError):
+            self._queue.clear()
+        finally:
+            self._drainer = None
+        self.flush()
+
+    def close(self, code: int, reason: str) -> None:
+        """Write what is queued, then close with ``code`` (the first close wins)."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+            self._closer = asyncio.create_task(self._close())
+
+    async def _close(self) -> None:
+        ws = self._ws
+        if self._drainer is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._drainer), CLOSE_TIMEOUT_S)
+        self.flush()
+        if not ws.closed:
+            with contextlib.suppress(ConnectionError, RuntimeError, asyncio.TimeoutError):
+                await ws.close(code=self.close_code or 1000, message=self.close_reason.encode())
+
+    async def closed(self) -> None:
+        """Wait (bounded) until the close frame is out, if this sink was closed."""
+        if self._closer is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._closer), CLOSE_TIMEOUT_S + 1)
