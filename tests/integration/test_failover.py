@@ -84,13 +84,14 @@ class Client:
         return out
 
     def last_seen_before(self, at: float, prefix: str) -> str | None:
-        """The id of the last message of ``prefix`` received live before ``at``."""
+        """Where a history fetch starts: a millisecond before the last message of ``prefix``
+        received live before ``at`` (ids minted on different edges in one millisecond interleave)."""
         seen = [
-            f["d"]["id"]
+            int(f["d"]["id"])
             for t, f in self.frames
             if t < at and f["t"] == "MESSAGE_CREATE" and f["d"]["content"].startswith(prefix)
         ]
-        return seen[-1] if seen else None
+        return str(seen[-1] - (1 << 22)) if seen else None
 
     async def read(self) -> None:
         beat = asyncio.create_task(self.heartbeat())

@@ -47,7 +47,9 @@ async def test_a_lost_relays_sessions_rejoin_without_reidentifying(storage: Sqli
         core, sink = node.cores[user % 2], ListSink()
         session = core.open_session(user, GUILD_MESSAGES | MESSAGE_CONTENT, False, sink)
         sinks[session.session_id] = sink
-        join = c.SessionJoin(GUILD, session.session_id, core.index, session.slot, user, session.intents, False)
+        join = c.SessionJoin(
+            GUILD, session.session_id, core.index, session.slot, user, session.intents, False
+        )
         assert await guild_shard.connect(join)
 
     async def say(i: int) -> None:
