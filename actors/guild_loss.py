@@ -4,8 +4,10 @@ Discord's answer to a guild node going down: the session keeps its id, seq and e
 each guild of the lost shard is sent ``GUILD_DELETE {id, unavailable: true}`` now, and the session
 is joined again to the rebuilt guild process (its ``SessionJoin`` re-sent), which sends
 ``GUILD_CREATE`` through the normal ordered delivery path. Clients then fetch what they missed by
-each channel's ``last_message_id``. Guarantees: the GUILD_DELETE is written before anything the
-new incarnation sends (the restart announcement is answered before it publishes); a join that
+each channel's ``last_message_id``. The loss is known at the restart announcement, or earlier when
+a call of this edge to the shard fails (``suspect``); a session is told once per loss. Guarantees:
+the GUILD_DELETE is written before anything the new incarnation sends (the restart announcement
+is answered before it publishes); a join that
 cannot be delivered is retried with back-off, and a session whose guild never comes back is told
 to re-identify (op 9), never left silently without it.
 """
@@ -13,6 +15,7 @@ to re-identify (op 9), never left silently without it.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from typing import Protocol
 
@@ -47,7 +50,14 @@ class GuildLoss:
         self.guilds: GuildConnector | None = None  # set by whoever hosts the shard
         self.backoff_s = REJOIN_BACKOFF_S
         self.rejoined = 0
+        self._pending: set[tuple[str, int]] = set()  # (session, guild): told, its join under way
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def suspect(self, index: int) -> int:
+        """A call to guild shard ``index`` failed (it died, or is restarting): its sessions are told
+        now rather than at the restart announcement, which then skips the ones already under way.
+        After a transient failure the re-join finds the same guild and re-sends GUILD_CREATE."""
+        return self.lost(index, time.time_ns())
 
     def lost(self, index: int, since_ns: int) -> int:
         """Guild shard ``index`` restarted empty at ``since_ns``: sessions opened before then that
@@ -62,8 +72,13 @@ class GuildLoss:
                 SessionState.DETACHED,
             ):
                 continue
-            lost = sorted(g for g in session.guild_ids if owner(g) == name)
+            lost = sorted(
+                g
+                for g in session.guild_ids
+                if owner(g) == name and (session.session_id, g) not in self._pending
+            )
             for guild_id in lost:
+                self._pending.add((session.session_id, guild_id))
                 self.core.send(session, "GUILD_DELETE", {"id": str(guild_id), "unavailable": True})
                 joins.append(
                     c.SessionJoin(
@@ -82,7 +97,10 @@ class GuildLoss:
             task = asyncio.ensure_future(self._rejoin(joins))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        log.warning("guild shard lost; its guilds unavailable until rebuilt", shard=index, sessions=sessions)
+        if sessions:
+            log.warning(
+                "guild shard lost; its guilds unavailable until rebuilt", shard=index, sessions=sessions
+            )
         return sessions
 
     async def idle(self) -> None:
@@ -91,6 +109,12 @@ class GuildLoss:
             await asyncio.gather(*self._tasks)
 
     async def _rejoin(self, joins: list[c.SessionJoin]) -> None:
+        try:
+            await self._rejoin_or_invalidate(joins)
+        finally:
+            self._pending.difference_update((j.session_id, j.guild_id) for j in joins)
+
+    async def _rejoin_or_invalidate(self, joins: list[c.SessionJoin]) -> None:
         pending = joins
         for attempt in range(REJOIN_ATTEMPTS):
             if attempt:

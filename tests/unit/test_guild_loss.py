@@ -91,3 +91,17 @@ async def test_a_guild_that_never_comes_back_costs_its_sessions_a_reidentify() -
     await shard.guild_loss.idle()
     assert [f["op"] for f in sink.frames] == [0, 9]
     assert sink.closed == 4000 and session.session_id not in shard.core.sessions
+
+
+async def test_a_failed_call_tells_the_sessions_at_once_and_the_announcement_not_again() -> None:
+    guilds = Guilds(failures=1)
+    shard, ring = shard_with(guilds)
+    sink = ListSink()
+    session = shard.core.open_session(7, 513, True, sink)
+    session.guild_ids.update(guilds_on(ring, 0, 1))
+    since_ns = time.time_ns()
+    assert shard.guild_loss.suspect(0) == 1  # an edge's call to guild-0 failed
+    assert await shard.handle(c.GuildShardLost(0, since_ns)) == 0  # its join is already under way
+    await shard.guild_loss.idle()
+    assert [f["t"] for f in sink.frames] == ["GUILD_DELETE"] and len(guilds.joins) == 1
+    assert shard.guild_loss.suspect(0) == 1  # a later loss is told again
