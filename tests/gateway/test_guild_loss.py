@@ -1,12 +1,19 @@
 """A restarted guild shard, as a real gateway client sees it: GUILD_DELETE unavailable, then
 GUILD_CREATE (with each channel's last_message_id) on the same session, seq with no gap, no op 9,
-and later messages live; what was posted while the guild was away is in history."""
+and later messages live; what was posted while the guild was away is in history. Also a real
+discord.py bot: on_guild_unavailable, on_guild_available, its history read, no second on_ready."""
 
 from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
 
 from tests.gateway.conftest import Edge, Gateway
 
 MESSAGES_BEFORE = 3
+BOT = Path(__file__).with_name("discordpy_guild_loss_bot.py")
 
 
 async def frames_until_guilds_back(gw: Gateway, guild_ids: set[str]) -> list[dict[str, object]]:
@@ -61,3 +68,33 @@ async def test_a_restarted_guild_shard_costs_no_reidentify(edge: Edge) -> None:
         live = await gw.dispatch("MESSAGE_CREATE")
     assert live["s"] == gw.seq and gw.seq > seq_before + len(frames) - 1
     assert ready["d"]["session_id"] in edge.ctx.sessions.sessions
+
+
+async def test_a_real_discordpy_bot_rides_through_a_guild_shard_restart(edge: Edge) -> None:
+    base = str(edge.client.make_url("")).rstrip("/")
+    edge.ctx.resume_gateway_url = base.replace("http", "ws", 1)
+    token, headers, guild, channel = await edge.guild_with_bot()
+    await edge.rest("POST", f"/channels/{channel['id']}/messages", headers, json={"content": "earlier"})
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(BOT), base, token, channel["id"],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+
+    async def line(expected: str) -> None:
+        got = (await asyncio.wait_for(proc.stdout.readline(), timeout=60)).decode().strip()  # type: ignore[union-attr]
+        assert got == expected, got
+
+    await line("ready")
+    assert edge.cluster.restart_guild() == 1
+    away = await edge.rest("POST", f"/channels/{channel['id']}/messages", headers, json={"content": "away"})
+    await line("available")
+    await edge.rest("POST", f"/channels/{channel['id']}/messages", headers, json={"content": "back"})
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    seen = json.loads(out.decode().strip().splitlines()[-1])
+    assert len(seen["ready"]) == 1 and seen["session"] == seen["ready"], "one session, never identified again"
+    assert seen["unavailable"] == [int(guild["id"])] and seen["available"] == [int(guild["id"])]
+    assert seen["last_message_id"][0] >= int(away["id"]) or "away" in seen["live"]
+    assert seen["history"][:2] == ["away", "earlier"], "what it missed is in history"
+    assert seen["live"][-1] == "back"
