@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import Any
 
 import discord
 import yarl
@@ -22,11 +23,11 @@ def main() -> None:
     intents = discord.Intents.default()
     intents.message_content = True
     client = discord.Client(intents=intents)
-    seen: dict[str, list[object]] = {"ready": [], "unavailable": [], "available": [], "live": []}
+    seen: dict[str, Any] = {"ready": [], "unavailable": [], "available": [], "live": []}
 
     @client.event
     async def on_ready() -> None:
-        seen["ready"].append(client.ws.session_id)
+        seen["ready"].append(client.ws.session_id)  # on_ready again would mean a new session
         print("ready", flush=True)
 
     @client.event
@@ -40,7 +41,7 @@ def main() -> None:
         channel = guild.get_channel(channel_id)
         assert isinstance(channel, discord.TextChannel), channel
         seen["available"].append(guild.id)
-        seen["last_message_id"] = [channel.last_message_id]
+        seen["last_message_id"] = channel.last_message_id
         seen["history"] = [m.content async for m in channel.history(limit=10)]
         print("available", flush=True)
 
@@ -48,7 +49,6 @@ def main() -> None:
     async def on_message(message: discord.Message) -> None:
         seen["live"].append(message.content)
         if message.content == "back":
-            seen["session"] = [client.ws.session_id]
             await client.close()
 
     asyncio.run(asyncio.wait_for(client.start(token), timeout=60))
