@@ -37,7 +37,10 @@ def init(config: Config, dashboard: bool = True, **options: Any) -> None:
     if config.ray_address:
         context = ray.init(address=config.ray_address, namespace=config.namespace, **options)
     else:
+        # "local": a Ray of our own, never a cluster some other process started on this machine
+        # (without it ray.init joins the newest one it finds, e.g. another node's or a test's).
         context = ray.init(
+            address="local",
             namespace=config.namespace,
             include_dashboard=dashboard,
             dashboard_host=config.dashboard_host,

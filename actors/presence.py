@@ -217,9 +217,11 @@ class PresenceShard:
         if not user.sessions:
             self.users.pop(user_id, None)
         previous, user.shown = user.shown, merged
+        before = user.guilds
         self._index(user_id, user)
         if merged == (previous or OFFLINE_SHOWN):
-            return
+            # Unchanged, but guilds joined since (a session's op 3 reports them) must see it.
+            guilds = user.guilds - before if merged["status"] != OFFLINE else frozenset()
         for guild_id in sorted(guilds):
             d = self._presence(user_id, guild_id, merged)
             self.published += 1

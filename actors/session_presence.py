@@ -106,6 +106,12 @@ class SessionPresences:
         self.stale.update(self._watched)
         return len(self._watched)
 
+    def owe_replace(self, slot: int) -> None:
+        """A session that just turned active in a guild (op 14 / op 37) is owed the presences it
+        has not been sent (GUILD_CREATE carries none): one PRESENCES_REPLACE, held like a resync."""
+        if slot in self._watched:
+            self.stale.add(slot)
+
     def due(self) -> list[int]:
         """Stale slots whose socket has drained: they start holding, and get their reply next."""
         ready = [s for s in self.stale if s in self._watched and self._watched[s].backlog() == 0]

@@ -1,5 +1,5 @@
 """The edge's aiohttp application: REST under ``/api/v10``, the gateway websocket at ``/``, plus
-``/metrics`` (Prometheus) and ``/health``, all on one port.
+``/metrics`` (Prometheus), ``/health`` and the browser client (``web.py``), all on one port.
 
 Built once per edge around an ``EdgeContext``; the app owns only what it starts (the reaper of
 expired sessions); the context's storage and directories belong to whoever built the context.
@@ -24,6 +24,7 @@ from rayguild.http_api import (
     presence_sync,
     rest_attachments,
     rest_channels,
+    rest_command_index,
     rest_commands,
     rest_devices,
     rest_dms,
@@ -39,10 +40,10 @@ from rayguild.http_api import (
     rest_users,
     rest_webhooks,
 )
+from rayguild.http_api import web as web_client
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import Handler, error_middleware, json_response
 from rayguild.http_api.gateway_ops import reap_expired
-from rayguild.http_api.gateway_ws import gateway_handler
 from rayguild.http_api.keys import CTX, LIMITER, METRICS, REGISTRY, WIRE
 from rayguild.http_api.metrics import EdgeMetrics
 from rayguild.http_api.ratelimit import RateLimiter, rate_limit_middleware
@@ -58,7 +59,7 @@ REAP_INTERVAL_S = 5.0
 _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
     rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
-    rest_webhooks,
+    rest_webhooks, rest_command_index,
     rest_threads, rest_thread_members,
 )  # fmt: skip
 
@@ -125,7 +126,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     for module in _REST_MODULES:
         api.add_routes(module.routes)
     app.add_subapp(API_PREFIX, api)
-    app.router.add_get("/", gateway_handler)
+    web_client.add_routes(app)  # "/" (the gateway, or the page for a browser) and the client
     app.router.add_get(rest_attachments.PATH, rest_attachments.serve)
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)

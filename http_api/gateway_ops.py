@@ -252,6 +252,7 @@ async def subscribe(ctx: EdgeContext, session: Session, op: Op, d: Any) -> None:
         guild_id = _as_id(value)
         if guild_id in session.guild_ids:
             await _guarded(ctx.guilds.subscribe(guild_id, session.session_id, True), "subscribe", guild_id)
+    ctx.sessions.presence.owe_replace(session.slot)  # the presences of the guilds now in view
 
 
 async def request_members(ctx: EdgeContext, session: Session, d: Any) -> None:

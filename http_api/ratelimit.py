@@ -48,6 +48,7 @@ ROUTES: dict[tuple[str, str], Limit] = {
     ("PATCH", "/channels/{channel_id}"): WRITE,
     ("POST", "/channels/{channel_id}/invites"): WRITE,
     ("POST", "/auth/register"): Limit(5, 60.0),
+    ("POST", "/auth/login"): Limit(20, 60.0),  # per address; per login name: auth.LOGIN_ATTEMPTS
 }
 MAJOR_PARAMETERS = ("channel_id", "guild_id")
 

@@ -12,6 +12,8 @@ if ! bash scripts/cassandra.sh status >/dev/null 2>&1; then
 fi
 # The real discord.js client library for the client-compatibility test (locked in package-lock.json).
 npm ci --prefix tests/clients/discordjs --no-audit --no-fund --loglevel=error
+# Debian's chromium for the browser tests (tests/browser), installed here when missing.
+bash scripts/chromium.sh
 export RAYGUILD_TEST_CASSANDRA=127.0.0.1:${CASSANDRA_PORT:-9042}
 # Multi-node tests need a Ray driver of their own (ray.cluster_utils.Cluster): a second pytest
 # process. The rule: arguments that name existing paths select what runs; paths under

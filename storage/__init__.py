@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typing
 
+from rayguild.storage.credentials import Credential, CredentialStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -46,6 +47,8 @@ __all__ = [
     "MAX_MEMBERS_LIMIT",
     "AccountStore",
     "Channel",
+    "Credential",
+    "CredentialStore",
     "Device",
     "Guild",
     "GuildStore",

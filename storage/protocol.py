@@ -18,6 +18,7 @@ from typing import Protocol
 
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.bots_protocol import BotStore
+from rayguild.storage.credentials import CredentialStore
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -291,6 +292,7 @@ class Storage(
     BotStore,
     SessionStartStore,
     ThreadStore,
+    CredentialStore,
     Protocol,
 ):
     """Everything rayguild persists, behind one object with a lifecycle."""

@@ -17,6 +17,9 @@ from dataclasses import replace
 from rayguild.storage import blobs_cql, scylla_dms, scylla_threads
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.credentials import CQL_STATEMENTS as CREDENTIAL_STATEMENTS
+from rayguild.storage.credentials import CQL_TABLES as CREDENTIAL_TABLES
+from rayguild.storage.credentials import ScyllaCredentials
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -67,7 +70,12 @@ def _invite(r: Row) -> Invite | None:
 
 
 class ScyllaStorage(
-    ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin, scylla_threads.ScyllaThreads
+    ScyllaMessages,
+    ScyllaReactions,
+    scylla_dms.ScyllaDms,
+    ScyllaBotsMixin,
+    scylla_threads.ScyllaThreads,
+    ScyllaCredentials,
 ):
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
@@ -94,7 +102,14 @@ class ScyllaStorage(
 
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
-        tables = (*TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES, *scylla_threads.TABLES)
+        tables = (
+            *TABLES,
+            *blobs_cql.TABLES,
+            *scylla_dms.TABLES,
+            *BOTS_TABLES,
+            *scylla_threads.TABLES,
+            *CREDENTIAL_TABLES,
+        )
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
         await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(
@@ -102,6 +117,7 @@ class ScyllaStorage(
             *scylla_dms.STATEMENTS.values(),
             *BOTS_STATEMENTS.values(),
             *scylla_threads.STATEMENTS.values(),
+            *CREDENTIAL_STATEMENTS.values(),
         )
         await self.blobs.start()
 

@@ -18,6 +18,8 @@ from typing import Any
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.blobs_dir import DirectoryBlobStore
 from rayguild.storage.coalesce import SingleFlight
+from rayguild.storage.credentials import SQLITE_SCHEMA as CREDENTIALS_SCHEMA
+from rayguild.storage.credentials import SqliteCredentials
 from rayguild.storage.models import (
     Channel,
     Device,
@@ -105,12 +107,22 @@ def _member(row: Row) -> Member:
     return Member(gid, uid, joined, tuple(json.loads(roles)), nick)
 
 
-class SqliteStorage(SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteThreads):
+class SqliteStorage(
+    SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteThreads, SqliteCredentials
+):
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
-        schema = MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA + THREAD_SCHEMA
+        schema = (
+            MESSAGES_SCHEMA
+            + REACTIONS_SCHEMA
+            + _SCHEMA
+            + DM_SCHEMA
+            + BOTS_SCHEMA
+            + THREAD_SCHEMA
+            + CREDENTIALS_SCHEMA
+        )
         self._db = SqliteFile(path, schema, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")

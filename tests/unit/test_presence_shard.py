@@ -59,6 +59,15 @@ async def test_sessions_merge_and_each_change_goes_once_per_guild_gated_on_the_i
     assert rec.published == []
 
 
+async def test_an_unchanged_presence_is_shown_in_a_guild_joined_since() -> None:
+    presence, rec = shard()
+    await presence.update(record("a", guilds=(1,)))
+    rec.published.clear()
+    await presence.update(record("a", guilds=(1, 3)))  # op 3 after joining guild 3
+    assert rec.statuses() == [(3, "online")]
+    assert [p["user"]["id"] for p in (await presence.visible([3], 10))[3]] == ["7"]
+
+
 async def test_offline_is_fanned_out_once_when_the_last_session_ends() -> None:
     presence, rec = shard()
     await presence.update(record("a"))
