@@ -3,7 +3,7 @@
 A DM channel's two users get ``DM_PERMISSIONS`` there. Permissions are computed as Discord does (``rayguild.fanout.permissions``): owner and ADMINISTRATOR
 get everything, else @everyone | roles, then the channel's overwrites. A caller who is not a member
 of the guild gets 403 50001 Missing Access; one who cannot see a channel gets the same; a missing
-permission is 403 50013.
+permission is 403 50013. A timed-out member's permissions are masked (``moderation.timeout_mask``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from rayguild.http_api.dms import DM_PERMISSIONS, as_channel, dm_of
 from rayguild.http_api.errors import missing_access, missing_permissions, unknown
 from rayguild.http_api.forms import path_id
 from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.moderation import NO_MASK, timeout_mask
 from rayguild.storage.models import Channel, Guild, Member, Role, User
 from rayguild.storage.thread_models import Thread
 
@@ -38,6 +39,7 @@ class GuildAccess:
     member: Member
     roles: tuple[Role, ...]
     permissions: int
+    mask: int = NO_MASK  # ANDed into every permission set: a timeout's (moderation.py)
 
     @property
     def is_owner(self) -> bool:
@@ -82,7 +84,8 @@ async def guild_access(ctx: EdgeContext, guild_id: int, caller: User) -> GuildAc
     perms = base_permissions(
         guild_id, guild.owner_id, caller.id, {r.id: r.permissions for r in roles}, member.roles
     )
-    return GuildAccess(guild, member, roles, perms)
+    mask = await timeout_mask(ctx, guild_id, caller.id, perms)
+    return GuildAccess(guild, member, roles, perms & mask, mask)
 
 
 def overwrites_of(channel: Channel) -> list[PermissionOverwrite]:
@@ -102,7 +105,7 @@ async def channel_access(ctx: EdgeContext, channel_id: int, caller: User) -> Cha
             raise unknown("channel")
         return ChannelAccess(as_channel(dm), None, DM_PERMISSIONS)
     access = await guild_access(ctx, channel.guild_id, caller)
-    perms = channel_permissions(
+    perms = access.mask & channel_permissions(
         access.permissions, channel.guild_id, caller.id, access.member.roles, overwrites_of(channel)
     )
     if not perms & VIEW_CHANNEL:

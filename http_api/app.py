@@ -22,19 +22,32 @@ from rayguild.http_api import (
     auth,
     interaction_callbacks,
     presence_sync,
+    rest_app_emojis,
+    rest_applications,
     rest_attachments,
+    rest_audit_log,
+    rest_bans,
     rest_channels,
     rest_command_index,
     rest_commands,
     rest_devices,
     rest_dms,
+    rest_emojis,
+    rest_guild_settings,
     rest_guilds,
     rest_interactions,
     rest_invites,
+    rest_member_edit,
     rest_members,
     rest_messages,
+    rest_misc,
+    rest_moderation,
+    rest_overwrites,
     rest_pins,
+    rest_profile,
     rest_reactions,
+    rest_roles,
+    rest_stickers,
     rest_thread_members,
     rest_threads,
     rest_users,
@@ -62,6 +75,23 @@ _REST_MODULES = (
     rest_webhooks, rest_command_index,
     rest_threads, rest_thread_members,
 )  # fmt: skip
+
+# Registered first: their literal paths (/members/search, /members/@me) precede rest_members' {user_id}.
+_MODERATION_MODULES = (
+    rest_member_edit,
+    rest_bans,
+    rest_moderation,
+    rest_roles,
+    rest_audit_log,
+    rest_overwrites,
+    rest_guild_settings,
+    rest_applications,
+    rest_misc,
+    rest_emojis,
+    rest_profile,
+    rest_app_emojis,
+    rest_stickers,
+)
 
 
 @web.middleware
@@ -123,7 +153,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     app[LIMITER] = limiter or RateLimiter()
     app[WIRE] = WireFlusher(app[METRICS])
     api = web.Application(client_max_size=MAX_BODY_BYTES)
-    for module in _REST_MODULES:
+    for module in (*_MODERATION_MODULES, *_REST_MODULES):
         api.add_routes(module.routes)
     app.add_subapp(API_PREFIX, api)
     web_client.add_routes(app)  # "/" (the gateway, or the page for a browser) and the client

@@ -11,12 +11,14 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import MANAGE_CHANNELS
-from rayguild.http_api import dms, rest_threads
+from rayguild.http_api import audit, dms, rest_threads
 from rayguild.http_api.access import channel_access, channel_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response
+from rayguild.http_api.extra_fields import channel_extras, patch_channel_extras
 from rayguild.http_api.forms import integer, optional_id, path_id, read_json, text
 from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.moderation import in_guild
 from rayguild.http_api.notify import publish
 from rayguild.http_api.overwrites import parse_overwrites
 from rayguild.shapes import channel as channel_shape
@@ -34,7 +36,7 @@ async def get_channel(request: web.Request) -> web.Response:
         return await rest_threads.show(ctx, found, caller)
     if found.access is None:  # a DM channel, as its user sees it
         return json_response(await dms.shown(ctx, found.channel.id, caller.id))
-    return json_response(channel_shape(found.channel))
+    return json_response({**channel_shape(found.channel), **await channel_extras(ctx, found.channel)})
 
 
 @routes.patch("/channels/{channel_id}")
@@ -55,9 +57,12 @@ async def modify_channel(request: web.Request) -> web.Response:
         changes["parent_id"] = optional_id(body, "parent_id")
     if "permission_overwrites" in body:
         changes["permission_overwrites"] = parse_overwrites(body)
+    extras, extra_changes = await patch_channel_extras(ctx, found.channel, body)  # extra_fields.py's
     channel = replace(found.channel, **changes)
     await ctx.storage.put_channel(channel)
-    shown = channel_shape(channel)
+    shown = {**channel_shape(channel), **extras}
+    await audit.record(request, ctx, channel.guild_id, in_guild(found).member.user_id, audit.CHANNEL_UPDATE, channel.id,
+                       [audit.change(k, None, shown[k]) for k in changes] + extra_changes)  # fmt: skip
     await publish(ctx, Publish(channel.guild_id, "CHANNEL_UPDATE", shown, intent=GUILDS,
                                change=ChannelUpserted(channel)))  # fmt: skip
     return json_response(shown)
@@ -71,6 +76,8 @@ async def delete_channel(request: web.Request) -> web.Response:
     found.require(MANAGE_CHANNELS)
     await ctx.storage.delete_channel(found.channel.id)
     shown = channel_shape(found.channel)
+    await audit.record(request, ctx, found.channel.guild_id, in_guild(found).member.user_id, audit.CHANNEL_DELETE,
+                       found.channel.id, [audit.change("name", found.channel.name, None)])  # fmt: skip
     await publish(ctx, Publish(found.channel.guild_id, "CHANNEL_DELETE", shown, intent=GUILDS,
                                change=ChannelDeleted(found.channel.id)))  # fmt: skip
     return json_response(shown)

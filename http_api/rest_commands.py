@@ -23,7 +23,6 @@ from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import INVALID_JSON, ApiError, invalid_form, json_response
 from rayguild.http_api.forms import path_id
 from rayguild.http_api.keys import ctx_of
-from rayguild.http_api.rest_users import my_application
 from rayguild.storage.bots_protocol import AppCommand
 
 routes = web.RouteTableDef()
@@ -34,8 +33,6 @@ MAX_COMMANDS_REACHED = 30032
 UNKNOWN_COMMAND = 10063
 MAX_PER_TYPE = {command_forms.CHAT_INPUT: 100, command_forms.USER: 15, command_forms.MESSAGE: 15, 4: 1}
 GLOBAL = 0
-
-routes.get("/applications/@me")(my_application)
 
 
 def command_shape(c: AppCommand) -> Json:

@@ -16,9 +16,11 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelUpserted, GuildDeleted, GuildUpdated, Publish, RoleUpserted
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import DEFAULT_EVERYONE, MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_ROLES
+from rayguild.http_api import audit
 from rayguild.http_api.access import guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import invalid_form, json_response, missing_permissions
+from rayguild.http_api.extra_fields import all_channel_extras, guild_extras, patch_guild_extras
 from rayguild.http_api.forms import integer, optional_id, permission_bits, read_json, text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
@@ -57,7 +59,7 @@ async def get_guild(request: web.Request) -> web.Response:
     count = None
     if request.query.get("with_counts") in ("true", "1", "True"):
         count = await ctx.guilds.member_count(access.guild.id)
-    out = guild_shape(access.guild, access.roles, count)
+    out = {**guild_shape(access.guild, access.roles, count), **await guild_extras(ctx, access.guild.id)}
     if count is not None:
         out["approximate_presence_count"] = 0
     return json_response(out)
@@ -75,9 +77,12 @@ async def modify_guild(request: web.Request) -> web.Response:
         changes["description"] = text(body, "description", 0, 120, required=False)
     if "icon" in body:
         changes["icon"] = text(body, "icon", 0, 256, required=False)
+    extras, extra_changes = await patch_guild_extras(ctx, access, body)  # the fields extra_fields.py keeps
     guild = replace(access.guild, **changes)
     await ctx.storage.put_guild(guild)
-    shown = guild_shape(guild, access.roles)
+    shown = {**guild_shape(guild, access.roles), **extras}
+    await audit.record(request, ctx, guild.id, access.member.user_id, audit.GUILD_UPDATE, guild.id,
+                       [audit.change(k, getattr(access.guild, k), v) for k, v in changes.items()] + extra_changes)  # fmt: skip
     await publish(ctx, Publish(guild.id, "GUILD_UPDATE", shown, intent=GUILDS, change=GuildUpdated(guild)))
     return json_response(shown)
 
@@ -99,7 +104,8 @@ async def delete_guild(request: web.Request) -> web.Response:
 async def list_channels(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     channels = await ctx.storage.list_channels(access.guild.id)
-    return json_response([channel_shape(c) for c in channels])
+    extras = await all_channel_extras(ctx, access.guild.id)
+    return json_response([{**channel_shape(c), **extras.get(c.id, {})} for c in channels])
 
 
 @routes.post("/guilds/{guild_id}/channels")
@@ -122,6 +128,8 @@ async def create_channel(request: web.Request) -> web.Response:
     )  # fmt: skip
     await ctx.storage.put_channel(channel)
     shown = channel_shape(channel)
+    await audit.record(request, ctx, channel.guild_id, access.member.user_id, audit.CHANNEL_CREATE, channel.id,
+                       [audit.change("name", None, name), audit.change("type", None, kind)])  # fmt: skip
     await publish(ctx, Publish(
         channel.guild_id, "CHANNEL_CREATE", shown, channel_id=channel.id, intent=GUILDS,
         change=ChannelUpserted(channel),
@@ -152,6 +160,8 @@ async def create_role(request: web.Request) -> web.Response:
     )  # fmt: skip
     await ctx.storage.put_role(role)
     shown = role_shape(role)
+    await audit.record(request, ctx, role.guild_id, access.member.user_id, audit.ROLE_CREATE, role.id,
+                       [audit.change("name", None, role.name), audit.change("permissions", None, str(permissions))])  # fmt: skip
     await publish(ctx, Publish(
         role.guild_id, "GUILD_ROLE_CREATE", {"guild_id": str(role.guild_id), "role": shown},
         intent=GUILDS, change=RoleUpserted(role),

@@ -1,4 +1,5 @@
-"""Invites: create on a channel, look up, accept (join the guild), delete.
+"""Invites: create on a channel, look up, accept (join the guild), delete
+(INVITE_CREATE / INVITE_DELETE to who sees the channel, with the GUILD_INVITES intent).
 
 Accepting counts one use atomically in storage (a used-up or expired invite is 404 10006); a
 caller who is already a member gets the invite back without using it. Joining is durable before
@@ -15,10 +16,11 @@ from aiohttp import web
 from rayguild.actors.commands import MemberJoined, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import CREATE_INSTANT_INVITE, MANAGE_CHANNELS, MANAGE_GUILD
+from rayguild.http_api import audit
 from rayguild.http_api.access import channel_request, guild_access
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
-from rayguild.http_api.errors import json_response, missing_permissions, unknown
+from rayguild.http_api.errors import ApiError, json_response, missing_permissions, unknown
 from rayguild.http_api.forms import integer, read_json
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
@@ -30,6 +32,7 @@ routes = web.RouteTableDef()
 
 MAX_AGE_S = 604_800  # 7 days, Discord's bound
 MAX_USES = 100
+GUILD_INVITES = 1 << 6  # the gateway intent of INVITE_CREATE / INVITE_DELETE
 
 
 async def _shown(ctx: EdgeContext, invite: Invite) -> dict[str, object]:
@@ -38,6 +41,14 @@ async def _shown(ctx: EdgeContext, invite: Invite) -> dict[str, object]:
     if guild is None or channel is None:
         raise unknown("invite")
     return invite_shape(invite, guild, channel, await ctx.storage.get_user(invite.inviter_id))
+
+
+def _invite_changes(invite: Invite, created: bool) -> list[audit.Change]:
+    values = {
+        "code": invite.code, "channel_id": str(invite.channel_id), "inviter_id": str(invite.inviter_id),
+        "uses": invite.uses, "max_uses": invite.max_uses, "max_age": invite.max_age_s, "temporary": False,
+    }  # fmt: skip
+    return [audit.change(k, None if created else v, v if created else None) for k, v in values.items()]
 
 
 @routes.post("/channels/{channel_id}/invites")
@@ -53,7 +64,17 @@ async def create_invite(request: web.Request) -> web.Response:
         max_uses=integer(body, "max_uses", 0, 0, MAX_USES),
     )  # fmt: skip
     await ctx.storage.put_invite(invite)
-    return json_response(await _shown(ctx, invite))
+    changes = _invite_changes(invite, created=True)
+    await audit.record(request, ctx, invite.guild_id, caller.id, audit.INVITE_CREATE, changes=changes)
+    shown = await _shown(ctx, invite)
+    d = {
+        k: shown[k] for k in ("code", "uses", "max_uses", "max_age", "temporary", "created_at", "expires_at")
+    }
+    d.update(guild_id=str(invite.guild_id), channel_id=str(invite.channel_id), inviter=shown["inviter"])
+    await publish(
+        ctx, Publish(invite.guild_id, "INVITE_CREATE", d, channel_id=invite.channel_id, intent=GUILD_INVITES)
+    )
+    return json_response(shown)
 
 
 @routes.get("/invites/{code}")
@@ -75,6 +96,8 @@ async def accept_invite(request: web.Request) -> web.Response:
         raise unknown("invite")
     if await ctx.storage.get_member(invite.guild_id, caller.id) is not None:
         return json_response(await _shown(ctx, invite))
+    if await ctx.storage.get_ban(invite.guild_id, caller.id) is not None:
+        raise ApiError(403, 40007, "The user is banned from this guild.")
     used = await ctx.storage.use_invite(code)
     if used is None:
         raise unknown("invite")
@@ -100,4 +123,10 @@ async def delete_invite(request: web.Request) -> web.Response:
     shown = await _shown(ctx, invite)
     if not await ctx.storage.delete_invite(invite.code):
         raise unknown("invite")
+    changes = _invite_changes(invite, created=False)
+    await audit.record(request, ctx, invite.guild_id, caller.id, audit.INVITE_DELETE, changes=changes)
+    d = {"code": invite.code, "guild_id": str(invite.guild_id), "channel_id": str(invite.channel_id)}
+    await publish(
+        ctx, Publish(invite.guild_id, "INVITE_DELETE", d, channel_id=invite.channel_id, intent=GUILD_INVITES)
+    )
     return json_response(shown)

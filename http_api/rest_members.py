@@ -1,4 +1,4 @@
-"""Guild members: list (``after``, ``limit`` 1-1000), get, edit, leave, kick, add/remove a role.
+"""Guild members: list (``after``, ``limit`` 1-1000), get, leave, kick, add/remove a role.
 
 Leaving or being kicked removes the member durably, then the guild dispatches
 GUILD_MEMBER_REMOVE and the user's sessions on this edge get GUILD_DELETE. A role is given or
@@ -6,9 +6,8 @@ taken with MANAGE_ROLES, only for a role below the caller's highest (the owner: 
 enforces its hierarchy; the member is stored, then GUILD_MEMBER_UPDATE goes out with the change
 applied to the guild process first, so the member's new permissions decide that event's and every
 later event's fan-out. Giving a role the member has (or taking one they lack) changes nothing.
-``PATCH`` edits ``nick`` (MANAGE_NICKNAMES; one's own with CHANGE_NICKNAME through ``@me``) and
-``roles`` (MANAGE_ROLES, each added or removed role below the caller's highest); other fields
-are ignored.
+A kick and a role change each leave an audit entry. ``PATCH`` of a member (nick, roles, timeouts,
+mute, deaf) is ``rest_member_edit``'s.
 """
 
 from __future__ import annotations
@@ -19,18 +18,13 @@ from aiohttp import web
 
 from rayguild.actors.commands import MemberLeft, MemberUpdated, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
-from rayguild.fanout.permissions import CHANGE_NICKNAME, KICK_MEMBERS, MANAGE_ROLES
+from rayguild.fanout.permissions import KICK_MEMBERS, MANAGE_ROLES
+from rayguild.http_api import audit
 from rayguild.http_api.access import GuildAccess, guild_request
 from rayguild.http_api.context import EdgeContext
-from rayguild.http_api.errors import (
-    INVALID_GUILD,
-    ApiError,
-    invalid_form,
-    json_response,
-    missing_permissions,
-    unknown,
-)
-from rayguild.http_api.forms import path_id, query_id, query_int, read_json, snowflake, text
+from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, missing_permissions, unknown
+from rayguild.http_api.forms import path_id, query_id, query_int
+from rayguild.http_api.moderation import member_with_state
 from rayguild.http_api.notify import disconnect_user_sessions, publish
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
@@ -39,15 +33,13 @@ from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
 
 routes = web.RouteTableDef()
 
-MANAGE_NICKNAMES = 1 << 27
-MAX_NICK = 32
-
 
 async def shown_member(ctx: EdgeContext, member: Member) -> dict[str, object]:
     account = await ctx.storage.get_user(member.user_id)
     if account is None:
         raise unknown("user")
-    return member_shape(member, account)
+    state = await ctx.storage.get_member_state(member.guild_id, member.user_id)  # timeout, mute, deaf
+    return member_with_state(member, account, state)
 
 
 @routes.get("/guilds/{guild_id}/members")
@@ -74,7 +66,7 @@ async def leave_guild(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     if access.is_owner:
         raise ApiError(400, INVALID_GUILD, "Invalid Guild: the owner cannot leave; delete the guild")
-    await _remove(ctx, access.guild.id, access.member)
+    await remove_member(ctx, access.guild.id, access.member)
     return web.Response(status=204)
 
 
@@ -91,11 +83,14 @@ async def kick_member(request: web.Request) -> web.Response:
     theirs = max((mine.get(r, 0) for r in target.roles), default=0)
     if theirs >= access.top_position() and not access.is_owner:
         raise missing_permissions()  # Discord: only members below your highest role
-    await _remove(ctx, access.guild.id, target)
+    await remove_member(ctx, access.guild.id, target)
+    await audit.record(
+        request, ctx, access.guild.id, access.member.user_id, audit.MEMBER_KICK, target.user_id
+    )
     return web.Response(status=204)
 
 
-async def _remove(ctx: EdgeContext, guild_id: int, member: Member) -> None:
+async def remove_member(ctx: EdgeContext, guild_id: int, member: Member) -> None:
     if not await ctx.storage.remove_member(guild_id, member.user_id):
         raise unknown("member")
     account = await ctx.storage.get_user(member.user_id)
@@ -119,14 +114,20 @@ async def _change_role(request: web.Request, give: bool) -> web.Response:
         raise missing_permissions()  # Discord: only roles below your highest role
     roles = tuple(r for r in target.roles if r != role_id) + ((role_id,) if give else ())
     if set(roles) != set(target.roles):
+        change = audit.change("$add" if give else "$remove", None, [{"id": str(role.id), "name": role.name}])
+        actor = access.member.user_id
+        await audit.record(
+            request, ctx, access.guild.id, actor, audit.MEMBER_ROLE_UPDATE, target.user_id, [change]
+        )
+        # The update goes last: the response follows its event at once (a bot that starts waiting
+        # for GUILD_MEMBER_UPDATE when the request returns, as discordpy_rich_bot does, sees it).
         await _update_member(ctx, access, replace(target, roles=roles))
     return web.Response(status=204)
 
 
 async def _update_member(ctx: EdgeContext, access: GuildAccess, member: Member) -> dict[str, object]:
     await ctx.storage.put_member(member)
-    account = await ctx.storage.get_user(member.user_id)
-    shown = member_shape(member, account)
+    shown = await shown_member(ctx, member)
     d = {**shown, "guild_id": str(access.guild.id)}
     await publish(ctx, Publish(access.guild.id, "GUILD_MEMBER_UPDATE", d, intent=GUILD_MEMBERS,
                                change=MemberUpdated(member.user_id, member.roles)))  # fmt: skip
@@ -141,65 +142,3 @@ async def add_member_role(request: web.Request) -> web.Response:
 @routes.delete("/guilds/{guild_id}/members/{user_id}/roles/{role_id}")
 async def remove_member_role(request: web.Request) -> web.Response:
     return await _change_role(request, False)
-
-
-def _nick(body: dict[str, object]) -> str | None:
-    return text(body, "nick", 0, MAX_NICK, required=False) or None
-
-
-@routes.patch("/guilds/{guild_id}/members/@me")
-async def edit_own_member(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    body = await read_json(request)
-    if "nick" not in body:
-        return json_response(await shown_member(ctx, access.member))
-    access.require(CHANGE_NICKNAME)
-    return json_response(await _update_member(ctx, access, replace(access.member, nick=_nick(body))))
-
-
-@routes.patch("/guilds/{guild_id}/members/{user_id}")
-async def edit_member(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    target = await ctx.storage.get_member(access.guild.id, path_id(request, "user_id"))
-    if target is None:
-        raise unknown("member")
-    body = await read_json(request)
-    edited = target
-    if "nick" in body:
-        if target.user_id != access.member.user_id:
-            access.require(MANAGE_NICKNAMES)
-            _require_above(access, target)
-        elif not access.permissions & MANAGE_NICKNAMES:
-            access.require(CHANGE_NICKNAME)
-        edited = replace(edited, nick=_nick(body))
-    if body.get("roles") is not None:
-        edited = replace(edited, roles=_roles(access, target, body["roles"]))
-    if edited == target:
-        return json_response(await shown_member(ctx, target))
-    return json_response(await _update_member(ctx, access, edited))
-
-
-def _require_above(access: GuildAccess, target: Member) -> None:
-    """Only the owner acts on the owner; others only on members whose highest role is lower."""
-    if access.is_owner:
-        return
-    positions = {r.id: r.position for r in access.roles}
-    theirs = max((positions.get(r, 0) for r in target.roles), default=0)
-    if target.user_id == access.guild.owner_id or theirs >= access.top_position():
-        raise missing_permissions()
-
-
-def _roles(access: GuildAccess, target: Member, value: object) -> tuple[int, ...]:
-    if not isinstance(value, list):
-        raise invalid_form("roles", "BASE_TYPE_LIST", "Must be a list.")
-    wanted = tuple(dict.fromkeys(snowflake(v, f"roles.{i}") for i, v in enumerate(value)))
-    known = {r.id: r for r in access.roles if r.id != access.guild.id}
-    for i, role_id in enumerate(wanted):
-        if role_id not in known:
-            raise invalid_form(f"roles.{i}", "UNKNOWN_ROLE", "Unknown role")
-    changed = set(wanted) ^ set(target.roles)
-    if changed:
-        access.require(MANAGE_ROLES)
-        if any(known[r].position >= access.top_position() for r in changed if r in known):
-            raise missing_permissions()  # Discord: only roles below your highest role
-    return wanted

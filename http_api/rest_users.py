@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response, unknown
 from rayguild.http_api.forms import path_id, query_id, query_int
 from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.rest_applications import application_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import User
 
@@ -73,17 +75,8 @@ async def my_guilds(request: web.Request) -> web.Response:
 async def my_application(request: web.Request) -> web.Response:
     """A bot's application has the bot's id (as on Discord for current applications)."""
     caller = await authenticate(request)
-    shown = user_shape(caller)
-    return json_response({
-        "id": str(caller.id), "name": caller.username, "icon": None, "description": "",
-        "type": None, "bot_public": True, "bot_require_code_grant": False,
-        "verify_key": "0" * 64, "flags": 0, "flags_new": "0", "redirect_uris": [],
-        "interactions_endpoint_url": None, "role_connections_verification_url": None,
-        "owner": shown, "bot": shown, "approximate_guild_count": 0,
-        "approximate_user_install_count": 0, "approximate_user_authorization_count": 0,
-        "explicit_content_filter": 0, "team": None, "eligible_oauth2_scopes": ["bot"],
-        "summary": "", "hook": True, "tags": [], "integration_types_config": {},
-    })  # fmt: skip
+    stored = await ctx_of(request).storage.get_setting(caller.id, "application")
+    return json_response(application_shape(caller, json.loads(stored) if stored else {}))
 
 
 @routes.get("/gateway")

@@ -34,6 +34,8 @@ from rayguild.storage.models import (
     SessionStarts,
     User,
 )
+from rayguild.storage.moderation import ModerationStore
+from rayguild.storage.settings import SettingsStore
 from rayguild.storage.thread_models import Thread, ThreadMember
 
 MAX_HISTORY_LIMIT = 100
@@ -283,18 +285,9 @@ class ThreadStore(Protocol):
 
 
 class Storage(
-    MessageStore,
-    ReactionStore,
-    AccountStore,
-    GuildStore,
-    PushStore,
-    DmStore,
-    BotStore,
-    SessionStartStore,
-    ThreadStore,
-    CredentialStore,
-    Protocol,
-):
+    MessageStore, ReactionStore, AccountStore, GuildStore, PushStore, DmStore, BotStore,
+    SessionStartStore, ThreadStore, CredentialStore, ModerationStore, SettingsStore, Protocol,
+):  # fmt: skip
     """Everything rayguild persists, behind one object with a lifecycle."""
 
     @property

@@ -35,6 +35,7 @@ from rayguild.storage.models import (
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
 from rayguild.storage.scylla_bots import BOTS_STATEMENTS, BOTS_TABLES, ScyllaBotsMixin
 from rayguild.storage.scylla_messages import ScyllaMessages
+from rayguild.storage.scylla_moderation import MODERATION_STATEMENTS, MODERATION_TABLES, ScyllaModeration
 from rayguild.storage.scylla_reactions import ScyllaReactions
 from rayguild.storage.scylla_schema import (
     ADDED_MESSAGE_COLUMNS,
@@ -70,13 +71,9 @@ def _invite(r: Row) -> Invite | None:
 
 
 class ScyllaStorage(
-    ScyllaMessages,
-    ScyllaReactions,
-    scylla_dms.ScyllaDms,
-    ScyllaBotsMixin,
-    scylla_threads.ScyllaThreads,
-    ScyllaCredentials,
-):
+    ScyllaMessages, ScyllaReactions, scylla_dms.ScyllaDms, ScyllaBotsMixin, scylla_threads.ScyllaThreads,
+    ScyllaCredentials, ScyllaModeration,
+):  # fmt: skip
     """``Storage`` on a ScyllaDB or Cassandra cluster; see storage/README.md for the settings.
     Attachment bytes are chunked rows in the same keyspace (``blobs_cql``)."""
 
@@ -103,13 +100,9 @@ class ScyllaStorage(
     async def start(self) -> None:
         keyspace = keyspace_cql(self._keyspace, self._datacenter, self._rf)
         tables = (
-            *TABLES,
-            *blobs_cql.TABLES,
-            *scylla_dms.TABLES,
-            *BOTS_TABLES,
-            *scylla_threads.TABLES,
-            *CREDENTIAL_TABLES,
-        )
+            *TABLES, *blobs_cql.TABLES, *scylla_dms.TABLES, *BOTS_TABLES, *scylla_threads.TABLES,
+            *CREDENTIAL_TABLES, *MODERATION_TABLES,
+        )  # fmt: skip
         await self._db.connect([keyspace, f"USE {self._keyspace}", *tables], self._keyspace)
         await self._db.add_columns(self._keyspace, "messages", ADDED_MESSAGE_COLUMNS)
         await self._db.prepare(
@@ -118,6 +111,7 @@ class ScyllaStorage(
             *BOTS_STATEMENTS.values(),
             *scylla_threads.STATEMENTS.values(),
             *CREDENTIAL_STATEMENTS.values(),
+            *MODERATION_STATEMENTS.values(),
         )
         await self.blobs.start()
 

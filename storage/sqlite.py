@@ -39,6 +39,7 @@ from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
 from rayguild.storage.sqlite_dms import SqliteDms
 from rayguild.storage.sqlite_file import Row, SqliteFile
 from rayguild.storage.sqlite_messages import MESSAGES_SCHEMA, SqliteMessages
+from rayguild.storage.sqlite_moderation import MODERATION_SCHEMA, SqliteModeration
 from rayguild.storage.sqlite_reactions import REACTIONS_SCHEMA, SqliteReactions
 from rayguild.storage.sqlite_threads import SCHEMA as THREAD_SCHEMA
 from rayguild.storage.sqlite_threads import SqliteThreads
@@ -108,21 +109,17 @@ def _member(row: Row) -> Member:
 
 
 class SqliteStorage(
-    SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteThreads, SqliteCredentials
-):
+    SqliteMessages, SqliteReactions, SqliteDms, SqliteBotsMixin, SqliteThreads, SqliteCredentials,
+    SqliteModeration,
+):  # fmt: skip
     """``Storage`` on a SQLite file at ``path`` (created with its parent folder if missing);
     attachment bytes in the folder ``blobs`` beside it."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
         schema = (
-            MESSAGES_SCHEMA
-            + REACTIONS_SCHEMA
-            + _SCHEMA
-            + DM_SCHEMA
-            + BOTS_SCHEMA
-            + THREAD_SCHEMA
-            + CREDENTIALS_SCHEMA
-        )
+            MESSAGES_SCHEMA + REACTIONS_SCHEMA + _SCHEMA + DM_SCHEMA + BOTS_SCHEMA + THREAD_SCHEMA
+            + CREDENTIALS_SCHEMA + MODERATION_SCHEMA
+        )  # fmt: skip
         self._db = SqliteFile(path, schema, busy_timeout_s)
         self._reads = SingleFlight()
         self.blobs: BlobStore = DirectoryBlobStore(Path(path).parent / "blobs")

@@ -1,43 +1,18 @@
-"""REST responses validate against the schemas of Discord's own OpenAPI description (3.1 ->
-JSON Schema 2020-12, $refs resolved inside the document)."""
+"""REST responses validate against the schemas of Discord's own OpenAPI description (vendored in
+docs/openapi/; see tests/http/spec.py)."""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+from tests.http.spec import assert_matches_spec
 
 API = "/api/v10"
-SPEC_PATH = Path("/work/shared/reference/discord-openapi-v10.json")
-SPEC_URI = "urn:discord-openapi-v10"
 Client = TestClient[Any, Any]
 Register = Any
-
-
-@cache
-def _spec() -> tuple[dict[str, Any], Registry]:
-    spec = json.loads(SPEC_PATH.read_text())
-    registry = Registry().with_resource(SPEC_URI, Resource(contents=spec, specification=DRAFT202012))
-    return spec, registry
-
-
-def assert_matches_spec(method: str, template: str, status: int, body: Any) -> None:
-    spec, registry = _spec()
-    operation = spec["paths"][template][method.lower()]
-    response = operation["responses"][str(status)]
-    pointer = f"/paths/{template.replace('~', '~0').replace('/', '~1')}/{method.lower()}"
-    pointer += f"/responses/{status}/content/application~1json/schema"
-    assert "content" in response, f"{method} {template} {status} has no JSON body in the spec"
-    validator = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=registry)
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
 
 
 async def _call(client: Client, account: Any, method: str, path: str, status: int = 200, **kw: Any) -> Any:

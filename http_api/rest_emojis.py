@@ -1,0 +1,185 @@
+"""Guild emojis: list, get, create (the image as a data URI, as Discord takes it), modify, delete.
+
+Each emoji is its own settings document (``emoji:<id>``: name, roles, creator; the image data
+URI apart in ``emoji-image:<id>``, written first), so concurrent writers of different emojis
+never overwrite each other. Creating needs CREATE_EXPRESSIONS; changing or deleting another member's emoji MANAGE_GUILD_EXPRESSIONS. Every
+write is durable before GUILD_EMOJIS_UPDATE (the guild's whole emoji list, GUILD_EXPRESSIONS
+intent) and its audit entry. Bounds as Discord's: name 2-32 of a-z A-Z 0-9 _, image PNG / JPEG /
+GIF / WebP of at most 256 KiB (below that, the edge's 256 KiB request body bound answers 413
+40005 first), 50 emojis of each kind per guild.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+from rayguild.actors.commands import Publish
+from rayguild.http_api import audit
+from rayguild.http_api.access import GuildAccess, guild_request
+from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.errors import ApiError, invalid_form, json_response, missing_permissions
+from rayguild.http_api.forms import path_id, read_json, text
+from rayguild.http_api.notify import publish
+from rayguild.shapes import user as user_shape
+
+routes = web.RouteTableDef()
+
+CREATE_EXPRESSIONS = 1 << 43
+MANAGE_GUILD_EXPRESSIONS = 1 << 30
+GUILD_EXPRESSIONS = 1 << 3  # the gateway intent of GUILD_EMOJIS_UPDATE
+EMOJI_CREATE, EMOJI_UPDATE, EMOJI_DELETE = 60, 61, 62
+UNKNOWN_EMOJI = 10014
+MAX_EMOJIS = 50
+MAX_EMOJIS_REACHED = 30008
+MAX_IMAGE_BYTES = 256 * 1024
+_NAME = re.compile(r"^[A-Za-z0-9_]{2,32}$")
+_DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,(.+)$", re.S)
+PREFIX = "emoji:"  # the emoji's record; its image apart, so lists never read images
+IMAGE_PREFIX = "emoji-image:"
+
+
+def emoji_name(body: dict[str, Any]) -> str:
+    name = text(body, "name", 2, 32)
+    assert name is not None
+    if not _NAME.match(name):
+        raise invalid_form("name", "STRING_TYPE_REGEX", "Only letters, digits and _.")
+    return name
+
+
+def image_data_uri(body: dict[str, Any], field: str = "image") -> tuple[str, bool]:
+    """The image data URI in ``field`` (PNG / JPEG / GIF / WebP, at most MAX_IMAGE_BYTES decoded)
+    and whether it is animated (a GIF); 400 50035 naming the field otherwise."""
+    raw = text(body, field, 1, 2 * MAX_IMAGE_BYTES)
+    match = _DATA_URI.match(raw or "")
+    if match is None:
+        raise invalid_form(field, "IMAGE_INVALID", "Invalid image data: send a base64 data URI.")
+    try:
+        size = len(base64.b64decode(match.group(2), validate=True))
+    except (binascii.Error, ValueError):
+        raise invalid_form(field, "IMAGE_INVALID", "Invalid image data: not base64.") from None
+    if size > MAX_IMAGE_BYTES:
+        raise invalid_form(field, "BINARY_TYPE_MAX_SIZE", "File cannot be larger than 256.0 kb.")
+    return raw or "", match.group(1) == "gif"
+
+
+def _roles(body: dict[str, Any], access: GuildAccess) -> list[str]:
+    raw = body.get("roles") or []
+    known = {str(r.id) for r in access.roles}
+    if not isinstance(raw, list) or any(str(r) not in known for r in raw):
+        raise invalid_form("roles", "UNKNOWN_ROLE", "Roles must be roles of this guild.")
+    return [str(r) for r in dict.fromkeys(raw)]
+
+
+async def emojis_of(ctx: EdgeContext, owner_id: int) -> list[dict[str, Any]]:
+    return [json.loads(doc) for _, doc in await ctx.storage.list_settings(owner_id, PREFIX)]
+
+
+async def emoji_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
+    creator = await ctx.storage.get_user(int(stored["user_id"]))
+    out = {k: stored[k] for k in ("id", "name", "roles", "animated")}
+    out.update(require_colons=True, managed=False, available=True)
+    if creator is not None:
+        out["user"] = user_shape(creator)
+    return out
+
+
+async def emoji_of(ctx: EdgeContext, owner_id: int, request: web.Request) -> dict[str, Any]:
+    """The stored emoji the path's ``{emoji_id}`` names (404 10014 if ``owner_id`` has none)."""
+    stored = await ctx.storage.get_setting(owner_id, f"{PREFIX}{path_id(request, 'emoji_id')}")
+    if stored is None:
+        raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
+    return dict(json.loads(stored))
+
+
+async def store_emoji(
+    ctx: EdgeContext, owner_id: int, stored: dict[str, Any], image: str | None = None
+) -> None:
+    """Write the emoji's record (and first its image, when given)."""
+    if image is not None:
+        await ctx.storage.put_setting(owner_id, f"{IMAGE_PREFIX}{stored['id']}", json.dumps(image))
+    await ctx.storage.put_setting(owner_id, f"{PREFIX}{stored['id']}", json.dumps(stored))
+
+
+async def drop_emoji(ctx: EdgeContext, owner_id: int, emoji_id: str) -> None:
+    """Delete the record, then the image; 404 10014 if another request deleted it first."""
+    if not await ctx.storage.delete_setting(owner_id, f"{PREFIX}{emoji_id}"):
+        raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
+    await ctx.storage.delete_setting(owner_id, f"{IMAGE_PREFIX}{emoji_id}")
+
+
+async def _announce(request: web.Request, ctx: EdgeContext, access: GuildAccess, action: int, emoji_id: str,
+                    changes: list[audit.Change]) -> None:  # fmt: skip
+    gid = access.guild.id
+    shown = [await emoji_shape(ctx, e) for e in await emojis_of(ctx, gid)]
+    await publish(ctx, Publish(gid, "GUILD_EMOJIS_UPDATE", {"guild_id": str(gid), "emojis": shown},
+                               intent=GUILD_EXPRESSIONS))  # fmt: skip
+    await audit.record(request, ctx, gid, access.member.user_id, action, int(emoji_id), changes)
+
+
+@routes.get("/guilds/{guild_id}/emojis")
+async def list_emojis(request: web.Request) -> web.Response:
+    _, ctx, access = await guild_request(request)
+    return json_response([await emoji_shape(ctx, e) for e in await emojis_of(ctx, access.guild.id)])
+
+
+@routes.get("/guilds/{guild_id}/emojis/{emoji_id}")
+async def get_emoji(request: web.Request) -> web.Response:
+    _, ctx, access = await guild_request(request)
+    return json_response(await emoji_shape(ctx, await emoji_of(ctx, access.guild.id, request)))
+
+
+@routes.post("/guilds/{guild_id}/emojis")
+async def create_emoji(request: web.Request) -> web.Response:
+    caller, ctx, access = await guild_request(request)
+    access.require(CREATE_EXPRESSIONS)
+    body = await read_json(request)
+    name, (image, animated), roles = emoji_name(body), image_data_uri(body), _roles(body, access)
+    if sum(e["animated"] == animated for e in await emojis_of(ctx, access.guild.id)) >= MAX_EMOJIS:
+        raise ApiError(400, MAX_EMOJIS_REACHED, f"Maximum number of emojis reached ({MAX_EMOJIS})")
+    emoji_id = str(ctx.snowflakes.next())
+    stored = {"id": emoji_id, "name": name, "roles": roles, "animated": animated, "user_id": str(caller.id)}
+    await store_emoji(ctx, access.guild.id, stored, image)
+    await _announce(request, ctx, access, EMOJI_CREATE, emoji_id, [audit.change("name", None, name)])
+    return json_response(await emoji_shape(ctx, stored), status=201)
+
+
+def _may_change(access: GuildAccess, stored: dict[str, Any]) -> None:
+    own = stored["user_id"] == str(access.member.user_id) and access.permissions & CREATE_EXPRESSIONS
+    if not own and not access.permissions & MANAGE_GUILD_EXPRESSIONS:
+        raise missing_permissions()
+
+
+@routes.patch("/guilds/{guild_id}/emojis/{emoji_id}")
+async def modify_emoji(request: web.Request) -> web.Response:
+    _, ctx, access = await guild_request(request)
+    stored = await emoji_of(ctx, access.guild.id, request)
+    _may_change(access, stored)
+    body = await read_json(request)
+    changes = []
+    if "name" in body:
+        name = emoji_name(body)
+        changes.append(audit.change("name", stored["name"], name))
+        stored["name"] = name
+    if "roles" in body:
+        stored["roles"] = _roles(body, access)
+    await store_emoji(ctx, access.guild.id, stored)
+    await _announce(request, ctx, access, EMOJI_UPDATE, stored["id"], changes)
+    return json_response(await emoji_shape(ctx, stored))
+
+
+@routes.delete("/guilds/{guild_id}/emojis/{emoji_id}")
+async def delete_emoji(request: web.Request) -> web.Response:
+    _, ctx, access = await guild_request(request)
+    stored = await emoji_of(ctx, access.guild.id, request)
+    _may_change(access, stored)
+    await drop_emoji(ctx, access.guild.id, stored["id"])
+    await _announce(
+        request, ctx, access, EMOJI_DELETE, stored["id"], [audit.change("name", stored["name"], None)]
+    )
+    return web.Response(status=204)

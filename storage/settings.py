@@ -1,0 +1,40 @@
+"""Small JSON documents kept per owner (a guild or an application) under a name: a guild's widget
+settings, welcome screen and onboarding, an application's description and role-connection
+metadata; the listing of a guild's invites; a user's profile update. The ``SettingsStore`` protocol every backend
+implements.
+
+Guarantees (tests/contract/test_moderation.py, on every backend): ``put_setting`` replaces the
+whole document durably; ``get_setting`` returns the last one written, or None; one document per
+name, so writers of different names (one emoji each) never overwrite each other.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from rayguild.storage.models import Invite, User
+
+MAX_SETTING_BYTES = 384 * 1024  # a 256 KiB emoji image as a base64 data URI
+
+
+class SettingsStore(Protocol):
+    async def put_setting(self, owner_id: int, name: str, document: str) -> None:
+        """Store ``document`` (JSON text, at most MAX_SETTING_BYTES) as ``name`` of ``owner_id``."""
+        ...
+
+    async def get_setting(self, owner_id: int, name: str) -> str | None: ...
+
+    async def list_settings(self, owner_id: int, prefix: str) -> list[tuple[str, str]]:
+        """Every (name, document) of ``owner_id`` whose name starts with ``prefix``, by name."""
+        ...
+
+    async def delete_setting(self, owner_id: int, name: str) -> bool: ...
+
+    async def update_user(self, user: User) -> bool:
+        """Replace an existing user's profile (username, global_name, avatar; its token stays);
+        False if there is no such user."""
+        ...
+
+    async def list_invites(self, guild_id: int) -> list[Invite]:
+        """The guild's live invites (expired ones are left out), ordered by code."""
+        ...

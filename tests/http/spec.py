@@ -1,0 +1,52 @@
+"""Response bodies checked against the schemas of Discord's OpenAPI description, vendored in
+``docs/openapi/`` (3.1 -> JSON Schema 2020-12, $refs resolved inside the document).
+
+Every passing check records its operation in ``CHECKED``; ``scripts/api_coverage.py`` runs the
+suite's schema-check tests and reads that registry, so the coverage report's "schema-checked"
+column is what the tests really validated, not a hand-kept list.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi" / "discord-openapi-v10.json"
+SPEC_URI = "urn:discord-openapi-v10"
+
+CHECKED: set[tuple[str, str]] = set()  # (METHOD, path template) validated in this process
+
+
+@cache
+def spec() -> tuple[dict[str, Any], Registry]:
+    document = json.loads(SPEC_PATH.read_text())
+    registry = Registry().with_resource(SPEC_URI, Resource(contents=document, specification=DRAFT202012))
+    return document, registry
+
+
+def assert_matches_spec(method: str, template: str, status: int, body: Any) -> None:
+    """Assert ``body`` is a valid ``status`` response of the operation ``method template``."""
+    document, registry = spec()
+    operation = document["paths"][template][method.lower()]
+    response = operation["responses"][str(status)]
+    pointer = f"/paths/{template.replace('~', '~0').replace('/', '~1')}/{method.lower()}"
+    pointer += f"/responses/{status}/content/application~1json/schema"
+    assert "content" in response, f"{method} {template} {status} has no JSON body in the spec"
+    validator = Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=registry)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+    CHECKED.add((method.upper(), template))
+
+
+def assert_no_content(method: str, template: str, status: int) -> None:
+    """Record a check of an operation whose 2xx answer has no body (204): the status is its shape."""
+    document, _ = spec()
+    response = document["paths"][template][method.lower()]["responses"][str(status)]
+    assert "content" not in response, f"{method} {template} {status} has a JSON body in the spec"
+    CHECKED.add((method.upper(), template))
