@@ -73,12 +73,14 @@ class Client:
         ]
 
     def losses(self, guild_id: str) -> list[tuple[float, float | None, dict[str, Any] | None]]:
-        """Per GUILD_DELETE unavailable of the guild: when, when its GUILD_CREATE came, and that."""
+        """Per outage of the guild (from a GUILD_DELETE unavailable; one more while it is still
+        unavailable changes nothing, as for a library): when, when its GUILD_CREATE came, and that."""
         out: list[tuple[float, float | None, dict[str, Any] | None]] = []
         for at, f in self.frames:
             if f["t"] == "GUILD_DELETE" and f["d"]["id"] == guild_id:
                 assert f["d"] == {"id": guild_id, "unavailable": True}
-                out.append((at, None, None))
+                if not out or out[-1][1] is not None:
+                    out.append((at, None, None))
             elif f["t"] == "GUILD_CREATE" and f["d"]["id"] == guild_id and out and out[-1][1] is None:
                 out[-1] = (out[-1][0], at, f["d"])
         return out
@@ -326,7 +328,8 @@ async def test_losing_a_guild_shard_relay_or_presence_shard_costs_no_reidentify(
     recovered = []
     for c in lost:
         for lost_at, back_at, guild in c.losses(target_guild):
-            assert back_at is not None and guild is not None, "GUILD_CREATE after GUILD_DELETE"
+            kinds = [(f["t"], f["s"]) for _, f in c.frames if f["t"] in ("GUILD_DELETE", "GUILD_CREATE")]
+            assert back_at is not None and guild is not None, f"GUILD_CREATE after GUILD_DELETE: {kinds}"
             assert any(ch.get("last_message_id") for ch in guild["channels"]), "history can be fetched"
             recovered.append((lost_at - run.killed_at, back_at - run.killed_at))
     if recovered:
