@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint unit cassandra-start cassandra-stop bench-fanout bench-storage bench-gateway clean
+.PHONY: run test lint unit cassandra-start cassandra-stop bench-fanout bench-storage bench-gateway bench-results clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-fanout: $(STAMP)
 
 bench-gateway: $(STAMP)
 	$(PY) -m rayguild.benchmarks.gateway --out bench-out/gateway
+
+bench-results: $(STAMP)  # re-makes docs/results (fan-out per wire, workload, storage, cost model)
+	$(VENV)/bin/rayguild bench all --out docs/results
 
 bench-storage: $(STAMP)
 	bash scripts/with-cassandra.sh $(PY) -m rayguild.benchmarks.storage --out bench-out/storage

@@ -8,7 +8,10 @@ benchmark measures is the production path. ``Runtime(config, bench=True)`` spawn
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+import numpy as np
 
 from rayguild.actors import commands as c
 from rayguild.actors.bench import DeliveryTrace, build_guild
@@ -19,6 +22,8 @@ from rayguild.actors.refs import Directory
 from rayguild.actors.session import CountingSink
 from rayguild.actors.session_host import SessionShardHost
 from rayguild.actors.transport import Endpoint
+from rayguild.benchmarks.memory import rss_bytes
+from rayguild.benchmarks.wire import WireCounters, WireSink
 from rayguild.config import Config
 from rayguild.fanout.partition import Slots
 from rayguild.ring import shard_name
@@ -43,6 +48,8 @@ class BenchGuildShardHost:
     async def guild_stats(self, guild_id: int) -> dict[str, Any]:
         """Counters and memory of one bench guild, its relays included."""
         body = self.host.body
+        if guild_id not in body.guilds:  # the shard alone: its memory before a guild is built
+            return {"pid": os.getpid(), "rss_bytes": rss_bytes(os.getpid())}
         proc = body.guilds[guild_id]
         relay_stats = []
         if proc.relays is not None:
@@ -56,6 +63,8 @@ class BenchGuildShardHost:
             "member_bytes": proc.members.memory_bytes(),
             "session_table_bytes": proc.sessions.memory_bytes(),
             "relay_bytes": sum(r["memory_bytes"] for r in relay_stats),
+            "pid": os.getpid(),
+            "rss_bytes": rss_bytes(os.getpid()),
             "dropped_sessions": body.outbox.dropped_sessions
             + sum(r["dropped_sessions"] for r in relay_stats),
         }
@@ -65,6 +74,7 @@ class BenchSessionShardHost:
     def __init__(self, index: int, config: Config, edge_factory: EdgeFactory | None = None) -> None:
         self.host = SessionShardHost(index, config, edge_factory)
         self.counting = CountingSink()
+        self.wire = WireCounters()
         self.trace: DeliveryTrace | None = None
         self._observe = self.host.body.observe
         self.host.body.observe = self._record
@@ -78,11 +88,16 @@ class BenchSessionShardHost:
     async def handle(self, cmd: object) -> object:
         core = self.host.core
         match cmd:
-            case c.AddSynthetic(n):
+            case c.AddSynthetic(n, wire):
                 # real session code (seq, replay, framing), a counting sink, delivery tracing
                 await self.host.forget_lost_sessions()
                 if self.trace is None:
                     self.trace = DeliveryTrace()
+                if (
+                    wire
+                ):  # "text" | "zlib" | "zstd": each session its own compression context and frame builder
+                    parts = [core.add_synthetic(1, WireSink(wire, self.wire)) for _ in range(n)]
+                    return np.concatenate(parts) if parts else np.zeros(0, np.int32)
                 return core.add_synthetic(n, self.counting)
             case c.TakeTrace():
                 return self.trace.take() if self.trace is not None else {}
@@ -91,6 +106,9 @@ class BenchSessionShardHost:
                     "bytes": core.memory_bytes(),
                     "slots": core.slot_count,
                     "frames": self.counting.frames,
+                    "pid": os.getpid(),
+                    "rss_bytes": rss_bytes(os.getpid()),
+                    **self.wire.as_dict(),
                 }
         return await self.host.handle(cmd)
 
@@ -101,8 +119,8 @@ class BenchSessionRef:
     def __init__(self, ref: Endpoint) -> None:
         self.ref = ref
 
-    async def add_synthetic(self, count: int) -> Slots:
-        slots: Slots = await self.ref.send(c.AddSynthetic(count))
+    async def add_synthetic(self, count: int, wire: str = "") -> Slots:
+        slots: Slots = await self.ref.send(c.AddSynthetic(count, wire))
         return slots
 
     async def take_trace(self) -> dict[int, list[int]]:

@@ -212,6 +212,19 @@ class PresenceReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Drain:
+    """The edge is going away: every connected session gets op 7 Reconnect and its socket closes
+    resumable (4000), so its client resumes on another edge; answers how many were told."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptPort:
+    """Also accept on ``port``: the own port of an edge draining on this machine."""
+
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
 class PresenceResync:
     """A presence shard restarted: every watching session gets one PRESENCES_REPLACE."""
 
@@ -291,6 +304,7 @@ class BenchForget:
 @dataclass(frozen=True, slots=True)
 class AddSynthetic:
     count: int
+    wire: str = ""  # "", or a benchmarks.wire.WIRES key: each session compresses and frames
 
 
 @dataclass(frozen=True, slots=True)

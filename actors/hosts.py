@@ -37,6 +37,15 @@ class EdgeServer(Protocol):
     """The gateway/REST server a session shard runs (built by http_api, never imported here)."""
 
     port: int
+    adopted: list[int]  # own ports of drained edges this one serves
+
+    async def stop_accepting(self) -> None:
+        """Close the listening sockets (shared and own port); open connections stay."""
+        ...
+
+    async def adopt(self, port: int) -> None:
+        """Also accept on a draining edge's own port (same machine)."""
+        ...
 
     async def stop(self) -> None: ...
 

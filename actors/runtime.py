@@ -119,6 +119,19 @@ class Runtime:
             )
         return out
 
+    async def drain(self) -> int:
+        """Drain every edge (op 7 to its clients, no more accepting); how many sessions were told.
+
+        Edges drain one after another, so each hands its ports to one still accepting; the last
+        one has no peer left, and its clients reconnect once a node is back."""
+        told = 0
+        for index in range(self.config.session_shards):
+            try:
+                told += await self.directory.session_shard(index).drain()
+            except ShardUnavailable:
+                continue
+        return told
+
     def dashboard_url(self) -> str | None:
         return cluster.dashboard_url()
 

@@ -18,8 +18,9 @@ from rayguild.actors import commands as c
 from rayguild.actors.hosts import EdgeFactory, EdgeServer, call_all, snowflakes_for, whoami
 from rayguild.actors.metrics import count, shard_metrics
 from rayguild.actors.outbox import Batch
-from rayguild.actors.refs import GUILD, PRESENCE, Directory, Presences, Users
+from rayguild.actors.refs import GUILD, PRESENCE, SESSION, Directory, Presences, Users
 from rayguild.actors.session_shard import SessionShard
+from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
 from rayguild.logs import configure_logging
 from rayguild.ring import shard_name
@@ -52,6 +53,7 @@ class SessionShardHost:
         self._restarted = cluster.actor_restarted()
         self._forgotten: asyncio.Future[list[Any]] | None = None
         self._tags = {"shard": f"session-{index}"}
+        self._draining = False
 
     async def forget_lost_sessions(self) -> None:
         """After a restart, before any slot is handed out: guild and user shards drop this shard's
@@ -74,8 +76,46 @@ class SessionShardHost:
             case c.Start():
                 return await self.start()
             case c.Stats():
-                return {**whoami(), **self.body.stats(), "port": self._edge.port if self._edge else None}
+                port = self._edge.port if self._edge else None
+                return {**whoami(), **self.body.stats(), "port": port, "draining": self._draining}
+            case c.Drain():
+                return await self.drain()
+            case c.AdoptPort(port):
+                if self._edge is None or self._draining:
+                    return False
+                await self._edge.adopt(port)
+                return True
         return await self.body.handle(cmd)
+
+    async def drain(self) -> int:
+        """Stop accepting, then op 7 to every client, which resumes on another edge.
+
+        READY's resume_gateway_url is this edge's own port, where clients come back: an edge on
+        the same machine adopts that port (SO_REUSEPORT) before this one closes its listening
+        sockets, so the resumes land there and take the sessions over (``handoff``) with no gap.
+        """
+        self._draining = True
+        edge = self._edge
+        if edge is not None:
+            ports = [edge.port, *edge.adopted]
+            peer = await self._peer_on_this_node()
+            if peer is None:
+                log.warning("drain: no other edge on this machine adopts the port", ports=ports)
+            else:
+                for port in ports:
+                    await peer.send(c.AdoptPort(port))
+            await edge.stop_accepting()
+        return self.body.drain()
+
+    async def _peer_on_this_node(self) -> Endpoint | None:
+        """Another edge (not draining) on this Ray node, if any."""
+        here = whoami()["node_id"]
+        names = [shard_name(SESSION, i) for i in range(self.config.session_shards) if i != self.index]
+        endpoints = [self.directory.endpoint(name) for name in names]
+        for endpoint, stats in zip(endpoints, await call_all(endpoints, c.Stats()), strict=True):
+            if stats and stats.get("node_id") == here and stats.get("port") and not stats.get("draining"):
+                return endpoint
+        return None
 
     async def start(self) -> dict[str, Any]:
         """Open storage and start the edge once; returns where the edge listens."""

@@ -19,7 +19,7 @@ from rayguild.actors.guild_loss import GuildConnector, GuildLoss
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
 from rayguild.actors.outbox import Batch
 from rayguild.actors.presence import SessionPresence
-from rayguild.actors.session import SessionShardCore
+from rayguild.actors.session import SessionShardCore, SessionState
 from rayguild.actors.session_presence import SessionPresences, live_records
 from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
@@ -30,6 +30,9 @@ from rayguild.ids import UserId
 from rayguild.ring import RingSnapshot, shard_name
 
 log = structlog.get_logger("rayguild.session")
+
+RECONNECT = b'{"op":7,"s":null,"t":null,"d":null}'
+DRAIN_CLOSE = 4000  # resumable: the client resumes (on another edge) after op 7
 
 
 class SessionShard:
@@ -72,6 +75,8 @@ class SessionShard:
                 return self.presence_report(presence_index)
             case c.PresenceResync():
                 return self.core.presence.mark_all_stale()
+            case c.Drain():
+                return self.drain()
             case c.Stats():
                 return self.stats()
         raise TypeError(f"a session shard does not handle {type(cmd).__name__}")
@@ -91,6 +96,19 @@ class SessionShard:
             if self.observe is not None:
                 self.observe(batch, count)
         return delivered
+
+    def drain(self) -> int:
+        """op 7 to every connected session, then its socket closes resumable (the session stays
+        here, detached, until another edge takes it over: ``rayguild.actors.handoff``)."""
+        told = 0
+        for session in list(self.core.sessions.values()):
+            sink = session.sink
+            if session.state is SessionState.CONNECTED and sink is not None:
+                sink.write(RECONNECT)
+                sink.close(DRAIN_CLOSE, "Reconnect: this edge is draining")
+                told += 1
+        log.info("session shard drained", shard=self.index, sessions=told)
+        return told
 
     def presence_report(self, presence_index: int) -> list[SessionPresence]:
         """This shard's live sessions whose user presence shard ``presence_index`` owns."""
@@ -130,6 +148,10 @@ class SessionShardRef:
         command = c.TakeSession(session_id, UserId(user_id), seq, tuple(moved), tuple(known))
         handed: HandedOver | None = await self.ref.send(command)
         return handed
+
+    async def drain(self) -> int:
+        """op 7 to the shard's connected sessions; how many were told."""
+        return int(await self.ref.send(c.Drain()))
 
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.send(c.Stats()))

@@ -6,6 +6,9 @@ same seq / replay / framing code as a websocket session; only the socket write i
 sends M messages through the guild shard's ``publish`` at a fixed rate (open loop), and records
 deliveries/s, p50/p99/max latency from the publish call (the moment after the POST's storage
 write) to the last delivery, Ray calls and guild CPU per message, bytes per member and session.
+With ``--wire zlib|zstd|text`` each synthetic session also compresses and frames every frame as
+the edge does (benchmarks/wire.py); RSS and CPU of the shard processes come from /proc
+(benchmarks/memory.py), and each record carries its latency sample count and histogram.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import argparse
 import asyncio
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +27,10 @@ from rayguild.actors.bench_hosts import bench_session
 from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.gateway import free_port
+from rayguild.benchmarks.memory import CpuMeter, measure_idle, per_unit, ray_processes, rss_bytes
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
+from rayguild.benchmarks.stats import LogHistogram, summarize
+from rayguild.benchmarks.wire import WIRES
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES
 
@@ -50,6 +56,19 @@ class Record:
     bytes_per_member: float
     bytes_per_session: float
     dropped_sessions: int
+    # issue 16: the wire, measured memory, sample counts and histograms (benchmarks/research.py)
+    wire: str = "none"
+    repeat: int = 0
+    latency: dict[str, float | int] = field(default_factory=dict)  # count, p50 ... p999, max
+    histogram: dict[str, object] = field(default_factory=dict)  # LogHistogram.as_json (ms)
+    wire_bytes_in: int = 0
+    wire_bytes_out: int = 0
+    wire_frames: int = 0
+    guild_rss_bytes_per_member: float = 0.0
+    session_rss_bytes_per_session: float = 0.0
+    session_cpu_ms_per_message: float = 0.0  # /proc CPU of the session shards, idle rate subtracted
+    guild_process_cpu_ms_per_message: float = 0.0  # /proc: the whole guild-shard process, idem
+    relay_cpu_ms_per_message: float = 0.0  # /proc: every relay process of the guild, idem
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,6 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--tick-ms", type=float, default=2.0)
     p.add_argument("--timeout-s", type=float, default=120.0, help="wait for deliveries at most this long")
+    p.add_argument("--wire", choices=list(WIRES), default="none", help="per-session compression + framing")
+    p.add_argument("--repeats", type=int, default=1, help="measure each configuration this many times")
+    p.add_argument("--idle-s", type=float, default=1.0, help="idle CPU measured this long before each run")
     p.add_argument("--out", type=Path, default=Path("bench-out/fanout"))
     return p.parse_args(argv)
 
@@ -90,6 +112,7 @@ async def run_one(
     guild_id: int,
     members: int,
     mode: str,
+    session_rss_start: int = 0,
 ) -> Record:
     guild = runtime.directory.guild_shard(guild_id)
     sessions = min(args.sessions, members)
@@ -97,6 +120,7 @@ async def run_one(
         i: s[: sessions // len(slots) + (1 if i < sessions % len(slots) else 0)] for i, s in slots.items()
     }
     spec = BenchGuild(guild_id, members, per_shard, args.active_fraction, mode)
+    guild_rss_before = (await guild.ref.send(BenchStats(guild_id)))["rss_bytes"]  # not built yet
     sizes = await guild.ref.send(BenchBuild(spec))
     channel = spec.channel_id
 
@@ -121,9 +145,20 @@ async def run_one(
     await send(3, 1)  # warm-up: relays and caches come up
     await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
     before = await guild.ref.send(BenchStats(guild_id))
+    memory_before = [await bench_session(runtime.directory, i).memory() for i in slots]
+    meters = (
+        CpuMeter([before["pid"]]),
+        CpuMeter(ray_processes("RelayHost")),
+        CpuMeter(m["pid"] for m in memory_before),
+    )
+    await measure_idle(meters, args.idle_s)  # guild, relays, session shards: idle CPU subtracted
+    for meter in meters:
+        meter.start()
     await send(args.messages, 100)
     trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
     after = await guild.ref.send(BenchStats(guild_id))
+    shard_memory = [await bench_session(runtime.directory, i).memory() for i in slots]
+    guild_process_cpu_s, relay_cpu_s, session_cpu_s = (meter.busy_s() for meter in meters)
 
     latencies = (
         np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()]) if trace else np.zeros(1)
@@ -133,7 +168,9 @@ async def run_one(
     # independent of the offered message rate (deliveries_per_s is the sustained one).
     bursts = [count / max(1e-9, (done - emitted) / 1e9) for emitted, (done, count) in trace.items()]
     span_s = (max(d for d, _ in trace.values()) - min(trace)) / 1e9 if trace else 1.0
-    session_bytes = sum([(await bench_session(runtime.directory, i).memory())["bytes"] for i in slots])
+    session_bytes = sum(m["bytes"] for m in shard_memory)
+    histogram = LogHistogram()
+    histogram.add(latencies)
     total_slots = sum(s.size for s in slots.values())
     bytes_per_session = session_bytes / total_slots + (
         after["session_table_bytes"] + after["relay_bytes"]
@@ -162,6 +199,22 @@ async def run_one(
         bytes_per_member=round(after["member_bytes"] / members, 1),
         bytes_per_session=round(bytes_per_session, 1),
         dropped_sessions=after["dropped_sessions"],
+        wire=args.wire,
+        latency=summarize(latencies),
+        histogram=histogram.as_json(),
+        wire_bytes_in=sum(m["wire_bytes_in"] for m in shard_memory)
+        - sum(m["wire_bytes_in"] for m in memory_before),
+        wire_bytes_out=sum(m["wire_bytes_out"] for m in shard_memory)
+        - sum(m["wire_bytes_out"] for m in memory_before),
+        wire_frames=sum(m["wire_frames"] for m in shard_memory)
+        - sum(m["wire_frames"] for m in memory_before),
+        guild_rss_bytes_per_member=round(per_unit(guild_rss_before, after["rss_bytes"], members), 1),
+        session_rss_bytes_per_session=round(
+            per_unit(session_rss_start, sum(m["rss_bytes"] for m in shard_memory), total_slots), 1
+        ),
+        session_cpu_ms_per_message=round(session_cpu_s * 1000 / args.messages, 3),
+        guild_process_cpu_ms_per_message=round(guild_process_cpu_s * 1000 / args.messages, 3),
+        relay_cpu_ms_per_message=round(relay_cpu_s * 1000 / args.messages, 3),
     )
 
 
@@ -183,15 +236,20 @@ async def run(args: argparse.Namespace) -> list[Record]:
     runtime.start(log_to_driver=False)
     most = min(args.sessions, max(args.members))
     slots = {}
+    session_rss_start = 0  # the session shards before any session: per-session RSS is the growth
     for i in range(args.session_shards):
         share = most // args.session_shards + (1 if i < most % args.session_shards else 0)
-        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share)
+        session_rss_start += rss_bytes((await bench_session(runtime.directory, i).memory())["pid"])
+        wire = "" if args.wire == "none" else args.wire
+        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share, wire)
     progress(f"{most:,} synthetic sessions on {args.session_shards} session shards")
     records = []
-    total = len(args.members) * len(args.modes)
-    for n, (members, mode) in enumerate(((m, mode) for m in args.members for mode in args.modes), start=1):
+    runs = [(m, mode, r) for r in range(args.repeats) for m in args.members for mode in args.modes]
+    total = len(runs)
+    for n, (members, mode, repeat) in enumerate(runs, start=1):
         progress(f"[{n}/{total}] {mode} with {members:,} members, {min(args.sessions, members):,} sessions")
-        record = await run_one(runtime, args, slots, 10_000 + n * 16, members, mode)
+        record = await run_one(runtime, args, slots, 10_000 + n * 16, members, mode, session_rss_start)
+        record = replace(record, repeat=repeat)
         progress(
             f"    -> {record.deliveries_per_s:,.0f} deliveries/s (burst {record.burst_deliveries_per_s:,.0f}/s), p50 {record.p50_ms} ms, p99 {record.p99_ms} ms, "
             f"{record.ray_calls_per_message} Ray calls/message"
@@ -216,6 +274,14 @@ COLUMNS = (
     ("guild CPU ms/msg", "guild_cpu_ms_per_message"),
     ("B/member", "bytes_per_member"),
     ("B/session", "bytes_per_session"),
+    ("wire", "wire"),
+    ("repeat", "repeat"),
+    ("msgs behind pct", "messages"),
+    ("session CPU ms/msg", "session_cpu_ms_per_message"),
+    ("RSS B/member", "guild_rss_bytes_per_member"),
+    ("RSS B/session", "session_rss_bytes_per_session"),
+    ("wire B in", "wire_bytes_in"),
+    ("wire B out", "wire_bytes_out"),
 )
 
 

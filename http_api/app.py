@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from rayguild.http_api import (
     auth,
     interaction_callbacks,
+    interaction_chain,
     presence_sync,
     rest_app_emojis,
     rest_applications,
@@ -162,4 +163,6 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_reaper)
     app.cleanup_ctx.append(presence_sync.resync_loop)
+    app.cleanup_ctx.append(rest_attachments.sweeper)
+    app.cleanup_ctx.append(interaction_chain.deadlines)
     return app

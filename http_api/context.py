@@ -10,7 +10,7 @@ after the other by the same caller is kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rayguild.actors.commands import Publish, SessionJoin
@@ -18,6 +18,7 @@ from rayguild.actors.handoff import HandedOver, SessionSummary
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.push import PushRequest
 from rayguild.actors.session import SessionShardCore
+from rayguild.actors.session_lifecycle import SessionLifecycle, SessionLifecycleRef
 from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
 from rayguild.ids import SnowflakeGenerator
@@ -125,7 +126,11 @@ class EdgeContext:
     allowed_intents: int = ALL_INTENTS
     # The other edges' session shards; None: a resume for a session held elsewhere gets op 9.
     peers: SessionShards | None = None
+    # The session-side lifecycle service of this edge's session shard (open, resume, detach...).
+    lifecycle: SessionLifecycleRef = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.resume_gateway_url:
             self.resume_gateway_url = self.config.gateway_url
+        service = SessionLifecycle(self.sessions, self.guilds, self.presence, self.peers, self.config)
+        self.lifecycle = SessionLifecycleRef(service)

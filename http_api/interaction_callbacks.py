@@ -6,7 +6,9 @@ loading message the bot edits later), 6 deferred update and 7 update (components
 submits from components), 8 autocomplete result, 9 modal. The first callback within
 ``config.interaction_ack_timeout_s`` (3 s, as on Discord) wins: the acknowledgement is an atomic
 write in storage, so two callbacks on two edges cannot both succeed (the second gets 400 40060);
-one after the deadline gets 404 10062.
+one after the deadline gets 404 10062 (the deadline itself is an acknowledgement that sends the
+invoker INTERACTION_FAILURE: interaction_chain.py). A MODAL callback records the modal for the
+submit to be checked against.
 ``?with_response=true`` returns Discord's interaction callback response instead of 204. The
 invoking user's sessions get INTERACTION_SUCCESS, and the autocomplete choices or the modal, as
 Discord's client expects. The token then lives ``INTERACTION_TTL_S`` (15 minutes) for @original
@@ -22,7 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from rayguild.http_api import dms, hook_messages
+from rayguild.http_api import dms, hook_messages, interaction_chain
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
 from rayguild.http_api.forms import path_id
@@ -178,6 +180,7 @@ async def _apply(ctx: EdgeContext, found: Live, kind: int, data: Any, files: tup
         }
         await hook_messages.tell(ctx, user_id, "APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE", d)
     elif kind == MODAL:
+        await interaction_chain.remember_modal(ctx, found.state, data, found.interaction.get("message"))
         app = {"id": str(found.state.application_id)}
         d = {"id": str(found.state.id), "nonce": found.nonce, "channel_id": str(found.channel.id),
              "application": app, **data}  # fmt: skip
@@ -208,6 +211,12 @@ async def _answer(
     kind = body.get("type")
     if isinstance(kind, bool) or kind not in ALLOWED.get(state.type, set()):
         raise invalid_form("type", "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction response type")
+    if kind in (DEFERRED_UPDATE, UPDATE) and "message" not in orjson.loads(state.body)["interaction"]:
+        raise invalid_form(
+            "type", "INTERACTION_RESPONSE_TYPE_INVALID", "The interaction has no message to update"
+        )
+    if state.callback_type == interaction_chain.EXPIRED:
+        raise unknown_interaction()
     if state.callback_type:
         raise ApiError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
     if _now_ms() - state.created_at_ms > ctx.config.interaction_ack_timeout_s * 1000:
@@ -219,6 +228,9 @@ async def _answer(
         flags = data.get("flags") if kind == DEFERRED_MESSAGE else 0
         ephemeral = isinstance(flags, int) and not isinstance(flags, bool) and bool(flags & EPHEMERAL)
     if not await ctx.storage.acknowledge_interaction(state.token, kind, ephemeral):
+        now = await ctx.storage.get_interaction(state.token)
+        if now is None or now.callback_type == interaction_chain.EXPIRED:
+            raise unknown_interaction()  # the deadline won the race
         raise ApiError(400, ALREADY_ACKNOWLEDGED, "Interaction has already been acknowledged.")
     found = await live(ctx, state.application_id, state.token)
     assert found is not None
@@ -231,7 +243,7 @@ async def callback(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
     token = request.match_info["interaction_token"]
     state = await ctx.storage.get_interaction(token)
-    if state is None or state.id != path_id(request, "interaction_id"):
+    if state is None or state.id != path_id(request, "interaction_id") or state.type not in ALLOWED:
         raise unknown_interaction()
     async with message_form(request, ctx, state.channel_id) as form:
         kind = form.payload.get("type")

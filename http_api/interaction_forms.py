@@ -4,8 +4,9 @@ A command's options are validated against the stored command (names, types, requ
 choices, min/max values and lengths, one subcommand per level); an autocomplete request has exactly
 one ``focused`` option, which must be declared with ``autocomplete`` and may be partial. A
 component interaction must name a component the message really carries (its ``custom_id`` and
-type; a select's values within its bounds and options). A bad field is 400 50035 naming its path
-under ``data``.
+type; a select's values within its bounds and options); a modal submit must match the modal the
+app opened (custom_id, declared text inputs, required ones, lengths). A bad field is 400 50035
+naming its path under ``data``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rayguild.http_api import command_forms as cf
 from rayguild.http_api.errors import ApiError, invalid_form
 
 Json = dict[str, Any]
-BUTTON = 2
+BUTTON, TEXT_INPUT = 2, 4
 ID_TYPES = {cf.USER_OPTION: "users", cf.CHANNEL: "channels", cf.ROLE: "roles", cf.MENTIONABLE: "mentionables"}
 
 
@@ -149,25 +150,64 @@ def component(components: list[Json], data: Any) -> Json:
     return out
 
 
-def modal(data: Any) -> Json:
-    """The ``data`` of a modal submit: its custom_id and the text inputs' values in their rows."""
+def declared_inputs(modal: Json) -> dict[str, Json]:
+    """The text inputs a modal declared, by custom_id (in action rows or label components)."""
+    out: dict[str, Json] = {}
+    for row in modal.get("components", []):
+        if not isinstance(row, dict):
+            continue
+        children = [row["component"]] if isinstance(row.get("component"), dict) else row.get("components", [])
+        for item in children if isinstance(children, list) else []:
+            if (
+                isinstance(item, dict)
+                and item.get("type") == TEXT_INPUT
+                and isinstance(item.get("custom_id"), str)
+            ):
+                out[item["custom_id"]] = item
+    return out
+
+
+def _input_value(declared: Json, value: Any, path: str) -> str:
+    low, high = declared.get("min_length", 0), declared.get("max_length", 4000)
+    if not isinstance(value, str) or len(value) > high:
+        raise _bad(path, f"Must be {high} or fewer in length.", "BASE_TYPE_MAX_LENGTH")
+    if value and len(value) < low:
+        raise _bad(path, f"Must be {low} or more in length.", "BASE_TYPE_MIN_LENGTH")
+    return value
+
+
+def modal(data: Any, opened: Json) -> Json:
+    """The ``data`` of a modal submit: its custom_id and the text inputs' values in their rows,
+    checked against the modal the app ``opened`` (its custom_id; only its inputs, each once; the
+    required ones filled; lengths within bounds)."""
     if not isinstance(data, dict) or not isinstance(data.get("custom_id"), str) or not data["custom_id"]:
         raise _bad("data.custom_id", "This field is required", "BASE_TYPE_REQUIRED")
+    if data["custom_id"] != opened.get("custom_id"):
+        raise _bad("data.custom_id", "The modal was not opened with this custom_id", "MODAL_INVALID")
     rows = data.get("components")
     if not isinstance(rows, list) or not 1 <= len(rows) <= 5:
         raise _bad("data.components", "Must be between 1 and 5 in length.", "BASE_TYPE_BAD_LENGTH")
-    out_rows = []
+    declared = declared_inputs(opened)
+    out_rows, seen, filled = [], set(), set()
     for i, row in enumerate(rows):
         items = row.get("components") if isinstance(row, dict) else None
         if not isinstance(items, list) or not items:
             raise _bad(f"data.components.{i}.components", "This field is required", "BASE_TYPE_REQUIRED")
         inputs = []
         for j, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("custom_id"), str):
-                raise _bad(f"data.components.{i}.components.{j}.custom_id", "This field is required")
-            value = item.get("value", "")
-            if not isinstance(value, str) or len(value) > 4000:
-                raise _bad(f"data.components.{i}.components.{j}.value", "Must be 4000 or fewer in length.")
-            inputs.append({"type": 4, "custom_id": item["custom_id"], "value": value})
+            path = f"data.components.{i}.components.{j}"
+            custom_id = item.get("custom_id") if isinstance(item, dict) else None
+            if not isinstance(custom_id, str):
+                raise _bad(f"{path}.custom_id", "This field is required", "BASE_TYPE_REQUIRED")
+            if custom_id not in declared or custom_id in seen:
+                raise _bad(f"{path}.custom_id", "The modal declared no such text input", "MODAL_INVALID")
+            seen.add(custom_id)
+            value = _input_value(declared[custom_id], item.get("value", ""), f"{path}.value")
+            if value:
+                filled.add(custom_id)
+            inputs.append({"type": TEXT_INPUT, "custom_id": custom_id, "value": value})
         out_rows.append({"type": 1, "components": inputs})
+    for custom_id, item in declared.items():
+        if item.get("required", True) and custom_id not in filled:
+            raise _bad("data.components", f"Text input {custom_id} is required", "BASE_TYPE_REQUIRED")
     return {"custom_id": data["custom_id"], "components": out_rows}

@@ -7,9 +7,15 @@ left is refused at once with 429 (never queued). Every response carries Discord'
 bucket). A caller over the global limit gets 429 with ``global: true``.
 
 Bounds (documented here, Discord's published values where it has them):
-- message create: 5 per 5 s per channel; message delete: 5 per 1 s per channel;
+- message create: 5 per 5 s per channel; message delete: 5 per 1 s per channel; typing: 5 per 5 s
+  per channel (and, like every bucket, per caller);
 - guild/channel/role/invite writes: 10 per 10 s per guild or channel;
 - everything else: 50 per 1 s per route; global: 50 requests per second per caller.
+- Interaction endpoints (the callback, and everything under a webhook's or an interaction's token:
+  executions, followups, @original) are exempt from the global limit, as on Discord: they take no
+  ``Authorization`` and would otherwise share one per-address bucket with every other webhook
+  caller behind that address. Each gets its own bucket per interaction or webhook (id and token),
+  shared by whoever calls it (``X-RateLimit-Scope: shared``); a webhook execution is 5 per 2 s.
 - At most ``max_buckets`` live buckets are tracked; full buckets are swept first.
 """
 
@@ -48,9 +54,13 @@ ROUTES: dict[tuple[str, str], Limit] = {
     ("PATCH", "/channels/{channel_id}"): WRITE,
     ("POST", "/channels/{channel_id}/invites"): WRITE,
     ("POST", "/auth/register"): Limit(5, 60.0),
+    ("POST", "/channels/{channel_id}/typing"): Limit(5, 5.0),
+    ("POST", "/webhooks/{webhook_id}/{webhook_token}"): Limit(5, 2.0),
     ("POST", "/auth/login"): Limit(20, 60.0),  # per address; per login name: auth.LOGIN_ATTEMPTS
 }
-MAJOR_PARAMETERS = ("channel_id", "guild_id")
+MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
+INTERACTION_ROUTES = ("/interactions/{interaction_id}/", "/webhooks/{webhook_id}/{webhook_token}")
+SHARED = "shared"
 
 
 class _Bucket:
@@ -116,7 +126,9 @@ def bucket_of(method: str, template: str, match: dict[str, str]) -> tuple[str, L
     """The bucket id (hashed, opaque like Discord's) and rule of one route."""
     route = template.removeprefix("/api/v10")
     rule = ROUTES.get((method, route), DEFAULT)
-    major = ":".join(match.get(p, "") for p in MAJOR_PARAMETERS)
+    major = hashlib.blake2s(
+        "/".join(match.get(p, "") for p in MAJOR_PARAMETERS).encode(), digest_size=12
+    ).hexdigest()  # a webhook token is a secret: only its digest is kept
     digest = hashlib.blake2s(f"{method} {route}".encode(), digest_size=8).hexdigest()
     return f"{digest}:{major}", rule
 
@@ -131,11 +143,11 @@ def headers(verdict: Verdict, bucket: str) -> dict[str, str]:
     }
 
 
-def too_many(verdict: Verdict, bucket: str, is_global: bool) -> ApiError:
+def too_many(verdict: Verdict, bucket: str, is_global: bool, scope: str = "user") -> ApiError:
     retry = round(max(verdict.retry_after_s, 0.001), 3)
     extra_headers = headers(verdict, bucket) if not is_global else {"X-RateLimit-Global": "true"}
     extra_headers["Retry-After"] = str(math.ceil(retry))
-    extra_headers["X-RateLimit-Scope"] = "user"
+    extra_headers["X-RateLimit-Scope"] = "global" if is_global else scope
     return ApiError(
         429, 0, "You are being rate limited.", headers=extra_headers,
         extra={"retry_after": retry, "global": is_global},
@@ -157,14 +169,18 @@ def rate_limit_middleware(limiter_of: Callable[[web.Request], RateLimiter]) -> M
         template = route.canonical if route is not None else ""
         if not template.startswith("/api/"):
             return await handler(request)
-        limiter, caller = limiter_of(request), caller_of(request)
-        overall = limiter.take("global", caller, GLOBAL)
-        if not overall.allowed:
-            raise too_many(overall, "global", True)
+        limiter = limiter_of(request)
+        if template.removeprefix("/api/v10").startswith(INTERACTION_ROUTES):
+            caller = scope = SHARED
+        else:
+            caller, scope = caller_of(request), "user"
+            overall = limiter.take("global", caller, GLOBAL)
+            if not overall.allowed:
+                raise too_many(overall, "global", True)
         bucket, rule = bucket_of(request.method, template, dict(request.match_info))
         verdict = limiter.take(bucket, caller, rule)
         if not verdict.allowed:
-            raise too_many(verdict, bucket, False)
+            raise too_many(verdict, bucket, False, scope)
         response = await handler(request)
         response.headers.update(headers(verdict, bucket))
         return response

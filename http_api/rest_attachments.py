@@ -4,13 +4,17 @@ Discord's CDN serves attachments without authentication at the URL a message car
 libraries download from it with no token (discord.py's ``Attachment.read``), so this route is
 public too: knowing a URL is the permission, as on Discord before signed URLs. A file is
 streamed from the blob store a chunk at a time with its ``Content-Type`` and ``Content-Length``;
-a deleted message's files are removed from the store, so their URLs answer 404 (in Discord's
-JSON error shape). The content type comes from the file's own header and name
+a deleted message's files are removed from the store, and so are a deleted channel's or guild's
+(its channels' attachment folders), so their URLs answer 404 (in Discord's JSON error shape);
+``sweeper`` removes what crashed uploads left in the store, a bounded pass at a time. The content type comes from the file's own header and name
 (``rayguild.http_api.media``), as it did when the message was made.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
@@ -19,13 +23,15 @@ from aiohttp import web
 from rayguild.errors import StorageUnavailable
 from rayguild.http_api.errors import ApiError
 from rayguild.http_api.forms import path_id
-from rayguild.http_api.keys import ctx_of
+from rayguild.http_api.keys import CTX, ctx_of
 from rayguild.http_api.media import describe
-from rayguild.storage.blobs import BlobStore, attachment_key
+from rayguild.storage.blobs import BlobStore, attachment_folder, attachment_key
 
 log = structlog.get_logger("rayguild.http")
 
 PATH = "/attachments/{channel_id}/{attachment_id}/{filename}"
+SWEEP_LIMIT = 500  # leftovers removed (or, on Cassandra, chunk partitions examined) per pass
+SWEEP_INTERVAL_S = 600.0
 
 
 def _not_found() -> ApiError:
@@ -66,3 +72,37 @@ async def forget_files(blobs: BlobStore, channel_id: int, attachments: tuple[dic
             log.warning(
                 "attachment.delete_failed", channel_id=channel_id, id=attachment["id"], error=str(exc)
             )
+
+
+async def forget_channel_files(blobs: BlobStore, channel_ids: list[int]) -> None:
+    """Remove every file of deleted channels (the channel, or its guild, is already gone, so a
+    folder that cannot be removed now is only unreferenced space, logged)."""
+    for channel_id in channel_ids:
+        try:
+            await blobs.delete_folder(attachment_folder(channel_id))
+        except StorageUnavailable as exc:
+            log.warning("attachment.folder_delete_failed", channel_id=channel_id, error=str(exc))
+
+
+async def sweeper(app: web.Application) -> AsyncIterator[None]:
+    """While the edge runs: a pass of the blob store's ``sweep`` (crash leftovers, at most
+    ``SWEEP_LIMIT`` per pass) at start-up and every ``SWEEP_INTERVAL_S``. Each edge sweeps; a
+    removal is idempotent, so two edges sweeping at once only repeat work."""
+    blobs = app[CTX].storage.blobs
+
+    async def loop() -> None:
+        while True:
+            try:
+                removed = await blobs.sweep(SWEEP_LIMIT)
+            except StorageUnavailable as exc:
+                log.warning("attachment.sweep_failed", error=str(exc))
+            else:
+                if removed:
+                    log.info("attachment.swept", removed=removed)
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -21,6 +21,7 @@ from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.moderation import in_guild
 from rayguild.http_api.notify import publish
 from rayguild.http_api.overwrites import parse_overwrites
+from rayguild.http_api.rest_attachments import forget_channel_files
 from rayguild.shapes import channel as channel_shape
 from rayguild.storage.thread_models import THREAD_TYPES
 
@@ -75,6 +76,7 @@ async def delete_channel(request: web.Request) -> web.Response:
         return await rest_threads.delete(ctx, found)
     found.require(MANAGE_CHANNELS)
     await ctx.storage.delete_channel(found.channel.id)
+    await forget_channel_files(ctx.storage.blobs, [found.channel.id])
     shown = channel_shape(found.channel)
     await audit.record(request, ctx, found.channel.guild_id, in_guild(found).member.user_id, audit.CHANNEL_DELETE,
                        found.channel.id, [audit.change("name", found.channel.name, None)])  # fmt: skip

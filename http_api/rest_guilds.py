@@ -25,6 +25,7 @@ from rayguild.http_api.forms import integer, optional_id, permission_bits, read_
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
 from rayguild.http_api.overwrites import parse_overwrites
+from rayguild.http_api.rest_attachments import forget_channel_files
 from rayguild.shapes import channel as channel_shape
 from rayguild.shapes import guild as guild_shape
 from rayguild.shapes import role as role_shape
@@ -92,7 +93,9 @@ async def delete_guild(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     if not access.is_owner:
         raise missing_permissions()
+    channels = [c.id for c in await ctx.storage.list_channels(access.guild.id)]
     await ctx.storage.delete_guild(access.guild.id)
+    await forget_channel_files(ctx.storage.blobs, channels)
     gid = access.guild.id
     await publish(ctx, Publish(gid, "GUILD_DELETE", {"id": str(gid)}, intent=GUILDS, change=GuildDeleted()))
     for session in ctx.sessions.sessions.values():

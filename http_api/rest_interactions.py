@@ -7,7 +7,9 @@ message carries; 400 50035 naming the field under ``data``), the caller must see
 live state (token, deadline, acknowledgement, @original) is written to storage before anything is
 delivered, so whichever edge the bot's callback or followup reaches can answer it; the bot's
 sessions, wherever they are, get INTERACTION_CREATE through the user path, and the caller's own
-sessions get ``INTERACTION_CREATE {id, nonce}`` as Discord's client does. The response is 204.
+sessions get ``INTERACTION_CREATE {id, nonce}`` as Discord's client does, and INTERACTION_FAILURE
+if the bot lets the 3 s deadline pass (interaction_chain.py). A modal submit names the interaction
+that opened the modal in ``data.id`` and must match that modal. The response is 204.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from aiohttp import web
 
 from rayguild.errors import RayguildError
 from rayguild.fanout.permissions import ADMINISTRATOR, base_permissions, channel_permissions
-from rayguild.http_api import dms, hook_messages, interaction_forms
+from rayguild.http_api import dms, hook_messages, interaction_chain, interaction_forms
 from rayguild.http_api.access import ChannelAccess, channel_access, overwrites_of
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
@@ -42,7 +44,7 @@ from rayguild.shapes import member as member_shape
 from rayguild.shapes import role as role_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.bots_protocol import InteractionState
-from rayguild.storage.models import User
+from rayguild.storage.models import Channel, User
 
 routes = web.RouteTableDef()
 Json = dict[str, Any]
@@ -76,9 +78,20 @@ async def _payload(request: web.Request) -> Json:
     return body
 
 
-async def _resolved(ctx: EdgeContext, guild_id: int, refs: list[tuple[str, int]]) -> Json:
-    """Discord's ``data.resolved``: the users, members, roles and channels the options name."""
+def _permissions_in(found: ChannelAccess, channel: Channel, user_id: int, member_roles: Any) -> int:
+    """``user_id``'s permissions in ``channel`` of the interaction's guild, overwrites included."""
+    assert found.access is not None
+    guild = found.access.guild
+    roles = {r.id: r.permissions for r in found.access.roles}
+    in_guild = base_permissions(guild.id, guild.owner_id, user_id, roles, member_roles)
+    return channel_permissions(in_guild, guild.id, user_id, member_roles, overwrites_of(channel))
+
+
+async def _resolved(ctx: EdgeContext, found: ChannelAccess, refs: list[tuple[str, int]]) -> Json:
+    """Discord's ``data.resolved``: the users, members, roles and channels the options name; a
+    member carries its permissions in the interaction's channel, a channel the invoker's there."""
     out: dict[str, Json] = {}
+    guild_id = found.channel.guild_id
     roles = {r.id: r for r in await ctx.storage.list_roles(guild_id)} if refs else {}
     users = await ctx.storage.get_users([i for kind, i in refs if kind in ("users", "mentionables")])
     for kind, ref in refs:
@@ -86,18 +99,21 @@ async def _resolved(ctx: EdgeContext, guild_id: int, refs: list[tuple[str, int]]
             out.setdefault("roles", {})[str(ref)] = role_shape(roles[ref])
         elif ref in users and kind in ("users", "mentionables"):
             out.setdefault("users", {})[str(ref)] = user_shape(users[ref])
-            member = await ctx.storage.get_member(guild_id, ref)
+            member = await ctx.storage.get_member(guild_id, ref) if found.access is not None else None
             if member is not None:
-                out.setdefault("members", {})[str(ref)] = {**member_shape(member), "permissions": "0"}
+                bits = _permissions_in(found, found.channel, ref, member.roles)
+                out.setdefault("members", {})[str(ref)] = {**member_shape(member), "permissions": str(bits)}
         elif (
             kind == "channels"
-            and (found := await ctx.storage.get_channel(ref))
-            and found.guild_id == guild_id
+            and found.access is not None
+            and (channel := await ctx.storage.get_channel(ref))
+            and channel.guild_id == guild_id
         ):
-            shown = channel_shape(found)
+            shown = channel_shape(channel)
+            bits = _permissions_in(found, channel, found.access.member.user_id, found.access.member.roles)
             out.setdefault("channels", {})[str(ref)] = {
                 k: shown[k] for k in ("id", "name", "type", "parent_id", "guild_id")
-            } | {"permissions": "0"}
+            } | {"permissions": str(bits)}
         else:
             raise invalid_form(
                 "data.options", "INTERACTION_APPLICATION_COMMAND_INVALID", f"Unknown {kind[:-1]} {ref}"
@@ -148,7 +164,7 @@ async def _command_data(ctx: EdgeContext, app_id: int, found: ChannelAccess, dat
             out["resolved"] = {"messages": {str(target): await show_message(ctx, message, 0)}}
         else:
             raise unknown("message")
-    resolved = await _resolved(ctx, guild_id, refs)
+    resolved = await _resolved(ctx, found, refs)
     if resolved:
         out["resolved"] = {**out.get("resolved", {}), **resolved}
     return out
@@ -169,6 +185,21 @@ async def _component_data(
     if shown["author"]["id"] != str(app_id) and shown.get("application_id") != str(app_id):
         raise invalid_form("message_id", "COMPONENT_INVALID", "The message is not the application's")
     return interaction_forms.component(shown.get("components", []), body.get("data")), shown
+
+
+async def _modal_data(
+    ctx: EdgeContext, app_id: int, caller: User, found: ChannelAccess, data: Any
+) -> tuple[Json, Json]:
+    """A modal submit's data, checked against the modal the app opened for this caller in the
+    interaction ``data.id`` names; and the component message that chain started on, if any."""
+    if not isinstance(data, dict):
+        raise invalid_form("data", "BASE_TYPE_REQUIRED", "This field is required")
+    modal_id = _required_id(data, "id")
+    opened = await interaction_chain.opened_modal(ctx, modal_id, caller.id, app_id, found.channel.id)
+    if opened is None:
+        raise invalid_form("data.id", "MODAL_INVALID", "The application opened no such modal here")
+    extra = {"message": opened["message"]} if opened["message"] is not None else {}
+    return interaction_forms.modal(data, opened["modal"]), extra
 
 
 async def _where(ctx: EdgeContext, found: ChannelAccess, caller: User, app: User) -> Json:
@@ -225,7 +256,7 @@ async def create_interaction(request: web.Request) -> web.Response:
     elif kind == MESSAGE_COMPONENT:
         data, extra["message"] = await _component_data(ctx, app_id, caller, found, body)
     else:
-        data = interaction_forms.modal(body.get("data"))
+        data, extra = await _modal_data(ctx, app_id, caller, found, body.get("data"))
     interaction_id = ctx.snowflakes.next()
     token = f"{interaction_id}.{secrets.token_urlsafe(48)}"
     d: Json = {
@@ -243,6 +274,7 @@ async def create_interaction(request: web.Request) -> web.Response:
         await ctx.users.deliver([app_id], "INTERACTION_CREATE", d)
     except RayguildError as exc:  # the bot can not be told: the interaction fails now, not in 3 s
         raise ApiError(503, 0, f"The application could not be reached, retry later: {exc}") from exc
+    interaction_chain.watch_deadline(ctx, state, nonce)
     await hook_messages.tell(
         ctx, caller.id, "INTERACTION_CREATE", {"id": str(interaction_id), "nonce": nonce}
     )

@@ -42,6 +42,7 @@ from rayguild.shapes import iso
 from rayguild.storage.models import Member
 from rayguild.storage.moderation import MemberState
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
+from rayguild.storage.semantics import MemberChange
 
 routes = web.RouteTableDef()
 
@@ -125,8 +126,14 @@ async def edit_member(
         old = iso(state.timeout_until_ms) if timed_out(state) and state.timeout_until_ms else None
         changes.append(audit.change("communication_disabled_until", old, iso(until) if until else None))
         new_state = replace(new_state, timeout_until_ms=until)
-    if member != target:
-        await ctx.storage.put_member(member)
+    if member != target:  # atomic in storage, as a difference: a concurrent role change is kept
+        removed_roles = tuple(r for r in target.roles if r not in member.roles)
+        added_roles = tuple(r for r in member.roles if r not in target.roles)
+        change = MemberChange(added_roles, removed_roles, set_nick="nick" in body, nick=member.nick)
+        changed = await ctx.storage.change_member(target.guild_id, target.user_id, change)
+        if changed is None:
+            raise unknown("member")
+        member = changed[1]
     if new_state != state:
         await ctx.storage.put_member_state(new_state)
     user = await ctx.storage.get_user(member.user_id)

@@ -12,8 +12,6 @@ mute, deaf) is ``rest_member_edit``'s.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from aiohttp import web
 
 from rayguild.actors.commands import MemberLeft, MemberUpdated, Publish
@@ -30,6 +28,7 @@ from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import Member
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT
+from rayguild.storage.semantics import MemberChange
 
 routes = web.RouteTableDef()
 
@@ -112,21 +111,30 @@ async def _change_role(request: web.Request, give: bool) -> web.Response:
         raise unknown("member")
     if role.position >= access.top_position():
         raise missing_permissions()  # Discord: only roles below your highest role
-    roles = tuple(r for r in target.roles if r != role_id) + ((role_id,) if give else ())
-    if set(roles) != set(target.roles):
-        change = audit.change("$add" if give else "$remove", None, [{"id": str(role.id), "name": role.name}])
+    change = MemberChange(add_roles=(role_id,)) if give else MemberChange(remove_roles=(role_id,))
+    # Atomic in storage: a concurrent change to this member's roles is never lost. The update
+    # event goes last (a bot that waits for GUILD_MEMBER_UPDATE when the request returns sees it).
+    before, after = await _changed(ctx, access, target.user_id, change)
+    if before != after:
+        audited = audit.change("$add" if give else "$remove", None, [{"id": str(role.id), "name": role.name}])
         actor = access.member.user_id
         await audit.record(
-            request, ctx, access.guild.id, actor, audit.MEMBER_ROLE_UPDATE, target.user_id, [change]
+            request, ctx, access.guild.id, actor, audit.MEMBER_ROLE_UPDATE, target.user_id, [audited]
         )
-        # The update goes last: the response follows its event at once (a bot that starts waiting
-        # for GUILD_MEMBER_UPDATE when the request returns, as discordpy_rich_bot does, sees it).
-        await _update_member(ctx, access, replace(target, roles=roles))
+        await _published(ctx, access, after)
     return web.Response(status=204)
 
 
-async def _update_member(ctx: EdgeContext, access: GuildAccess, member: Member) -> dict[str, object]:
-    await ctx.storage.put_member(member)
+async def _changed(
+    ctx: EdgeContext, access: GuildAccess, user_id: int, change: MemberChange
+) -> tuple[Member, Member]:
+    changed = await ctx.storage.change_member(access.guild.id, user_id, change)
+    if changed is None:
+        raise unknown("member")
+    return changed
+
+
+async def _published(ctx: EdgeContext, access: GuildAccess, member: Member) -> dict[str, object]:
     shown = await shown_member(ctx, member)
     d = {**shown, "guild_id": str(access.guild.id)}
     await publish(ctx, Publish(access.guild.id, "GUILD_MEMBER_UPDATE", d, intent=GUILD_MEMBERS,

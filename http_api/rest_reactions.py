@@ -3,7 +3,12 @@
 The ``{emoji}`` path part is a URL-encoded unicode emoji or a custom ``name:id`` (``a:name:id``
 accepted); anything else is 400 10014 Unknown Emoji. Reacting needs READ_MESSAGE_HISTORY, and
 ADD_REACTIONS when nobody has reacted with that emoji yet; a message holds at most 20 different
-emoji (30010). Removing another's reactions needs MANAGE_MESSAGES. Every change is durable, then
+emoji (30010). The limit holds under concurrent adds on any backend without a cross-row
+transaction: every add that wrote a reaction counts again after its write and, if the message then
+holds more than 20 emoji, takes its own reaction back (30010, nothing dispatched). The last of the
+kept adds to count saw every kept reaction, so no more than 20 survive; racing adds at the limit
+may all lose (the client retries), a reaction that survives is never taken back. Removing
+another's reactions needs MANAGE_MESSAGES. Every change is durable, then
 MESSAGE_REACTION_ADD / REMOVE / REMOVE_ALL / REMOVE_EMOJI go to the sessions that may see the
 channel and asked for GUILD_MESSAGE_REACTIONS. Repeating an add or a remove changes nothing and
 dispatches nothing.
@@ -50,17 +55,28 @@ async def _event(ctx: EdgeContext, found: ChannelAccess, t: str, d: dict[str, An
     await dispatch(ctx, channel, t, d, GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS)
 
 
+def _too_many() -> ApiError:
+    return ApiError(400, MAX_REACTIONS, f"Maximum number of reactions reached ({MAX_EMOJI_PER_MESSAGE})")
+
+
+async def _distinct(ctx: EdgeContext, channel_id: int, message: Message, user_id: int) -> set[str]:
+    counts = (await ctx.storage.reaction_counts(channel_id, [message.id], user_id)).get(message.id, [])
+    return {c.emoji for c in counts}
+
+
 @routes.put(BASE + "/{emoji}/@me")
 async def add_reaction(request: web.Request) -> web.Response:
     user_id, ctx, found, message, emoji = await _target(request)
-    counts = (await ctx.storage.reaction_counts(found.channel.id, [message.id], user_id)).get(message.id, [])
-    if emoji not in {c.emoji for c in counts}:
+    channel_id = found.channel.id
+    before = await _distinct(ctx, channel_id, message, user_id)
+    if emoji not in before:
         found.require(ADD_REACTIONS)
-        if len(counts) >= MAX_EMOJI_PER_MESSAGE:
-            raise ApiError(
-                400, MAX_REACTIONS, f"Maximum number of reactions reached ({MAX_EMOJI_PER_MESSAGE})"
-            )
-    if await ctx.storage.add_reaction(found.channel.id, message.id, emoji, user_id):
+        if len(before) >= MAX_EMOJI_PER_MESSAGE:
+            raise _too_many()
+    if await ctx.storage.add_reaction(channel_id, message.id, emoji, user_id):
+        if len(await _distinct(ctx, channel_id, message, user_id)) > MAX_EMOJI_PER_MESSAGE:
+            await ctx.storage.remove_reaction(channel_id, message.id, emoji, user_id)  # a racing add won
+            raise _too_many()
         d = {
             "user_id": str(user_id), "message_id": str(message.id), "emoji": emoji_shape(emoji),
             "message_author_id": str(message.author_id), "burst": False, "burst_colors": [], "type": 0,

@@ -30,7 +30,7 @@ from rayguild.http_api.forms import optional_id, path_id, query_id, read_json, t
 from rayguild.http_api.interaction_callbacks import Live, app_user, live
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import publish
-from rayguild.http_api.uploads import message_form
+from rayguild.http_api.uploads import base_url, message_form
 from rayguild.shapes import user as user_shape
 from rayguild.storage.bots_protocol import HookMessage, Webhook
 from rayguild.storage.models import Channel, User
@@ -48,7 +48,9 @@ FORBIDDEN_NAMES = ("clyde", "discord")
 AVATAR_URI = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$")
 
 
-def webhook_shape(w: Webhook, creator: User | None, with_token: bool) -> Json:
+def webhook_shape(w: Webhook, creator: User | None, with_token: bool, base: str) -> Json:
+    """Discord's webhook object; an incoming webhook shown with its token also has its ``url``
+    (``base``: where clients reach this server)."""
     out: Json = {
         "id": str(w.id), "type": w.type, "guild_id": str(w.guild_id), "channel_id": str(w.channel_id),
         "name": w.name, "avatar": w.avatar,
@@ -58,6 +60,7 @@ def webhook_shape(w: Webhook, creator: User | None, with_token: bool) -> Json:
         out["user"] = user_shape(creator)
     if with_token and w.type == INCOMING:
         out["token"] = w.token
+        out["url"] = f"{base}/api/v10/webhooks/{w.id}/{w.token}"
     return out
 
 
@@ -108,12 +111,13 @@ async def create_webhook(request: web.Request) -> web.Response:
     )  # fmt: skip
     await ctx.storage.put_webhook(hook)
     await _updated(ctx, hook)
-    return json_response(webhook_shape(hook, caller, with_token=True))
+    return json_response(webhook_shape(hook, caller, with_token=True, base=base_url(request, ctx)))
 
 
-async def _listed(ctx: EdgeContext, hooks: list[Webhook]) -> list[Json]:
+async def _listed(request: web.Request, ctx: EdgeContext, hooks: list[Webhook]) -> list[Json]:
     creators = await ctx.storage.get_users([w.creator_id for w in hooks])
-    return [webhook_shape(w, creators.get(w.creator_id), with_token=True) for w in hooks]
+    base = base_url(request, ctx)
+    return [webhook_shape(w, creators.get(w.creator_id), with_token=True, base=base) for w in hooks]
 
 
 @routes.get("/channels/{channel_id}/webhooks")
@@ -121,14 +125,14 @@ async def channel_webhooks(request: web.Request) -> web.Response:
     _, ctx, found = await channel_request(request)
     found.require(MANAGE_WEBHOOKS)
     hooks = await ctx.storage.list_webhooks(found.channel.guild_id)
-    return json_response(await _listed(ctx, [w for w in hooks if w.channel_id == found.channel.id]))
+    return json_response(await _listed(request, ctx, [w for w in hooks if w.channel_id == found.channel.id]))
 
 
 @routes.get("/guilds/{guild_id}/webhooks")
 async def guild_webhooks(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     access.require(MANAGE_WEBHOOKS)
-    return json_response(await _listed(ctx, await ctx.storage.list_webhooks(access.guild.id)))
+    return json_response(await _listed(request, ctx, await ctx.storage.list_webhooks(access.guild.id)))
 
 
 async def _managed(request: web.Request) -> tuple[User, EdgeContext, Webhook, ChannelAccess]:
@@ -155,7 +159,11 @@ async def _by_token(request: web.Request) -> tuple[EdgeContext, Webhook]:
 @routes.get("/webhooks/{webhook_id}")
 async def get_webhook(request: web.Request) -> web.Response:
     _, ctx, hook, _ = await _managed(request)
-    return json_response(webhook_shape(hook, await ctx.storage.get_user(hook.creator_id), with_token=True))
+    return json_response(
+        webhook_shape(
+            hook, await ctx.storage.get_user(hook.creator_id), with_token=True, base=base_url(request, ctx)
+        )
+    )
 
 
 async def _modify(ctx: EdgeContext, hook: Webhook, body: Json, caller: User | None) -> Webhook:
@@ -181,7 +189,11 @@ async def _modify(ctx: EdgeContext, hook: Webhook, body: Json, caller: User | No
 async def modify_webhook(request: web.Request) -> web.Response:
     caller, ctx, hook, _ = await _managed(request)
     changed = await _modify(ctx, hook, await read_json(request), caller)
-    return json_response(webhook_shape(changed, await ctx.storage.get_user(hook.creator_id), with_token=True))
+    return json_response(
+        webhook_shape(
+            changed, await ctx.storage.get_user(hook.creator_id), with_token=True, base=base_url(request, ctx)
+        )
+    )
 
 
 @routes.delete("/webhooks/{webhook_id}")
@@ -195,15 +207,15 @@ async def delete_webhook(request: web.Request) -> web.Response:
 
 @routes.get("/webhooks/{webhook_id}/{webhook_token}")
 async def get_webhook_with_token(request: web.Request) -> web.Response:
-    _, hook = await _by_token(request)
-    return json_response(webhook_shape(hook, None, with_token=True))
+    ctx, hook = await _by_token(request)
+    return json_response(webhook_shape(hook, None, with_token=True, base=base_url(request, ctx)))
 
 
 @routes.patch("/webhooks/{webhook_id}/{webhook_token}")
 async def modify_webhook_with_token(request: web.Request) -> web.Response:
     ctx, hook = await _by_token(request)
     changed = await _modify(ctx, hook, await read_json(request), None)
-    return json_response(webhook_shape(changed, None, with_token=True))
+    return json_response(webhook_shape(changed, None, with_token=True, base=base_url(request, ctx)))
 
 
 @routes.delete("/webhooks/{webhook_id}/{webhook_token}")
@@ -276,7 +288,7 @@ async def execute(request: web.Request) -> web.Response:
 
 async def _followup(ctx: EdgeContext, found: Live, body: Json, files: tuple[Json, ...]) -> Json:
     """A followup; the first after a deferred response fills its loading message, as on Discord."""
-    if not found.state.callback_type:
+    if found.state.callback_type <= 0:  # never acknowledged, or the deadline passed first
         raise _unknown_webhook()
     parsed, ephemeral = hook_messages.parse(body, ephemeral_ok=True, has_attachments=bool(files))
     original = found.state.original_id

@@ -10,7 +10,7 @@ SessionShard actor's edge factory is called with.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import structlog
@@ -43,6 +43,20 @@ class RunningEdge:
     port: int
     public_port: int
     _runner: web.AppRunner
+    _host: str
+    adopted: list[int] = field(default_factory=list)  # own ports of drained edges served here
+
+    async def stop_accepting(self) -> None:
+        """Close every listening socket (a drain): open connections go on until they close."""
+        for site in list(self._runner.sites):
+            await site.stop()
+
+    async def adopt(self, port: int) -> None:
+        """Also accept on ``port``, a draining edge's own port on this machine (SO_REUSEPORT):
+        its clients' resumes (READY's resume_gateway_url) land here once it stops accepting."""
+        await web.SockSite(self._runner, _bind(self._host, port, True)).start()
+        self.adopted.append(port)
+        log.info("edge.adopted_port", port=port)
 
     async def stop(self) -> None:
         await self._runner.cleanup()
@@ -73,7 +87,8 @@ async def start_edge(
     peers: SessionShards | None = None,
 ) -> RunningEdge:
     """Serve the edge of session shard ``index``; ``storage`` must already be started."""
-    own_sock = _bind(config.host, config.edge_port_base + index if config.edge_port_base else 0, False)
+    # SO_REUSEPORT on the own port too: a peer edge adopts it while this one drains.
+    own_sock = _bind(config.host, config.edge_port_base + index if config.edge_port_base else 0, True)
     own_port = own_sock.getsockname()[1]
     public_host = urlsplit(config.public_url).hostname if config.public_url else config.host
     ctx = EdgeContext(
@@ -87,4 +102,4 @@ async def start_edge(
     await web.SockSite(runner, own_sock).start()
     await web.SockSite(runner, shared_sock).start()
     log.info("edge.listening", shard=index, port=own_port, public_port=public_port)
-    return RunningEdge(ctx, own_port, public_port, runner)
+    return RunningEdge(ctx, own_port, public_port, runner, config.host)

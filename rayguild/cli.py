@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     print(f"  Ray dashboard:  {runtime.dashboard_url() or 'not running'}")
     print(f"  Metrics:        {config.api_url.rsplit('/api', 1)[0]}/metrics")
-    print("  Make a bot:     rayguild user create NAME --bot    (Ctrl-C stops the node)")
+    print("  Make a bot:     rayguild user create NAME --bot    (Ctrl-C / SIGTERM drains and stops)")
     sys.stdout.flush()
 
     async def watch() -> None:
@@ -48,6 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         watcher = asyncio.create_task(runtime.watch())
         await stop.wait()
         watcher.cancel()
+        if config.session_shards and runtime.edge_factory is not None:
+            told = await runtime.drain()  # clients get op 7 rather than a dropped socket
+            print(f"drained: {told} session(s) told to reconnect")
 
     asyncio.run(watch())
     runtime.shutdown()
@@ -95,11 +98,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if all(r.state == "ALIVE" for r in rows) else 1
 
 
+def cmd_drain(args: argparse.Namespace) -> int:
+    from rayguild.actors import cluster
+    from rayguild.actors.runtime import Runtime
+
+    config = _config(args, ray_address=args.address)
+    runtime = Runtime(config)
+    cluster.init(config)
+    told = asyncio.run(runtime.directory.session_shard(args.edge).drain())
+    print(f"session-{args.edge}: stopped accepting, {told} session(s) told to reconnect (op 7)")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     if args.which == "fanout":
         from rayguild.benchmarks.fanout import main as fanout
 
         return fanout(rest)
+    if args.which == "workload":
+        from rayguild.benchmarks.mixed import main as workload
+
+        workload(rest)
+        return 0
+    if args.which == "all":
+        from rayguild.benchmarks.results import main as remake
+
+        return remake(rest)
     from rayguild.benchmarks.storage import main as storage
 
     storage(rest)
@@ -123,8 +147,15 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--bot", action="store_true")
     status = sub.add_parser("status", help="the shards, their nodes, guilds and sessions")
     status.add_argument("--address", default="auto")
-    bench = sub.add_parser("bench", help="benchmarks: fanout | storage (see --help of each)", add_help=False)
-    bench.add_argument("which", choices=["fanout", "storage"])
+    drain = sub.add_parser(
+        "drain", help="op 7 to an edge's clients; it stops accepting (they resume elsewhere)"
+    )
+    drain.add_argument("edge", type=int, help="the edge's session shard index (rayguild status)")
+    drain.add_argument("--address", default="auto")
+    bench = sub.add_parser(
+        "bench", help="benchmarks: fanout | workload | storage | all (see --help of each)", add_help=False
+    )
+    bench.add_argument("which", choices=["fanout", "workload", "storage", "all"])
     return p
 
 
@@ -139,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "user":
             return cmd_user_create(args)
+        if args.command == "drain":
+            return cmd_drain(args)
         return cmd_status(args)
     except ConfigError as err:
         print(f"rayguild: configuration error: {err}", file=sys.stderr)

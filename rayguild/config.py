@@ -29,7 +29,7 @@ class Config:
     public_url: str = ""  # how clients reach the shared port; derived from host/port when empty
     registration_enabled: bool = True
     # Ray.
-    ray_address: str = ""  # "" starts a local Ray; "auto" joins the cluster this node belongs to
+    ray_address: str = ""  # "" starts this process's own Ray (never joins one); "auto" joins the cluster this node belongs to
     namespace: str = "rayguild"
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8265

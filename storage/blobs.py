@@ -5,7 +5,10 @@ Guarantees every backend gives (proved by tests/contract/test_blobs.py on each b
   a ``put`` that fails (or whose source raises) leaves no readable blob behind;
 - a reader holds at most ``CHUNK_BYTES`` (two chunks while the next is fetched) of a blob in
   memory, whatever its size, so a 25 MiB attachment never sits in memory whole;
-- after ``delete`` returns True the key reads as absent;
+- after ``delete`` returns True the key reads as absent; after ``delete_folder(f)`` every blob
+  whose key starts with ``f/`` and was put before the call reads as absent;
+- ``sweep`` removes what a crashed put left behind (never a readable blob, never a put still in
+  progress: only leftovers older than ``SWEEP_AGE_S``), at most ``limit`` items per pass;
 - a key is written once in practice (attachments are named by snowflakes); a ``put`` on an
   existing key replaces it, and a reader that opened the old one keeps reading the old bytes
   (the file stays open) or, on Cassandra, the old version until it is removed.
@@ -21,6 +24,7 @@ from typing import Protocol
 # 256 KiB: well under Cassandra's mutation limit (half a 32 MiB commit-log segment) and its
 # 16 MiB frame; a 25 MiB attachment is 100 rows.
 CHUNK_BYTES = 256 * 1024
+SWEEP_AGE_S = 3600  # a put's leftovers are this old before a sweep removes them (a put takes seconds)
 _KEY = re.compile(r"[a-z0-9_-]{1,64}(/[a-z0-9_-]{1,64}){0,7}")
 
 
@@ -33,7 +37,12 @@ def check_key(key: str) -> str:
 
 def attachment_key(channel_id: int, attachment_id: int) -> str:
     """Where an attachment's bytes live: one key per (channel, attachment)."""
-    return f"attachments/{channel_id}/{attachment_id}"
+    return f"{attachment_folder(channel_id)}/{attachment_id}"
+
+
+def attachment_folder(channel_id: int) -> str:
+    """The folder of every attachment of one channel (``delete_folder`` it with the channel)."""
+    return f"attachments/{channel_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,14 @@ class BlobStore(Protocol):
 
     async def delete(self, key: str) -> bool:
         """Remove the blob; True if there was one."""
+        ...
+
+    async def delete_folder(self, folder: str) -> int:
+        """Remove every blob whose key starts with ``folder/``; how many there were."""
+        ...
+
+    async def sweep(self, limit: int) -> int:
+        """Remove at most ``limit`` leftovers of crashed puts; how many were removed."""
         ...
 
 

@@ -4,13 +4,16 @@ A put writes a temporary file in the blob's own folder, fsyncs it, renames it ov
 name and fsyncs the folder, so a crash leaves either the whole old state or the whole new blob
 (never a torn file under the real name). File I/O runs in worker threads, never on the loop;
 a read holds one chunk at a time. Leftover temporary files (a crash mid-put) carry a ``.tmp-``
-suffix and are never read.
+suffix and are never read; ``sweep`` removes those older than ``SWEEP_AGE_S``, walking at most
+``limit`` of them per pass. ``delete_folder`` removes the folder's tree.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from functools import partial
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from rayguild.errors import StorageUnavailable
-from rayguild.storage.blobs import CHUNK_BYTES, BlobReader, check_key
+from rayguild.storage.blobs import CHUNK_BYTES, SWEEP_AGE_S, BlobReader, check_key
 
 T = TypeVar("T")
 
@@ -109,6 +112,35 @@ class DirectoryBlobStore:
                 return False
             _fsync_dir(path.parent)
             return True
+
+        return await self._io(remove)
+
+    async def delete_folder(self, folder: str) -> int:
+        path = self._path(folder)
+
+        def remove() -> int:
+            if not path.is_dir():
+                return 0
+            count = sum(1 for p in path.rglob("*") if p.is_file() and ".tmp-" not in p.name)
+            shutil.rmtree(path, ignore_errors=True)
+            _fsync_dir(path.parent)
+            return count
+
+        return await self._io(remove)
+
+    async def sweep(self, limit: int) -> int:
+        def remove() -> int:
+            removed, old = 0, time.time() - SWEEP_AGE_S
+            for found in self.root.rglob("*.tmp-*"):
+                if removed >= limit:
+                    break
+                try:
+                    if found.stat().st_mtime < old:
+                        found.unlink()
+                        removed += 1
+                except FileNotFoundError:  # its put finished or failed meanwhile
+                    continue
+            return removed
 
         return await self._io(remove)
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rayguild.storage.blobs import BlobStore
+
+if TYPE_CHECKING:
+    from rayguild.storage.semantics import MemberChange
 from rayguild.storage.bots_protocol import BotStore
 from rayguild.storage.credentials import CredentialStore
 from rayguild.storage.models import (
@@ -167,6 +170,13 @@ class GuildStore(Protocol):
     async def get_member(self, guild_id: int, user_id: int) -> Member | None: ...
 
     async def remove_member(self, guild_id: int, user_id: int) -> bool: ...
+
+    async def change_member(
+        self, guild_id: int, user_id: int, change: MemberChange
+    ) -> tuple[Member, Member] | None:
+        """Apply ``change`` atomically (two concurrent changes both take effect, none is lost):
+        (the member before, after), or None when the user is not a member."""
+        ...
 
     async def list_members(self, guild_id: int, after: int = 0, limit: int = 1) -> list[Member]:
         """Members with user_id > after, ascending by user_id; limit 1-1000."""

@@ -10,10 +10,12 @@ read back, so a deleted message never returns. Identical reads in flight share o
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
+from rayguild.errors import StorageUnavailable
 from rayguild.storage import blobs_cql, scylla_dms, scylla_threads
 from rayguild.storage.blobs import BlobStore
 from rayguild.storage.coalesce import SingleFlight
@@ -45,7 +47,16 @@ from rayguild.storage.scylla_schema import (
     keyspace_cql,
 )
 from rayguild.storage.scylla_session import CqlSession, Row
-from rayguild.storage.semantics import buckets_text, invite_live, invite_usable, iter_pages, session_starts_of
+from rayguild.storage.semantics import (
+    MemberChange,
+    buckets_text,
+    invite_live,
+    invite_usable,
+    iter_pages,
+    session_starts_of,
+)
+
+MEMBER_CAS_ATTEMPTS = 32  # concurrent changes to one member; each retry follows a winner
 
 
 def _now_ms() -> int:
@@ -231,6 +242,41 @@ class ScyllaStorage(
         key = ("member", user_id)
         rows = await self._read(("guild", guild_id), key, "member_get", guild_id, user_id)
         return _member(rows[0]) if rows else None
+
+    async def change_member(
+        self, guild_id: int, user_id: int, change: MemberChange
+    ) -> tuple[Member, Member] | None:
+        """Compare-and-set on the role list and nick (a lightweight transaction), retried (with a
+        growing random pause) until no other change came between the read and the write. A CAS
+        that times out may or may not have applied; every ``MemberChange`` is idempotent, so it
+        is read and applied again, and the first state read is reported as the one before."""
+        first: Member | None = None
+        failure: StorageUnavailable | None = None
+        try:
+            for attempt in range(MEMBER_CAS_ATTEMPTS):
+                if attempt:
+                    await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+                rows = await self._run("member_get", guild_id, user_id)
+                if not rows:
+                    return None
+                before = _member(rows[0])
+                first = first or before
+                after = change.applied(before)
+                expected = list(before.roles) or None  # Cassandra keeps an empty list as null
+                try:
+                    (result,) = await self._run(
+                        "member_cas", list(after.roles), after.nick, guild_id, user_id, expected, before.nick
+                    )
+                except StorageUnavailable as exc:  # a CAS timeout under contention: ambiguous
+                    failure = exc
+                    continue
+                if result["[applied]"]:
+                    return (first if failure is not None else before), after
+        finally:
+            self._reads.forget(("guild", guild_id), ("user_guilds", user_id))
+        raise StorageUnavailable(
+            f"member {user_id} kept changing under {MEMBER_CAS_ATTEMPTS} attempts"
+        ) from failure
 
     async def remove_member(self, guild_id: int, user_id: int) -> bool:
         existed = await self.get_member(guild_id, user_id) is not None

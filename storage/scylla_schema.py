@@ -71,6 +71,7 @@ STATEMENTS = {
     "member_get": "SELECT * FROM members WHERE guild_id=? AND user_id=?",
     "member_page": "SELECT * FROM members WHERE guild_id=? AND user_id>? LIMIT ?",
     "member_del": "DELETE FROM members WHERE guild_id=? AND user_id=?",
+    "member_cas": "UPDATE members SET roles=?, nick=? WHERE guild_id=? AND user_id=? IF roles=? AND nick=?",
     "member_drop": "DELETE FROM members WHERE guild_id=?",
     "ug_put": "INSERT INTO guilds_by_user (user_id, guild_id) VALUES (?,?)",
     "ug_list": "SELECT guild_id FROM guilds_by_user WHERE user_id=?",

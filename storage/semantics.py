@@ -1,4 +1,4 @@
-"""Semantics every backend shares: Discord's history rules over two primitive scans, invite rules.
+"""Semantics every backend shares: Discord's history rules over two primitive scans, invite rules, a member's role change.
 
 ``GET /channels/{id}/messages`` returns newest first. ``before`` takes the newest messages older
 than the id, ``after`` the oldest ones newer than the id, ``around`` up to ``ceil(limit/2)``
@@ -8,6 +8,7 @@ messages from the id upwards (the message itself included) and ``limit // 2`` be
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 
 from rayguild.storage.models import Invite, Member, Message, SessionStarts
 from rayguild.storage.protocol import HistoryQuery
@@ -52,6 +53,27 @@ async def iter_pages(list_members: MemberPage, guild_id: int, page_size: int) ->
         for member in page:
             yield member
         after = page[-1].user_id
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """A change to one member, applied atomically by ``change_member``: ``roles`` replaces the
+    role list, else ``add_roles`` / ``remove_roles`` change it as a set (kept in order, new ones
+    last); ``nick`` is written only when ``set_nick``."""
+
+    add_roles: tuple[int, ...] = ()
+    remove_roles: tuple[int, ...] = ()
+    roles: tuple[int, ...] | None = None
+    set_nick: bool = False
+    nick: str | None = None
+
+    def applied(self, member: Member) -> Member:
+        if self.roles is not None:
+            roles = tuple(dict.fromkeys(self.roles))
+        else:
+            kept = tuple(r for r in member.roles if r not in self.remove_roles)
+            roles = kept + tuple(r for r in dict.fromkeys(self.add_roles) if r not in kept)
+        return replace(member, roles=roles, nick=self.nick if self.set_nick else member.nick)
 
 
 def buckets_text(pairs: tuple[tuple[int, int], ...]) -> str:

@@ -33,7 +33,14 @@ from rayguild.storage.models import (
     User,
 )
 from rayguild.storage.protocol import MAX_MEMBERS_LIMIT, MAX_PUSH_PAGE
-from rayguild.storage.semantics import buckets_text, invite_live, invite_usable, iter_pages, session_starts_of
+from rayguild.storage.semantics import (
+    MemberChange,
+    buckets_text,
+    invite_live,
+    invite_usable,
+    iter_pages,
+    session_starts_of,
+)
 from rayguild.storage.sqlite_bots import BOTS_SCHEMA, SqliteBotsMixin
 from rayguild.storage.sqlite_dms import SCHEMA as DM_SCHEMA
 from rayguild.storage.sqlite_dms import SqliteDms
@@ -263,6 +270,28 @@ class SqliteStorage(
             "SELECT * FROM members WHERE guild_id=? AND user_id=?", guild_id, user_id,
         )  # fmt: skip
         return _member(rows[0]) if rows else None
+
+    async def change_member(
+        self, guild_id: int, user_id: int, change: MemberChange
+    ) -> tuple[Member, Member] | None:
+        """Read, change and write the member in one transaction (SQLite serialises writers)."""
+
+        def body(conn: sqlite3.Connection) -> tuple[Member, Member] | None:
+            sql = "SELECT * FROM members WHERE guild_id=? AND user_id=?"
+            row = conn.execute(sql, (guild_id, user_id)).fetchone()
+            if row is None:
+                return None
+            before = _member(row)
+            after = change.applied(before)
+            conn.execute(
+                "UPDATE members SET roles=?, nick=? WHERE guild_id=? AND user_id=?",
+                (json.dumps(after.roles), after.nick, guild_id, user_id),
+            )
+            return before, after
+
+        changed = await self._db.transaction(body)
+        self._reads.forget(("guild", guild_id), ("user_guilds", user_id))
+        return changed
 
     async def remove_member(self, guild_id: int, user_id: int) -> bool:
         def body(conn: sqlite3.Connection) -> bool:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from rayguild.storage import Storage
-from rayguild.storage.blobs import CHUNK_BYTES, attachment_key, check_key, read_all
+from rayguild.storage import Storage, blobs_cql
+from rayguild.storage.blobs import (
+    CHUNK_BYTES,
+    SWEEP_AGE_S,
+    attachment_folder,
+    attachment_key,
+    check_key,
+    read_all,
+)
+from rayguild.storage.blobs_dir import DirectoryBlobStore
 
 
 async def _stream(*parts: bytes) -> AsyncIterator[bytes]:
@@ -84,3 +95,61 @@ def test_keys_are_checked() -> None:
     for bad in ("../etc/passwd", "a//b", "A/b", "", "a/b/"):
         with pytest.raises(ValueError):
             check_key(bad)
+
+
+async def test_delete_folder_removes_a_channels_blobs_only(
+    storage: Storage, new_id: Callable[[], int]
+) -> None:
+    channel, neighbour = new_id(), new_id()
+    keys = [attachment_key(channel, new_id()) for _ in range(3)]
+    kept = attachment_key(neighbour, new_id())
+    for key in [*keys, kept]:
+        await storage.blobs.put(key, _stream(b"bytes of " + key.encode()))
+    assert await storage.blobs.delete_folder(attachment_folder(channel)) == 3
+    assert [await storage.blobs.open(key) for key in keys] == [None] * 3
+    assert await read_all(storage.blobs, kept) == b"bytes of " + kept.encode()
+    assert await storage.blobs.delete_folder(attachment_folder(channel)) == 0
+    assert await storage.blobs.delete_folder(attachment_folder(new_id())) == 0
+
+
+def _uuid1_made(ago_s: float) -> uuid.UUID:
+    """A time-based UUID as uuid1 would have made it ``ago_s`` seconds ago."""
+    t = int((time.time() - ago_s) * 10_000_000) + blobs_cql.UUID_EPOCH_100NS
+    return uuid.UUID(fields=(t & 0xFFFFFFFF, (t >> 32) & 0xFFFF, ((t >> 48) & 0x0FFF) | 0x1000, 0x80, 0, 1))
+
+
+async def _leftover(storage: Storage, key: str, ago_s: float) -> Callable[[], Awaitable[bool]]:
+    """What a put that crashed ``ago_s`` ago left under ``key``; a check that it is still there."""
+    if isinstance(storage.blobs, DirectoryBlobStore):
+        path = storage.blobs.root / f"{key}.tmp-{uuid.uuid4().hex}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a file")
+        os.utime(path, (time.time() - ago_s, time.time() - ago_s))
+        return lambda: asyncio.to_thread(path.exists)
+    assert isinstance(storage.blobs, blobs_cql.CassandraBlobStore)
+    cql, version = storage.blobs, _uuid1_made(ago_s)
+    for chunk in range(2):
+        await cql._run("chunk_put", key, version, chunk, b"half a blob")
+
+    async def there() -> bool:
+        return bool(await cql._run("chunk_get", key, version, 0))
+
+    return there
+
+
+async def test_sweep_removes_old_crash_leftovers_only(storage: Storage, new_id: Callable[[], int]) -> None:
+    live = attachment_key(new_id(), new_id())
+    await storage.blobs.put(live, _stream(b"live"))
+    old = await _leftover(storage, attachment_key(new_id(), new_id()), SWEEP_AGE_S + 60)
+    beside_live = await _leftover(storage, live, SWEEP_AGE_S + 60)  # an old crashed replace of it
+    fresh = await _leftover(storage, attachment_key(new_id(), new_id()), 5)  # maybe a put in progress
+    assert await storage.blobs.sweep(0) == 0  # a pass does no more than it is allowed
+    assert await old() and await beside_live()
+    removed = 0
+    for _ in range(200):  # bounded passes over the whole store (the scylla keyspace is shared)
+        removed += await storage.blobs.sweep(50)
+        if not await old() and not await beside_live():
+            break
+    assert not await old() and not await beside_live() and removed >= 2
+    assert await fresh()
+    assert await read_all(storage.blobs, live) == b"live"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,7 @@ from rayguild.storage import (
     Storage,
     User,
 )
+from rayguild.storage.semantics import MemberChange
 
 pytestmark = pytest.mark.asyncio
 NewId = Callable[[], int]
@@ -187,3 +189,29 @@ async def test_invites_and_use_limits(storage: Storage, new_id: NewId, new_code:
     assert await storage.delete_invite(limited.code) is False
     assert await storage.get_invite(limited.code) is None
     assert await storage.use_invite("never-made") is None
+
+
+async def test_concurrent_member_changes_are_all_kept(storage: Storage, new_id: NewId) -> None:
+    """Twelve role adds, two removes and a nick change race on one member: none is lost."""
+    guild, user = new_id(), new_id()
+    await storage.put_member(Member(guild_id=guild, user_id=user, joined_at_ms=1, roles=(1, 2, 3)))
+    added = [new_id() for _ in range(12)]
+    changes = [MemberChange(add_roles=(r,)) for r in added]
+    changes += [
+        MemberChange(remove_roles=(1,)),
+        MemberChange(remove_roles=(3,)),
+        MemberChange(set_nick=True, nick="n"),
+    ]
+    results = await asyncio.gather(*(storage.change_member(guild, user, c) for c in changes))
+    assert all(r is not None for r in results)
+    member = await storage.get_member(guild, user)
+    assert member is not None and member.nick == "n"
+    assert member.roles[0] == 2 and set(member.roles) == {2, *added} and len(member.roles) == 13
+    replaced = await storage.change_member(guild, user, MemberChange(roles=(7, 7, 8)))
+    assert replaced is not None and replaced[0] == member and replaced[1].roles == (7, 8)
+    again = await storage.change_member(guild, user, MemberChange(add_roles=(8,)))
+    assert again is not None and again[1].roles == (7, 8)  # a set: adding a held role changes nothing
+    emptied = await storage.change_member(guild, user, MemberChange(remove_roles=(7, 8)))
+    assert emptied is not None and emptied[1].roles == ()
+    assert (await storage.get_member(guild, user)) == replace(member, roles=())
+    assert await storage.change_member(guild, new_id(), MemberChange(add_roles=(1,))) is None

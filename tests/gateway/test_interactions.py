@@ -204,10 +204,59 @@ async def test_autocomplete_and_modal(world: World) -> None:
     await callback(w, form, {"type": 9, "data": modal})
     shown = (await w.user.dispatch("INTERACTION_MODAL_CREATE"))["d"]
     assert shown["custom_id"] == "form" and shown["id"] == form["id"]
-    submit = {"custom_id": "form", "components": [{"type": 1, "components": [
+    submit = {"id": form["id"], "custom_id": "form", "components": [{"type": 1, "components": [
         {"type": 4, "custom_id": "answer", "value": "42"}]}]}  # fmt: skip
     submitted = await invoke(w, kind=5, data=submit)
     assert submitted["data"]["components"][0]["components"][0]["value"] == "42"
+    assert "message" not in submitted  # the chain began with a command, not on a message
+    await callback(w, submitted, {"type": 7, "data": {"content": "x"}}, 400)  # nothing to update
+
+
+async def test_a_modal_submit_must_match_the_modal_the_bot_opened(world: World) -> None:
+    w = world
+    form = await invoke(w)
+    inputs = [{"type": 4, "custom_id": "answer", "label": "Answer", "style": 1, "min_length": 2},
+              {"type": 4, "custom_id": "note", "label": "Note", "style": 2, "required": False}]  # fmt: skip
+    modal = {
+        "title": "Tell me",
+        "custom_id": "form",
+        "components": [{"type": 1, "components": [i]} for i in inputs],
+    }
+    await callback(w, form, {"type": 9, "data": modal})
+    await w.user.dispatch("INTERACTION_MODAL_CREATE")
+
+    def submit(custom_id: str = "form", modal_id: str = form["id"], **values: str) -> dict[str, Any]:
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()
+        ]
+        return {"id": modal_id, "custom_id": custom_id, "components": rows}
+
+    base = {"type": 5, "application_id": w.bot_id, "channel_id": w.channel_id, "nonce": "7"}
+    never_opened = await invoke(w)  # an interaction whose callback opened no modal
+    wrong = [
+        (submit(modal_id=never_opened["id"], answer="42"), ("data", "id")),
+        (submit(custom_id="other", answer="42"), ("data", "custom_id")),
+        (submit(answer="42", invented="x"), ("data", "components", "1", "components", "0", "custom_id")),
+        (submit(note="only the optional one"), ("data", "components")),
+        (submit(answer="4"), ("data", "components", "0", "components", "0", "value")),
+        ({"custom_id": "form", "components": []}, ("id",)),
+    ]
+    for data, path in wrong:
+        refused = await _call(w.user_edge.client, "POST", "/interactions", w.user_headers, 400,
+                              json={**base, "data": data})  # fmt: skip
+        errors = refused["errors"]
+        for key in path:
+            errors = errors[key]
+        assert refused["code"] == 50035 and "_errors" in errors, (data, refused)
+    by_other = await w.user_edge.rest("POST", "/auth/register", {}, json={"username": "carol", "bot": False})
+    other_headers = {"Authorization": by_other["token"]}
+    invite = await w.user_edge.rest("POST", f"/channels/{w.channel_id}/invites", w.user_headers, json={})
+    await w.user_edge.rest("POST", f"/invites/{invite['code']}", other_headers)
+    stolen = await _call(w.user_edge.client, "POST", "/interactions", other_headers, 400,
+                         json={**base, "data": submit(answer="42")})  # fmt: skip
+    assert "id" in stolen["errors"]["data"]  # the modal was opened for alice, not carol
+    done = await invoke(w, kind=5, data=submit(answer="42", note=""))
+    assert [r["components"][0]["custom_id"] for r in done["data"]["components"]] == ["answer", "note"]
 
 
 async def test_invalid_interactions_get_discords_errors(world: World) -> None:
@@ -235,9 +284,14 @@ async def test_invalid_interactions_get_discords_errors(world: World) -> None:
 
 async def test_an_unanswered_interaction_expires_after_3_seconds(world: World) -> None:
     got = await invoke(world)
-    await asyncio.sleep(3.2)
+    failed = (await world.user.dispatch("INTERACTION_FAILURE"))["d"]  # sent once the 3 s have passed
+    assert failed["id"] == got["id"] and failed["nonce"] == "42"
     late = await callback(world, got, {"type": 4, "data": {"content": "too late"}}, 404)
     assert late["code"] == 10062
+    hook = f"/webhooks/{world.bot_id}/{got['token']}"
+    assert (await _call(world.bot_edge.client, "POST", hook, status=404, json={"content": "x"}))[
+        "code"
+    ] == 10015
 
 
 async def test_two_callbacks_on_two_edges_one_wins(world: World) -> None:
@@ -382,3 +436,26 @@ async def test_malformed_requests_get_4xx_never_5xx(world: World) -> None:
         full = {"application_id": w.bot_id, "channel_id": w.channel_id, **body}
         response = await w.user_edge.client.post(f"{API}/interactions", json=full, headers=w.user_headers)
         assert 400 <= response.status < 500, (body, await response.text())
+
+
+async def test_resolved_members_and_channels_carry_their_permissions(world: World) -> None:
+    w = world
+    who = {"name": "who", "description": "Point at someone", "options": [
+        {"type": 6, "name": "user", "description": "who", "required": True},
+        {"type": 7, "name": "where", "description": "where", "required": True}]}  # fmt: skip
+    path = f"/applications/{w.bot_id}/guilds/{w.guild_id}/commands"
+    command = await w.bot_edge.rest("POST", path, w.bot_headers, json=who)
+    quiet = {"name": "quiet", "permission_overwrites": [{"id": w.bot_id, "type": 1, "deny": str(1 << 11)}]}
+    hidden = await w.user_edge.rest("POST", f"/guilds/{w.guild_id}/channels", w.user_headers, json=quiet)
+    data = {"id": command["id"], "name": "who", "type": 1,
+            "options": [{"type": 6, "name": "user", "value": w.bot_id},
+                        {"type": 7, "name": "where", "value": w.channel_id}]}  # fmt: skip
+    body = {"type": 2, "application_id": w.bot_id, "channel_id": hidden["id"], "nonce": "1", "data": data}
+    await _call(w.user_edge.client, "POST", "/interactions", w.user_headers, 204, json=body)
+    got = (await w.bot.dispatch("INTERACTION_CREATE"))["d"]
+    resolved = got["data"]["resolved"]
+    member_bits = int(resolved["members"][w.bot_id]["permissions"])  # the bot's, in #quiet
+    assert member_bits & (1 << 10) and not member_bits & (1 << 11)  # it views but may not send there
+    assert member_bits == int(got["app_permissions"])
+    channel_bits = int(resolved["channels"][w.channel_id]["permissions"])  # alice's, in #general
+    assert channel_bits == int(got["member"]["permissions"]) and channel_bits & (1 << 11)

@@ -112,7 +112,7 @@ async def test_slash_command_bot(make_edge: EdgeFactory, library: str) -> None:
         modal = (await user.dispatch("INTERACTION_MODAL_CREATE"))["d"]
         assert modal["title"] == "Tell me"
         submit = {"type": 5, "application_id": bot["id"], "channel_id": channel["id"], "nonce": "submit",
-                  "data": {"custom_id": modal["custom_id"], "components": [
+                  "data": {"id": modal["id"], "custom_id": modal["custom_id"], "components": [
                       {"type": 1, "components": [{"type": 4, "custom_id": "answer", "value": "42"}]}]}}  # fmt: skip
         await edge.rest("POST", "/interactions", user_headers, json=submit)
         await next_message(user, "MESSAGE_CREATE", "you said 42")

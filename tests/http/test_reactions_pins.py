@@ -3,6 +3,7 @@ counts with ``me`` on message objects, paging, and 2xx bodies that match the Ope
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -97,6 +98,28 @@ async def test_twenty_emoji_at_most(client: Client, room: dict[str, Any]) -> Non
     assert error["code"] == 30010
 
 
+async def test_concurrent_adds_never_exceed_twenty_emoji(client: Client, room: dict[str, Any]) -> None:
+    """Eight users' adds of new emoji race for the last two places; however they interleave, the
+    message ends with at most 20 emoji, every 204 is among them and every refusal is 30010."""
+    for i in range(18):
+        await call(client, room["owner"], "PUT", reactions(room, f"e{i:02d}:{1000 + i}") + "/@me", 204)
+    who = [room["owner"], room["bot"], room["other"]]
+    racing = [(who[i % 3], f"race{i}:{2000 + i}") for i in range(8)]
+    responses = await asyncio.gather(*(
+        client.put(f"/api/v10{reactions(room, emoji)}/@me", headers=account.headers) for account, emoji in racing
+    ))  # fmt: skip
+    won = {emoji for (_, emoji), r in zip(racing, responses, strict=True) if r.status == 204}
+    for response in responses:
+        assert response.status == 204 or (await response.json())["code"] == 30010
+    message = await call(client, room["owner"], "GET", f"/channels/{room['cid']}/messages/{room['mid']}")
+    shown = {f"{r['emoji']['name']}:{r['emoji']['id']}" for r in message["reactions"]}
+    assert len(shown) <= 20 and shown - {f"e{i:02d}:{1000 + i}" for i in range(18)} == won
+    for i in range(20 - len(shown)):  # the places the race left free can still be taken, one by one
+        await call(client, room["owner"], "PUT", reactions(room, f"late{i}:{3000 + i}") + "/@me", 204)
+    error = await call(client, room["owner"], "PUT", reactions(room, "extra:99") + "/@me", 400)
+    assert error["code"] == 30010
+
+
 async def test_pins(client: Client, room: dict[str, Any]) -> None:
     owner, bot, cid = room["owner"], room["bot"], room["cid"]
     second = await call(client, owner, "POST", f"/channels/{cid}/messages", json={"content": "two"})
@@ -143,6 +166,20 @@ async def test_typing(client: Client, room: dict[str, Any]) -> None:
     assert error["code"] == 10003
 
 
+async def test_typing_is_limited_per_channel_and_user(client: Client, room: dict[str, Any]) -> None:
+    path = f"/api/v10/channels/{room['cid']}/typing"
+    statuses = [(await client.post(path, headers=room["bot"].headers)).status for _ in range(6)]
+    assert statuses == [204] * 5 + [429]
+    refused = await client.post(path, headers=room["bot"].headers)
+    assert refused.headers["X-RateLimit-Limit"] == "5" and (await refused.json())["global"] is False
+    assert (await client.post(path, headers=room["other"].headers)).status == 204  # another user
+    second = await call(
+        client, room["owner"], "POST", f"/guilds/{room['gid']}/channels", 201, json={"name": "b"}
+    )
+    other_channel = f"/api/v10/channels/{second['id']}/typing"
+    assert (await client.post(other_channel, headers=room["bot"].headers)).status == 204
+
+
 async def test_member_roles_and_hierarchy(client: Client, room: dict[str, Any]) -> None:
     owner, bot, other, gid = room["owner"], room["bot"], room["other"], room["gid"]
     # A new role goes on top: low (1) < manager (2) < high (3).
@@ -169,6 +206,24 @@ async def test_member_roles_and_hierarchy(client: Client, room: dict[str, Any]) 
     assert (await call(client, owner, "PUT", f"/guilds/{gid}/members/1/roles/{low['id']}", 404))[
         "code"
     ] == 10007
+
+
+async def test_concurrent_role_changes_are_all_kept(client: Client, room: dict[str, Any]) -> None:
+    owner, other, gid = room["owner"], room["other"], room["gid"]
+    roles = [
+        (await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": f"r{i}"}))["id"]
+        for i in range(6)
+    ]
+    path = f"/api/v10/guilds/{gid}/members/{other.id}"
+    await call(client, owner, "PUT", f"/guilds/{gid}/members/{other.id}/roles/{roles[0]}", 204)
+    responses = await asyncio.gather(
+        *(client.put(f"{path}/roles/{role}", headers=owner.headers) for role in roles[1:]),
+        client.delete(f"{path}/roles/{roles[0]}", headers=owner.headers),
+        client.patch(path, json={"nick": "Racer"}, headers=owner.headers),
+    )  # fmt: skip
+    assert [r.status for r in responses] == [204] * 6 + [200]
+    member = await call(client, owner, "GET", f"/guilds/{gid}/members/{other.id}")
+    assert member["nick"] == "Racer" and sorted(member["roles"]) == sorted(roles[1:])
 
 
 async def test_edit_member_nick_and_roles(client: Client, room: dict[str, Any]) -> None:

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+
+from rayguild.http_api.app import build_app
+from rayguild.http_api.local import LocalCluster
+from rayguild.http_api.ratelimit import RateLimiter
 
 from .conftest import API, Account, Register
 from .test_openapi_shapes import assert_matches_spec
@@ -24,6 +28,13 @@ async def _call(
     response = await client.request(method, f"{API}{path}", headers=headers, **kw)
     assert response.status == status, await response.text()
     return None if status == 204 else await response.json()
+
+
+async def register_on(client: Client, name: str) -> Account:
+    response = await client.post(f"{API}/auth/register", json={"username": name, "bot": False})
+    assert response.status == 201, await response.text()
+    body = await response.json()
+    return Account(body["token"], body["user"])
 
 
 async def _guild(
@@ -125,3 +136,31 @@ async def test_malformed_webhook_requests_get_4xx_never_5xx(client: Client, regi
     for body in ([], {"name": ""}, {"name": 5}, {"avatar": 5}, {"channel_id": "x"}):
         response = await client.patch(f"{API}/webhooks/{created['id']}", json=body, headers=owner.headers)
         assert 400 <= response.status < 500, (body, await response.text())
+
+
+async def test_webhook_url_and_its_own_rate_limit_outside_the_global_one(cluster: LocalCluster) -> None:
+    """An incoming webhook carries its ``url``; executions are limited per webhook (5 per 2 s,
+    shared by every caller) and never count against the per-address global limit. The limiter's
+    clock stands still, so no bucket refills while the test runs."""
+    app = build_app(await cluster.edge(0), RateLimiter(clock=lambda: 0.0))
+    async with TestClient(TestServer(app)) as client:
+        owner = await register_on(client, "owner")
+        guild = await _call(client, owner, "POST", "/guilds", 201, json={"name": "Limits"})
+        cid = (await _call(client, owner, "GET", f"/guilds/{guild['id']}/channels"))[0]["id"]
+        first, second = [
+            await _call(client, owner, "POST", f"/channels/{cid}/webhooks", json={"name": name})
+            for name in ("First", "Second")
+        ]
+        assert first["url"].endswith(f"/api/v10/webhooks/{first['id']}/{first['token']}")
+        path = first["url"][first["url"].index("/api/v10") :]
+        statuses = [(await client.post(path, json={"content": str(i)})).status for i in range(6)]
+        assert statuses == [204] * 5 + [429]
+        refused = await client.post(path, json={"content": "again"})
+        body = await refused.json()
+        assert body["global"] is False and refused.headers["X-RateLimit-Scope"] == "shared"
+        assert refused.headers["X-RateLimit-Limit"] == "5" and float(refused.headers["Retry-After"]) >= 1
+        other = f"/webhooks/{second['id']}/{second['token']}"
+        await _call(client, None, "POST", other, 204, json={"content": "unaffected"})
+        for _ in range(45):  # with the 8 above: over the global 50 per address, none counted there
+            await _call(client, None, "GET", other)
+        await _call(client, None, "GET", f"/webhooks/{first['id']}/{first['token']}")

@@ -4,9 +4,11 @@ connection that stays usable), and a deleted or edited-away file no longer serve
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import struct
+import time
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -21,6 +23,8 @@ from rayguild.config import Config
 from rayguild.http_api.app import build_app
 from rayguild.http_api.local import LocalCluster
 from rayguild.http_api.ratelimit import RateLimiter
+from rayguild.storage.blobs import SWEEP_AGE_S
+from rayguild.storage.blobs_dir import DirectoryBlobStore
 from rayguild.storage.sqlite import SqliteStorage
 from tests.http.conftest import Account
 from tests.http.test_openapi_shapes import assert_matches_spec
@@ -265,3 +269,43 @@ async def test_a_nonce_retry_keeps_the_first_files_only(small_limit_client: Clie
     assert sent[0] == sent[1]
     assert (await _fetch(client, sent[0]["attachments"][0]["url"]))[1] == b"first"
     assert len([p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]) == 1
+
+
+async def test_deleting_a_channel_or_its_guild_removes_its_files(small_limit_client: Client) -> None:
+    client = small_limit_client
+    owner, _, cid = await _room(client)
+    guild_id = (await (await client.get(f"{API}/channels/{cid}", headers=owner.headers)).json())["guild_id"]
+    second = await client.post(f"{API}/guilds/{guild_id}/channels", headers=owner.headers, json={"name": "b"})
+    other = (await second.json())["id"]
+    urls = {}
+    for channel in (cid, other):
+        form = discordpy_form(
+            {"content": "f", "attachments": [{"id": 0, "filename": "a.bin"}]}, ("a.bin", b"abc")
+        )
+        sent = await client.post(f"{API}/channels/{channel}/messages", headers=owner.headers, data=form)
+        assert sent.status == 200, await sent.text()
+        urls[channel] = (await sent.json())["attachments"][0]["url"]
+        assert (await _fetch(client, urls[channel]))[:2] == (200, b"abc")
+    assert (await client.delete(f"{API}/channels/{other}", headers=owner.headers)).status == 200
+    assert (await _fetch(client, urls[other]))[0] == 404  # its bytes left the store with it
+    assert (await _fetch(client, urls[cid]))[:2] == (200, b"abc")  # the other channel's stay
+    assert (await client.delete(f"{API}/guilds/{guild_id}", headers=owner.headers)).status == 204
+    assert (await _fetch(client, urls[cid]))[0] == 404
+
+
+async def test_an_edge_sweeps_crash_leftovers_at_start_up(tmp_path: Path) -> None:
+    db = tmp_path / "rayguild.sqlite3"
+    cluster = LocalCluster(Config(sqlite_path=str(db), tick_ms=1.0), lambda: SqliteStorage(db))
+    blobs = cluster.storage_factory().blobs
+    assert isinstance(blobs, DirectoryBlobStore)
+    leftover = blobs.root / "attachments" / "1" / "2.tmp-0123"  # a put that crashed long ago
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half")
+    os.utime(leftover, (time.time() - SWEEP_AGE_S - 60,) * 2)
+    async with TestClient(TestServer(build_app(await cluster.edge(0)))):
+        for _ in range(500):  # the first pass runs as the edge starts
+            if not leftover.exists():
+                break
+            await asyncio.sleep(0.01)
+        assert not leftover.exists()
+    await cluster.close()
