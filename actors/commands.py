@@ -197,7 +197,8 @@ class TakeSession:
 
 @dataclass(frozen=True, slots=True)
 class GuildShardLost:
-    """Guild shard ``index`` restarted empty at ``since_ns``: its older sessions re-identify."""
+    """Guild shard ``index`` restarted empty at ``since_ns``: its older sessions get GUILD_DELETE
+    unavailable and are joined again to the rebuilt guilds (``rayguild.actors.guild_loss``)."""
 
     index: int
     since_ns: int

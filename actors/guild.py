@@ -27,16 +27,20 @@ from rayguild.actors.guild_relays import (
     split_key,
 )
 from rayguild.actors.outbox import Outbox
+from rayguild.actors.relay_loss import rejoin_relay_sessions
 from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
 from rayguild.errors import UnknownGuild
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch, moved_marker
 from rayguild.ids import GuildId
-from rayguild.relay import RelayCommand, RelayItem, RelaySessionJoin, SessionShardLost
-from rayguild.storage.protocol import Storage
+from rayguild.relay import RelayCommand, RelayItem, SessionShardLost
+from rayguild.storage.models import Channel
+from rayguild.storage.protocol import HistoryQuery, Storage
 
 log = structlog.get_logger("rayguild.guild")
+
+TEXT_CHANNEL_TYPES = (0, 5)  # channels with messages and a last_message_id (text, announcement)
 
 
 class GuildShard:
@@ -70,6 +74,7 @@ class GuildShard:
         self.published = 0
         self.cpu_s = 0.0
         self._ready: asyncio.Future[None] | None = None
+        self._recovering: set[asyncio.Future[int]] = set()  # sessions of lost relays being rejoined
 
     async def ready(self) -> None:
         """Start storage once (also after Ray restarted this shard); idempotent."""
@@ -82,26 +87,22 @@ class GuildShard:
             raise
 
     def _relay_lag(self, key: int, batch: list[RelayCommand]) -> None:
-        """A relay died or restarted empty: its sessions missed events, so they must re-identify."""
+        """A relay died or restarted empty: it is retired and its sessions rebuilt from this guild's
+        own table (GUILD_DELETE unavailable, then into another relay with GUILD_CREATE: no op 9)."""
         guild_id, index = split_key(key)
         proc = self.guilds.get(guild_id)
-        if proc is None or proc.relays is None or index >= len(proc.relays):
-            return
-        lost = self.invalidate(proc, proc.relays.lost(index))
-        log.error("relay lost; its sessions must re-identify", guild_id=guild_id, relay=index, sessions=lost)
-
-    def invalidate(self, proc: GuildProcess, session_ids: list[str]) -> int:
-        """Take sessions that missed events out of the guild and hand them to the lag policy (op 9)."""
-        slots: dict[int, list[int]] = {}
-        for session_id in session_ids:
-            row = proc.sessions.rows.get(session_id)
-            if row is not None:
-                slots.setdefault(int(proc.sessions.shard[row]), []).append(int(proc.sessions.slot[row]))
-                proc.sessions.remove(session_id)
-        missed = Dispatch.of(proc.guild_id, "SESSION_INVALIDATED", {})
-        for shard, group in slots.items():
-            self.outbox.lagging(shard, [(missed, np.asarray(group, dtype=np.int32))])
-        return sum(map(len, slots.values()))
+        if proc is None or proc.relays is None or index >= len(proc.relays) or index in proc.relays.retired:
+            return  # a later failed batch of a relay already retired
+        gone = proc.relays.retire(index)
+        log.error(
+            "relay lost; its sessions rejoin another relay",
+            guild_id=guild_id,
+            relay=index,
+            sessions=len(gone),
+        )
+        task = asyncio.ensure_future(rejoin_relay_sessions(self, proc, gone))
+        self._recovering.add(task)
+        task.add_done_callback(self._recovering.discard)
 
     async def session_shard_lost(self, shard: int) -> int:
         """Session shard ``shard`` restarted empty: forget its sessions before it reuses their slots,
@@ -139,21 +140,10 @@ class GuildShard:
             proc.permissions,
             proc.prune_passive,
         )
-        for session_id, row in proc.sessions.rows.items():
-            member = int(proc.sessions.member[row])
-            flags = int(proc.sessions.flags[row])
-            proc.relays.join(
-                RelaySessionJoin(
-                    session_id,
-                    int(proc.sessions.shard[row]),
-                    int(proc.sessions.slot[row]),
-                    int(proc.members.user_ids[member]),
-                    tuple(proc.members.roles_of_bits(int(proc.members.role_bits[member]))),
-                    int(proc.sessions.intents[row]),
-                    bool(flags & 2),
-                    bool(flags & 1),
-                )
-            )
+        for session_id in proc.sessions.rows:
+            join = proc.relay_join(session_id)
+            if join is not None:
+                proc.relays.join(join)
         log.info("guild uses relays", guild_id=proc.guild_id, relays=len(proc.relays))
 
     async def process(self, guild_id: int) -> GuildProcess:
@@ -173,12 +163,9 @@ class GuildShard:
         guild = await self.storage.get_guild(guild_id)
         if guild is None:
             raise UnknownGuild(f"unknown guild {guild_id}")
-        proc = GuildProcess(
-            guild,
-            await self.storage.list_channels(guild_id),
-            await self.storage.list_roles(guild_id),
-            self.config,
-        )
+        channels = await self.storage.list_channels(guild_id)
+        proc = GuildProcess(guild, channels, await self.storage.list_roles(guild_id), self.config)
+        await self._load_last_messages(proc, channels)
         page: list[tuple[int, tuple[int, ...]]] = []
         async for member in self.storage.iter_members(guild_id):
             page.append((member.user_id, member.roles))
@@ -189,6 +176,15 @@ class GuildShard:
         self.guilds[guild_id] = proc
         log.info("guild loaded", guild_id=guild_id, members=proc.members.count, guild_shard=self.index)
         return proc
+
+    async def _load_last_messages(self, proc: GuildProcess, channels: list[Channel]) -> None:
+        """Each text channel's newest stored message: GUILD_CREATE carries it as ``last_message_id``
+        (what a client fetches history back to after the guild was unavailable)."""
+        texts = [ch.id for ch in channels if ch.type in TEXT_CHANNEL_TYPES]
+        newest = await asyncio.gather(*(self.storage.history(HistoryQuery(ch, limit=1)) for ch in texts))
+        for channel_id, messages in zip(texts, newest, strict=True):
+            if messages:
+                proc.last_message_id[channel_id] = messages[0].id
 
     def fanout(self, proc: GuildProcess, dispatch: Dispatch) -> int:
         """Send one event on its way: to the session shards, or one command per relay.

@@ -2,7 +2,8 @@
 
 Relays are named actors created on demand; batches to session shards and relays are numbered
 per destination (``StreamSequencer``) so the receivers apply them in order; a restarted shard
-first tells the session shards holding its guilds' sessions to re-identify (op 9); metrics and
+first tells the session shards holding its guilds' sessions (GUILD_DELETE unavailable, then a
+re-join that brings GUILD_CREATE; no re-identify); metrics and
 the passive-summary loop run off the hot path. Built from ``(index, config)`` only, so Ray can
 restart it by itself.
 """
@@ -78,10 +79,11 @@ class GuildShardHost:
         self._announced: asyncio.Future[None] | None = None
 
     async def _announce_once(self) -> None:
-        """After a restart, once: the sessions of this shard's guilds re-identify.
+        """After a restart, once: the sessions of this shard's guilds are told their guilds are
+        unavailable (GUILD_DELETE) and join again (the joins wait for this, then bring GUILD_CREATE).
 
         Every command that loads a guild (publish, connect...) and the start wait for this, so
-        no event is published by the new incarnation before those sessions were told (op 9).
+        no event is published by the new incarnation before those sessions were told.
         """
         if self._restarted:
             if self._announced is None:
@@ -93,7 +95,7 @@ class GuildShardHost:
             [self.directory.session_shard(i).ref for i in range(self.config.session_shards)],
             c.GuildShardLost(self.index, self._incarnation_ns),
         )
-        log.warning("guild shard restarted; its sessions told to re-identify", sessions=counts)
+        log.warning("guild shard restarted; its guilds unavailable until rebuilt", sessions=counts)
 
     async def handle(self, cmd: object) -> object:
         match cmd:

@@ -137,7 +137,9 @@ class GuildProcess:
             self.apply(cmd.change)
         if cmd.t == "MESSAGE_CREATE" and cmd.channel_id:
             # A public thread's message is gated by its parent (channel_id); it is the thread's.
-            self.last_message_id[int(cmd.d.get("channel_id", cmd.channel_id))] = int(cmd.d["id"])
+            channel_id, message_id = int(cmd.d.get("channel_id", cmd.channel_id)), int(cmd.d["id"])
+            if message_id > self.last_message_id.get(channel_id, 0):  # concurrent posts: any order
+                self.last_message_id[channel_id] = message_id
         return Dispatch.of(self.guild.id, cmd.t, cmd.d, cmd.channel_id, cmd.intent, cmd.accepted_ns)
 
     def join(self, join: c.SessionJoin) -> int:
@@ -162,6 +164,23 @@ class GuildProcess:
                 )
             )
         return row
+
+    def relay_join(self, session_id: str) -> RelaySessionJoin | None:
+        """The relay's join command for a session of this guild, from its row (None: not here)."""
+        row = self.sessions.rows.get(session_id)
+        if row is None:
+            return None
+        member, flags, sessions = int(self.sessions.member[row]), int(self.sessions.flags[row]), self.sessions
+        return RelaySessionJoin(
+            session_id,
+            int(sessions.shard[row]),
+            int(sessions.slot[row]),
+            int(self.members.user_ids[member]),
+            tuple(self.members.roles_of_bits(int(self.members.role_bits[member]))),
+            int(sessions.intents[row]),
+            bool(flags & 2),
+            bool(flags & 1),
+        )
 
     def leave(self, session_id: str) -> None:
         self.sessions.remove(session_id)

@@ -80,6 +80,7 @@ class RelayGroup:
         self.prune_passive = prune_passive
         self.loads: list[int] = []
         self.relay_of: dict[str, int] = {}
+        self.retired: set[int] = set()  # relays lost: skipped by every broadcast
 
     def __len__(self) -> int:
         return len(self.loads)
@@ -133,14 +134,15 @@ class RelayGroup:
         self._enqueue(index, RelaySessionLeave(session_id))
         return True
 
-    def lost(self, index: int) -> list[str]:
-        """Relay ``index`` lost its state (restarted empty): forget its sessions, returned for
-        invalidation, and give it the current permissions (its constructor's are stale)."""
+    def retire(self, index: int) -> list[str]:
+        """Relay ``index`` lost its state (died, or restarted empty): it gets nothing more and no new
+        session (its stream may hold batches it never applied); its sessions, returned, are no
+        longer in any relay until joined again (then into a live or a new relay, on a new stream)."""
         gone = [session_id for session_id, i in self.relay_of.items() if i == index]
         for session_id in gone:
             del self.relay_of[session_id]
-        self.loads[index] = 0
-        self._enqueue(index, self._permissions())
+        self.loads[index] = self.relay_size  # full: ``_place`` never picks it
+        self.retired.add(index)
         return gone
 
     def move(self, session_id: str, marker: RelayItem, shard: int, slot: int) -> bool:
@@ -168,7 +170,8 @@ class RelayGroup:
     def broadcast(self, command: RelayCommand) -> None:
         """One command to every relay: O(relays) per event, never O(sessions)."""
         for index in range(len(self.loads)):
-            self._enqueue(index, command)
+            if index not in self.retired:
+                self._enqueue(index, command)
 
     def push_permissions(self) -> None:
         self.broadcast(self._permissions())

@@ -9,7 +9,7 @@ default, ``LocalTransport`` in one process). Nothing here sees a Ray handle.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from rayguild.actors import commands as c
@@ -21,9 +21,12 @@ from rayguild.actors.push import PushRequest, PushShardRef, SubmitResult
 from rayguild.actors.session_shard import SessionShardRef
 from rayguild.actors.transport import Endpoint, Transport
 from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
 from rayguild.ring import RingSnapshot, shard_name
 
 GUILD, SESSION, PRESENCE, PUSH = "guild", "session", "presence", "push"
+
+T = TypeVar("T")
 
 
 class Directory:
@@ -35,6 +38,7 @@ class Directory:
         self.guild_ring = RingSnapshot([shard_name(GUILD, i) for i in range(config.guild_shards)])
         self.presence_ring = RingSnapshot([shard_name(PRESENCE, i) for i in range(config.presence_shards)])
         self.push_ring = RingSnapshot([shard_name(PUSH, i) for i in range(config.push_shards)])
+        self.guild_shard_failed: Callable[[int], object] | None = None  # see ``_watched``
 
     def endpoint(self, name: str) -> Endpoint:
         return self.transport.endpoint(name)
@@ -60,11 +64,21 @@ class Directory:
         return PresenceShardRef(self.endpoint(self.presence_ring.owner(user_id)))
 
     # -- the GuildDirectory / PresenceDirectory the edge uses -------------------------------
+    async def _watched(self, guild_id: int, call: Awaitable[T]) -> T:
+        """``call``'s answer; when its guild shard is unavailable, ``guild_shard_failed`` hears of
+        it first (an edge's session shard tells its sessions the guilds are unavailable)."""
+        try:
+            return await call
+        except ShardUnavailable:
+            if self.guild_shard_failed is not None:
+                self.guild_shard_failed(int(self.guild_ring.owner(guild_id).rsplit("-", 1)[1]))
+            raise
+
     async def publish(self, cmd: c.Publish) -> int:
-        return await self.guild_shard(cmd.guild_id).publish(cmd)
+        return await self._watched(cmd.guild_id, self.guild_shard(cmd.guild_id).publish(cmd))
 
     async def connect(self, guild_id: int, join: c.SessionJoin) -> bool:
-        return await self.guild_shard(guild_id).connect(join)
+        return await self._watched(guild_id, self.guild_shard(guild_id).connect(join))
 
     async def disconnect(self, guild_id: int, session_id: str) -> None:
         await self.guild_shard(guild_id).disconnect(guild_id, session_id)
@@ -138,9 +152,6 @@ class Users:
         await asyncio.gather(
             *(PresenceShardRef(self.directory.endpoint(n)).deliver(g, t, d, intent) for n, g in groups)
         )
-
-
-T = TypeVar("T")
 
 
 def _group(items: list[T], owner: Callable[[T], str]) -> list[tuple[str, list[T]]]:

@@ -35,8 +35,8 @@ class RelayHost:
         self.idle_s = config.passive_idle_s
         self.outbox = Outbox(Directory(config).transport, config, f"relay-{guild_id}-{index}")
         self.commands = 0
-        # A restarted relay has lost its sessions: its first batch is refused, so the guild
-        # invalidates them (op 9) instead of streaming to an empty relay (a silent gap).
+        # A restarted relay has lost its sessions: its first batch is refused, so the guild retires
+        # it and rejoins them elsewhere (relay_loss.py) instead of streaming to an empty relay.
         self._restarted = cluster.actor_restarted()
         self._inbox: OrderedInbox[RelayCommand] = OrderedInbox()
         self._guild_stream: int | None = None

@@ -90,6 +90,7 @@ class Session:
     replay_floor: int = 0  # no resume from a seq below this (the buffer began here after a move)
     moved_guilds: set[int] = field(default_factory=set)  # guilds whose moved marker arrived
     opened_ns: int = field(default_factory=time.time_ns)  # wall clock: compared across processes
+    large_threshold: int = 50  # from identify: its guilds' GUILD_CREATE, also when re-sent after a loss
 
     def detach(self) -> None:
         if self.state is not SessionState.CONNECTED:

@@ -39,8 +39,11 @@ class SessionShardHost:
         self.index = index
         self.config = config
         self.directory = Directory(config)
-        self.body = SessionShard(index, config, self.directory.guild_ring, self.directory.presence_ring)
+        self.body = SessionShard(
+            index, config, self.directory.guild_ring, self.directory.presence_ring, self.directory
+        )
         self.body.observe = self._observe
+        self.directory.guild_shard_failed = self.body.guild_loss.suspect  # this edge's failed calls
         self.core = self.body.core
         self.storage: Storage = open_storage(config)
         self.snowflakes = snowflakes_for(1, index)

@@ -154,6 +154,7 @@ class SessionLifecycle:
         core = self.core
         session = core.hold(cmd.user_id, cmd.intents, cmd.bot, new_session_id(core.index))
         session.guild_ids.update(cmd.guild_ids)
+        session.large_threshold = cmd.large_threshold
         self._watch(session, cmd.sink)
         await self._report(self._record(session, status=cmd.status, activities=cmd.activities))
         ready = Dispatch(0, "READY", encode({**cmd.ready, "session_id": session.session_id}))

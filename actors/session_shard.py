@@ -15,6 +15,7 @@ import numpy as np
 import structlog
 
 from rayguild.actors import commands as c
+from rayguild.actors.guild_loss import GuildConnector, GuildLoss
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
 from rayguild.actors.outbox import Batch
 from rayguild.actors.presence import SessionPresence
@@ -36,12 +37,19 @@ DRAIN_CLOSE = 4000  # resumable: the client resumes (on another edge) after op 7
 
 class SessionShard:
     def __init__(
-        self, index: int, config: Config, guild_ring: RingSnapshot, presence_ring: RingSnapshot
+        self,
+        index: int,
+        config: Config,
+        guild_ring: RingSnapshot,
+        presence_ring: RingSnapshot,
+        guilds: GuildConnector | None = None,
     ) -> None:
         self.index = index
         presences = SessionPresences(config.presence_backlog_frames, config.presence_updates_per_minute)
         self.core = SessionShardCore(index, config.replay_buffer_events, presence=presences)
         self.handoffs = Handoffs(self.core)
+        self.guild_loss = GuildLoss(self.core, guild_ring)
+        self.guild_loss.guilds = guilds
         self.guild_ring = guild_ring
         self.presence_ring = presence_ring
         self.inbox: OrderedInbox[tuple[Dispatch, Slots]] = OrderedInbox()
@@ -62,7 +70,7 @@ class SessionShard:
                 # waits for its guilds' moved markers (handoff.py)
                 return await self.handoffs.take(session_id, user_id, seq, list(moved), list(known))
             case c.GuildShardLost(index, since_ns):
-                return self.guild_shard_lost(index, since_ns)
+                return self.guild_loss.lost(index, since_ns)
             case c.PresenceReport(presence_index):
                 return self.presence_report(presence_index)
             case c.PresenceResync():
@@ -88,17 +96,6 @@ class SessionShard:
             if self.observe is not None:
                 self.observe(batch, count)
         return delivered
-
-    def guild_shard_lost(self, index: int, since_ns: int) -> int:
-        """Guild shard ``index`` restarted empty at ``since_ns``: sessions opened before then in its
-        guilds missed events (op 9 them); sessions opened since connect to the new incarnation."""
-        lost, owner = shard_name("guild", index), self.guild_ring.owner
-        slots = [
-            s.slot
-            for s in self.core.sessions.values()
-            if s.opened_ns < since_ns and any(owner(g) == lost for g in s.guild_ids)
-        ]
-        return self.core.invalidate(np.asarray(slots, dtype=np.int32))
 
     def drain(self) -> int:
         """op 7 to every connected session, then its socket closes resumable (the session stays

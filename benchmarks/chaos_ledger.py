@@ -52,21 +52,24 @@ class Member:
 def silent_gaps(member: Member, acked: Sequence[Post]) -> set[int]:
     """Ids of acknowledged messages this client missed without being told (see the module doc).
     A message posted while its guild was unavailable to the session (GUILD_DELETE until the next
-    GUILD_CREATE) is excused: the client was told, and fetches history when the guild is back."""
+    GUILD_CREATE) is excused: the client was told, and fetches history when the guild is back. So
+    is one lost on its way just before the client was told (in the shard or relay that died):
+    nothing posted after it arrived live before the GUILD_DELETE, so the gap ends at the outage."""
     client, missed = member.client, set()
     for index, inc in enumerate(client.incarnations):
-        got = {mid for mid, hits in client.delivered.items() if any(i == index for i, _ in hits)}
+        arrived: dict[int, float] = {}  # message id -> when it was first delivered in this session
+        for mid, hits in client.delivered.items():
+            times = [t for i, t in hits if i == index]
+            if times:
+                arrived[mid] = min(times)
+        got = set(arrived)
         live_to_end = inc.ended is None and not client.counters.fatal_close
         for guild_id, created in inc.created.items():
             if guild_id not in member.guild_ids:
                 continue
             posts = [p for p in acked if p.guild_id == guild_id and p.started > created]
             outages = inc.unavailable.get(guild_id, [])
-            excused = {
-                p.message_id
-                for p in posts
-                if any(p.started < back and p.answered > gone for gone, back in outages)
-            }
+            excused = {p.message_id for p in posts if _told(p, posts, outages, arrived)}
             latest = max((p.started for p in posts if p.message_id in got), default=None)
             still_there = live_to_end and not any(back == float("inf") for _, back in outages)
             for post in posts:
@@ -75,6 +78,21 @@ def silent_gaps(member: Member, acked: Sequence[Post]) -> set[int]:
                 if (latest is not None and post.answered < latest) or still_there:
                     missed.add(post.message_id or 0)
     return missed
+
+
+def _told(post: Post, posts: list[Post], outages: list[list[float]], arrived: dict[int, float]) -> bool:
+    """Whether the client was told of ``post``'s guild being unavailable before it could notice
+    the post missing: the post is in an outage, or just before one with nothing posted after it
+    arriving live before the GUILD_DELETE (``arrived``: message id -> when it was delivered)."""
+    for gone, back in outages:
+        if post.started >= back:
+            continue
+        if post.answered > gone:
+            return True
+        later = (q for q in posts if q.started > post.answered and q.message_id in arrived)
+        if not any(arrived[q.message_id or 0] < gone for q in later):
+            return True
+    return False
 
 
 def window_of(at: float, failures: Sequence[Failure], end: float) -> tuple[float, float]:

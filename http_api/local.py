@@ -11,6 +11,7 @@ for running one edge without a Ray cluster.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -62,10 +63,23 @@ class LocalCluster:
         """Session shard ``index`` (created on first use)."""
         shard = self.sessions.get(index)
         if shard is None:
-            shard = SessionShard(index, self.config, self.directory.guild_ring, self.directory.presence_ring)
+            directory = self.directory
+            shard = SessionShard(index, self.config, directory.guild_ring, directory.presence_ring, directory)
             self.sessions[index] = shard
             self.transport.register(shard_name(SESSION, index), shard)
         return shard
+
+    def restart_guild(self) -> int:
+        """What a crash and restart of the guild shard does (as ``GuildShardHost``): a new body
+        that rebuilds its guilds from storage, announced to every session shard first. Returns how
+        many sessions were told their guilds are unavailable (they are joined again meanwhile)."""
+        since_ns = time.time_ns()
+        storage = self.storage_factory()
+        self._storages.append(storage)
+        outbox = Outbox(self.transport, self.config, shard_name(GUILD, 0))
+        self.guild_shard = GuildShard(0, self.config, storage, outbox)
+        self.transport.register(shard_name(GUILD, 0), self.guild_shard)
+        return sum(shard.guild_loss.lost(0, since_ns) for shard in self.sessions.values())
 
     def _presence_shard(self) -> PresenceShard:
         outbox = Outbox(self.transport, self.config, shard_name(PRESENCE, 0))

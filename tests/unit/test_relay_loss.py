@@ -1,0 +1,96 @@
+"""A relay that dies under a stream of events: its sessions get GUILD_DELETE unavailable, then
+GUILD_CREATE from another relay, and every later event, with no op 9 and no seq gap; the sessions
+of the other relays see every event, undisturbed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from rayguild.actors import commands as c
+from rayguild.actors.guild import GuildShard
+from rayguild.config import load_config
+from rayguild.errors import ShardUnavailable
+from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
+from rayguild.relay import RelayCommand
+from rayguild.storage import SqliteStorage
+
+from .conftest import GENERAL, GUILD, ListSink, Node
+from .test_relays import InProcessRelays
+
+SESSIONS, RELAY_SIZE, BEFORE, AFTER = 10, 5, 5, 5
+
+
+class DyingRelays(InProcessRelays):
+    """Relays that can be killed: a send to a dead one fails, as a call to a dead actor does."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        self.dead: set[tuple[int, int]] = set()
+
+    def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
+        if (guild_id, index) in self.dead:
+            return self._fail(guild_id, index)
+        return super().send(guild_id, index, commands)
+
+    async def _fail(self, guild_id: int, index: int) -> object:
+        raise ShardUnavailable(f"relay-{guild_id}-{index} died")
+
+
+async def test_a_lost_relays_sessions_rejoin_without_reidentifying(storage: SqliteStorage) -> None:
+    config = load_config(environ={}, relay_threshold_sessions=2, relay_size=RELAY_SIZE)
+    node = Node(2, config)
+    relays = DyingRelays(node)
+    guild_shard = GuildShard(0, config, storage, node.outbox(), relays)
+    sinks: dict[str, ListSink] = {}
+    for user in range(1, SESSIONS + 1):
+        core, sink = node.cores[user % 2], ListSink()
+        session = core.open_session(user, GUILD_MESSAGES | MESSAGE_CONTENT, False, sink)
+        sinks[session.session_id] = sink
+        join = c.SessionJoin(
+            GUILD, session.session_id, core.index, session.slot, user, session.intents, False
+        )
+        assert await guild_shard.connect(join)
+
+    async def say(i: int) -> None:
+        d = {"id": str(i), "content": f"m{i}", "channel_id": str(GENERAL)}
+        await guild_shard.publish(c.Publish(GUILD, "MESSAGE_CREATE", d, GENERAL, GUILD_MESSAGES))
+
+    async def settle() -> None:
+        assert guild_shard.relay_batcher is not None
+        for _ in range(3):
+            await guild_shard.relay_batcher.drain()
+            await asyncio.gather(*guild_shard._recovering)
+            await relays.drain()
+            await guild_shard.batcher.drain()
+
+    for i in range(1, BEFORE + 1):
+        await say(i)
+    await settle()
+    proc = guild_shard.guilds[GUILD]
+    assert proc.relays is not None
+    victims = {s for s, i in proc.relays.relay_of.items() if i == 0}
+    assert len(victims) >= 2
+
+    relays.dead.add((GUILD, 0))
+    await say(BEFORE + 1)  # lost for the victims: the dead relay never applies it
+    await settle()
+    for i in range(BEFORE + 2, BEFORE + 2 + AFTER):
+        await say(i)
+    await settle()
+
+    assert 0 in proc.relays.retired and all(proc.relays.relay_of[s] != 0 for s in victims)
+    for session_id, sink in sinks.items():
+        assert all(f["op"] == 0 for f in sink.frames) and sink.closed is None, "no op 9"
+        assert [f["s"] for f in sink.frames] == list(range(1, len(sink.frames) + 1)), "no seq gap"
+        kinds = [f["t"] for f in sink.frames]
+        ids = [int(f["d"]["id"]) for f in sink.frames if f["t"] == "MESSAGE_CREATE"]
+        later = list(range(BEFORE + 2, BEFORE + 2 + AFTER))
+        if session_id in victims:
+            gone = kinds.index("GUILD_DELETE")
+            assert sink.frames[gone]["d"] == {"id": str(GUILD), "unavailable": True}
+            assert kinds[gone + 1] == "GUILD_CREATE" and kinds.count("GUILD_CREATE") == 2
+            assert ids[-AFTER:] == later, "every event after the rejoin"
+        else:
+            assert kinds.count("GUILD_DELETE") == 0 and kinds.count("GUILD_CREATE") == 1
+            assert ids == list(range(1, BEFORE + 2 + AFTER)), "the other relays' sessions miss nothing"
