@@ -125,6 +125,14 @@ class ActorRef:
                 raise ShardUnavailable(f"no actor named {self.name} in namespace {self.namespace}") from err
         return self._handle
 
+    def exists(self) -> bool:
+        """Whether an actor of this name is registered now (its handle is kept if so)."""
+        try:
+            self._resolve()
+        except ShardUnavailable:
+            return False
+        return True
+
     def send(self, command: object) -> Awaitable[Any]:
         """Submit now; the returned awaitable yields the result or raises a ``RayguildError``."""
         return _settle(self.name, self._resolve().handle.remote(command))
