@@ -6,12 +6,9 @@ ephemeral ports), sample-every, messages.
 
 Each connection is an asyncio Protocol over raw_ws (no aiohttp, no per-frame JSON): Hello ->
 Identify -> READY -> GUILD_CREATE are the first three data frames, so a connection counts frames
-instead of decoding them. Only the answer to Identify is decoded (the stream's decompressor is
-dropped after GUILD_CREATE): a heartbeat ACK there is set aside, an op 9 (the edge's identify limits under a connection storm) is
-answered as clients do, by identifying again after a random 0.5-2 s. Every ``sample-every``-th
-connection also decompresses and parses every frame and checks that the frames are what the
-counting assumed (READY, GUILD_CREATE, then each posted message in order); the report says how
-many checks failed.
+instead of decoding them. Every ``sample-every``-th connection also decompresses and parses every
+frame and checks that the frames are what the counting assumed (READY, GUILD_CREATE, then each
+posted message in order); the report says how many checks failed.
 
 Commands on stdin, answers on stdout (one line each):
 - (start) -> ``ready <n>`` once every connection has its GUILD_CREATE;
@@ -28,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import socket
 import sys
 import time
@@ -54,7 +50,6 @@ RAMP_CONCURRENCY = 200  # connections being set up at once
 INTENTS = (1 << 0) | (1 << 9) | (1 << 15)  # GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT
 HEARTBEAT = client_frame(b'{"op":1,"d":null}')
 SETUP_FRAMES = 3  # Hello, READY, GUILD_CREATE
-RETRY_S = (0.5, 2.0)  # an identify answered with op 9 is sent again after uniform(*RETRY_S)
 QUIET_TIMEOUT_S = 15.0  # well inside the server's 62 s heartbeat timeout
 
 
@@ -78,9 +73,6 @@ class Load:
         self.checked_frames = 0
         self.closes: dict[str, int] = {}
         self.sample_frames: list[str] = []
-        self.identify_retries = 0
-        self.closed_in_setup = 0
-        self.connect_failed = 0  # left out, as connections closed in set-up are
 
 
 class Connection(asyncio.Protocol):
@@ -94,7 +86,6 @@ class Connection(asyncio.Protocol):
         "load",
         "owed",
         "received",
-        "sampled",
         "since_quiet",
         "transport",
     )
@@ -106,8 +97,7 @@ class Connection(asyncio.Protocol):
         self._head: bytes | None = b""  # the HTTP upgrade response, until it is complete
         self.received = self.since_quiet = self.owed = 0  # owed: heartbeats not yet ACKed
         self.excluded = self.closed = False
-        self.sampled = sampled
-        self._decode = _decoder(compress)  # until GUILD_CREATE; the whole stream when sampled
+        self._decode = _decoder(compress) if sampled else None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -125,14 +115,7 @@ class Connection(asyncio.Protocol):
             if opcode in (OP_TEXT, OP_BINARY):
                 self.received += 1
                 if self._decode is not None:
-                    decoded = self._decode(payload)
-                    if 1 < self.received <= SETUP_FRAMES and self._setup_aside(orjson.loads(decoded)["op"]):
-                        self.received -= 1
-                        continue
-                    if self.sampled:
-                        self._check(decoded)
-                    elif self.received == SETUP_FRAMES:
-                        self._decode = None
+                    self._check(self._decode(payload))
                 if self.received <= SETUP_FRAMES:
                     if self.received == 1:
                         self.transport.write(load.identify)
@@ -158,11 +141,6 @@ class Connection(asyncio.Protocol):
                     load.unexpected += 1
             elif opcode == OP_CLOSE:
                 self.closed = True
-                if self.received < SETUP_FRAMES:  # never ready: left out (excluded at ``quiet``)
-                    load.closed_in_setup += 1
-                    load.ready += 1
-                    if load.ready == load.count:
-                        load.all_ready.set()
                 if load.quieting and self.owed and not self.excluded:  # it will never ACK
                     self.excluded = True
                     load.quiet += 1
@@ -172,22 +150,6 @@ class Connection(asyncio.Protocol):
                 load.closes[str(code)] = load.closes.get(str(code), 0) + 1
             elif opcode == OP_PING:
                 self.transport.write(client_frame(payload, 0xA))
-
-    def _setup_aside(self, op: int) -> bool:
-        """During set-up: True for a frame that is not READY / GUILD_CREATE (an ACK, or op 9:
-        identify again)."""
-        if op == 11:
-            self.owed = max(0, self.owed - 1)
-            return True
-        if op == 9:
-            self.load.identify_retries += 1
-            asyncio.get_running_loop().call_later(random.uniform(*RETRY_S), self._identify)
-            return True
-        return False
-
-    def _identify(self) -> None:
-        if not self.closed:
-            self.transport.write(self.load.identify)
 
     def _check(self, decoded: bytes) -> None:
         load, n, frame = self.load, self.received, orjson.loads(decoded)
@@ -230,16 +192,7 @@ async def main() -> None:
             sock = socket.socket()
             sock.setblocking(False)
             sock.bind((source, 0))
-            try:
-                await loop.sock_connect(sock, (host, port))
-            except OSError:  # the edges' accept queues overflowed for longer than SYN retries last
-                sock.close()
-                load.connect_failed += 1
-                load.arrivals[:, index] = -1
-                load.ready += 1
-                if load.ready == load.count:
-                    load.all_ready.set()
-                return
+            await loop.sock_connect(sock, (host, port))
             conn = Connection(load, index, compress, index % sample_every == 0)
             await loop.create_connection(lambda: conn, sock=sock)
             connections.append(conn)
@@ -253,7 +206,6 @@ async def main() -> None:
     await _command(loop, "quiet")
     heartbeats.cancel()
     load.quieting = True
-    load.quiet += load.connect_failed
     for conn in connections:
         if conn.closed:  # closed by the server before (op 9 under load, say): left out
             conn.excluded = True
@@ -269,7 +221,7 @@ async def main() -> None:
         conn.excluded = conn.excluded or bool(conn.owed)
         if conn.excluded:
             load.arrivals[:, conn.index] = -1
-    load.excluded = sum(conn.excluded for conn in connections) + load.connect_failed
+    load.excluded = sum(conn.excluded for conn in connections)
     load.quiet = load.count
     cpu_at_quiet = cpu_seconds()
     print("quiet", flush=True)
@@ -285,9 +237,6 @@ async def main() -> None:
         "unexpected_frames": load.unexpected,
         "excluded": load.excluded,
         "sample_frames": load.sample_frames,
-        "identify_retries": load.identify_retries,
-        "closed_in_setup": load.closed_in_setup,
-        "connect_failed": load.connect_failed,
     }
     print(orjson.dumps(report).decode(), flush=True)
     for conn in connections:
@@ -296,18 +245,11 @@ async def main() -> None:
 
 
 async def _heartbeat_until_quiet(load: Load, connections: list[Connection]) -> None:
-    """Before ``quiet``: a heartbeat to every connection that had its Hello, every 20 s (the
-    server's interval is 41.25 s), as clients do from Hello on."""
+    """Before ``quiet``: a heartbeat to every ready connection every 20 s (the server's interval is 41.25 s)."""
     while True:
         await asyncio.sleep(20)
-        print(  # progress on stderr (stdout is the command channel): how far a long set-up got
-            f"[{sys.argv[6]}] connected {len(connections):,} ready {load.ready:,} of {load.count:,}, "
-            f"op 9 retries {load.identify_retries:,}, closed in set-up {load.closed_in_setup:,}, "
-            f"connects failed {load.connect_failed:,}, closes {load.closes}",
-            file=sys.stderr, flush=True,
-        )  # fmt: skip
         for conn in connections:
-            if conn.transport is not None and conn.received >= 1 and not conn.closed:
+            if conn.transport is not None and conn.received >= SETUP_FRAMES:
                 conn.owed += 1
                 conn.transport.write(HEARTBEAT)
 

@@ -16,11 +16,7 @@ stream's redundancy is (consecutive dispatches share their keys and ids).
 - zlib: windowBits 10, memLevel 2, level 1: about 12 KiB a connection. The stream header names
   the window, and an inflater opened with the default windowBits 15 (discord.py's
   ``zlib.decompressobj()``, discord.js's zlib-sync / node:zlib, browsers' pako and
-  DecompressionStream) accepts any smaller one. An idle connection gives its context back
-  (``release``): after a sync flush the stream stands at a deflate block boundary, so the next
-  frame starts a fresh RAW deflate context (no second header) whose blocks continue the same
-  stream; it only loses the history (that frame compresses a little worse). The client's
-  inflater sees one unbroken stream.
+  DecompressionStream) accepts any smaller one.
 - zstd: window_log 10 (zstd's minimum), small hash tables, the fast strategy: about 30 KiB. The
   frame header carries the window size; decoders allocate what it names.
 """
@@ -47,10 +43,6 @@ class Compressor(Protocol):
 
     def compress(self, frame: bytes) -> bytes: ...
 
-    def release(self) -> None:
-        """Free what can be rebuilt while the connection is idle (the stream stays decodable)."""
-        ...
-
 
 class Identity:
     __slots__ = ()
@@ -59,28 +51,17 @@ class Identity:
     def compress(self, frame: bytes) -> bytes:
         return frame
 
-    def release(self) -> None:
-        pass
-
 
 class ZlibStream:
-    __slots__ = ("_context", "_started")
+    __slots__ = ("_compress", "_flush")
     binary = True
 
     def __init__(self) -> None:
-        self._context: zlib._Compress | None = None
-        self._started = False
+        context = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL)
+        self._compress, self._flush = context.compress, context.flush
 
     def compress(self, frame: bytes) -> bytes:
-        context = self._context
-        if context is None:  # the first context writes the zlib header; later ones continue raw
-            bits = -ZLIB_WINDOW_BITS if self._started else ZLIB_WINDOW_BITS
-            context = self._context = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, bits, ZLIB_MEM_LEVEL)
-            self._started = True
-        return context.compress(frame) + context.flush(zlib.Z_SYNC_FLUSH)
-
-    def release(self) -> None:
-        self._context = None
+        return self._compress(frame) + self._flush(zlib.Z_SYNC_FLUSH)
 
 
 class ZstdStream:
@@ -93,9 +74,6 @@ class ZstdStream:
 
     def compress(self, frame: bytes) -> bytes:
         return self._compress(frame) + self._flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
-
-    def release(self) -> None:
-        """Kept: a new context would start a second zstd frame, which discord.py cannot read."""
 
 
 COMPRESSORS: dict[str, type[Identity] | type[ZlibStream] | type[ZstdStream]] = {

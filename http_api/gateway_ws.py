@@ -5,8 +5,7 @@ Every frame a connection sends (Hello, ACKs, op 9, dispatches, replays) goes thr
 delivery path. If more than ``replay_buffer_events + CONTROL_SLACK`` frames are queued the client
 is not keeping up: the socket is closed with 4000 and the client can resume (everything it missed
 is still in its replay buffer). A client that sends no heartbeat for 1.5 heartbeat intervals is
-closed with 4009 (a timer per connection, no task). A connection that sent nothing between two
-heartbeats gives its compression context back (wire.py, compression.py). A client frame above ``HARD_FRAME_CAP`` is
+closed with 4009 (a timer per connection, no task). A client frame above ``HARD_FRAME_CAP`` is
 refused by aiohttp before it is buffered; the close says 4002 as for any oversize frame, not
 aiohttp's 1009. Each close writes one structured log line.
 """
@@ -61,7 +60,6 @@ class GatewayConnection:
 
     __slots__ = (
         "_watchdog",
-        "_writes_at_ack",
         "ctx",
         "last_heartbeat",
         "limit_s",
@@ -80,9 +78,8 @@ class GatewayConnection:
         self.session: Session | None = None
         self.limit_s = ctx.config.heartbeat_interval_ms / 1000 * ZOMBIE_FACTOR
         self.last_heartbeat = time.monotonic()
-        self.tasks: set[asyncio.Task[None]] | None = None  # op 8 requests in flight (made on first use)
+        self.tasks: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.TimerHandle | None = None
-        self._writes_at_ack = -1  # the sink's write count just after the last heartbeat ACK
 
     async def serve(self) -> None:
         self._watchdog = asyncio.get_running_loop().call_later(self.limit_s, self._check_heartbeat)
@@ -118,7 +115,7 @@ class GatewayConnection:
             closed_by_server = self.sink.close_code is not None
             if self._watchdog is not None:
                 self._watchdog.cancel()
-            for task in self.tasks or ():
+            for task in self.tasks:
                 task.cancel()
             self.protocol.transition(ConnState.CLOSED)
             if not closed_by_server:
@@ -139,10 +136,7 @@ class GatewayConnection:
         op, d = inbound.op, inbound.d
         if op is Op.HEARTBEAT:
             self.last_heartbeat = time.monotonic()
-            if self.sink.writes == self._writes_at_ack:  # nothing sent between two heartbeats: idle
-                self.sink.release_after_flush()
             self.sink.write(HEARTBEAT_ACK)
-            self._writes_at_ack = self.sink.writes
         elif op is Op.IDENTIFY:
             ident = parse_identify(d, self.ctx.allowed_intents, self.ctx.config.large_threshold_default)
             try:
@@ -169,8 +163,6 @@ class GatewayConnection:
             await gateway_ops.subscribe(self.ctx, session, op, d)
         elif op is Op.REQUEST_GUILD_MEMBERS:
             task = asyncio.create_task(gateway_ops.request_members(self.ctx, session, d))
-            if self.tasks is None:
-                self.tasks = set()
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
         # op 4 (voice) and op 31 (soundboard) are accepted and ignored: no voice here.

@@ -6,8 +6,7 @@ ACKs, op 9) only queues: it never blocks and never touches the socket. The edge'
 compresses the queued frames in order (the connection's compressor must see them in order),
 frames each as one websocket message (server frames are unmasked: a 2-10 byte header built
 here, no aiohttp writer call per frame) and hands them to the transport in ONE write. The edge's
-frame and byte counters are incremented once per turn, never per frame. A connection found idle
-(``release_after_flush``) frees its compression context once the queued frames are written.
+frame and byte counters are incremented once per turn, never per frame.
 
 Bound (backpressure): when the transport holds more than its high-water mark unsent (asyncio's
 64 KiB: the client reads slower than we write), the sink stops writing and waits for it to drain;
@@ -22,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+from collections import deque
 
 from aiohttp import web
 
@@ -77,19 +77,17 @@ class SocketSink:
     """``FrameSink`` over one websocket; see the module docstring for its bound."""
 
     __slots__ = (
-        "_closer", "_compressor", "_drainer", "_first_byte", "_max_frames", "_protocol", "_queue",
-        "_release", "_request", "_wire", "_ws", "close_code", "close_reason", "marked", "writes",
+        "_closer", "_compress", "_drainer", "_first_byte", "_max_frames", "_protocol", "_queue",
+        "_request", "_wire", "_ws", "close_code", "close_reason", "marked",
     )  # fmt: skip
 
     def __init__(self, request: web.Request, ws: web.WebSocketResponse, compressor: Compressor,
                  max_frames: int, wire: WireFlusher) -> None:  # fmt: skip
         self._request, self._ws, self._wire, self._max_frames = request, ws, wire, max_frames
         self._protocol = request.protocol
-        self._compressor = compressor
-        self._release = False  # give the compressor's context back after the next flush
-        self.writes = 0  # frames ever queued (the connection tells idleness from it)
+        self._compress = compressor.compress
         self._first_byte = _FIN_BINARY if compressor.binary else _FIN_TEXT
-        self._queue: list[bytes] = []  # a list: an idle socket's empty deque would cost 600 bytes
+        self._queue: deque[bytes] = deque()
         self._drainer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
         self.marked = False
@@ -105,7 +103,6 @@ class SocketSink:
             self.close(SLOW_READER_CODE, SLOW_READER_REASON)
             return
         queue.append(frame)
-        self.writes += 1
         if not self.marked and self._drainer is None:
             self.marked = True
             self._wire.mark(self)
@@ -113,10 +110,6 @@ class SocketSink:
     def backlog(self) -> int:
         """Frames queued and not yet written (the presence lag bound reads it)."""
         return len(self._queue)
-
-    def release_after_flush(self) -> None:
-        """The connection is idle: once what is queued is written, free the compression context."""
-        self._release = True
 
     def flush(self) -> None:
         """Compress, frame and write everything queued in one transport write (the flusher calls it)."""
@@ -127,7 +120,7 @@ class SocketSink:
         if transport is None or transport.is_closing():
             queue.clear()
             return
-        compress, first = self._compressor.compress, self._first_byte
+        compress, first = self._compress, self._first_byte
         parts = []
         for frame in queue:
             data = compress(frame)
@@ -135,9 +128,6 @@ class SocketSink:
             parts.append(data)
         frames = len(queue)
         queue.clear()
-        if self._release:
-            self._release = False
-            self._compressor.release()
         payload = b"".join(parts)
         transport.write(payload)
         self._wire.count(frames, len(payload))

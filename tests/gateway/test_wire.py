@@ -85,7 +85,7 @@ async def test_a_slow_reader_is_closed_with_4000_and_never_holds_more_than_its_b
     identify = {"op": 2, "d": {"token": token, "intents": GUILDS, "properties": {}}}
     writer.write(client_frame(orjson.dumps(identify)))
     sessions = edge.ctx.sessions
-    await until(lambda: any(s.sink is not None for s in sessions.sessions.values()))  # attached
+    await until(lambda: bool(sessions.sessions))
     (session,) = sessions.sessions.values()
     sink = session.sink
     server_transport = sink._request.transport
@@ -110,37 +110,3 @@ async def test_a_slow_reader_is_closed_with_4000_and_never_holds_more_than_its_b
         codes = [close_code(p) for op, p in frames.feed(data) if op == OP_CLOSE]
     assert codes == [SLOW_READER_CODE]
     writer.close()
-
-
-@pytest.mark.parametrize("window_bits", [zlib.MAX_WBITS, ZLIB_WINDOW_BITS])
-def test_a_released_zlib_context_continues_the_same_stream(window_bits: int) -> None:
-    compressor = compressor_for("zlib-stream")
-    inflater = zlib.decompressobj(window_bits)  # discord.py's: one inflater for the connection
-    frames = [
-        b'{"op":0,"t":"MESSAGE_CREATE","s":%d,"d":{"content":"%s"}}' % (i, b"ab" * i) for i in range(60)
-    ]
-    outputs = []
-    for i, frame in enumerate(frames):
-        outputs.append(compressor.compress(frame))
-        if i % 7 == 3:
-            compressor.release()
-            assert compressor._context is None  # type: ignore[attr-defined]
-    assert int.from_bytes(outputs[0][:2], "big") % 31 == 0  # the one zlib header, then deflate blocks
-    assert [inflater.decompress(out) for out in outputs] == frames
-
-
-async def test_an_idle_compressed_connection_frees_its_context_and_still_decodes(edge: Edge) -> None:
-    token, headers, _, channel = await edge.guild_with_bot()
-    gw = await edge.connect(compress="zlib-stream")
-    await gw.identify(token)
-    await gw.dispatch("GUILD_CREATE")
-    (session,) = edge.ctx.sessions.sessions.values()
-    compressor = session.sink._compressor
-    for _ in range(2):  # the second heartbeat finds nothing sent since the first ACK
-        await gw.send({"op": 1, "d": gw.seq})
-        assert (await gw.recv())["op"] == 11
-    await until(lambda: compressor._context is None)
-    for i in range(3):
-        await _post(edge, headers, channel, f"after idle {i}")
-        assert (await gw.dispatch("MESSAGE_CREATE"))["d"]["content"] == f"after idle {i}"
-    assert compressor._context is not None  # busy again: a context of its own, same stream

@@ -167,11 +167,7 @@ async def kill_under_load(rt: Runtime, target: str) -> tuple[Run, float, set[int
             "relay": cluster.ActorRef(f"relay-{target_guild}-0", rt.config.namespace),
             "presence": cluster.ActorRef("presence-0", rt.config.namespace),
         }  # fmt: skip
-        for _ in range(240):  # the target guild's relays are up (created by the guild, asynchronously)
-            if refs["relay"].exists():
-                break
-            await asyncio.sleep(0.25)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(3.0)  # the target guild's relays are up
         watcher = asyncio.create_task(rt.watch(0.5))
         killed_at = 0.0
         for n in range(POSTS_PER_GUILD):
