@@ -19,6 +19,9 @@ from typing import Any, TypeVar
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError
 from ray.util import state as ray_state
+from ray.util.metrics import Counter as Counter  # re-exported: Ray's metric types (actors/metrics.py)
+from ray.util.metrics import Gauge as Gauge
+from ray.util.metrics import Histogram as Histogram
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from rayguild.config import Config

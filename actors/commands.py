@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rayguild.ids import GuildId, SessionId, UserId
+from rayguild.ids import SessionId
 from rayguild.storage.models import Channel, Guild, Role
 
 if TYPE_CHECKING:
-    from rayguild.actors.bench import BenchGuild
     from rayguild.actors.presence import SessionPresence
     from rayguild.actors.push import PushRequest
     from rayguild.fanout.events import Dispatch
@@ -102,11 +101,11 @@ class Publish:
 class SessionJoin:
     """A session connecting to a guild: where its frames go and what it asked for."""
 
-    guild_id: GuildId
+    guild_id: int
     session_id: SessionId
     shard: int
     slot: int
-    user_id: UserId
+    user_id: int
     intents: int
     bot: bool
     large_threshold: int = 50
@@ -128,16 +127,16 @@ class Stats:
 class Disconnect:
     """Remove a session from the guild; it receives nothing more from it."""
 
-    guild_id: GuildId
-    session_id: str
+    guild_id: int
+    session_id: SessionId
 
 
 @dataclass(frozen=True, slots=True)
 class Subscribe:
     """Mark a session active (every event) or passive in the guild."""
 
-    guild_id: GuildId
-    session_id: str
+    guild_id: int
+    session_id: SessionId
     active: bool
 
 
@@ -145,15 +144,15 @@ class Subscribe:
 class MoveSession:
     """Send the session's later events to (shard, slot); its old slot gets a moved marker."""
 
-    guild_id: GuildId
-    session_id: str
+    guild_id: int
+    session_id: SessionId
     shard: int
     slot: int
 
 
 @dataclass(frozen=True, slots=True)
 class MemberCount:
-    guild_id: GuildId
+    guild_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,16 +179,16 @@ class Invalidate:
 
 @dataclass(frozen=True, slots=True)
 class DescribeSession:
-    session_id: str
-    user_id: UserId
+    session_id: SessionId
+    user_id: int
 
 
 @dataclass(frozen=True, slots=True)
 class TakeSession:
     """Hand a session to the edge it resumed on (see ``rayguild.actors.handoff``)."""
 
-    session_id: str
-    user_id: UserId
+    session_id: SessionId
+    user_id: int
     seq: int
     moved: tuple[int, ...]
     known: tuple[int, ...]
@@ -237,8 +236,8 @@ class UpdatePresence:
 
 @dataclass(frozen=True, slots=True)
 class EndSession:
-    user_id: UserId
-    session_id: str
+    user_id: int
+    session_id: SessionId
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +255,7 @@ class VisiblePresences:
 class DeliverToUsers:
     """An event for every live session of these users (``intent`` gates it; 0: no gate)."""
 
-    user_ids: tuple[UserId, ...]
+    user_ids: tuple[int, ...]
     t: str
     d: dict[str, Any]
     intent: int = 0
@@ -266,8 +265,8 @@ class DeliverToUsers:
 class Membership:
     """The user entered (``joined``) or left the guild: their sessions follow."""
 
-    user_id: UserId
-    guild_id: GuildId
+    user_id: int
+    guild_id: int
     joined: bool
 
 
@@ -283,35 +282,3 @@ class ApplyRelay:
     """A guild's numbered batch of relay commands."""
 
     batch: Sequenced[RelayCommand]
-
-
-# -- benchmarks (driven through these, handled by the bench service of a shard) ----------------
-@dataclass(frozen=True, slots=True)
-class BenchBuild:
-    spec: BenchGuild
-
-
-@dataclass(frozen=True, slots=True)
-class BenchStats:
-    guild_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class BenchForget:
-    guild_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class AddSynthetic:
-    count: int
-    wire: str = ""  # "", or a benchmarks.wire.WIRES key: each session compresses and frames
-
-
-@dataclass(frozen=True, slots=True)
-class TakeTrace:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    pass

@@ -33,7 +33,7 @@ from rayguild.config import Config
 from rayguild.errors import UnknownGuild
 from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.events import Dispatch, moved_marker
-from rayguild.ids import GuildId
+from rayguild.ids import SessionId
 from rayguild.relay import RelayCommand, RelayItem, SessionShardLost
 from rayguild.storage.models import Channel
 from rayguild.storage.protocol import HistoryQuery, Storage
@@ -246,14 +246,10 @@ class GuildShard:
             return self.fanout(proc, dispatch)
 
     async def connect(self, join: c.SessionJoin) -> bool:
-        """Connect a session and send it GUILD_CREATE through the ordered delivery path."""
+        """Connect a session and send it GUILD_CREATE through the ordered delivery path; a guild
+        that now has more than ``relay_threshold_sessions`` sessions switches to relays (counted
+        after the join: joins awaiting storage concurrently all count)."""
         proc = await self.process(join.guild_id)
-        if (
-            proc.relays is None
-            and self.relay_transport is not None
-            and len(proc.sessions) >= self.config.relay_threshold_sessions
-        ):
-            await self.use_relays(proc)
         d = await guild_create(self.storage, proc, join.user_id, join.large_threshold)
         # Join and GUILD_CREATE with no await between them: no event can slip in ahead.
         if proc.join(join) < 0:
@@ -261,6 +257,12 @@ class GuildShard:
         self._to_session(
             proc, join.shard, join.slot, join.session_id, Dispatch.of(proc.guild_id, "GUILD_CREATE", d)
         )
+        if (
+            proc.relays is None
+            and self.relay_transport is not None
+            and len(proc.sessions) > self.config.relay_threshold_sessions
+        ):
+            await self.use_relays(proc)
         return True
 
     async def disconnect(self, guild_id: int, session_id: str) -> None:
@@ -276,10 +278,13 @@ class GuildShard:
         False if the guild does not hold the session (then no marker comes).
         """
         proc = self.guilds.get(guild_id)
-        old = proc.move(session_id, shard, slot) if proc is not None else None
+        if proc is None:
+            return False
+        relayed = proc.relays is not None and session_id in proc.relays.relay_of
+        old = proc.move(session_id, shard, slot)
         if old is None:
             return False
-        if proc is not None and proc.relays is None:
+        if not relayed:  # no relay, or its relay was lost and it is not rejoined yet (relay_loss)
             marker = moved_marker(guild_id, session_id)
             self.outbox.add(old[0], marker, np.asarray([old[1]], dtype=np.int32))
         return True
@@ -314,6 +319,10 @@ class GuildShard:
             "ray_calls": self.batcher.calls + (self.relay_batcher.calls if self.relay_batcher else 0),
             "relays": sum(len(p.relays) for p in self.guilds.values() if p.relays is not None),
             "lagging_batches": self.batcher.overflows + self.batcher.failures,
+            "dropped_sessions": self.outbox.dropped_sessions,
+            "cpu_s": self.cpu_s,  # thread CPU spent routing events (relays count their own)
+            "member_bytes": sum(p.members.memory_bytes() for p in self.guilds.values()),
+            "session_table_bytes": sum(p.sessions.memory_bytes() for p in self.guilds.values()),
         }
 
 
@@ -330,16 +339,16 @@ class GuildShardRef:
         return bool(await self.ref.send(join))
 
     async def disconnect(self, guild_id: int, session_id: str) -> None:
-        await self.ref.send(c.Disconnect(GuildId(guild_id), session_id))
+        await self.ref.send(c.Disconnect(guild_id, SessionId(session_id)))
 
     async def subscribe(self, guild_id: int, session_id: str, active: bool) -> bool:
-        return bool(await self.ref.send(c.Subscribe(GuildId(guild_id), session_id, active)))
+        return bool(await self.ref.send(c.Subscribe(guild_id, SessionId(session_id), active)))
 
     async def move(self, guild_id: int, session_id: str, shard: int, slot: int) -> bool:
-        return bool(await self.ref.send(c.MoveSession(GuildId(guild_id), session_id, shard, slot)))
+        return bool(await self.ref.send(c.MoveSession(guild_id, SessionId(session_id), shard, slot)))
 
     async def member_count(self, guild_id: int) -> int:
-        return int(await self.ref.send(c.MemberCount(GuildId(guild_id))))
+        return int(await self.ref.send(c.MemberCount(guild_id)))
 
     async def stats(self) -> dict[str, Any]:
         return dict(await self.ref.send(c.Stats()))

@@ -1,4 +1,4 @@
-"""GUILD_CREATE for one session: the guild as Discord sends it, members trimmed above large_threshold."""
+"""GUILD_CREATE for one session: the guild as Discord sends it (with the settings, channel fields,\nemojis, stickers and scheduled events the REST layer keeps as settings documents), members trimmed\nabove large_threshold."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from rayguild import shapes
+from rayguild.actors.guild_documents import guild_documents
 from rayguild.actors.guild_threads import visible_threads
 from rayguild.storage.protocol import Storage
 
@@ -29,6 +30,8 @@ async def guild_create(
     users = await storage.get_users([m.user_id for m in wanted])
     members = [shapes.member(m, users[m.user_id]) for m in wanted if m.user_id in users]
     d = shapes.guild(proc.guild, sorted(proc.roles.values(), key=lambda r: r.position))
+    kept = await guild_documents(storage, guild_id)
+    d.update(kept.guild_fields, emojis=kept.emojis, stickers=kept.stickers)
     d.update(
         joined_at=members[0]["joined_at"] if members else shapes.iso(int(time.time() * 1000)),
         large=large,
@@ -36,14 +39,14 @@ async def guild_create(
         member_count=proc.members.count,
         members=members,
         channels=[
-            shapes.channel(ch, proc.last_message_id.get(ch.id))
+            {**shapes.channel(ch, proc.last_message_id.get(ch.id)), **kept.channel_fields.get(ch.id, {})}
             for ch in sorted(proc.channels.values(), key=lambda ch: ch.position)
         ],
         threads=await visible_threads(storage, proc, user_id),
         presences=[],
         voice_states=[],
         stage_instances=[],
-        guild_scheduled_events=[],
+        guild_scheduled_events=kept.scheduled_events,
         soundboard_sounds=[],
     )
     return d

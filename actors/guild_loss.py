@@ -25,7 +25,6 @@ import structlog
 from rayguild.actors import commands as c
 from rayguild.actors.session import SessionShardCore, SessionState
 from rayguild.errors import RayguildError
-from rayguild.ids import GuildId, UserId
 from rayguild.ring import RingSnapshot, shard_name
 
 log = structlog.get_logger("rayguild.session")
@@ -82,11 +81,11 @@ class GuildLoss:
                 self.core.send(session, "GUILD_DELETE", {"id": str(guild_id), "unavailable": True})
                 joins.append(
                     c.SessionJoin(
-                        GuildId(guild_id),
+                        guild_id,
                         session.session_id,
                         self.core.index,
                         session.slot,
-                        UserId(session.user_id),
+                        session.user_id,
                         session.intents,
                         session.bot,
                         session.large_threshold,

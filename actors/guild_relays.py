@@ -15,7 +15,6 @@ from rayguild.fanout.batcher import TickBatcher
 from rayguild.fanout.permissions import PermissionOverwrite
 from rayguild.relay import (
     GuildPermissions,
-    RelayBulkJoin,
     RelayCommand,
     RelayItem,
     RelaySessionActive,
@@ -109,22 +108,6 @@ class RelayGroup:
         self.relay_of[join.session_id] = index
         self._enqueue(index, join)
         return index
-
-    def join_bulk(self, bulk: RelayBulkJoin) -> None:
-        """Synthetic sessions (benchmarks): filled into relays of at most ``relay_size``."""
-        start = 0
-        while start < bulk.slots.size:
-            index = self._place()
-            take = min(self.relay_size - self.loads[index], bulk.slots.size - start)
-            part = slice(start, start + take)
-            self._enqueue(
-                index,
-                RelayBulkJoin(
-                    bulk.shard, bulk.slots[part], bulk.user_ids[part], bulk.intents, bulk.active[part]
-                ),
-            )
-            self.loads[index] += take
-            start += take
 
     def leave(self, session_id: str) -> bool:
         index = self.relay_of.pop(session_id, None)

@@ -21,7 +21,9 @@ from rayguild.actors.session import Session, SessionShardCore, SessionState
 from rayguild.fanout.events import Dispatch
 from rayguild.ids import SessionId
 
-MOVE_TIMEOUT_S = 5.0  # how long the old shard waits for the guilds' moved markers
+# How long the old shard waits for the guilds' moved markers: two or three actor hops each, which
+# take seconds on a loaded box when a drain moves every session of an edge at once (was 5 s).
+MOVE_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ray.util.metrics import Counter, Gauge, Histogram
+from rayguild.actors.cluster import Counter, Gauge, Histogram
 
 LATENCY_BOUNDARIES_MS: list[float] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
 

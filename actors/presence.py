@@ -29,7 +29,7 @@ from rayguild.actors.push import PushRequest, SubmitResult
 from rayguild.actors.transport import Endpoint
 from rayguild.actors.users import UserPath
 from rayguild.fanout.events import GUILD_PRESENCES
-from rayguild.ids import GuildId, UserId
+from rayguild.ids import SessionId
 
 PublishFn = Callable[[Publish], Awaitable[object]]
 SubmitPushFn = Callable[[list[PushRequest]], Awaitable[SubmitResult]]
@@ -42,7 +42,7 @@ class SessionPresence:
     """What one session says of its user: sent by its edge on identify, op 3, detach and resume."""
 
     user_id: int
-    session_id: str
+    session_id: SessionId
     guild_ids: tuple[int, ...]
     status: str = "online"
     activities: tuple[dict[str, Any], ...] = ()
@@ -265,7 +265,7 @@ class PresenceShardRef:
         await self.ref.send(c.UpdatePresence(record))
 
     async def disconnect(self, user_id: int, session_id: str) -> None:
-        await self.ref.send(c.EndSession(UserId(user_id), session_id))
+        await self.ref.send(c.EndSession(user_id, SessionId(session_id)))
 
     async def push_if_offline(self, requests: list[PushRequest]) -> int:
         return int(await self.ref.send(c.PushIfOffline(tuple(requests))))
@@ -274,7 +274,7 @@ class PresenceShardRef:
         return dict(await self.ref.send(c.VisiblePresences(tuple(guild_ids), limit)))
 
     async def deliver(self, user_ids: list[int], t: str, d: dict[str, Any], intent: int) -> int:
-        return int(await self.ref.send(c.DeliverToUsers(tuple(UserId(u) for u in user_ids), t, d, intent)))
+        return int(await self.ref.send(c.DeliverToUsers(tuple(u for u in user_ids), t, d, intent)))
 
     async def membership(self, user_id: int, guild_id: int, joined: bool) -> int:
-        return int(await self.ref.send(c.Membership(UserId(user_id), GuildId(guild_id), joined)))
+        return int(await self.ref.send(c.Membership(user_id, guild_id, joined)))

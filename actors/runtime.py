@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayguild.actors import cluster
-from rayguild.actors.bench_hosts import BenchGuildShardHost, BenchSessionShardHost
 from rayguild.actors.commands import Start, Stats
 from rayguild.actors.guild_host import GuildShardHost
 from rayguild.actors.hosts import EdgeFactory, PresenceShardHost, PushShardHost
@@ -33,20 +32,19 @@ class ShardStatus:
     stats: dict[str, Any]
 
 
+START_TIMEOUT_S = 300.0
+
+
 class Runtime:
     def __init__(
         self,
         config: Config,
         edge_factory: EdgeFactory | None = None,
         push_transport: TransportFactory | None = None,
-        bench: bool = False,
     ) -> None:
         self.config = config
         self.edge_factory = edge_factory
         self.push_transport = push_transport
-        # bench: the guild and session shards also answer the benchmark commands (bench_hosts)
-        self.guild_host: type = BenchGuildShardHost if bench else GuildShardHost
-        self.session_host: type = BenchSessionShardHost if bench else SessionShardHost
         self.directory = Directory(config)
 
     def shard_names(self) -> list[ShardName]:
@@ -69,10 +67,10 @@ class Runtime:
             return cluster.spawn(cls, name, ns, index, c, *extra, node_id=node(name))
 
         spawned = (
-            [spawn(self.guild_host, GUILD, i) for i in range(c.guild_shards)]
+            [spawn(GuildShardHost, GUILD, i) for i in range(c.guild_shards)]
             + [spawn(PresenceShardHost, PRESENCE, i) for i in range(c.presence_shards)]
             + [spawn(PushShardHost, PUSH, i, self.push_transport) for i in range(c.push_shards)]
-            + [spawn(self.session_host, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
+            + [spawn(SessionShardHost, SESSION, i, self.edge_factory) for i in range(c.session_shards)]
         )
         for ref in spawned:
             self.directory.register(ref)
@@ -87,7 +85,10 @@ class Runtime:
         return RingSnapshot([ShardName(node) for node in cluster.alive_nodes()])
 
     def ensure_started(self) -> list[dict[str, Any]]:
-        return [self.directory.actor(name).send_sync(Start()) for name in self.shard_names()]
+        """Start every shard in turn. The first start on a new Cassandra keyspace creates the whole
+        schema (about 70 tables), which takes minutes on a loaded node; a dead shard still fails at
+        once (the timeout only bounds a live shard that is slow to answer)."""
+        return [self.directory.actor(name).send_sync(Start(), START_TIMEOUT_S) for name in self.shard_names()]
 
     async def watch(self, interval_s: float = 1.0) -> None:
         """Re-start shards Ray has restarted (their start is idempotent)."""

@@ -6,7 +6,7 @@ every missed frame in order, or None (never a partial replay). A session moving 
 shard is first HELD (its events are recorded, not written) and then ``rebase``d behind the events
 its old shard handed over, so its seq continues with no gap and no duplicate (see handoff.py).
 
-State is columnar so a shard holds a million synthetic sessions: per slot one int64 seq and a
+State is columnar so a shard holds a million sessions: per slot one int64 seq and a
 ring of ``replay_events`` uint32 references into the shard-wide ``EventLog`` (events are shared,
 never copied per session). Real sessions add a ``Session`` object with their socket's sink.
 """
@@ -40,30 +40,13 @@ SLOT_REUSE_DELAY_S = 30.0  # documented bound: a freed slot is reused after this
 
 
 class FrameSink(Protocol):
-    """Where a session's frames go: a websocket in the edge, a counter in benchmarks."""
+    """Where a session's frames go: a websocket in the edge, a counter in a benchmark's edge."""
 
     def write(self, frame: bytes) -> None:
         """Queue one frame; must not block. Frames leave in the order written."""
         ...
 
     def close(self, code: int, reason: str) -> None: ...
-
-
-class CountingSink:
-    """The benchmark's socket: counts frames and bytes, keeps nothing."""
-
-    __slots__ = ("bytes", "frames")
-
-    def __init__(self) -> None:
-        self.frames = 0
-        self.bytes = 0
-
-    def write(self, frame: bytes) -> None:
-        self.frames += 1
-        self.bytes += len(frame)
-
-    def close(self, code: int, reason: str) -> None:
-        pass
 
 
 class SessionState(enum.Enum):
@@ -156,7 +139,7 @@ class SessionShardCore:
         self._ring = np.zeros((0, replay_events), dtype=np.uint32)
         self._sinks: list[FrameSink] = []
         self._content: list[bool] = []
-        self._user: list[int] = []  # each slot's user (0: synthetic), for MESSAGE_CONTENT exemptions
+        self._user: list[int] = []  # each slot's user, for MESSAGE_CONTENT exemptions
         # Freed slots wait SLOT_REUSE_DELAY_S before reuse: a guild may still hold the closed
         # session's row until its disconnect arrives, and must not reach the slot's next owner.
         self._free: deque[tuple[float, int]] = deque()
@@ -165,6 +148,9 @@ class SessionShardCore:
         self.frames_out = 0
         self.invalidated = 0
         self.on_marker: Callable[[Session], None] | None = None  # called when a moved marker arrives
+        # Called with each applied batch of a sender and its delivered count (metrics, an edge's
+        # delivery trace); never with a single ``send``.
+        self.observers: list[Callable[[Sequence[tuple[Dispatch, Slots]], int], None]] = []
 
     # -- slots -----------------------------------------------------------------------------
     def _allocate(self, count: int) -> list[int]:
@@ -192,14 +178,6 @@ class SessionShardCore:
     @property
     def slot_count(self) -> int:
         return len(self._sinks) - len(self._free)
-
-    def add_synthetic(self, count: int, sink: FrameSink, message_content: bool = True) -> Slots:
-        """Benchmark sessions: same seq/replay/frame code as real ones, one shared counting sink."""
-        slots = self._allocate(count)
-        for slot in slots:
-            self._sinks[slot] = sink
-            self._content[slot] = message_content
-        return np.asarray(slots, dtype=np.int32)
 
     # -- real sessions -----------------------------------------------------------------------
     def open_session(
@@ -287,8 +265,8 @@ class SessionShardCore:
     def invalidate(self, slots: Slots) -> int:
         """Sessions that missed events (their shard lagged): op 9 d:false, then closed.
 
-        A session that lost events can not resume without a gap, so it must re-identify;
-        synthetic sessions are only counted. Returns how many sessions were invalidated.
+        A session that lost events can not resume without a gap, so it must re-identify.
+        Returns how many slots were invalidated.
         """
         by_slot = {s.slot: s for s in self.sessions.values()}
         for slot in slots.tolist():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -17,11 +18,12 @@ from rayguild.actors import cluster
 from rayguild.actors import commands as c
 from rayguild.actors.hosts import EdgeFactory, EdgeServer, call_all, snowflakes_for, whoami
 from rayguild.actors.metrics import count, shard_metrics
-from rayguild.actors.outbox import Batch
 from rayguild.actors.refs import GUILD, PRESENCE, SESSION, Directory, Presences, Users
 from rayguild.actors.session_shard import SessionShard
 from rayguild.actors.transport import Endpoint
 from rayguild.config import Config
+from rayguild.fanout.events import Dispatch
+from rayguild.fanout.partition import Slots
 from rayguild.logs import configure_logging
 from rayguild.ring import shard_name
 from rayguild.storage import open_storage
@@ -42,7 +44,7 @@ class SessionShardHost:
         self.body = SessionShard(
             index, config, self.directory.guild_ring, self.directory.presence_ring, self.directory
         )
-        self.body.observe = self._observe
+        self.body.core.observers.append(self._observe)
         self.directory.guild_shard_failed = self.body.guild_loss.suspect  # this edge's failed calls
         self.core = self.body.core
         self.storage: Storage = open_storage(config)
@@ -93,9 +95,11 @@ class SessionShardHost:
         READY's resume_gateway_url is this edge's own port, where clients come back: an edge on
         the same machine adopts that port (SO_REUSEPORT) before this one closes its listening
         sockets, so the resumes land there and take the sessions over (``handoff``) with no gap.
+        Again on a draining edge: op 7 to the sessions attached since (a resume accepted just
+        before the edge stopped accepting).
         """
+        edge = None if self._draining else self._edge
         self._draining = True
-        edge = self._edge
         if edge is not None:
             ports = [edge.port, *edge.adopted]
             peer = await self._peer_on_this_node()
@@ -139,7 +143,7 @@ class SessionShardHost:
                 log.info("edge started", port=self._edge.port)
         return {"shard": f"session-{self.index}", "port": self._edge.port if self._edge else None}
 
-    def _observe(self, batch: Batch, delivered: int) -> None:
+    def _observe(self, batch: Sequence[tuple[Dispatch, Slots]], delivered: int) -> None:
         metrics, now = shard_metrics(), time.time_ns()
         for dispatch, _ in batch:
             metrics.fanout_latency_ms.observe((now - dispatch.emitted_ns) / 1e6, tags=self._tags)

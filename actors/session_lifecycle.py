@@ -39,7 +39,7 @@ from rayguild.actors.session_presence import Backlogged
 from rayguild.config import Config
 from rayguild.errors import RayguildError
 from rayguild.fanout.events import GUILD_PRESENCES, Dispatch, encode
-from rayguild.ids import GuildId, SessionId, UserId, new_session_id, session_shard_index
+from rayguild.ids import SessionId, new_session_id, session_shard_index
 
 log = structlog.get_logger("rayguild.gateway")
 
@@ -77,7 +77,7 @@ class OpenSession:
     """Identify accepted: a new session in ``guild_ids``; ``ready`` is READY's body but its
     session_id. Answers the session, or None if it could not start (identify again)."""
 
-    user_id: UserId
+    user_id: int
     intents: int
     bot: bool
     guild_ids: tuple[int, ...]
@@ -97,8 +97,8 @@ class Refused(enum.Enum):
 class ResumeSession:
     """Resume the user's session after ``seq`` on ``sink``; answers the session or a ``Refused``."""
 
-    session_id: str
-    user_id: UserId
+    session_id: SessionId
+    user_id: int
     seq: int
     sink: FrameSink
 
@@ -140,7 +140,7 @@ class SessionLifecycle:
             case OpenSession():
                 return await self.open(cmd)
             case ResumeSession(session_id, user_id, seq, sink):
-                return await self.resume(SessionId(session_id), user_id, seq, sink)
+                return await self.resume(session_id, user_id, seq, sink)
             case EndConnection(session, sink, final):
                 await self.end(session, sink, final)
                 return None
@@ -168,7 +168,7 @@ class SessionLifecycle:
                  intents=cmd.intents, guilds=len(cmd.guild_ids))  # fmt: skip
         for guild_id in cmd.guild_ids:
             join = SessionJoin(
-                guild_id=GuildId(guild_id), session_id=session.session_id, shard=core.index,
+                guild_id=guild_id, session_id=session.session_id, shard=core.index,
                 slot=session.slot, user_id=cmd.user_id, intents=cmd.intents, bot=cmd.bot,
                 large_threshold=cmd.large_threshold,
             )  # fmt: skip
@@ -206,15 +206,11 @@ class SessionLifecycle:
     ) -> Session | Refused:
         """Every event after the client's seq arrives once, in order (the old shard's, then the
         held ones renumbered after them), then RESUMED."""
-        owner = _shard_of(session_id)
-        if self.peers is None or owner is None or owner == self.core.index:
+        found = await self._holder(session_id, user_id)
+        if found is None:
             return Refused.NOT_RESUMABLE
-        try:
-            summary = await self.peers.describe(owner, session_id, user_id)
-        except RayguildError as exc:
-            log.warning("gateway.resume_lookup_failed", session_id=session_id, error=str(exc))
-            return Refused.NOT_RESUMABLE
-        if summary is None or summary.seq - seq > self.config.replay_buffer_events:
+        owner, summary = found
+        if summary.seq - seq > self.config.replay_buffer_events:
             return Refused.NOT_RESUMABLE  # (out of the buffer: op 9 before anything moved)
         if seq > summary.seq:
             return Refused.INVALID_SEQ
@@ -235,6 +231,23 @@ class SessionLifecycle:
         log.info("gateway.resumed", session_id=held.session_id, replayed=len(frames), moved_from=owner)
         await self._connection(held, sink)
         return held
+
+    async def _holder(self, session_id: SessionId, user_id: int) -> tuple[int, SessionSummary] | None:
+        """The other shard holding the session: the one its id names first, then the others (a
+        session that moved, e.g. across a rolling restart, is no longer where it was born)."""
+        born = _shard_of(session_id)
+        if self.peers is None or born is None:
+            return None
+        others = [i for i in range(self.config.session_shards) if i not in (born, self.core.index)]
+        for shard in ([born] if born != self.core.index else []) + others:
+            try:
+                summary = await self.peers.describe(shard, session_id, user_id)
+            except RayguildError as exc:
+                log.warning("gateway.resume_lookup_failed", session_id=session_id, error=str(exc))
+                continue
+            if summary is not None:
+                return shard, summary
+        return None
 
     async def _take_over(
         self, owner: int, held: Session, seq: int, summary: SessionSummary
@@ -361,7 +374,7 @@ class SessionLifecycleRef:
         return session
 
     async def resume(self, session_id: str, user_id: int, seq: int, sink: FrameSink) -> Session | Refused:
-        outcome = await self.body.handle(ResumeSession(session_id, UserId(user_id), seq, sink))
+        outcome = await self.body.handle(ResumeSession(SessionId(session_id), user_id, seq, sink))
         assert isinstance(outcome, Session | Refused)
         return outcome
 

@@ -8,7 +8,7 @@ logged and counted, never applied out of order.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,6 @@ import structlog
 from rayguild.actors import commands as c
 from rayguild.actors.guild_loss import GuildConnector, GuildLoss
 from rayguild.actors.handoff import HandedOver, Handoffs, SessionSummary
-from rayguild.actors.outbox import Batch
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.session import SessionShardCore, SessionState
 from rayguild.actors.session_presence import SessionPresences, live_records
@@ -26,7 +25,7 @@ from rayguild.config import Config
 from rayguild.fanout.events import Dispatch
 from rayguild.fanout.ordering import OrderedInbox, Sequenced, StreamBroken
 from rayguild.fanout.partition import Slots
-from rayguild.ids import UserId
+from rayguild.ids import SessionId
 from rayguild.ring import RingSnapshot, shard_name
 
 log = structlog.get_logger("rayguild.session")
@@ -54,8 +53,6 @@ class SessionShard:
         self.presence_ring = presence_ring
         self.inbox: OrderedInbox[tuple[Dispatch, Slots]] = OrderedInbox()
         self.broken_streams = 0
-        # What the host observes of each applied batch (metrics, benchmark traces); None: nothing.
-        self.observe: Callable[[Batch, int], None] | None = None
 
     async def handle(self, cmd: object) -> object:
         """Every session-shard operation is a command (``rayguild.actors.commands``)."""
@@ -93,8 +90,8 @@ class SessionShard:
         for batch in ready:
             count = self.core.deliver(batch)
             delivered += count
-            if self.observe is not None:
-                self.observe(batch, count)
+            for observe in self.core.observers:
+                observe(batch, count)
         return delivered
 
     def drain(self) -> int:
@@ -139,13 +136,15 @@ class SessionShardRef:
         self.ref.notify(c.Invalidate(tuple(slots)))
 
     async def describe(self, session_id: str, user_id: int) -> SessionSummary | None:
-        summary: SessionSummary | None = await self.ref.send(c.DescribeSession(session_id, UserId(user_id)))
+        summary: SessionSummary | None = await self.ref.send(
+            c.DescribeSession(SessionId(session_id), user_id)
+        )
         return summary
 
     async def take(
         self, session_id: str, user_id: int, seq: int, moved: list[int], known: list[int]
     ) -> HandedOver | None:
-        command = c.TakeSession(session_id, UserId(user_id), seq, tuple(moved), tuple(known))
+        command = c.TakeSession(SessionId(session_id), user_id, seq, tuple(moved), tuple(known))
         handed: HandedOver | None = await self.ref.send(command)
         return handed
 

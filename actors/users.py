@@ -27,7 +27,7 @@ from rayguild.actors.outbox import Outbox
 from rayguild.errors import RayguildError
 from rayguild.fanout.events import GUILD_JOINED, GUILD_LEFT, Dispatch, encode
 from rayguild.fanout.partition import Slots
-from rayguild.ids import GuildId, SessionId, UserId
+from rayguild.ids import SessionId
 
 if TYPE_CHECKING:
     from rayguild.actors.presence import SessionPresence
@@ -85,8 +85,8 @@ class UserPath:
         if self.guilds is not None:
             for record in fresh:
                 join = SessionJoin(
-                    guild_id=GuildId(guild_id), session_id=SessionId(record.session_id), shard=record.shard,
-                    slot=record.slot, user_id=UserId(record.user_id), intents=record.intents, bot=record.bot,
+                    guild_id=guild_id, session_id=SessionId(record.session_id), shard=record.shard,
+                    slot=record.slot, user_id=record.user_id, intents=record.intents, bot=record.bot,
                 )  # fmt: skip
                 try:
                     await self.guilds.connect(guild_id, join)

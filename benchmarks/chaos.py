@@ -4,10 +4,15 @@ A Ray-backed node as ``rayguild run`` starts it (edges in the session shards, ``
 restarting shards) on a real Cassandra 5.0 node (``scripts/cassandra.sh``, its own ports and
 state dir), library-like gateway clients (``library_client.py``: resume, identify again, fetch
 history after GUILD_CREATE) in several guilds, each client its own bot, posters at a steady total
-rate, and a schedule of kill -9s: the guild shard of the largest guild, a session shard, the
-presence shard, the Cassandra process (then started again on its data directory) and, last, that
-guild's first relay. A bystander guild is placed on the other guild shard. ``chaos_ledger.py`` says what is
-counted per failure. Every actor kill is a SIGKILL of the actor's process; Ray restarts it.
+rate, and a schedule of kill -9s: a live relay of the largest guild, that guild's guild shard, a
+session shard, the presence shard, a rolling restart of every edge (each drained, its clients
+resuming elsewhere, then killed and restarted), a worker node of the multi-node Ray cluster (a
+head and two workers on this machine, ``ray.cluster_utils.Cluster``; the head and the other
+worker take over its shards) and the Cassandra process (then started again on its data directory). A bystander guild is placed
+on the other guild shard, and the node kill spares the node that holds it. ``chaos_ledger.py`` says
+what is counted per failure. Every actor kill is a SIGKILL of the actor's process; Ray restarts
+it. A failure with nothing to kill at its turn (the relays died with their guild shard and none is
+back yet, or no worker node can be lost without the bystander's shard) is reported as skipped.
 
 Run: ``python -m rayguild.benchmarks.chaos --out bench-out/chaos`` (JSON + Markdown).
 """
@@ -30,21 +35,24 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from ray.cluster_utils import Cluster as RayNodes
 
 from rayguild.actors import cluster
 from rayguild.actors.hosts import snowflakes_for
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.chaos_ledger import Failure, Member, Post, summarize
 from rayguild.benchmarks.library_client import LibraryClient
+from rayguild.benchmarks.recovery import local_cluster
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.config import Config, load_config
+from rayguild.errors import ShardUnavailable
 from rayguild.http_api.auth import create_user
 from rayguild.http_api.server import start_edge
 from rayguild.storage import ScyllaStorage, open_storage
 
-# The relay kill last: today it leaves its guild's sessions in an op 9 loop (docs/operations.md),
-# which would spill into the windows after it.
-FAILURES = ("guild", "session", "presence", "cassandra", "relay")
+# The relay before its guild shard (relays die with it, and come back only with its sessions);
+# Cassandra last: its JVM takes minutes to come back on a loaded box, which would spill over.
+FAILURES = ("relay", "guild", "session", "presence", "rolling", "node", "cassandra")
 CASSANDRA_SH = Path(__file__).resolve().parent.parent / "scripts" / "cassandra.sh"
 CHANNELS_PER_GUILD = 3
 RETRY_S = 300.0
@@ -97,6 +105,26 @@ def kill9_actor(namespace: str, name: str) -> None:
     """SIGKILL the process of the named actor (Ray restarts it: max_restarts)."""
     (info,) = [a for a in cluster.list_named_actors(namespace) if a.name == name]
     os.kill(info.pid, signal.SIGKILL)
+
+
+def live_relay(namespace: str, guild_id: int) -> str | None:
+    """The lowest-numbered relay of the guild that is alive now (relays die with their guild
+    shard, and the new incarnation creates them again once its sessions are back)."""
+    prefix = f"relay-{guild_id}-"
+    alive = [a.name for a in cluster.list_named_actors(namespace) if a.name.startswith(prefix)]
+    alive = [a for a in alive if a.removeprefix(prefix).isdigit()]
+    return min(alive, key=lambda name: int(name.removeprefix(prefix)), default=None)
+
+
+def victim_node(rt: Runtime, nodes: RayNodes, spare: str) -> Any | None:
+    """The worker node holding the most shards, never the one holding shard ``spare``."""
+    held: dict[str, int] = {}
+    keep = ""
+    for info in cluster.list_named_actors(rt.config.namespace):
+        held[info.node_id] = held.get(info.node_id, 0) + 1
+        keep = info.node_id if info.name == spare else keep
+    workers = [n for n in nodes.worker_nodes if n.node_id != keep]
+    return max(workers, key=lambda n: held.get(n.node_id, 0), default=None)
 
 
 class Scene:
@@ -209,7 +237,71 @@ class Scene:
         return ids
 
 
-async def drive(rt: Runtime, cassandra: CassandraNode, args: argparse.Namespace) -> dict[str, Any]:
+async def restart_edge(rt: Runtime, index: int, timeout_s: float = RETRY_S) -> None:
+    """One step of a rolling restart: drain edge ``index`` (op 7; a peer edge adopts its port),
+    again until every session has moved off it (or, detached and never resumed, expired), kill -9
+    its process, and wait until Ray restarted it and its edge listens again (the watch loop)."""
+    edge, deadline = rt.directory.session_shard(index), time.monotonic() + timeout_s
+    await _edge_up(rt, index, deadline)  # an earlier failure may still be restarting it
+    while await edge.drain() or (await edge.stats())["sessions"]:  # detached ones: until resumed
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"session-{index} still holds sessions {timeout_s} s after its drain")
+        await asyncio.sleep(0.2)
+    kill9_actor(rt.config.namespace, f"session-{index}")
+    await _edge_up(rt, index, deadline)
+
+
+async def _edge_up(rt: Runtime, index: int, deadline: float) -> None:
+    """Until edge ``index`` answers, listening and not draining."""
+    while True:
+        with contextlib.suppress(ShardUnavailable):
+            stats = await rt.directory.session_shard(index).stats()
+            if stats.get("port") and not stats.get("draining"):
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"session-{index} is not up")
+        await asyncio.sleep(0.2)
+
+
+async def kill(
+    kind: str, rt: Runtime, nodes: RayNodes, cassandra: CassandraNode, target: int, bystander: int
+) -> Failure | None:
+    """Kill -9 the piece ``kind`` now; what was killed and when (None: nothing to kill)."""
+    ns, at = rt.config.namespace, time.monotonic()
+    if kind == "cassandra":
+        progress(f"kill -9 the Cassandra process on {cassandra.cql_port}")
+        await asyncio.to_thread(cassandra.kill9_and_restart)
+        return Failure(kind, f"cassandra:{cassandra.cql_port}", at, round(time.monotonic() - at, 2))
+    if kind == "rolling":
+        progress(f"rolling restart of {rt.config.session_shards} edges (drain, kill -9, back)")
+        for index in range(rt.config.session_shards):
+            await restart_edge(rt, index)
+        return Failure(kind, "every edge in turn", at, round(time.monotonic() - at, 2))
+    if kind == "node":
+        victim = victim_node(rt, nodes, rt.directory.guild_shard(bystander).ref.name)
+        if victim is None:
+            return None
+        held = sorted(a.name for a in cluster.list_named_actors(ns) if a.node_id == victim.node_id)
+        progress(f"kill -9 worker node {victim.node_id[:12]} (holding {', '.join(held) or 'nothing'})")
+        at = time.monotonic()
+        await asyncio.to_thread(nodes.remove_node, victim, False)
+        what = f"node {victim.node_id[:8]}: {' '.join(held) or 'no shard'}"
+        return Failure(kind, what, at, round(time.monotonic() - at, 2))
+    names: dict[str, str | None] = {
+        "guild": rt.directory.guild_shard(target).ref.name, "session": "session-0",
+        "presence": "presence-0", "relay": live_relay(ns, target),
+    }  # fmt: skip
+    name = names[kind]
+    if name is None:
+        return None
+    progress(f"kill -9 {name} ({kind})")
+    kill9_actor(ns, name)
+    return Failure(kind, name, at, round(time.monotonic() - at, 2))
+
+
+async def drive(
+    rt: Runtime, nodes: RayNodes, cassandra: CassandraNode, args: argparse.Namespace
+) -> dict[str, Any]:
     watcher = asyncio.create_task(rt.watch(0.5))
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -225,20 +317,16 @@ async def drive(rt: Runtime, cassandra: CassandraNode, args: argparse.Namespace)
         posts: list[Post] = []
         interval_s = len(scene.posters) / args.rate
         posting = [asyncio.create_task(scene.post_forever(t, g, interval_s, posts)) for t, g in scene.posters]
-        failures = []
-        targets = {
-            "guild": rt.directory.guild_shard(target).ref.name, "session": "session-0",
-            "relay": f"relay-{target}-0", "presence": "presence-0", "cassandra": f"cassandra:{cassandra.cql_port}",
-        }  # fmt: skip
+        failures: list[Failure] = []
+        skipped: list[str] = []
         await asyncio.sleep(args.gap_s)
         for kind in args.failures:
-            progress(f"kill -9 {targets[kind]} ({kind})")
-            at = time.monotonic()
-            if kind == "cassandra":
-                await asyncio.to_thread(cassandra.kill9_and_restart)
-            else:
-                kill9_actor(rt.config.namespace, targets[kind])
-            failures.append(Failure(kind, targets[kind], at, round(time.monotonic() - at, 2)))
+            killed = await kill(kind, rt, nodes, cassandra, target, bystander)
+            if killed is None:
+                progress(f"{kind}: nothing to kill now; skipped")
+                skipped.append(kind)
+                continue
+            failures.append(killed)
             await asyncio.sleep(args.gap_s)
         for task in posting:
             task.cancel()
@@ -259,6 +347,7 @@ async def drive(rt: Runtime, cassandra: CassandraNode, args: argparse.Namespace)
         "clients": len(scene.members), "bystander_guild": str(bystander), "posts": len(posts),
         "acked": sum(1 for p in posts if p.status == 200),
         "fatal_closes": sum(1 for m in scene.members if m.client.counters.fatal_close),
+        "skipped": " ".join(skipped) or "none",
     }  # fmt: skip
     return {"rows": rows, "totals": totals}
 
@@ -275,9 +364,10 @@ async def create_schema(config: Config) -> None:
     await storage.close()
 
 
-def node_config(args: argparse.Namespace, data_dir: str) -> Config:
+def node_config(args: argparse.Namespace, data_dir: str, ray_address: str) -> Config:
     return load_config(
-        environ={}, namespace="rayguild-chaos", storage="scylla", scylla_hosts=("127.0.0.1",),
+        environ={}, namespace="rayguild-chaos", ray_address=ray_address,
+        storage="scylla", scylla_hosts=("127.0.0.1",),
         scylla_port=args.cql_port, scylla_keyspace="rayguild_chaos",
         guild_shards=2, session_shards=2, presence_shards=1, push_shards=1,
         relay_threshold_sessions=args.relay_threshold, relay_size=args.relay_threshold,
@@ -317,15 +407,20 @@ def main(argv: list[str] | None = None) -> int:
     progress(f"starting Cassandra on {args.cql_port} (state {state}) ...")
     cassandra.start()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = node_config(args, tmp)
-            asyncio.run(create_schema(config))
-            rt = Runtime(config, edge_factory=start_edge)
-            rt.start(log_to_driver=False)
-            try:
-                result = asyncio.run(drive(rt, cassandra, args))
-            finally:
-                rt.shutdown()
+        progress("starting a Ray cluster of a head and two worker nodes on this machine ...")
+        nodes = local_cluster(workers=2)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                config = node_config(args, tmp, nodes.address)
+                asyncio.run(create_schema(config))
+                rt = Runtime(config, edge_factory=start_edge)
+                rt.start(log_to_driver=False)
+                try:
+                    result = asyncio.run(drive(rt, nodes, cassandra, args))
+                finally:
+                    rt.shutdown()
+        finally:
+            nodes.shutdown()  # type: ignore[no-untyped-call]
     finally:
         cassandra.stop()
         shutil.rmtree(state, ignore_errors=True)

@@ -1,11 +1,13 @@
 """``rayguild bench fanout``: one guild's message fan-out on real shards, three techniques side by side.
 
 For each member count of the sweep and each mode (direct; relays; relays + passive pruning) it
-builds a guild on the real GuildShard, with synthetic sessions on the real SessionShards (the
-same seq / replay / framing code as a websocket session; only the socket write is a counter),
-sends M messages through the guild shard's ``publish`` at a fixed rate (open loop), and records
-deliveries/s, p50/p99/max latency from the publish call (the moment after the POST's storage
-write) to the last delivery, Ray calls and guild CPU per message, bytes per member and session.
+starts shards configured for that mode, stores a guild, and identifies its sessions through the
+synthetic edges (``benchmarks.synthetic_edge``: the session lifecycle and delivery path a
+gateway's sessions use; only the socket write is a counter). The guild shard loads the guild
+from storage when the first session joins. It then sends M messages through the guild shard's
+``publish`` at a fixed rate (open loop), and records deliveries/s, p50/p99/max latency from the
+publish call (the moment after the POST's storage write) to the last delivery, Ray calls and
+guild CPU per message, bytes per member and session.
 With ``--wire zlib|zstd|text`` each synthetic session also compresses and frames every frame as
 the edge does (benchmarks/wire.py); RSS and CPU of the shard processes come from /proc
 (benchmarks/memory.py), and each record carries its latency sample count and histogram.
@@ -22,17 +24,28 @@ from pathlib import Path
 
 import numpy as np
 
-from rayguild.actors.bench import MODES, BenchGuild, bench_message
-from rayguild.actors.bench_hosts import bench_session
-from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats, Publish
+from rayguild.actors import cluster
+from rayguild.actors.commands import Publish
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.gateway import free_port
 from rayguild.benchmarks.memory import CpuMeter, measure_idle, per_unit, ray_processes, rss_bytes
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
 from rayguild.benchmarks.stats import LogHistogram, summarize
+from rayguild.benchmarks.synthetic_edge import SyntheticEdges
+from rayguild.benchmarks.synthetic_guild import (
+    MODES,
+    bench_message,
+    channel_of,
+    guild_stats,
+    mode_config,
+    run_shards,
+    store_guild,
+)
 from rayguild.benchmarks.wire import WIRES
-from rayguild.config import load_config
-from rayguild.fanout.events import GUILD_MESSAGES
+from rayguild.config import Config, load_config
+from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
+
+INTENTS = GUILD_MESSAGES | MESSAGE_CONTENT  # of every synthetic session
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,39 +103,55 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-async def collect(runtime: Runtime, shards: int, expected: int, timeout_s: float) -> dict[int, list[int]]:
-    """Merge every shard's delivery trace until ``expected`` deliveries arrived (or time out)."""
-    merged: dict[int, list[int]] = {}
-    deadline = time.monotonic() + timeout_s
-    while True:
-        for i in range(shards):
-            trace = await bench_session(runtime.directory, i).take_trace()
-            for key, (done_ns, count) in trace.items():
-                record = merged.setdefault(key, [0, 0])
-                record[0], record[1] = max(record[0], done_ns), record[1] + count
-        if sum(r[1] for r in merged.values()) >= expected or time.monotonic() > deadline:
-            return merged
-        await asyncio.sleep(0.05)
+async def run_one(config: Config, args: argparse.Namespace, n: int, members: int, mode: str) -> Record:
+    """One configuration on shards of its own: the guild stored, its sessions identified through
+    the synthetic edges, M messages published, the shards killed."""
+    async with run_shards(mode_config(config, mode), f"{config.namespace}-{n}") as runtime:
+        edges = SyntheticEdges(runtime.directory, args.session_shards)
+        async with edges:
+            return await measure(runtime, edges, args, 10_000 + n * 16, members, mode)
 
 
-async def run_one(
-    runtime: Runtime,
+async def open_sessions(
+    edges: SyntheticEdges,
     args: argparse.Namespace,
-    slots: dict[int, np.ndarray],
     guild_id: int,
     members: int,
     mode: str,
-    session_rss_start: int = 0,
-) -> Record:
-    guild = runtime.directory.guild_shard(guild_id)
+    intents: int,
+    wire: str = "",
+) -> tuple[int, int]:
+    """Identify the sessions (members spread evenly over the guild, spread over the shards); in
+    the passive mode ``--active-fraction`` of them subscribe. Returns (sessions, active ones).
+
+    They identify invisible: a user coming online is a PRESENCE_UPDATE to the guild, which would
+    make opening N sessions cost N guild events (N * N deliveries with GUILD_PRESENCES)."""
     sessions = min(args.sessions, members)
-    per_shard = {
-        i: s[: sessions // len(slots) + (1 if i < sessions % len(slots) else 0)] for i, s in slots.items()
-    }
-    spec = BenchGuild(guild_id, members, per_shard, args.active_fraction, mode)
-    guild_rss_before = (await guild.ref.send(BenchStats(guild_id)))["rss_bytes"]  # not built yet
-    sizes = await guild.ref.send(BenchBuild(spec))
-    channel = spec.channel_id
+    users = np.linspace(1, members, num=sessions, dtype=np.int64)
+    active = users[np.random.default_rng(7).random(sessions) < args.active_fraction]
+    opened = await asyncio.gather(*(
+        edges.open(i, users[i :: edges.shards].tolist(), [guild_id], intents, wire=wire,
+                   active=active.tolist() if mode == "relays+passive" else (), status="invisible")
+        for i in range(edges.shards)
+    ))  # fmt: skip
+    total = sum(o["opened"] for o in opened)
+    return total, sum(o["subscribed"] for o in opened) if mode == "relays+passive" else total
+
+
+async def measure(
+    runtime: Runtime, edges: SyntheticEdges, args: argparse.Namespace, guild_id: int, members: int, mode: str
+) -> Record:
+    config = runtime.config
+    shards = range(args.session_shards)
+    session_rss_start = sum([rss_bytes((await edges.memory(i))["pid"]) for i in shards])
+    guild = runtime.directory.guild_shard(guild_id)
+    guild_rss_before = rss_bytes((await guild.stats())["pid"])  # the guild not loaded yet
+    await store_guild(config, guild_id, members)
+    sessions, active_sessions = await open_sessions(
+        edges, args, guild_id, members, mode, INTENTS, "" if args.wire == "none" else args.wire
+    )
+    progress(f"    {sessions:,} sessions identified, {active_sessions:,} active")
+    channel = channel_of(guild_id)
 
     async def send(count: int, first: int) -> None:
         started = time.monotonic()
@@ -142,10 +171,11 @@ async def run_one(
                 progress(f"    {mode:<15} members={members:>9,} sent {i + 1}/{count}")
         await asyncio.gather(*pending)
 
+    await edges.collect(1 << 62, 1.0)  # GUILD_CREATEs and the identify traffic land
     await send(3, 1)  # warm-up: relays and caches come up
-    await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
-    before = await guild.ref.send(BenchStats(guild_id))
-    memory_before = [await bench_session(runtime.directory, i).memory() for i in slots]
+    await edges.collect(3 * active_sessions, args.timeout_s)
+    before = await guild_stats(runtime, guild_id)
+    memory_before = [await edges.memory(i) for i in shards]
     meters = (
         CpuMeter([before["pid"]]),
         CpuMeter(ray_processes("RelayHost")),
@@ -155,9 +185,9 @@ async def run_one(
     for meter in meters:
         meter.start()
     await send(args.messages, 100)
-    trace = await collect(runtime, len(slots), args.messages * sizes["active_sessions"], args.timeout_s)
-    after = await guild.ref.send(BenchStats(guild_id))
-    shard_memory = [await bench_session(runtime.directory, i).memory() for i in slots]
+    trace = await edges.collect(args.messages * active_sessions, args.timeout_s)
+    after = await guild_stats(runtime, guild_id)
+    shard_memory = [await edges.memory(i) for i in shards]
     guild_process_cpu_s, relay_cpu_s, session_cpu_s = (meter.busy_s() for meter in meters)
 
     latencies = (
@@ -171,21 +201,18 @@ async def run_one(
     session_bytes = sum(m["bytes"] for m in shard_memory)
     histogram = LogHistogram()
     histogram.add(latencies)
-    total_slots = sum(s.size for s in slots.values())
-    bytes_per_session = session_bytes / total_slots + (
+    total_slots = sum(m["slots"] for m in shard_memory)
+    bytes_per_session = session_bytes / max(1, total_slots) + (
         after["session_table_bytes"] + after["relay_bytes"]
     ) / max(1, sessions)
-    calls = (after["guild_calls"] - before["guild_calls"]) + (after["relay_calls"] - before["relay_calls"])
-    await guild.ref.send(BenchForget(guild_id))
-    for index in range(sizes["relays"]):
-        runtime.directory.actor(f"relay-{guild_id}-{index}").kill(restart=False)
+    calls = (after["ray_calls"] - before["ray_calls"]) + (after["relay_calls"] - before["relay_calls"])
     return Record(
         config=mode,
         members=members,
         sessions=sessions,
-        active_sessions=sizes["active_sessions"],
-        session_shards=len(slots),
-        relays=sizes["relays"],
+        active_sessions=active_sessions,
+        session_shards=args.session_shards,
+        relays=after["relays"],
         messages=len(trace),
         rate_per_s=args.rate,
         deliveries=deliveries,
@@ -210,7 +237,7 @@ async def run_one(
         - sum(m["wire_frames"] for m in memory_before),
         guild_rss_bytes_per_member=round(per_unit(guild_rss_before, after["rss_bytes"], members), 1),
         session_rss_bytes_per_session=round(
-            per_unit(session_rss_start, sum(m["rss_bytes"] for m in shard_memory), total_slots), 1
+            per_unit(session_rss_start, sum(m["rss_bytes"] for m in shard_memory), max(1, total_slots)), 1
         ),
         session_cpu_ms_per_message=round(session_cpu_s * 1000 / args.messages, 3),
         guild_process_cpu_ms_per_message=round(guild_process_cpu_s * 1000 / args.messages, 3),
@@ -231,31 +258,19 @@ async def run(args: argparse.Namespace) -> list[Record]:
         dashboard_port=free_port(),  # another Ray on the machine may hold the default port
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )
-    runtime = Runtime(config, bench=True)
-    progress("starting Ray and the shards ...")
-    runtime.start(log_to_driver=False)
-    most = min(args.sessions, max(args.members))
-    slots = {}
-    session_rss_start = 0  # the session shards before any session: per-session RSS is the growth
-    for i in range(args.session_shards):
-        share = most // args.session_shards + (1 if i < most % args.session_shards else 0)
-        session_rss_start += rss_bytes((await bench_session(runtime.directory, i).memory())["pid"])
-        wire = "" if args.wire == "none" else args.wire
-        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share, wire)
-    progress(f"{most:,} synthetic sessions on {args.session_shards} session shards")
+    progress("starting Ray; each configuration gets shards of its own ...")
     records = []
     runs = [(m, mode, r) for r in range(args.repeats) for m in args.members for mode in args.modes]
     total = len(runs)
     for n, (members, mode, repeat) in enumerate(runs, start=1):
         progress(f"[{n}/{total}] {mode} with {members:,} members, {min(args.sessions, members):,} sessions")
-        record = await run_one(runtime, args, slots, 10_000 + n * 16, members, mode, session_rss_start)
-        record = replace(record, repeat=repeat)
+        record = replace(await run_one(config, args, n, members, mode), repeat=repeat)
         progress(
             f"    -> {record.deliveries_per_s:,.0f} deliveries/s (burst {record.burst_deliveries_per_s:,.0f}/s), p50 {record.p50_ms} ms, p99 {record.p99_ms} ms, "
             f"{record.ray_calls_per_message} Ray calls/message"
         )
         records.append(record)
-    runtime.shutdown()
+    cluster.shutdown()
     return records
 
 

@@ -6,7 +6,9 @@ For each compression mode (none / zlib-stream / zstd-stream) a fresh rayguild no
 (gateway_client.py: raw sockets, frames counted, not parsed; a sample decoded and checked) open
 that many REAL gateway sessions (Hello, Identify, READY, GUILD_CREATE, heartbeats). Then:
 
-- edge RSS per idle connection: the session shard processes' RSS growth over the set-up;
+- edge RSS per idle connection: the session shard processes' RSS growth over the set-up, read
+  right after it and again after ``IDLE_WAIT_S`` of silence (the wire frees an idle zlib
+  context after 10-20 s);
 - the generators go quiet (heartbeats ACKed, none sent), the edges' idle CPU rate is read, then
   ``--messages`` messages are posted through REST at ``--rate`` per second;
 - per message: time from the POST to its arrival on every socket (``to_all``: the last socket,
@@ -15,7 +17,8 @@ that many REAL gateway sessions (Hello, Identify, READY, GUILD_CREATE, heartbeat
   divided by frames delivered (raw, and minus their idle rate over the same time), beside the
   generators' own CPU per frame (so it is visible that they did not bound the result) and the
   bare compress+flush of the delivered frames over up to 2,000 contexts, measured in this run
-  with the libraries' default contexts and with the edge's sized ones.
+  with the libraries' default contexts and with the edge's sized ones, and the bare cost of one
+  loopback ``send()`` per frame (the kernel's floor for one write per delivered frame).
 
 Writes results.json, results.md and wire.png under ``--out``.
 """
@@ -25,31 +28,50 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import numpy as np
 
+from rayguild.actors.hosts import snowflakes_for
 from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
-from rayguild.benchmarks.wire_cost import ProcessMeter, bare_compress_us, plot
-from rayguild.config import load_config
+from rayguild.benchmarks.wire_cost import ProcessMeter, bare_compress_us, bare_send_us, plot
+from rayguild.config import Config, load_config
+from rayguild.http_api.auth import create_user
+from rayguild.http_api.wire import IDLE_RELEASE_S
+from rayguild.storage import open_storage
 
 MODES = {"none": "", "zlib-stream": "zlib-stream", "zstd-stream": "zstd-stream"}
 IDLE_SAMPLE_S = 3.0
+IDLE_WAIT_S = 2 * IDLE_RELEASE_S + 2.0  # after set-up, before the idle RSS reading
+# Sessions are spread over bots (``SESSIONS_PER_BOT`` each, all in the one guild): every identify
+# of one bot updates that bot's session-start record by compare-and-set, and 2,000 concurrent
+# identifies of ONE bot spent most of the set-up losing it (op 9, retry; ~45,000 retries and
+# minutes of set-up). Discord's limits (1,000 starts a day, one identify per 5 s) would refuse
+# all but the first sessions of a bot: the wire is measured here, the limits have their own tests.
+# The generators stop heartbeating at ``quiet`` (every frame after it is then a posted message):
+# a 10-minute interval keeps a slow run's sessions from the 4009 timeout (1.5 intervals), which
+# is what ended the first zstd-stream run on a box at load 40-78.
+BENCH_LIMITS: dict[str, Any] = {
+    "identify_interval_s": 0.0, "session_start_total": 10**9, "heartbeat_interval_ms": 600_000,
+}  # fmt: skip
 BASELINE_CONTEXTS = 2000
+SESSIONS_PER_BOT = 50
 COLUMNS = [
     ("compress", "compress"), ("connections", "connections"), ("set-up s", "setup_s"),
-    ("edge KiB/conn idle", "edge_rss_kib_per_connection"), ("delivered/expected", "delivered_of"),
+    ("edge KiB/conn after set-up / idle", "edge_rss_kib"), ("delivered/expected", "delivered_of"),
     ("POST->last socket p50/p99 ms", "to_all_ms"), ("per socket p50/p99 ms", "each_ms"),
     ("deliveries behind each", "each_count"), ("edge us/frame (idle-corrected)", "edge_us"),
-    ("bare compress us/frame default/edge ctx", "bare_us"), ("load-gen us/frame", "client_us_per_frame"),
+    ("bare compress us/frame default/edge ctx", "bare_us"), ("bare send() us/frame", "bare_send_us"), ("load-gen us/frame", "client_us_per_frame"),
     ("sample checks failed", "check_failures"),
 ]  # fmt: skip
 
@@ -106,7 +128,9 @@ def _percentiles(values: np.ndarray) -> tuple[float | None, float | None]:
 
 
 async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channel: str, compress: str,
-                  n: int) -> dict[str, Any]:  # fmt: skip
+                  n: int, identify_as: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    """``token`` posts; the generators identify with it too, or generator i with ``identify_as[i]``
+    (a token or ``@file`` of tokens, see gateway_client.py)."""
     port, edges = runtime.config.port, ProcessMeter(_edge_pids(runtime))
     rss_before = edges.rss_bytes()
     per_proc = [
@@ -116,7 +140,7 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
     for i, k in enumerate(per_proc):  # each from its own 127.0.0.x: ephemeral ports per source address
         argv = [
             str(port),
-            token,
+            identify_as[i] if identify_as else token,
             str(k),
             compress,
             f"127.0.0.{2 + i}",
@@ -139,6 +163,9 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
     await _tell(procs, "quiet")
     for proc in procs:
         assert (await _line(proc, 300)).startswith("quiet")
+    await asyncio.sleep(IDLE_WAIT_S)
+    rss_idle_per_conn = (edges.rss_bytes() - rss_before) / n
+    progress(f"    after {IDLE_WAIT_S:g} s idle: edge RSS +{rss_idle_per_conn / 1024:.1f} KiB each")
     idle_start = edges.cpu_s()
     await asyncio.sleep(IDLE_SAMPLE_S)
     idle_rate = (edges.cpu_s() - idle_start) / IDLE_SAMPLE_S
@@ -172,6 +199,7 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
     edge_us_corrected = (cpu_s - idle_rate * window_s) / max(delivered, 1) * 1e6
     bare_default = bare_compress_us(compress, sample, contexts, sized=False)
     bare_sized = bare_compress_us(compress, sample, contexts, sized=True)
+    bare_send = bare_send_us(sample, contexts)
     closes: dict[str, int] = {}
     for r in reports:
         for code, count in r["closes"].items():
@@ -182,6 +210,8 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
         "connections": n,
         "setup_s": round(setup_s, 1),
         "edge_rss_kib_per_connection": round(rss_per_conn / 1024, 1),
+        "edge_rss_kib_per_connection_idle": round(rss_idle_per_conn / 1024, 1),
+        "edge_rss_kib": f"{rss_per_conn / 1024:.1f} / {rss_idle_per_conn / 1024:.1f}",
         "messages": args.messages,
         "delivered": delivered,
         "expected": args.messages * live,
@@ -194,13 +224,26 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
         "edge_us": f"{edge_us:.1f} ({edge_us_corrected:.1f})",
         "bare_default_us": round(bare_default, 2), "bare_sized_us": round(bare_sized, 2),
         "bare_us": f"{bare_default:.1f} / {bare_sized:.1f}", "baseline_contexts": contexts,
+        "bare_send_us": round(bare_send, 2),
         "client_cpu_s": round(client_cpu, 3), "client_us_per_frame": round(client_cpu / max(delivered, 1) * 1e6, 2),
         "checked_frames": sum(r["checked_frames"] for r in reports),
         "check_failures": sum(len(r["check_failures"]) for r in reports) + sum(r["unexpected_frames"] for r in reports),
         "failure_examples": [f for r in reports for f in r["check_failures"]][:5],
         "closes_seen": closes,
         "excluded_not_quiet": sum(r["excluded"] for r in reports),
+        "set_up_retries": sum(r["set_up_retries"] for r in reports),
     }  # fmt: skip
+
+
+async def _bots(config: Config, count: int) -> list[str]:
+    """``count`` more bot accounts, made as ``rayguild user create`` makes them; their tokens."""
+    storage = open_storage(config)
+    await storage.start()
+    try:
+        snowflakes = snowflakes_for(3, 2)  # the CLI's kind, an index no shard uses
+        return [(await create_user(storage, snowflakes, f"bench-{i}", bot=True))[1] for i in range(count)]
+    finally:
+        await storage.close()
 
 
 def _edge_pids(runtime: Runtime) -> list[int]:
@@ -214,10 +257,11 @@ async def run_mode(args: argparse.Namespace, mode: str) -> list[dict[str, Any]]:
         environ={}, port=free_port(), dashboard_port=free_port(), session_shards=args.session_shards,
         namespace=f"rayguild-bench-gateway-{mode}",
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-gw-")) / "gw.sqlite3"), log_level="warning",
+        **BENCH_LIMITS,
     )  # fmt: skip
     runtime = Runtime(config, edge_factory=start_edge)
     progress(f"[{mode}] starting Ray, shards and edges ...")
-    runtime.start(log_to_driver=False, address="local")  # a Ray of its own, never one found on the box
+    runtime.start(log_to_driver=False)  # a Ray of its own (cluster.init: address "local")
     api = f"http://127.0.0.1:{config.port}/api/v10"
     try:
         async with aiohttp.ClientSession() as http:
@@ -225,10 +269,18 @@ async def run_mode(args: argparse.Namespace, mode: str) -> list[dict[str, Any]]:
             token = bot["token"]
             guild = await call(http, "POST", f"{api}/guilds", token, json={"name": "gateway-bench"})
             channel = (await call(http, "GET", f"{api}/guilds/{guild['id']}/channels", token))[0]["id"]
+            code = (await call(http, "POST", f"{api}/channels/{channel}/invites", token, json={}))["code"]
+            tokens = [token]
+            for bot_token in await _bots(config, math.ceil(max(args.connections) / SESSIONS_PER_BOT) - 1):
+                await call(http, "POST", f"{api}/invites/{code}", bot_token)
+                tokens.append(bot_token)
+            token_file = Path(config.sqlite_path).with_name("tokens.txt")
+            token_file.write_text("\n".join(tokens))
         records = []
         for n in args.connections:
             progress(f"[{mode}: {n:,} connections]")
-            record = await run_one(runtime, args, token, channel, MODES[mode], n)
+            identify_as = [f"@{token_file}"] * args.client_procs
+            record = await run_one(runtime, args, token, channel, MODES[mode], n, identify_as)
             progress(f"    -> {json.dumps(record)}")
             records.append(record)
             await asyncio.sleep(3)  # let the closed sessions detach

@@ -1,8 +1,12 @@
 """Load generator for ``benchmarks/gateway.py``: N real gateway sessions in one process, cheaply.
 
-argv: host, port, bot token, connections, compress ("" / zlib-stream / zstd-stream), source
+argv: host, port, token (or ``@file``: one token per line, connection i identifies with line i),
+connections, compress ("" / zlib-stream / zstd-stream), source
 address (each process binds its own 127.0.0.x so 50,000 sockets do not exhaust one address's
-ephemeral ports), sample-every, messages.
+ephemeral ports), sample-every, messages. At most RAMP_CONCURRENCY connections are being set up
+(connected, identified, waiting for GUILD_CREATE) at once; one closed or refused before its
+GUILD_CREATE (op 9 under load, say), or closed by the server before ``quiet``, connects and
+identifies again, as the libraries do, and the report counts those retries.
 
 Each connection is an asyncio Protocol over raw_ws (no aiohttp, no per-frame JSON): Hello ->
 Identify -> READY -> GUILD_CREATE are the first three data frames, so a connection counts frames
@@ -24,11 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
 import sys
 import time
 import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +53,7 @@ from rayguild.benchmarks.raw_ws import (
 )
 
 RAMP_CONCURRENCY = 200  # connections being set up at once
+SET_UP_RETRY_S = 1.0  # a connection closed during set-up connects and identifies again after this
 INTENTS = (1 << 0) | (1 << 9) | (1 << 15)  # GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT
 HEARTBEAT = client_frame(b'{"op":1,"d":null}')
 SETUP_FRAMES = 3  # Hello, READY, GUILD_CREATE
@@ -56,8 +63,8 @@ QUIET_TIMEOUT_S = 15.0  # well inside the server's 62 s heartbeat timeout
 class Load:
     """Shared state of the process's connections."""
 
-    def __init__(self, count: int, messages: int, identify: bytes) -> None:
-        self.identify = identify
+    def __init__(self, count: int, messages: int, identifies: list[bytes]) -> None:
+        self.identifies = identifies  # connection i sends identifies[i % len]
         self.arrivals = np.zeros((messages, count), dtype=np.int64)
         self.ready = 0
         self.all_ready = asyncio.Event()
@@ -73,6 +80,7 @@ class Load:
         self.checked_frames = 0
         self.closes: dict[str, int] = {}
         self.sample_frames: list[str] = []
+        self.set_up_retries = 0
 
 
 class Connection(asyncio.Protocol):
@@ -81,11 +89,13 @@ class Connection(asyncio.Protocol):
         "_frames",
         "_head",
         "closed",
+        "ended",
         "excluded",
         "index",
         "load",
         "owed",
         "received",
+        "set_up",
         "since_quiet",
         "transport",
     )
@@ -98,6 +108,8 @@ class Connection(asyncio.Protocol):
         self.received = self.since_quiet = self.owed = 0  # owed: heartbeats not yet ACKed
         self.excluded = self.closed = False
         self._decode = _decoder(compress) if sampled else None
+        self.set_up = asyncio.get_running_loop().create_future()  # done at GUILD_CREATE or close
+        self.ended = asyncio.get_running_loop().create_future()  # done at close
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -118,9 +130,10 @@ class Connection(asyncio.Protocol):
                     self._check(self._decode(payload))
                 if self.received <= SETUP_FRAMES:
                     if self.received == 1:
-                        self.transport.write(load.identify)
+                        self.transport.write(load.identifies[self.index % len(load.identifies)])
                     elif self.received == SETUP_FRAMES:
                         load.ready += 1
+                        self._set_up()
                         if load.ready == load.count:
                             load.all_ready.set()
                 elif self.owed:  # a heartbeat ACK
@@ -140,7 +153,7 @@ class Connection(asyncio.Protocol):
                 else:
                     load.unexpected += 1
             elif opcode == OP_CLOSE:
-                self.closed = True
+                self._end()
                 if load.quieting and self.owed and not self.excluded:  # it will never ACK
                     self.excluded = True
                     load.quiet += 1
@@ -150,6 +163,19 @@ class Connection(asyncio.Protocol):
                 load.closes[str(code)] = load.closes.get(str(code), 0) + 1
             elif opcode == OP_PING:
                 self.transport.write(client_frame(payload, 0xA))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end()
+
+    def _end(self) -> None:
+        self.closed = True
+        self._set_up()
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+    def _set_up(self) -> None:
+        if not self.set_up.done():
+            self.set_up.set_result(None)
 
     def _check(self, decoded: bytes) -> None:
         load, n, frame = self.load, self.received, orjson.loads(decoded)
@@ -171,6 +197,21 @@ def _decoder(compress: str) -> Any:
     return lambda payload: payload
 
 
+def _identifies(token: str) -> list[bytes]:
+    """The Identify frame of ``token``, or of each token in the file ``@path`` names."""
+    tokens = Path(token[1:]).read_text().split() if token.startswith("@") else [token]
+    return [
+        client_frame(
+            orjson.dumps({"op": 2, "d": {"token": t, "intents": INTENTS, "properties": {"os": "linux"}}})
+        )
+        for t in tokens
+    ]
+
+
+def _same(conn: Connection) -> Connection:
+    return conn
+
+
 def cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
@@ -180,33 +221,58 @@ async def main() -> None:
     host, port, token, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     compress, source, sample_every, messages = sys.argv[5], sys.argv[6], int(sys.argv[7]), int(sys.argv[8])
     loop = asyncio.get_running_loop()
-    identify = {"op": 2, "d": {"token": token, "intents": INTENTS, "properties": {"os": "linux"}}}
-    load = Load(count, messages, client_frame(orjson.dumps(identify)))
+    load = Load(count, messages, _identifies(token))
     path = "/?v=10&encoding=json" + (f"&compress={compress}" if compress else "")
     request = upgrade_request(f"{host}:{port}", path)
     gate = asyncio.Semaphore(RAMP_CONCURRENCY)
-    connections: list[Connection] = []
+    connections: dict[int, Connection] = {}  # the current connection of each index
 
-    async def open_one(index: int) -> None:
-        async with gate:
-            sock = socket.socket()
-            sock.setblocking(False)
-            sock.bind((source, 0))
-            await loop.sock_connect(sock, (host, port))
-            conn = Connection(load, index, compress, index % sample_every == 0)
-            await loop.create_connection(lambda: conn, sock=sock)
-            connections.append(conn)
-            assert conn.transport is not None
-            conn.transport.write(request)
+    async def set_up_one(index: int) -> Connection:
+        async with gate:  # bounds the identifies in flight, not only the connects
+            while True:
+                conn = Connection(load, index, compress, index % sample_every == 0)
+                sock = socket.socket()
+                sock.setblocking(False)
+                sock.bind((source, 0))
+                try:
+                    await loop.sock_connect(sock, (host, port))
+                    await loop.create_connection(functools.partial(_same, conn), sock=sock)
+                except OSError:  # refused or timed out: tried again
+                    sock.close()
+                else:
+                    conn.transport.write(request)
+                    try:
+                        await conn.set_up
+                    except asyncio.CancelledError:  # quiet began: this one is not measured
+                        conn.transport.abort()
+                        raise
+                    if conn.received >= SETUP_FRAMES:
+                        connections[index] = conn
+                        return conn
+                load.set_up_retries += 1  # closed before GUILD_CREATE (op 9, say): identify again,
+                await asyncio.sleep(SET_UP_RETRY_S)  # after a pause, as the libraries do
+
+    async def keep_one(index: int) -> None:
+        """Until ``quiet``: a connection the server closes (op 9 or 4000 under load, say) is set up
+        again, as the libraries identify again."""
+        conn = await set_up_one(index)
+        while True:
+            await conn.ended
+            load.ready -= 1
+            load.set_up_retries += 1
+            await asyncio.sleep(SET_UP_RETRY_S)
+            conn = await set_up_one(index)
 
     heartbeats = asyncio.create_task(_heartbeat_until_quiet(load, connections))
-    await asyncio.gather(*(open_one(i) for i in range(count)))
+    keepers = [asyncio.create_task(keep_one(i)) for i in range(count)]
     await asyncio.wait_for(load.all_ready.wait(), timeout=600)
     print(f"ready {count}", flush=True)
     await _command(loop, "quiet")
     heartbeats.cancel()
+    for keeper in keepers:
+        keeper.cancel()
     load.quieting = True
-    for conn in connections:
+    for conn in connections.values():
         if conn.closed:  # closed by the server before (op 9 under load, say): left out
             conn.excluded = True
             load.quiet += 1
@@ -217,11 +283,11 @@ async def main() -> None:
         load.all_quiet.set()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(load.all_quiet.wait(), timeout=QUIET_TIMEOUT_S)
-    for conn in connections:  # closed, or still owed an ACK: left out of the measurement (-1)
+    for conn in connections.values():  # closed, or still owed an ACK: left out of the measurement (-1)
         conn.excluded = conn.excluded or bool(conn.owed)
         if conn.excluded:
             load.arrivals[:, conn.index] = -1
-    load.excluded = sum(conn.excluded for conn in connections)
+    load.excluded = sum(conn.excluded for conn in connections.values())
     load.quiet = load.count
     cpu_at_quiet = cpu_seconds()
     print("quiet", flush=True)
@@ -237,19 +303,20 @@ async def main() -> None:
         "unexpected_frames": load.unexpected,
         "excluded": load.excluded,
         "sample_frames": load.sample_frames,
+        "set_up_retries": load.set_up_retries,
     }
     print(orjson.dumps(report).decode(), flush=True)
-    for conn in connections:
+    for conn in connections.values():
         if conn.transport is not None:
             conn.transport.abort()
 
 
-async def _heartbeat_until_quiet(load: Load, connections: list[Connection]) -> None:
+async def _heartbeat_until_quiet(load: Load, connections: dict[int, Connection]) -> None:
     """Before ``quiet``: a heartbeat to every ready connection every 20 s (the server's interval is 41.25 s)."""
     while True:
         await asyncio.sleep(20)
-        for conn in connections:
-            if conn.transport is not None and conn.received >= SETUP_FRAMES:
+        for conn in connections.values():
+            if conn.transport is not None and conn.received >= SETUP_FRAMES and not conn.closed:
                 conn.owed += 1
                 conn.transport.write(HEARTBEAT)
 

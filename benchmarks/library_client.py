@@ -1,10 +1,13 @@
 """A gateway client that behaves as Discord's libraries do, and writes down what it lived through.
 
 Like discord.py / discord.js: Hello, heartbeats at the interval, Identify; on a dropped socket or
-op 7 it resumes on READY's ``resume_gateway_url`` (falling back to a fresh identify on the public
-URL when that edge stays unreachable); on op 9 ``d: false`` it waits 1-5 s (Discord's advice) and
-identifies again; closes 4004 and 4010-4014 are fatal. Like a bot that cares about history, after
-every GUILD_CREATE it fetches each text channel's recent messages back to one it already has.
+op 7, or after ``receive_timeout_s`` with nothing received (discord.py's ``heartbeat_timeout``,
+60 s), it closes with 4000 and resumes on READY's ``resume_gateway_url`` (falling back to a fresh
+identify on the public URL when that edge stays unreachable). It never closes a socket it means to
+resume with 1000: the server would end that session and answer the resume with op 9. On op 9
+``d: false`` it waits 1-5 s (Discord's advice) and identifies again; closes 4004 and 4010-4014 are
+fatal. Like a bot that cares about history, after every GUILD_CREATE it fetches each text
+channel's recent messages back to one it already has.
 
 The record, read by ``rayguild.benchmarks.chaos`` and the failure tests: every MESSAGE_CREATE
 delivered (message id -> (incarnation, time)), every id fetched through history, each
@@ -30,6 +33,7 @@ NEW_SESSION_CLOSES = frozenset({4007, 4009})  # the session is gone: identify, d
 RESUME_ATTEMPTS = 3  # connection failures on the resume URL before identifying on the public URL
 INTENTS = (1 << 0) | (1 << 9) | (1 << 15)  # GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT
 HISTORY_PAGES = 20
+RECEIVE_TIMEOUT_S = 60.0  # discord.py's default heartbeat_timeout: silence this long means reconnect
 COUNTED = {
     "identify": "identifies", "resumed": "resumes", "op9": "invalid_sessions",
     "disconnect": "disconnects", "seq_gap": "seq_gaps", "duplicate": "duplicates",
@@ -64,11 +68,13 @@ class LibraryClient:
     def __init__(
         self, http: aiohttp.ClientSession, api: str, gateway_url: str, token: str,
         rng: random.Random | None = None, reidentify_wait_s: tuple[float, float] = (1.0, 5.0),
+        receive_timeout_s: float = RECEIVE_TIMEOUT_S,
     ) -> None:  # fmt: skip
         self.http, self.api, self.gateway_url, self.token = http, api, gateway_url, token
         self.auth = {"Authorization": f"Bot {token}"}
         self.rng = rng or random.Random()
         self.reidentify_wait_s = reidentify_wait_s
+        self.receive_timeout_s = receive_timeout_s
         self.counters = Counters()
         self.log: list[tuple[float, str]] = []  # (time, "op9" | "resumed" | "disconnect" | ...)
         self.incarnations: list[Incarnation] = []
@@ -115,8 +121,9 @@ class LibraryClient:
     # -- one connection ----------------------------------------------------------------------
 
     async def _connection(self, url: str, resume: bool) -> None:
+        timeout = aiohttp.ClientWSTimeout(ws_receive=self.receive_timeout_s, ws_close=10.0)
         async with self.http.ws_connect(
-            f"{url}/?v=10&encoding=json", heartbeat=None, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(10)
+            f"{url}/?v=10&encoding=json", heartbeat=None, max_msg_size=0, timeout=timeout
         ) as ws:
             self._ws = ws
             first = await ws.receive(timeout=10)
@@ -132,9 +139,13 @@ class LibraryClient:
                     ident = {"token": self.token, "intents": INTENTS, "properties": {"os": "linux"}}
                     await ws.send_bytes(orjson.dumps({"op": 2, "d": ident}))
                 await self._frames(ws)
+            except TimeoutError:  # silent for receive_timeout_s: reconnect and resume (as discord.py)
+                pass
             finally:
                 beat.cancel()
                 self._ws = None
+                if not self._stopping:  # 4000, not aiohttp's default 1000, which ends the session
+                    await ws.close(code=4000)
             if not self._stopping:
                 self._note("disconnect")
                 self._after_close(ws.close_code)

@@ -1,7 +1,8 @@
 """``rayguild bench workload``: many guilds of Zipf sizes under a mixed, churning event stream.
 
-Builds the ``benchmarks.workload`` plan on the real shards (bench service: bulk guilds, synthetic
-sessions shared by several guilds, each with ``--wire`` framing if asked), gives the guilds
+Builds the ``benchmarks.workload`` plan on the real shards (guilds stored, synthetic sessions
+identified through the synthetic edges, each in several guilds, with ``--wire`` framing if
+asked; each mode on shards of its own, configured for it), gives the guilds
 roles and channels whose overwrites hide them from some roles, then replays the event plan open
 loop through the guild shard's ``publish`` (messages, presence updates, member joins and leaves,
 role changes, overwrite changes: the production change path, caches invalidated as in real
@@ -17,17 +18,15 @@ import asyncio
 import json
 import tempfile
 import time
+from collections.abc import Awaitable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rayguild.actors.bench import BenchGuild, bench_message
-from rayguild.actors.bench_hosts import bench_session
+from rayguild.actors import cluster
 from rayguild.actors.commands import (
-    BenchBuild,
-    BenchForget,
-    BenchStats,
     ChannelUpserted,
     GuildChange,
     MemberJoined,
@@ -37,13 +36,14 @@ from rayguild.actors.commands import (
     RoleUpserted,
 )
 from rayguild.actors.runtime import Runtime
-from rayguild.benchmarks.fanout import collect
 from rayguild.benchmarks.gateway import free_port
 from rayguild.benchmarks.memory import cpu_seconds, ray_processes
 from rayguild.benchmarks.report import command_line, progress
 from rayguild.benchmarks.stats import LogHistogram, summarize
-from rayguild.benchmarks.workload import VIEW_CHANNEL, Event, GuildPlan, events, plan_guilds
-from rayguild.config import load_config
+from rayguild.benchmarks.synthetic_edge import SyntheticEdges
+from rayguild.benchmarks.synthetic_guild import NEVER, bench_message, guild_stats, run_shards, store_guild
+from rayguild.benchmarks.workload import FLIPS, VIEW_CHANNEL, Event, GuildPlan, events, plan_guilds
+from rayguild.config import Config, load_config
 from rayguild.fanout.events import GUILD_MEMBERS, GUILD_MESSAGES, GUILD_PRESENCES, GUILDS, MESSAGE_CONTENT
 from rayguild.fanout.permissions import DEFAULT_EVERYONE
 from rayguild.storage.models import Channel, Overwrite, Role
@@ -121,23 +121,57 @@ def publish_for(gid: int, event: Event, serial: int) -> Publish:
     return Publish(gid, t, {"guild_id": str(gid), "user": {"id": str(user)}}, 0, GUILD_MEMBERS, change)
 
 
-async def run_mode(runtime: Runtime, args: argparse.Namespace, slots: dict[int, np.ndarray],
-                   plans: list[GuildPlan], mode: str, base: int) -> dict[str, Any]:  # fmt: skip
-    directory = runtime.directory
+def mixed_config(config: Config, args: argparse.Namespace, mode: str) -> Config:
+    """Guilds with more than ``--relay-above`` online sessions use relays; with passive pruning
+    (the second mode) sessions of guilds that large start passive (op 14 makes them active)."""
+    large = int(args.relay_above / args.online_fraction)
+    return replace(
+        config,
+        relay_threshold_sessions=args.relay_above + 1,
+        passive_guild_members=large if mode == "relays+passive" else NEVER,
+    )
+
+
+def sessions_of(args: argparse.Namespace, plans: list[GuildPlan], base: int) -> list[list[int]]:
+    """Per session (user ``i + 1``) the guilds it is online in: each guild draws its online
+    members among the sessions' users that are its members (users 1..members)."""
     rng = np.random.default_rng(args.seed)
+    guilds: list[list[int]] = [[] for _ in range(args.sessions)]
+    for plan in plans:
+        candidates = min(args.sessions, plan.members)
+        online = min(candidates, max(1, int(plan.members * args.online_fraction)))
+        for index in rng.choice(candidates, size=online, replace=False).tolist():
+            guilds[index].append(guild_id(base, plan))
+    return guilds
+
+
+async def run_mode(config: Config, args: argparse.Namespace, plans: list[GuildPlan], mode: str,
+                   base: int) -> dict[str, Any]:  # fmt: skip
+    async with run_shards(mixed_config(config, args, mode), f"{config.namespace}-{base}") as runtime:
+        edges = SyntheticEdges(runtime.directory, args.session_shards)
+        async with edges:
+            return await measure(runtime, edges, args, plans, mode, base)
+
+
+async def measure(runtime: Runtime, edges: SyntheticEdges, args: argparse.Namespace, plans: list[GuildPlan],
+                  mode: str, base: int) -> dict[str, Any]:  # fmt: skip
+    directory = runtime.directory
+    for plan in plans:
+        await store_guild(runtime.config, guild_id(base, plan), plan.members)
+    user_guilds = sessions_of(args, plans, base)
+    users = np.arange(1, args.sessions + 1)
+    active = users[np.random.default_rng(args.seed + 1).random(users.size) < args.active_fraction]
+    wire = "" if args.wire == "none" else args.wire
+    await asyncio.gather(*(
+        edges.open(i, users[i :: edges.shards].tolist(), [], INTENTS, wire=wire, active=active.tolist(), status="invisible",
+                   user_guilds=user_guilds[i :: edges.shards])
+        for i in range(edges.shards)
+    ))  # fmt: skip
     pids: set[int] = set()
-    relays: dict[int, int] = {}
+    relays = 0
     for plan in plans:
         gid = guild_id(base, plan)
-        online = max(1, int(plan.members * args.online_fraction))
-        per_shard = {i: np.sort(rng.choice(s, size=min(s.size, online // len(slots) + 1), replace=False))
-                     for i, s in slots.items()}  # fmt: skip
-        # small guilds are served directly in both modes: a relay is a process of its own
-        guild_mode = mode if online > args.relay_above else "direct"
-        spec = BenchGuild(gid, plan.members, per_shard, args.active_fraction, guild_mode, intents=INTENTS)
         shard = directory.guild_shard(gid)
-        relays[gid] = (await shard.ref.send(BenchBuild(spec)))["relays"]
-        pids.add((await shard.ref.send(BenchStats(gid)))["pid"])
         for r in range(plan.roles):
             role = Role(role_id(gid, r), gid, f"r{r}", DEFAULT_EVERYONE)
             await shard.publish(
@@ -146,44 +180,51 @@ async def run_mode(runtime: Runtime, args: argparse.Namespace, slots: dict[int, 
         for n in range(1, plan.channels):
             change = ChannelUpserted(overwritten(gid, n, (n % plan.roles,)))
             await shard.publish(Publish(gid, "CHANNEL_CREATE", {"guild_id": str(gid)}, 0, GUILDS, change))
-    session_pids = [(await bench_session(directory, i).memory())["pid"] for i in slots]
+        stats = await guild_stats(runtime, gid)
+        pids.add(stats["pid"])
+        relays += stats["relays"]
+    session_pids = [(await edges.memory(i))["pid"] for i in range(edges.shards)]
     pids.update(session_pids)
-    await collect(runtime, len(slots), 1 << 62, 1.0)  # drop the set-up deliveries
+    await edges.collect(1 << 62, 1.0)  # drop the set-up deliveries
     relay_pids = set(ray_processes("RelayHost"))
     everything = set(ray_processes())  # the whole Ray of this run: GCS, raylet, every actor
     cpu_before = {pid: cpu_seconds(pid) for pid in pids | relay_pids | everything}
-    before = [await bench_session(directory, i).memory() for i in slots]
+    before = [await edges.memory(i) for i in range(edges.shards)]
     frames_before = sum(m["frames"] + m["wire_frames"] for m in before)
     started = time.monotonic()
     messages: set[int] = set()
-    pending = []
+    pending: list[Awaitable[object]] = []
     counts: dict[str, int] = {}
+    online: dict[int, list[int]] = {}  # per guild the users online in it, for the passive/active flips
+    for user, guilds in enumerate(user_guilds, start=1):
+        for gid in guilds:
+            online.setdefault(gid, []).append(user)
     for serial, event in enumerate(events(plans, args.rate, args.duration_s, seed=args.seed), start=1):
         await asyncio.sleep(max(0.0, started + event.at_s - time.monotonic()))
         gid = guild_id(base, plans[event.guild])
+        counts[event.kind] = counts.get(event.kind, 0) + 1
+        if event.kind in FLIPS:  # a session of the guild goes passive / active (op 14)
+            user = online[gid][event.member % len(online[gid])]
+            flip = edges.subscribe((user - 1) % edges.shards, user, gid, event.kind == "go_active")
+            pending.append(asyncio.ensure_future(flip))
+            continue
         cmd = publish_for(gid, event, serial)
         if cmd.t == "MESSAGE_CREATE":
             messages.add(cmd.accepted_ns)
-        counts[event.kind] = counts.get(event.kind, 0) + 1
         pending.append(asyncio.ensure_future(directory.guild_shard(gid).publish(cmd)))
     await asyncio.gather(*pending)
-    trace = await collect(runtime, len(slots), 1 << 62, 3.0)  # what is still in flight lands
+    trace = await edges.collect(1 << 62, 3.0)  # what is still in flight lands
     wall_s = time.monotonic() - started
     cpu = {pid: max(0.0, cpu_seconds(pid) - before_s) for pid, before_s in cpu_before.items()}  # 0: exited
-    memory = [await bench_session(directory, i).memory() for i in slots]
+    memory = [await edges.memory(i) for i in range(edges.shards)]
     latencies = np.array([(done - sent) / 1e6 for sent, (done, _) in trace.items() if sent in messages])
     histogram = LogHistogram()
     histogram.add(latencies)
-    for plan in plans:
-        gid = guild_id(base, plan)
-        await directory.guild_shard(gid).ref.send(BenchForget(gid))
-        for index in range(relays[gid]):
-            directory.actor(f"relay-{gid}-{index}").kill(restart=False)
     return {
         "mode": mode,
         "wire": args.wire,
         "events": counts,
-        "relays": sum(relays.values()),
+        "relays": relays,
         "wall_s": round(wall_s, 3),
         "guild_cpu_s": round(sum(cpu[p] for p in pids - set(session_pids)), 3),
         "relay_cpu_s": round(sum(cpu[p] for p in relay_pids), 3),
@@ -206,14 +247,6 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         dashboard_port=free_port(),
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )  # passive updates at their default interval
-    runtime = Runtime(config, bench=True)
-    runtime.start(log_to_driver=False)
-    wire = "" if args.wire == "none" else args.wire
-    share = args.sessions // args.session_shards
-    slots = {
-        i: await bench_session(runtime.directory, i).add_synthetic(share, wire)
-        for i in range(args.session_shards)
-    }
     plans = plan_guilds(args.guilds, args.max_members)
     progress(
         f"{args.guilds} guilds, {sum(p.members for p in plans):,} member rows, {args.sessions:,} sessions"
@@ -222,11 +255,11 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     for repeat in range(args.repeats):
         for n, mode in enumerate(MIXED_MODES):
             progress(f"[repeat {repeat + 1}/{args.repeats}] {mode}")
-            result = await run_mode(runtime, args, slots, plans, mode, 1_000_000 * (1 + repeat * 2 + n))
+            result = await run_mode(config, args, plans, mode, 1_000_000 * (1 + repeat * 2 + n))
             results.append(result | {"repeat": repeat})
             progress(f"    -> guild CPU {result['guild_cpu_s']} s, relays {result['relay_cpu_s']} s, session CPU {result['session_cpu_s']} s, "
                      f"{result['frames']:,} frames, p99 {result['latency_ms']['p99']} ms")  # fmt: skip
-    runtime.shutdown()
+    cluster.shutdown()
     return results
 
 

@@ -1,7 +1,7 @@
 """``python -m rayguild.benchmarks.presence``: presence updates fanned out in one big guild, on real shards.
 
 A bench guild (default 100,000 members, 100,000 synthetic sessions with the GUILD_PRESENCES
-intent, 10% active) is built on the real GuildShard as ``rayguild bench fanout`` does; members
+intent, 10% active) is stored and its sessions identified as ``rayguild bench fanout`` does; members
 then change status through the real PresenceShard (``update``, as an edge reports op 3), which
 publishes PRESENCE_UPDATE through the guild's normal path (relays, passive pruning, batching per
 session shard). Open loop at ``--rate`` updates/s with at most ``--concurrency`` in flight.
@@ -20,16 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
-from rayguild.actors.bench import MODES, BenchGuild
-from rayguild.actors.bench_hosts import bench_session
-from rayguild.actors.commands import BenchBuild, BenchForget, BenchStats
+from rayguild.actors import cluster
 from rayguild.actors.presence import SessionPresence
 from rayguild.actors.refs import Presences
 from rayguild.actors.runtime import Runtime
-from rayguild.benchmarks.fanout import collect
+from rayguild.benchmarks.fanout import open_sessions
+from rayguild.benchmarks.gateway import free_port
 from rayguild.benchmarks.report import command_line, markdown_table, progress, write_results
-from rayguild.config import load_config
+from rayguild.benchmarks.synthetic_edge import SyntheticEdges
+from rayguild.benchmarks.synthetic_guild import MODES, guild_stats, mode_config, run_shards, store_guild
+from rayguild.config import Config, load_config
 from rayguild.fanout.events import GUILD_PRESENCES
+from rayguild.ids import SessionId
 
 STATUSES = ("online", "idle", "dnd")
 
@@ -67,19 +69,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-async def run_one(
-    runtime: Runtime, args: argparse.Namespace, slots: dict[int, np.ndarray], guild_id: int, mode: str
+async def run_one(config: Config, args: argparse.Namespace, n: int, mode: str) -> Record:
+    async with run_shards(mode_config(config, mode), f"{config.namespace}-{n}") as runtime:
+        edges = SyntheticEdges(runtime.directory, args.session_shards)
+        async with edges:
+            return await measure(runtime, edges, args, 20_000 + n * 16, mode)
+
+
+async def measure(
+    runtime: Runtime, edges: SyntheticEdges, args: argparse.Namespace, guild_id: int, mode: str
 ) -> Record:
-    guild = runtime.directory.guild_shard(guild_id)
-    spec = BenchGuild(guild_id, args.members, slots, args.active_fraction, mode, intents=GUILD_PRESENCES)
-    sizes = await guild.ref.send(BenchBuild(spec))
+    await store_guild(runtime.config, guild_id, args.members)
+    sessions, active_sessions = await open_sessions(
+        edges, args, guild_id, args.members, mode, GUILD_PRESENCES
+    )
     presences = Presences(runtime.directory)
     gate = asyncio.Semaphore(args.concurrency)
 
     async def one(i: int) -> None:
         user = 1 + (i * 7919) % args.members  # members spread over the guild
         async with gate:
-            await presences.update(SessionPresence(user, f"bench-{user}", (guild_id,), STATUSES[i % 3]))
+            await presences.update(
+                SessionPresence(user, SessionId(f"bench-{user}"), (guild_id,), STATUSES[i % 3])
+            )
 
     async def send(count: int, first: int) -> None:
         started, pending = time.monotonic(), []
@@ -90,26 +102,24 @@ async def run_one(
                 progress(f"    {mode:<15} sent {i + 1}/{count} presence updates")
         await asyncio.gather(*pending)
 
+    await edges.collect(1 << 62, 1.0)  # GUILD_CREATEs and the identify traffic land
     await send(3, 0)  # warm-up: relays come up
-    await collect(runtime, len(slots), 3 * sizes["active_sessions"], args.timeout_s)
-    before = await guild.ref.send(BenchStats(guild_id))
+    await edges.collect(3 * active_sessions, args.timeout_s)
+    before = await guild_stats(runtime, guild_id)
     began = time.time_ns()
     await send(args.updates, 3)
-    trace = await collect(runtime, len(slots), args.updates * sizes["active_sessions"], args.timeout_s)
-    after = await guild.ref.send(BenchStats(guild_id))
+    trace = await edges.collect(args.updates * active_sessions, args.timeout_s)
+    after = await guild_stats(runtime, guild_id)
     deliveries = sum(count for _, count in trace.values())
     span_s = (max(done for done, _ in trace.values()) - began) / 1e9 if trace else 1.0
     latencies = np.array([(done - emitted) / 1e6 for emitted, (done, _) in trace.items()] or [0.0])
-    calls = (after["guild_calls"] - before["guild_calls"]) + (after["relay_calls"] - before["relay_calls"])
-    await guild.ref.send(BenchForget(guild_id))
-    for index in range(sizes["relays"]):
-        runtime.directory.actor(f"relay-{guild_id}-{index}").kill(restart=False)
+    calls = (after["ray_calls"] - before["ray_calls"]) + (after["relay_calls"] - before["relay_calls"])
     return Record(
         config=mode,
         members=args.members,
-        sessions=sizes["sessions"],
-        active_sessions=sizes["active_sessions"],
-        relays=sizes["relays"],
+        sessions=sessions,
+        active_sessions=active_sessions,
+        relays=after["relays"],
         updates=len(trace),
         offered_rate_per_s=args.rate,
         updates_per_s=round(len(trace) / span_s, 1),
@@ -131,27 +141,20 @@ async def run(args: argparse.Namespace) -> list[Record]:
         session_shards=args.session_shards,
         passive_update_interval_s=3600,
         namespace="rayguild-bench-presence",
+        dashboard_port=free_port(),
         sqlite_path=str(Path(tempfile.mkdtemp(prefix="rayguild-bench-")) / "bench.sqlite3"),
     )
-    runtime = Runtime(config, bench=True)
-    progress("starting Ray and the shards ...")
-    runtime.start(log_to_driver=False)
-    sessions = min(args.sessions, args.members)
-    slots = {}
-    for i in range(args.session_shards):
-        share = sessions // args.session_shards + (1 if i < sessions % args.session_shards else 0)
-        slots[i] = await bench_session(runtime.directory, i).add_synthetic(share)
-    progress(f"{sessions:,} synthetic sessions (GUILD_PRESENCES) on {args.session_shards} session shards")
+    progress("starting Ray; each mode gets shards of its own ...")
     records = []
     for n, mode in enumerate(args.modes, start=1):
         progress(f"[{n}/{len(args.modes)}] {mode}: {args.members:,} members, {args.updates} presence updates")
-        record = await run_one(runtime, args, slots, 20_000 + n * 16, mode)
+        record = await run_one(config, args, n, mode)
         progress(
             f"    -> {record.updates_per_s:,.0f} updates/s fanned out, {record.deliveries_per_s:,.0f} "
             f"deliveries/s, p50 {record.p50_ms} ms, p99 {record.p99_ms} ms"
         )
         records.append(record)
-    runtime.shutdown()
+    cluster.shutdown()
     return records
 
 

@@ -46,6 +46,7 @@ from rayguild.http_api.server import start_edge
 FAILURES = ("guild", "session", "relay", "node")
 NODE_ARGS: dict[str, Any] = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
 GIVE_UP_S = 120.0
+SETUP_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +65,48 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def ready(http: aiohttp.ClientSession, port: int, token: str) -> aiohttp.ClientWebSocketResponse:
+def free_ports(count: int) -> int:
+    """A port ``p`` with ``p .. p + count - 1`` all free now (the edges bind base + index)."""
+    while True:
+        base = free_port()
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+
+
+def local_cluster(workers: int) -> Cluster:
+    """A head (with the dashboard: Ray's state API) and ``workers`` worker nodes on this machine."""
+    head = {**NODE_ARGS, "include_dashboard": True, "dashboard_port": free_port()}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    for _ in range(workers):
+        cluster.add_node(**NODE_ARGS)
+    cluster.wait_for_nodes()
+    return cluster
+
+
+async def ready(
+    http: aiohttp.ClientSession, port: int, token: str, timeout_s: float = 10.0
+) -> aiohttp.ClientWebSocketResponse:
+    """A session identified on ``port`` (READY received); each step waits at most ``timeout_s``."""
     ws = await http.ws_connect(
-        f"ws://127.0.0.1:{port}/?v=10&encoding=json", timeout=aiohttp.ClientWSTimeout(5)
+        f"ws://127.0.0.1:{port}/?v=10&encoding=json", timeout=aiohttp.ClientWSTimeout(timeout_s)
     )
-    await ws.receive(timeout=5)
+    await ws.receive(timeout=timeout_s)
     await ws.send_str(
         orjson.dumps({"op": 2, "d": {"token": token, "intents": 33281, "properties": {}}}).decode()
     )
     while True:
-        msg = await ws.receive(timeout=10)
+        msg = await ws.receive(timeout=timeout_s)
         if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
             raise aiohttp.ServerDisconnectedError(f"closed before READY ({ws.close_code})")
-        if orjson.loads(msg.data).get("t") == "READY":
+        frame = orjson.loads(msg.data)
+        if frame.get("op") == 9:  # invalid session: say so instead of waiting for a READY that never comes
+            raise aiohttp.ServerDisconnectedError("op 9 Invalid Session instead of READY")
+        if frame.get("t") == "READY":
             return ws
 
 
@@ -108,7 +138,8 @@ class Scenario:
         async with http.get(f"{self.api}/guilds/{self.guild_id}/channels", headers=self.auth) as r:
             self.channel = (await r.json())[0]["id"]
         ports = [s["port"] for s in await started(self.rt) if s.get("port")]
-        self.sockets = [await ready(http, port, self.token) for port in ports * 2]  # enough for relays
+        # before any failure: a loaded box may take long, the trial has not started (measure retries)
+        self.sockets = [await ready(http, port, self.token, SETUP_TIMEOUT_S) for port in ports * 2]
         await asyncio.sleep(3.0)  # relays up before the failure
 
     async def measure(
@@ -254,17 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     print("starting a 3-node Ray cluster on this machine ...", flush=True)
-    head = {**NODE_ARGS, "include_dashboard": True, "dashboard_port": free_port()}  # the state API
-    cluster = Cluster(initialize_head=True, head_node_args=head)
-    for _ in range(2):
-        cluster.add_node(**NODE_ARGS)
-    cluster.wait_for_nodes()
+    cluster = local_cluster(workers=2)
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(
             environ={}, namespace="rayguild-recovery", ray_address=cluster.address,
             guild_shards=2, session_shards=2, presence_shards=1,
-            sqlite_path=str(Path(tmp) / "rayguild.sqlite3"), port=free_port(), edge_port_base=free_port(),
+            sqlite_path=str(Path(tmp) / "rayguild.sqlite3"), port=free_port(), edge_port_base=free_ports(2),
             relay_threshold_sessions=2, relay_size=2, log_level="warning", passive_update_interval_s=3600.0,
+            identify_interval_s=0.0,  # one bot identifies every scenario session at once
         )  # fmt: skip
         rt = Runtime(config, edge_factory=start_edge)
         rt.start(log_to_driver=False)

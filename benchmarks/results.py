@@ -1,12 +1,17 @@
 """``rayguild bench all --out docs/results``: re-make every committed result with one command.
 
 Runs, each in a fresh Ray: the fan-out sweep once per wire (routing only, zlib, zstd; every
-configuration ``--repeats`` times), the mixed Zipf workload (relays vs relays + passive pruning,
-passive updates at their default interval), and the SQLite insert benchmark; then fits the cost
-model on the smallest fan-out size and checks it against the larger ones. Writes, under
-``--out``: one folder per run (results.json, results.md, plots) and ``summary.json`` /
-``README.md`` (the machine block with the load average, the exact commands, the side-by-side
-tables with the spread over repeats, the cost-model check and its predictions).
+configuration ``--repeats`` times, ``--messages`` per repeat so that the pooled percentiles rest
+on at least 1,000 messages), the mixed Zipf workload (relays vs relays + passive pruning, passive
+updates at their default interval, session flips, cache-defeating changes), the SQLite insert
+benchmark and the recovery trials; then fits the cost model on the smallest fan-out size and
+checks it against the larger ones. Writes, under ``--out``: one folder per run (results.json,
+results.md, plots) and ``summary.json`` / ``README.md`` (benchmarks/render.py: the machine block
+with the load average, the exact commands, each part's wall time, the tables with the spread
+over repeats, the cost-model check and its predictions). ``rayguild bench check`` (benchmarks/
+check.py) re-runs the quoted configurations once and compares them with these spreads. With
+``--parts`` only those parts run; the summary still reads every part's raw results left in
+``--out`` (so one part can be re-made, or a run that stopped in its last part completed).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import os
 import platform
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from importlib import metadata
@@ -26,8 +32,13 @@ import psutil
 
 from rayguild.benchmarks import costmodel, fanout, mixed, recovery, storage
 from rayguild.benchmarks.plots import plot_histograms, plot_wire
+from rayguild.benchmarks.render import FANOUT_KEYS, render
 from rayguild.benchmarks.report import progress
-from rayguild.benchmarks.stats import spread
+from rayguild.benchmarks.stats import LogHistogram, spread
+from rayguild.benchmarks.workload import cache_report, events, plan_guilds
+
+PARTS = ("fanout", "workload", "storage", "recovery")
+WORKLOAD_RATE, WORKLOAD_SEED = 200.0, 7
 
 LIBRARIES = ("ray", "numpy", "zstandard", "aiohttp", "orjson", "matplotlib", "psutil")
 
@@ -37,14 +48,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("docs/results"))
     p.add_argument("--members", type=int, nargs="+", default=[1_000, 100_000])
     p.add_argument("--sessions", type=int, default=2_000)
-    p.add_argument("--messages", type=int, default=60)
-    p.add_argument("--rate", type=float, default=15.0)
+    p.add_argument("--messages", type=int, default=334, help="per repeat: 3 repeats pool 1,002")
+    p.add_argument("--rate", type=float, default=30.0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--wires", nargs="+", default=["none", "zlib", "zstd"])
+    p.add_argument("--workload-guilds", type=int, default=20)
     p.add_argument("--workload-duration-s", type=float, default=15.0)
     p.add_argument(
         "--workload-max-members", type=int, default=20_000, help="the largest guild of the Zipf plan"
     )
+    p.add_argument("--parts", nargs="*", choices=PARTS, default=list(PARTS), help="none: only re-read")
+    p.add_argument("--recovery-failures", nargs="+", default=["guild", "session", "relay", "node"])
+    p.add_argument("--storage-inserts", type=int, default=2_000)
     p.add_argument(
         "--render-only", action="store_true", help="re-make summary and README from the runs in --out"
     )
@@ -77,40 +92,27 @@ def aggregate(records: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list
     for (wire, config, members), group in groups.items():
         row: dict[str, Any] = {"wire": wire, "config": config, "members": members, "repeats": len(group)}
         row["latency_samples"] = sum(r["latency"]["count"] for r in group)
+        row["pooled"] = pooled([r["histogram"] for r in group if r["histogram"]])
         for key in keys:
-            row[key] = spread([float(_get(r, key)) for r in group])
+            row[key] = spread([float(field_of(r, key)) for r in group])
         rows.append(row)
     return rows
 
 
-def _get(record: Mapping[str, Any], key: str) -> Any:
+def pooled(histograms: Sequence[Mapping[str, Any]]) -> dict[str, float | int]:
+    """Percentiles of all repeats' messages together, from their merged log histograms."""
+    merged = LogHistogram()
+    for h in histograms:
+        merged.merge(LogHistogram.from_json(h))
+    return {"count": merged.total, **{f"p{p:g}".replace(".", ""): round(merged.percentile(p), 3)
+                                      for p in (50.0, 99.0, 99.9)}}  # fmt: skip
+
+
+def field_of(record: Mapping[str, Any], key: str) -> Any:
     value: Any = record
     for part in key.split("."):
         value = value[part]
     return value
-
-
-FANOUT_KEYS = (
-    "deliveries_per_s",
-    "latency.p50",
-    "latency.p99",
-    "guild_process_cpu_ms_per_message",
-    "relay_cpu_ms_per_message",
-    "session_cpu_ms_per_message",
-    "guild_rss_bytes_per_member",
-    "session_rss_bytes_per_session",
-    "bytes_per_session",
-)
-
-
-def table(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
-    head = ["wire", "config", "members", "samples", *keys]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [str(row["wire"]), str(row["config"]), f"{row['members']:,}", f"{row['latency_samples']:,}"]
-        cells += [f"{row[k]['mean']:,.3g} ±{row[k]['spread'] * 100:.0f}%" for k in keys]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,89 +121,119 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.render_only:
         return render_again(out)
-    commands: list[str] = [f"rayguild bench all {' '.join(sys.argv[2:] if argv is None else argv)}".strip()]
-    summary: dict[str, Any] = {"machine_before": machine()}
-    records: list[dict[str, Any]] = []
+    path = out / "summary.json"
+    previous: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    this = f"rayguild bench all {' '.join(sys.argv[2:] if argv is None else argv)}".strip()
+    run: dict[str, Any] = {"command": this, "machine_before": machine(), "wall_s": {}}
+    started = time.monotonic()
+    for part in args.parts:  # run what was asked; then everything is read back from the raw results
+        RUNNERS[part](args, out)
+        now = time.monotonic()
+        run["wall_s"][part], started = round(now - started, 1), now
+    run["machine_after"] = machine()
+    runs = previous.get("runs", []) + ([run] if args.parts else [])
+    summary: dict[str, Any] = {"runs": runs, **collect(args, out)}
+    first = previous.get("commands", [f"rayguild bench all --out {out}"])[0]
+    summary["commands"] = [this if args.parts else first, *summary["commands"]]
+    if (out / "check.json").exists():  # rayguild bench check's verdict counts, kept across re-reads
+        summary["check"] = {
+            k: v for k, v in json.loads((out / "check.json").read_text()).items() if k != "verdicts"
+        }
+    path.write_text(json.dumps(summary, indent=2))
+    (out / "README.md").write_text(render(summary))
+    progress(f"wrote {path} and README.md")
+    return 0
+
+
+def run_fanout(args: argparse.Namespace, out: Path) -> None:
     for wire in args.wires:
         run_argv = ["--members", *map(str, args.members), "--sessions", str(args.sessions),
-                    "--messages", str(args.messages), "--rate", str(args.rate), "--repeats", str(args.repeats),
-                    "--wire", wire, "--out", str(out / f"fanout-{wire}")]  # fmt: skip
-        commands.append("rayguild bench fanout " + " ".join(run_argv))
-        progress(commands[-1])
+                    "--messages", str(args.messages), "--rate", str(args.rate),
+                    "--repeats", str(args.repeats), "--wire", wire, "--out", str(out / f"fanout-{wire}")]  # fmt: skip
+        progress("rayguild bench fanout " + " ".join(run_argv))
         fanout.main(run_argv)
-        records += json.loads((out / f"fanout-{wire}" / "results.json").read_text())["records"]
-    rows = aggregate(records, FANOUT_KEYS)
-    summary["fanout"] = rows
-    plot_wire(rows, out / "fanout_wire.png")
-    plot_histograms(records, out / "latency_histograms.png")
 
-    workload_argv = ["--guilds", "20", "--max-members", str(args.workload_max_members), "--sessions", str(args.sessions),
-                     "--relay-above", str(args.workload_max_members // 20),
+
+def run_workload(args: argparse.Namespace, out: Path) -> None:
+    workload_argv = ["--guilds", str(args.workload_guilds), "--max-members", str(args.workload_max_members),
+                     "--sessions", str(args.sessions), "--relay-above", str(args.workload_max_members // 20),
+                     "--rate", str(WORKLOAD_RATE), "--seed", str(WORKLOAD_SEED),
                      "--duration-s", str(args.workload_duration_s), "--repeats", str(args.repeats),
                      "--out", str(out / "workload")]  # fmt: skip
-    commands.append("rayguild bench workload " + " ".join(workload_argv))
-    progress(commands[-1])
-    summary["workload"] = mixed.main(workload_argv)
+    progress("rayguild bench workload " + " ".join(workload_argv))
+    mixed.main(workload_argv)
 
-    storage_argv = ["--out", str(out / "storage"), "--backends", "sqlite", "--inserts", "2000",
-                    "--fetches", "500", "--concurrency", "1"]  # fmt: skip
-    commands.append("python -m rayguild.benchmarks.storage " + " ".join(storage_argv))
-    storage.main(storage_argv)
-    inserts = [r for r in json.loads((out / "storage" / "results.json").read_text())["results"]
-               if r["phase"] == "insert"]  # fmt: skip
-    write_us = 1e6 / inserts[0]["ops_per_s"] if inserts else 0.0
 
-    recovery_argv = ["--out", str(out / "recovery"), "--trials", str(args.repeats)]
-    commands.append("python -m rayguild.benchmarks.recovery " + " ".join(recovery_argv))
-    recovery.main(recovery_argv)
-    summary["recovery"] = json.loads((out / "recovery" / "results.json").read_text())["summary"]
+def run_storage(args: argparse.Namespace, out: Path) -> None:
+    storage.main(["--out", str(out / "storage"), "--backends", "sqlite", "--inserts", str(args.storage_inserts),
+                  "--fetches", "500", "--concurrency", "1"])  # fmt: skip
 
-    smallest = min(args.members)
-    summary["costmodel"] = model_check(records, smallest, write_us)
-    summary["commands"] = commands
-    summary["machine_after"] = machine()
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    (out / "README.md").write_text(render(summary))
-    progress(f"wrote {out}/summary.json and README.md")
-    return 0
+
+def run_recovery(args: argparse.Namespace, out: Path) -> None:
+    recovery.main(["--out", str(out / "recovery"), "--trials", str(args.repeats),
+                   "--failures", *args.recovery_failures])  # fmt: skip
+
+
+RUNNERS = {"fanout": run_fanout, "workload": run_workload, "storage": run_storage, "recovery": run_recovery}
+
+
+def collect(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """The summary's sections from the raw results under ``out`` (this run's parts, and those an
+    earlier run left there: ``--parts`` re-makes some without losing the others)."""
+    found: dict[str, Any] = {"commands": []}
+
+    def raw(folder: str) -> dict[str, Any] | None:
+        path = out / folder / "results.json"
+        if not path.exists():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text())
+        found["commands"].append(data["command"])
+        return data
+
+    records = [r for wire in args.wires if (data := raw(f"fanout-{wire}")) for r in data["records"]]
+    if records:
+        found["fanout"] = aggregate(records, FANOUT_KEYS)
+        plot_wire(found["fanout"], out / "fanout_wire.png")
+        plot_histograms(records, out / "latency_histograms.png")
+    if workload := raw("workload"):
+        found["workload"] = workload["records"]
+        w = workload["args"]
+        plans = plan_guilds(w["guilds"], w["max_members"])
+        found["workload_caches"] = cache_report(
+            plans, events(plans, w["rate"], w["duration_s"], seed=w["seed"])
+        )
+    write_us = 0.0
+    if stored := raw("storage"):
+        inserts = [r for r in stored["results"] if r["phase"] == "insert"]
+        write_us = 1e6 / inserts[0]["ops_per_s"] if inserts else 0.0
+    if recovered := raw("recovery"):
+        found["recovery"] = recovered["summary"]
+    if records:
+        found["costmodel"] = model_check(records, min(r["members"] for r in records), write_us)
+    return found
 
 
 def render_again(out: Path) -> int:
     """Summary, plots and README again from the committed raw results (the model or the tables
     changed, the measurements did not); the machine blocks and commands are kept."""
     summary = json.loads((out / "summary.json").read_text())
-    records = [
-        record for wire in dict.fromkeys(r["wire"] for r in summary["fanout"])
-        for record in json.loads((out / f"fanout-{wire}" / "results.json").read_text())["records"]
-    ]  # fmt: skip
+    records = fanout_records(out, summary)
     summary["fanout"] = aggregate(records, FANOUT_KEYS)
     plot_wire(summary["fanout"], out / "fanout_wire.png")
     plot_histograms(records, out / "latency_histograms.png")
     cm = summary["costmodel"]
     summary["costmodel"] = model_check(records, cm["fit_on_members"], cm["storage_write_us"])
-    recovered = out / "recovery" / "results.json"
-    if "recovery" not in summary and recovered.exists():  # results from before bench all ran it
-        result = json.loads(recovered.read_text())
-        summary["recovery"] = result["summary"]
-        summary["commands"].append(result["command"])
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "README.md").write_text(render(summary))
     return 0
 
 
-def passive_saving(runs: Sequence[Mapping[str, Any]]) -> str:
-    """The passive pruning's saving over the workload's repeats: frames, CPU and wall time."""
-
-    def mean(mode: str, key: str) -> float:
-        values = [float(r[key]) for r in runs if r["mode"] == mode]
-        return sum(values) / len(values) if values else 0.0
-
-    parts = []
-    for key, label in (("frames", "frames"), ("session_cpu_s", "session CPU"), ("relay_cpu_s", "relay CPU"),
-                       ("guild_cpu_s", "guild CPU"), ("ray_cpu_s", "all Ray CPU")):  # fmt: skip
-        full, pruned = mean("relays", key), mean("relays+passive", key)
-        parts.append(f"{label} {(pruned - full) / full * 100:+.0f} %" if full else f"{label} n/a")
-    return "Passive pruning, mean over the repeats (same event plan): " + ", ".join(parts) + "."
+def fanout_records(out: Path, summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every fan-out record of the runs ``summary`` aggregates (one results.json per wire)."""
+    return [
+        record for wire in dict.fromkeys(r["wire"] for r in summary.get("fanout", []))
+        for record in json.loads((out / f"fanout-{wire}" / "results.json").read_text())["records"]
+    ]  # fmt: skip
 
 
 def model_check(records: Sequence[Mapping[str, Any]], smallest: int, write_us: float) -> dict[str, Any]:
@@ -235,74 +267,6 @@ def model_check(records: Sequence[Mapping[str, Any]], smallest: int, write_us: f
             "five_million_users_cluster": costmodel.predict(costs, cluster).as_dict(),
         }
     return result
-
-
-def render(summary: Mapping[str, Any]) -> str:
-    m = summary["machine_before"]
-    lines = [
-        "# Committed benchmark results",
-        "",
-        "Re-made by the first command below; every other line is what it ran.",
-        "",
-        "```",
-        *summary["commands"],
-        "```",
-        "",
-        f"Machine: {m['cores']} cores, {m['memory_bytes'] / 2**30:.1f} GiB, Python {m['python']}, "
-        f"{m['platform']}; load average (1/5/15 min) {m['loadavg_1_5_15']} before, "
-        f"{summary['machine_after']['loadavg_1_5_15']} after (the machine was shared).",
-        "Libraries: " + ", ".join(f"{k} {v}" for k, v in m["libraries"].items()),
-        "",
-        "## Fan-out: routing only (`none`) and the wire (`zlib`, `zstd`) side by side",
-        "",
-        "Mean over the repeats ± relative spread ((max - min) / mean). `samples` is how many messages",
-        "the latency percentiles rest on (all repeats together). RSS columns are measured",
-        "(/proc VmRSS growth of the shard processes); `bytes_per_session` is the old formula.",
-        "",
-        table(summary["fanout"], FANOUT_KEYS),
-        "",
-        "## Mixed workload (Zipf guild sizes, churn, presence, cache-defeating changes)",
-        "",
-        "CPU seconds from /proc over the run; `Ray CPU` is every process of the run's Ray (GCS, raylet,",
-        "all actors). The passive saving is the difference between the two modes' rows.",
-        "",
-        "| mode | repeat | wall s | guild CPU s | relay CPU s | session CPU s | Ray CPU s | frames | msgs | p50 ms | p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for w in summary["workload"]:
-        lat = w["latency_ms"]
-        lines.append(
-            f"| {w['mode']} | {w['repeat']} | {w['wall_s']} | {w['guild_cpu_s']} | {w['relay_cpu_s']} | "
-            f"{w['session_cpu_s']} | {w['ray_cpu_s']} | "
-            f"{w['frames']:,} | {lat['count']:,} | {lat['p50']} | {lat['p99']} |"
-        )
-    lines += ["", passive_saving(summary["workload"])]
-    cm = summary["costmodel"]
-    lines += ["", f"## Cost model (fit on {cm['fit_on_members']:,} members, checked on the others)", ""]
-    lines += ["CPU per message = fixed + per recipient, fitted by least squares; the error is the model's CPU",
-              "per message against the measured one at the other sizes.", ""]  # fmt: skip
-    lines += ["| wire | routing µs/recipient | session µs/frame | fixed µs/msg (routing, per session shard) | B/member | B/session | mean abs error | max abs error | 1M-online guild @10 msg/s: cores, GiB | 5M users, 50k msg/s, 40 recipients each: cores, GiB |",
-              "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    for wire, w in cm["by_wire"].items():
-        c, g, k = w["costs"], w["one_million_online_guild_10_msg_s"], w["five_million_users_cluster"]
-        lines.append(
-            f"| {wire} | {c['routing_us_per_recipient']} | {c['session_us_per_frame']} | "
-            f"{c['routing_us_per_message']:.0f}, {c['session_us_per_message']:.0f} | "
-            f"{c['bytes_per_member']:,.0f} | {c['bytes_per_session']:,.0f} | {w['mean_abs_error']} | "
-            f"{w['max_abs_error']} | {g['cores']:.1f}, {g['memory_bytes'] / 2**30:.1f} | "
-            f"{k['cores']:.1f}, {k['memory_bytes'] / 2**30:.1f} |"
-        )
-    if "recovery" in summary:
-        lines += ["", "## Recovery (3-node Ray cluster on this box)", "",
-                  "Seconds from the moment the killed process is gone (its pid polled): mean (min-max).", "",
-                  "| failure | trials | gone after the kill call | re-identify possible | first message delivered |",
-                  "|---|---|---|---|---|"]  # fmt: skip
-        for r in summary["recovery"]:
-            cells = [f"{r[k]['mean']:.2f} ({r[k]['min']:.2f}-{r[k]['max']:.2f})"
-                     for k in ("dying_s", "reidentify_s", "delivered_s")]  # fmt: skip
-            lines.append(f"| {r['failure']} | {r['trials']} | " + " | ".join(cells) + " |")
-    lines += ["", "Plots: fanout_wire.png, latency_histograms.png; raw records in fanout-*/results.json.", ""]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,23 @@ from rayguild.http_api.wire import _FIN_BINARY, _FIN_TEXT, frame_header
 WIRES = {"none": None, "text": "", "zlib": "zlib-stream", "zstd": "zstd-stream"}
 
 
+class CountingSink:
+    """A synthetic session's socket with ``--wire none``: counts frames and bytes, keeps nothing."""
+
+    __slots__ = ("bytes", "frames")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.bytes = 0
+
+    def write(self, frame: bytes) -> None:
+        self.frames += 1
+        self.bytes += len(frame)
+
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
 class WireCounters:
     """Totals over every ``WireSink`` of a shard (one object: summing per sink would cost a scan)."""
 

@@ -5,10 +5,14 @@ bare cost of compressing the delivered frames, and the plot.
   psutil: the kernel's accounting of those processes, not a sample of the load generator's view.
 - ``bare_compress_us``: compress + flush of the same frames over ``contexts`` fresh contexts of a
   kind, in this process, timed with its own CPU clock: the floor any edge pays per frame.
+- ``bare_send_us``: one ``send()`` per frame on each of ``sockets`` loopback TCP connections,
+  timed the same way: the kernel's floor for one write per delivered frame (on loopback the
+  sender's CPU also pays most of the receiving side of TCP).
 """
 
 from __future__ import annotations
 
+import socket
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -57,6 +61,32 @@ def bare_compress_us(compress: str, frames: Sequence[bytes], contexts: int, size
         for compress_one in pool:
             compress_one(frame)
     return (time.process_time() - started) / (contexts * (len(frames) - 1)) * 1e6
+
+
+def bare_send_us(frames: Sequence[bytes], sockets: int) -> float:
+    """CPU microseconds per frame to ``send()`` each of ``frames`` once on each of ``sockets``
+    loopback TCP connections (each frame drained by its reader between frames, untimed)."""
+    if not frames:
+        return float("nan")
+    pairs: list[tuple[socket.socket, socket.socket]] = []
+    with socket.create_server(("127.0.0.1", 0), backlog=sockets) as server:
+        try:
+            for _ in range(sockets):
+                reader = socket.create_connection(server.getsockname())
+                pairs.append((reader, server.accept()[0]))
+            spent = 0.0
+            for frame in frames:
+                started = time.process_time()
+                for _, writer in pairs:
+                    writer.send(frame)
+                spent += time.process_time() - started
+                for reader, _ in pairs:
+                    reader.recv(1 << 16)
+            return spent / (sockets * len(frames)) * 1e6
+        finally:
+            for reader, writer in pairs:
+                reader.close()
+                writer.close()
 
 
 def plot(records: Sequence[dict[str, Any]], path: Path) -> None:

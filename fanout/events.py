@@ -32,7 +32,10 @@ _BLANK: dict[str, Any] = {"content": "", "embeds": [], "attachments": [], "compo
 
 
 def encode(value: Any) -> bytes:
-    return orjson.dumps(value)
+    """``value`` as JSON, in a bytes object of its own size: orjson's result keeps the buffer it
+    was written in (4 KiB for a 100-byte body, 64 KiB for a 5 KiB one), and bodies live on in
+    the shards' event logs and replay buffers, so the copy saves that memory for every event."""
+    return memoryview(orjson.dumps(value)).tobytes()
 
 
 @dataclass(frozen=True, slots=True)

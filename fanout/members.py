@@ -79,19 +79,6 @@ class MemberTable:
         else:
             self._tail.update({uid: start + i for i, uid in enumerate(user_ids)})
 
-    def load_columns(self, user_ids: npt.NDArray[np.int64], role_bits: npt.NDArray[np.uint64]) -> None:
-        """Bulk-append members already in ascending user id (benchmarks; no per-member Python)."""
-        n, start = user_ids.size, self.size
-        if n == 0:
-            return
-        if self._sorted_upto != start or (start and self.user_ids[start - 1] >= user_ids[0]):
-            raise ValueError("load_columns needs ids ascending and above every loaded id")
-        self._grow(start + n)
-        self.user_ids[start : start + n] = user_ids
-        self.role_bits[start : start + n] = role_bits
-        self.flags[start : start + n] = 0
-        self.size = self._sorted_upto = start + n
-
     def find(self, user_id: int) -> int | None:
         """Row of ``user_id``, or None if not a member."""
         row = int(np.searchsorted(self.user_ids[: self._sorted_upto], user_id))

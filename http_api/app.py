@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from rayguild.http_api import (
     auth,
+    expression_media,
     interaction_callbacks,
     interaction_chain,
     presence_sync,
@@ -27,6 +28,7 @@ from rayguild.http_api import (
     rest_applications,
     rest_attachments,
     rest_audit_log,
+    rest_automod,
     rest_bans,
     rest_channels,
     rest_command_index,
@@ -47,9 +49,14 @@ from rayguild.http_api import (
     rest_pins,
     rest_profile,
     rest_reactions,
+    rest_role_connections,
     rest_roles,
+    rest_scheduled_events,
+    rest_soundboard,
     rest_stickers,
+    rest_templates,
     rest_thread_members,
+    rest_thread_search,
     rest_threads,
     rest_users,
     rest_webhooks,
@@ -74,7 +81,7 @@ _REST_MODULES = (
     auth, rest_users, rest_devices, rest_guilds, rest_members, rest_channels, rest_pins, rest_messages,
     rest_reactions, rest_invites, rest_dms, rest_commands, rest_interactions, interaction_callbacks,
     rest_webhooks, rest_command_index,
-    rest_threads, rest_thread_members,
+    rest_threads, rest_thread_members, rest_thread_search,
 )  # fmt: skip
 
 # Registered first: their literal paths (/members/search, /members/@me) precede rest_members' {user_id}.
@@ -92,6 +99,11 @@ _MODERATION_MODULES = (
     rest_profile,
     rest_app_emojis,
     rest_stickers,
+    rest_scheduled_events,
+    rest_automod,
+    rest_templates,
+    rest_role_connections,
+    rest_soundboard,
 )
 
 
@@ -159,6 +171,7 @@ def build_app(ctx: EdgeContext, limiter: RateLimiter | None = None) -> web.Appli
     app.add_subapp(API_PREFIX, api)
     web_client.add_routes(app)  # "/" (the gateway, or the page for a browser) and the client
     app.router.add_get(rest_attachments.PATH, rest_attachments.serve)
+    expression_media.add_routes(app)  # /emojis/{id}.png, /stickers/{id}.png
     app.router.add_get("/health", _health)
     app.router.add_get("/metrics", _metrics)
     app.cleanup_ctx.append(_reaper)

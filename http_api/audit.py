@@ -88,20 +88,36 @@ async def _announce(ctx: EdgeContext, entry: AuditEntry) -> None:
     owner, administrators, holders of a role granting it), found by one scan of the members:
     moderation actions are rare next to messages. A failure to deliver is logged; the entry is
     stored and the action acknowledged either way."""
-    guild = await ctx.storage.get_guild(entry.guild_id)
+    d = {**entry_shape(entry), "guild_id": str(entry.guild_id)}
+    await deliver_to_holders(
+        ctx, entry.guild_id, VIEW_AUDIT_LOG, "GUILD_AUDIT_LOG_ENTRY_CREATE", d, GUILD_MODERATION
+    )
+
+
+async def holders_of(ctx: EdgeContext, guild_id: int, bits: int) -> list[int]:
+    """The members whose guild permissions include ``bits`` (the owner first), by one scan of the
+    members: for management events, rare next to messages. Empty if the guild is gone."""
+    guild = await ctx.storage.get_guild(guild_id)
     if guild is None:
-        return
+        return []
     roles = {r.id: r.permissions for r in await ctx.storage.list_roles(guild.id)}
-    viewers = [guild.owner_id]
+    holders = [guild.owner_id]
     async for member in ctx.storage.iter_members(guild.id):
         perms = base_permissions(guild.id, guild.owner_id, member.user_id, roles, member.roles)
-        if perms & VIEW_AUDIT_LOG and member.user_id != guild.owner_id:
-            viewers.append(member.user_id)
-    d = {**entry_shape(entry), "guild_id": str(guild.id)}
+        if perms & bits == bits and member.user_id != guild.owner_id:
+            holders.append(member.user_id)
+    return holders
+
+
+async def deliver_to_holders(
+    ctx: EdgeContext, guild_id: int, bits: int, t: str, d: dict[str, Any], intent: int
+) -> None:
+    """Dispatch ``t`` to the sessions of the members holding ``bits``; a failure to deliver is
+    logged (what it announces is stored and acknowledged either way)."""
     try:
-        await ctx.users.deliver(viewers, "GUILD_AUDIT_LOG_ENTRY_CREATE", d, intent=GUILD_MODERATION)
+        await ctx.users.deliver(await holders_of(ctx, guild_id, bits), t, d, intent=intent)
     except RayguildError as exc:
-        log.warning("audit.announce_failed", guild_id=guild.id, error=str(exc))
+        log.warning("holders.deliver_failed", guild_id=guild_id, event=t, error=str(exc))
 
 
 def entry_shape(entry: AuditEntry) -> dict[str, Any]:

@@ -16,14 +16,20 @@ stream's redundancy is (consecutive dispatches share their keys and ids).
 - zlib: windowBits 10, memLevel 2, level 1: about 12 KiB a connection. The stream header names
   the window, and an inflater opened with the default windowBits 15 (discord.py's
   ``zlib.decompressobj()``, discord.js's zlib-sync / node:zlib, browsers' pako and
-  DecompressionStream) accepts any smaller one.
-- zstd: window_log 10 (zstd's minimum), small hash tables, the fast strategy: about 30 KiB. The
-  frame header carries the window size; decoders allocate what it names.
+  DecompressionStream) accepts any smaller one. An idle connection gives its context back
+  (``release``, called by the wire's idle sweep): after a sync flush the stream stands at a deflate block boundary, so the next
+  frame starts a fresh RAW deflate context (no second header) whose blocks continue the same
+  stream; it only loses the history (that frame compresses a little worse). The client's
+  inflater sees one unbroken stream.
+- zstd: window_log 10 (zstd's minimum), small hash tables, the fast strategy, a 4 KiB output
+  buffer: about 10 KiB resident. The frame header carries the window size; decoders allocate
+  what it names.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import zstandard
@@ -32,6 +38,7 @@ ZLIB_SUFFIX = b"\x00\x00\xff\xff"
 ZLIB_LEVEL = 1
 ZLIB_WINDOW_BITS = 10
 ZLIB_MEM_LEVEL = 2
+ZSTD_CHUNK = 4096  # the zstd compressor's output buffer (a bigger frame comes out in several chunks)
 ZSTD_PARAMETERS = zstandard.ZstdCompressionParameters(
     window_log=10, hash_log=8, chain_log=6, search_log=1, min_match=5, target_length=0,
     strategy=zstandard.STRATEGY_FAST,
@@ -40,40 +47,67 @@ ZSTD_PARAMETERS = zstandard.ZstdCompressionParameters(
 
 class Compressor(Protocol):
     binary: bool
+    releasable: bool  # ``release`` frees something (the wire's idle sweep lists only these)
 
     def compress(self, frame: bytes) -> bytes: ...
+
+    def release(self) -> None:
+        """Free what can be rebuilt while the connection is idle (the stream stays decodable)."""
+        ...
 
 
 class Identity:
     __slots__ = ()
     binary = False
+    releasable = False
 
     def compress(self, frame: bytes) -> bytes:
         return frame
 
+    def release(self) -> None:
+        pass
+
 
 class ZlibStream:
-    __slots__ = ("_compress", "_flush")
+    __slots__ = ("_context", "_started")
     binary = True
+    releasable = True
 
     def __init__(self) -> None:
-        context = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL)
-        self._compress, self._flush = context.compress, context.flush
+        self._context: zlib._Compress | None = None
+        self._started = False
 
     def compress(self, frame: bytes) -> bytes:
-        return self._compress(frame) + self._flush(zlib.Z_SYNC_FLUSH)
+        context = self._context
+        if context is None:  # the first context writes the zlib header; later ones continue raw
+            bits = -ZLIB_WINDOW_BITS if self._started else ZLIB_WINDOW_BITS
+            context = self._context = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, bits, ZLIB_MEM_LEVEL)
+            self._started = True
+        return context.compress(frame) + context.flush(zlib.Z_SYNC_FLUSH)
+
+    def release(self) -> None:
+        self._context = None
 
 
 class ZstdStream:
     __slots__ = ("_compress", "_flush")
     binary = True
+    releasable = False
 
     def __init__(self) -> None:
-        context = zstandard.ZstdCompressor(compression_params=ZSTD_PARAMETERS).compressobj()
-        self._compress, self._flush = context.compress, context.flush
+        # A chunker, not compressobj(): compressobj holds a ZSTD_CStreamOutSize() (128 KiB) output
+        # buffer per connection, about 33 KiB of it resident; the chunker's is ZSTD_CHUNK bytes.
+        # Both flush a block per frame (ZSTD_e_flush): one unbroken zstd frame, decoded alike.
+        context = zstandard.ZstdCompressor(compression_params=ZSTD_PARAMETERS).chunker(chunk_size=ZSTD_CHUNK)
+        # zstandard's stub leaves these untyped; they yield bytes chunks.
+        self._compress: Callable[[bytes], Iterable[bytes]] = context.compress
+        self._flush: Callable[[], Iterable[bytes]] = context.flush
 
     def compress(self, frame: bytes) -> bytes:
-        return self._compress(frame) + self._flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        return b"".join(self._compress(frame)) + b"".join(self._flush())
+
+    def release(self) -> None:
+        """Kept: a new context would start a second zstd frame, which discord.py cannot read."""
 
 
 COMPRESSORS: dict[str, type[Identity] | type[ZlibStream] | type[ZstdStream]] = {

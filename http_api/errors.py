@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from rayguild.errors import StorageUnavailable
 
@@ -127,6 +128,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return _from_http(exc).response()
+    except HttpProcessingError as exc:  # aiohttp could not parse the body (e.g. a multipart part header)
+        detail = {"_errors": [{"code": "BODY_INVALID", "message": f"Unreadable request body: {exc.message}"}]}
+        return ApiError(400, INVALID_FORM_BODY, "Invalid Form Body", errors=detail).response()
     except StorageUnavailable as exc:
         log.warning("storage.unavailable", path=request.path, error=str(exc))
         return ApiError(503, GENERAL, f"Storage unavailable, retry later: {exc}").response()

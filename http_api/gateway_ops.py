@@ -26,7 +26,6 @@ from rayguild.http_api.gateway_protocol import (
     Resume,
     check_intents,
 )
-from rayguild.ids import UserId
 from rayguild.shapes import member as member_shape
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import Member
@@ -66,7 +65,7 @@ async def identify(ctx: EdgeContext, ident: Identify, sink: FrameSink) -> Sessio
         "guild_join_requests": [], "geo_ordered_rtc_regions": [], "auth": {},
     }  # fmt: skip
     session = await ctx.lifecycle.open(OpenSession(
-        UserId(account.id), intents, account.bot, tuple(guild_ids), ident.large_threshold, ready, sink,
+        account.id, intents, account.bot, tuple(guild_ids), ident.large_threshold, ready, sink,
         status, activities,
     ))  # fmt: skip
     if session is None:  # more user events arrived meanwhile than the replay buffer holds

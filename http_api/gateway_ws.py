@@ -5,9 +5,10 @@ Every frame a connection sends (Hello, ACKs, op 9, dispatches, replays) goes thr
 delivery path. If more than ``replay_buffer_events + CONTROL_SLACK`` frames are queued the client
 is not keeping up: the socket is closed with 4000 and the client can resume (everything it missed
 is still in its replay buffer). A client that sends no heartbeat for 1.5 heartbeat intervals is
-closed with 4009 (a timer per connection, no task). A client frame above ``HARD_FRAME_CAP`` is
-refused by aiohttp before it is buffered; the close says 4002 as for any oversize frame, not
-aiohttp's 1009. Each close writes one structured log line.
+closed with 4009 (a timer per connection, no task). A quiet connection gives its compression
+context back (wire.py, compression.py). A client frame above ``HARD_FRAME_CAP`` is refused by
+aiohttp before it is buffered; the close says 4002 as for any oversize frame, not aiohttp's 1009.
+Each close writes one structured log line.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class GatewayConnection:
         self.session: Session | None = None
         self.limit_s = ctx.config.heartbeat_interval_ms / 1000 * ZOMBIE_FACTOR
         self.last_heartbeat = time.monotonic()
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[None]] | None = None  # op 8 requests in flight (made on first use)
         self._watchdog: asyncio.TimerHandle | None = None
 
     async def serve(self) -> None:
@@ -115,7 +116,7 @@ class GatewayConnection:
             closed_by_server = self.sink.close_code is not None
             if self._watchdog is not None:
                 self._watchdog.cancel()
-            for task in self.tasks:
+            for task in self.tasks or ():
                 task.cancel()
             self.protocol.transition(ConnState.CLOSED)
             if not closed_by_server:
@@ -163,6 +164,8 @@ class GatewayConnection:
             await gateway_ops.subscribe(self.ctx, session, op, d)
         elif op is Op.REQUEST_GUILD_MEMBERS:
             task = asyncio.create_task(gateway_ops.request_members(self.ctx, session, d))
+            if self.tasks is None:
+                self.tasks = set()
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
         # op 4 (voice) and op 31 (soundboard) are accepted and ignored: no voice here.

@@ -18,15 +18,25 @@ Where the count lives: in storage, one row per user written by compare-and-set
 (``SessionStartStore``). Every edge must count the same identifies of a bot (its shards connect
 through the shared port to whichever edge the kernel picks), the count must survive the restart of
 any actor, and the identify path already reads storage (token, guilds); a bot identify costs one
-more read and one conditional write. Concurrent identifies on different edges cannot both take
-the last session start or both pass one bucket: one of them loses the compare-and-set, re-reads
-and is judged again.
+more read and one conditional write.
+
+Concurrency: identifies of one bot never race each other into a wrong answer. On one edge (one
+storage client) they take turns (one lock per bot, held only while its record is read and
+swapped), so the compare-and-set is contended only by other edges. A loser re-reads and is
+judged again on what the winner wrote: the last session start goes to exactly one identify (the
+others get 4004), a bucket admits one identify per interval (the others get op 9, as on
+Discord), and with a window left and no bucket interval every identify is admitted. Each lost
+round means another edge's identify was counted, so a contender is refused for contention alone
+(op 9, as Discord answers identifies beyond max_concurrency) only after ``SWAP_TRIES`` identifies
+on other edges were counted while it waited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +46,11 @@ from rayguild.storage.models import SessionStarts, User
 from rayguild.storage.protocol import SessionStartStore
 
 MAX_GUILDS_PER_SHARD = 2500  # Discord's: beyond it a bot must shard (4011)
-SWAP_TRIES = 8  # compare-and-set rounds before an identify is told to retry (op 9)
+SWAP_TRIES = 64  # compare-and-set rounds lost to other edges before an identify gets op 9
+
+# One lock per (storage client, bot) while any identify of that bot is being counted; weak, so a
+# bot's lock goes when its last identify is done.
+_turns: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 class IdentifyThrottled(Exception):
@@ -124,12 +138,17 @@ async def admit(
     if guilds > MAX_GUILDS_PER_SHARD:
         raise GatewayClose(CloseCode.SHARDING_REQUIRED, "Sharding required")
     rule = StartRule.of(config)
-    for _ in range(SWAP_TRIES):
-        record = await store.get_session_starts(account.id)
-        if await store.swap_session_starts(
-            take(account.id, record, rule, _now_ms(), shard[0] % rule.max_concurrency)
-        ):
-            return
+    key = (id(store), account.id)
+    turn = _turns.get(key)
+    if turn is None:
+        turn = _turns[key] = asyncio.Lock()
+    async with turn:
+        for _ in range(SWAP_TRIES):
+            record = await store.get_session_starts(account.id)
+            if await store.swap_session_starts(
+                take(account.id, record, rule, _now_ms(), shard[0] % rule.max_concurrency)
+            ):
+                return
     raise IdentifyThrottled
 
 

@@ -18,7 +18,7 @@ from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import ApiError, invalid_form, json_response
 from rayguild.http_api.forms import integer, path_id, read_json, text
 from rayguild.http_api.keys import ctx_of
-from rayguild.http_api.minimal import minimal_body
+from rayguild.http_api.minimal import answer_empty, answer_unknown
 from rayguild.http_api.rest_roles import read_json_array
 from rayguild.shapes import user as user_shape
 from rayguild.storage.models import User
@@ -118,35 +118,36 @@ async def put_role_connection_metadata(request: web.Request) -> web.Response:
     return json_response(records)
 
 
-@routes.get("/applications/{application_id}/entitlements")
-@minimal_body("no monetisation: no entitlements")
-async def entitlements(request: web.Request) -> web.Response:
+async def _own_app_gate(request: web.Request) -> None:
     await _own_application(request)
-    return json_response([])
 
 
-@routes.get("/users/@me/applications/{application_id}/entitlements")
-@minimal_body("no monetisation: no entitlements")
-async def my_entitlements(request: web.Request) -> web.Response:
-    await authenticate(request)
-    path_id(request, "application_id")
-    return json_response([])
-
-
-@routes.get("/applications/{application_id}/entitlements/{entitlement_id}")
-@routes.delete("/applications/{application_id}/entitlements/{entitlement_id}")
-@routes.post("/applications/{application_id}/entitlements/{entitlement_id}/consume")
-@minimal_body("no monetisation: every entitlement is unknown", errors_only=True)
-async def entitlement(request: web.Request) -> web.Response:
-    await _own_application(request)
-    path_id(request, "entitlement_id")
-    raise ApiError(404, UNKNOWN_ENTITLEMENT, "Unknown Entitlement")
-
-
-@routes.post("/applications/{application_id}/entitlements")
-@routes.get("/skus/{sku_id}/subscriptions")
-@routes.get("/skus/{sku_id}/subscriptions/{subscription_id}")
-@minimal_body("no monetisation: every SKU is unknown", errors_only=True)
-async def unknown_sku(request: web.Request) -> web.Response:
-    await _own_application(request)
-    raise ApiError(404, UNKNOWN_SKU, "Unknown SKU")
+answer_empty(
+    routes,
+    ["/applications/{application_id}/entitlements"],
+    [],
+    "no monetisation: no entitlements",
+    _own_app_gate,
+)
+answer_empty(
+    routes,
+    ["/users/@me/applications/{application_id}/entitlements"],
+    [],
+    "no monetisation: no entitlements",
+    authenticate,
+)
+answer_unknown(
+    routes,
+    [
+        ("GET", "/applications/{application_id}/entitlements/{entitlement_id}"),
+        ("DELETE", "/applications/{application_id}/entitlements/{entitlement_id}"),
+        ("POST", "/applications/{application_id}/entitlements/{entitlement_id}/consume"),
+    ],
+    (404, UNKNOWN_ENTITLEMENT, "Unknown Entitlement"),
+    "no monetisation: every entitlement is unknown",
+    _own_app_gate,
+)
+answer_unknown(routes, [("POST", "/applications/{application_id}/entitlements"),
+                        ("GET", "/skus/{sku_id}/subscriptions"),
+                        ("GET", "/skus/{sku_id}/subscriptions/{subscription_id}")],
+               (404, UNKNOWN_SKU, "Unknown SKU"), "no monetisation: every SKU is unknown", _own_app_gate)  # fmt: skip

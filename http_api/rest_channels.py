@@ -11,7 +11,7 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelDeleted, ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import MANAGE_CHANNELS
-from rayguild.http_api import audit, dms, rest_threads
+from rayguild.http_api import audit, dms, rest_threads, thread_sync
 from rayguild.http_api.access import channel_access, channel_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import json_response
@@ -66,6 +66,8 @@ async def modify_channel(request: web.Request) -> web.Response:
                        [audit.change(k, None, shown[k]) for k in changes] + extra_changes)  # fmt: skip
     await publish(ctx, Publish(channel.guild_id, "CHANNEL_UPDATE", shown, intent=GUILDS,
                                change=ChannelUpserted(channel)))  # fmt: skip
+    if "permission_overwrites" in changes:
+        await thread_sync.after_overwrites(ctx, found.channel, channel)
     return json_response(shown)
 
 

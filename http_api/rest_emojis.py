@@ -19,20 +19,23 @@ from typing import Any
 
 from aiohttp import web
 
-from rayguild.actors.commands import Publish
-from rayguild.http_api import audit
+from rayguild.http_api import audit, expression_media
 from rayguild.http_api.access import GuildAccess, guild_request
 from rayguild.http_api.context import EdgeContext
-from rayguild.http_api.errors import ApiError, invalid_form, json_response, missing_permissions
-from rayguild.http_api.forms import path_id, read_json, text
-from rayguild.http_api.notify import publish
+from rayguild.http_api.errors import ApiError, invalid_form, json_response
+from rayguild.http_api.expressions import (
+    CREATE_EXPRESSIONS,
+    Kind,
+    announce,
+    may_change,
+    stored_all,
+    stored_one,
+)
+from rayguild.http_api.forms import read_json, text
 from rayguild.shapes import user as user_shape
 
 routes = web.RouteTableDef()
 
-CREATE_EXPRESSIONS = 1 << 43
-MANAGE_GUILD_EXPRESSIONS = 1 << 30
-GUILD_EXPRESSIONS = 1 << 3  # the gateway intent of GUILD_EMOJIS_UPDATE
 EMOJI_CREATE, EMOJI_UPDATE, EMOJI_DELETE = 60, 61, 62
 UNKNOWN_EMOJI = 10014
 MAX_EMOJIS = 50
@@ -76,10 +79,6 @@ def _roles(body: dict[str, Any], access: GuildAccess) -> list[str]:
     return [str(r) for r in dict.fromkeys(raw)]
 
 
-async def emojis_of(ctx: EdgeContext, owner_id: int) -> list[dict[str, Any]]:
-    return [json.loads(doc) for _, doc in await ctx.storage.list_settings(owner_id, PREFIX)]
-
-
 async def emoji_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     creator = await ctx.storage.get_user(int(stored["user_id"]))
     out = {k: stored[k] for k in ("id", "name", "roles", "animated")}
@@ -89,20 +88,13 @@ async def emoji_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any
     return out
 
 
-async def emoji_of(ctx: EdgeContext, owner_id: int, request: web.Request) -> dict[str, Any]:
-    """The stored emoji the path's ``{emoji_id}`` names (404 10014 if ``owner_id`` has none)."""
-    stored = await ctx.storage.get_setting(owner_id, f"{PREFIX}{path_id(request, 'emoji_id')}")
-    if stored is None:
-        raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
-    return dict(json.loads(stored))
-
-
 async def store_emoji(
     ctx: EdgeContext, owner_id: int, stored: dict[str, Any], image: str | None = None
 ) -> None:
     """Write the emoji's record (and first its image, when given)."""
     if image is not None:
         await ctx.storage.put_setting(owner_id, f"{IMAGE_PREFIX}{stored['id']}", json.dumps(image))
+        await expression_media.record_owner(ctx, "emoji", stored["id"], owner_id)
     await ctx.storage.put_setting(owner_id, f"{PREFIX}{stored['id']}", json.dumps(stored))
 
 
@@ -111,15 +103,21 @@ async def drop_emoji(ctx: EdgeContext, owner_id: int, emoji_id: str) -> None:
     if not await ctx.storage.delete_setting(owner_id, f"{PREFIX}{emoji_id}"):
         raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
     await ctx.storage.delete_setting(owner_id, f"{IMAGE_PREFIX}{emoji_id}")
+    await expression_media.forget_owner(ctx, "emoji", emoji_id)
 
 
-async def _announce(request: web.Request, ctx: EdgeContext, access: GuildAccess, action: int, emoji_id: str,
-                    changes: list[audit.Change]) -> None:  # fmt: skip
-    gid = access.guild.id
-    shown = [await emoji_shape(ctx, e) for e in await emojis_of(ctx, gid)]
-    await publish(ctx, Publish(gid, "GUILD_EMOJIS_UPDATE", {"guild_id": str(gid), "emojis": shown},
-                               intent=GUILD_EXPRESSIONS))  # fmt: skip
-    await audit.record(request, ctx, gid, access.member.user_id, action, int(emoji_id), changes)
+EMOJIS = Kind(
+    PREFIX, "emoji_id", UNKNOWN_EMOJI, "Unknown Emoji", emoji_shape, "GUILD_EMOJIS_UPDATE", "emojis"
+)
+
+
+async def emojis_of(ctx: EdgeContext, owner_id: int) -> list[dict[str, Any]]:
+    return await stored_all(ctx, EMOJIS, owner_id)
+
+
+async def emoji_of(ctx: EdgeContext, owner_id: int, request: web.Request) -> dict[str, Any]:
+    """The stored emoji the path's ``{emoji_id}`` names (404 10014 if ``owner_id`` has none)."""
+    return await stored_one(ctx, EMOJIS, owner_id, request)
 
 
 @routes.get("/guilds/{guild_id}/emojis")
@@ -145,21 +143,15 @@ async def create_emoji(request: web.Request) -> web.Response:
     emoji_id = str(ctx.snowflakes.next())
     stored = {"id": emoji_id, "name": name, "roles": roles, "animated": animated, "user_id": str(caller.id)}
     await store_emoji(ctx, access.guild.id, stored, image)
-    await _announce(request, ctx, access, EMOJI_CREATE, emoji_id, [audit.change("name", None, name)])
+    await announce(request, ctx, EMOJIS, access, EMOJI_CREATE, stored, [audit.change("name", None, name)])
     return json_response(await emoji_shape(ctx, stored), status=201)
-
-
-def _may_change(access: GuildAccess, stored: dict[str, Any]) -> None:
-    own = stored["user_id"] == str(access.member.user_id) and access.permissions & CREATE_EXPRESSIONS
-    if not own and not access.permissions & MANAGE_GUILD_EXPRESSIONS:
-        raise missing_permissions()
 
 
 @routes.patch("/guilds/{guild_id}/emojis/{emoji_id}")
 async def modify_emoji(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     stored = await emoji_of(ctx, access.guild.id, request)
-    _may_change(access, stored)
+    may_change(access, stored)
     body = await read_json(request)
     changes = []
     if "name" in body:
@@ -169,7 +161,7 @@ async def modify_emoji(request: web.Request) -> web.Response:
     if "roles" in body:
         stored["roles"] = _roles(body, access)
     await store_emoji(ctx, access.guild.id, stored)
-    await _announce(request, ctx, access, EMOJI_UPDATE, stored["id"], changes)
+    await announce(request, ctx, EMOJIS, access, EMOJI_UPDATE, stored, changes)
     return json_response(await emoji_shape(ctx, stored))
 
 
@@ -177,9 +169,9 @@ async def modify_emoji(request: web.Request) -> web.Response:
 async def delete_emoji(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     stored = await emoji_of(ctx, access.guild.id, request)
-    _may_change(access, stored)
+    may_change(access, stored)
     await drop_emoji(ctx, access.guild.id, stored["id"])
-    await _announce(
-        request, ctx, access, EMOJI_DELETE, stored["id"], [audit.change("name", stored["name"], None)]
+    await announce(
+        request, ctx, EMOJIS, access, EMOJI_DELETE, stored, [audit.change("name", stored["name"], None)]
     )
     return web.Response(status=204)

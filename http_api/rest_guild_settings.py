@@ -24,7 +24,7 @@ from rayguild.http_api.access import GuildAccess, channel_request, guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, unknown
-from rayguild.http_api.forms import flag, integer, optional_id, path_id, read_json, text
+from rayguild.http_api.forms import flag, integer, optional_id, path_id, read_json, snowflake, text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.minimal import minimal_body
 from rayguild.http_api.notify import publish
@@ -201,6 +201,8 @@ async def put_onboarding(request: web.Request) -> web.Response:
         raw = body["default_channel_ids"] or []
         if not isinstance(raw, list):
             raise invalid_form("default_channel_ids", "BASE_TYPE_ARRAY", "Must be an array.")
+        for i, value in enumerate(raw):  # ids only: anything else is unhashable or not a snowflake
+            snowflake(value if isinstance(value, str | int) else None, f"default_channel_ids.{i}")
         new["default_channel_ids"] = [
             await _guild_channel(ctx, access, str(i), {str(i): v}) for i, v in enumerate(dict.fromkeys(raw))
         ]

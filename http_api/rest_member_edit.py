@@ -20,7 +20,7 @@ from aiohttp import web
 from rayguild.actors.commands import MemberUpdated, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import ADMINISTRATOR, CHANGE_NICKNAME, MANAGE_ROLES, base_permissions
-from rayguild.http_api import audit
+from rayguild.http_api import audit, thread_sync
 from rayguild.http_api.access import GuildAccess, guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response, missing_permissions, unknown
@@ -139,6 +139,8 @@ async def edit_member(
     user = await ctx.storage.get_user(member.user_id)
     shown = member_with_state(member, user, new_state)
     await publish_update(ctx, member, shown)
+    if member.roles != target.roles:
+        await thread_sync.after_member_roles(ctx, member.guild_id, member.user_id, target.roles, member.roles)
     actor, gid = access.member.user_id, access.guild.id
     if changes:
         await audit.record(request, ctx, gid, actor, audit.MEMBER_UPDATE, member.user_id, changes)

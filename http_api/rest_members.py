@@ -17,7 +17,7 @@ from aiohttp import web
 from rayguild.actors.commands import MemberLeft, MemberUpdated, Publish
 from rayguild.fanout.events import GUILD_MEMBERS
 from rayguild.fanout.permissions import KICK_MEMBERS, MANAGE_ROLES
-from rayguild.http_api import audit
+from rayguild.http_api import audit, thread_sync
 from rayguild.http_api.access import GuildAccess, guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_GUILD, ApiError, json_response, missing_permissions, unknown
@@ -122,6 +122,7 @@ async def _change_role(request: web.Request, give: bool) -> web.Response:
             request, ctx, access.guild.id, actor, audit.MEMBER_ROLE_UPDATE, target.user_id, [audited]
         )
         await _published(ctx, access, after)
+        await thread_sync.after_member_roles(ctx, access.guild.id, target.user_id, before.roles, after.roles)
     return web.Response(status=204)
 
 

@@ -18,7 +18,7 @@ from rayguild.fanout.permissions import (
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
 )
-from rayguild.http_api import dms, message_core
+from rayguild.http_api import automod, dms, message_core, slowmode
 from rayguild.http_api.access import ChannelAccess, channel_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import (
@@ -50,6 +50,8 @@ async def create_message(request: web.Request) -> web.Response:
         body = parse_body(form.payload, has_attachments=bool(attachments))
         if body.reply_to is not None:
             found.require(READ_MESSAGE_HISTORY)
+        await automod.enforce(ctx, found, caller.id, body.content or "")
+        await slowmode.check(ctx, found, caller)
         shown = await message_core.create_message(
             ctx, found.channel, caller, body, member=found.member,
             can_mention_everyone=bool(found.permissions & MENTION_EVERYONE), attachments=attachments,
@@ -95,6 +97,8 @@ async def edit_message(request: web.Request) -> web.Response:
                     403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user"
                 )
             found.require(MANAGE_MESSAGES)
+        if body.content:
+            await automod.enforce(ctx, found, caller.id, body.content)
         shown = await message_core.edit_message(
             ctx, found.channel, message, body, editor_id=caller.id, member=found.member,
             can_mention_everyone=bool(found.permissions & MENTION_EVERYONE), attachments=attachments,

@@ -15,7 +15,7 @@ from aiohttp import web
 from rayguild.actors.commands import ChannelUpserted, Publish
 from rayguild.fanout.events import GUILDS
 from rayguild.fanout.permissions import ADMINISTRATOR, MANAGE_ROLES
-from rayguild.http_api import audit
+from rayguild.http_api import audit, thread_sync
 from rayguild.http_api.access import ChannelAccess, channel_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import invalid_form, missing_permissions, unknown
@@ -36,6 +36,7 @@ async def _save(
     await ctx.storage.put_channel(channel)
     await publish(ctx, Publish(channel.guild_id, "CHANNEL_UPDATE", channel_shape(channel), intent=GUILDS,
                                change=ChannelUpserted(channel)))  # fmt: skip
+    await thread_sync.after_overwrites(ctx, found.channel, channel)
     options = {"id": str(target.id), "type": str(target.type)}
     changes = [audit.change("allow", None, str(target.allow)), audit.change("deny", None, str(target.deny))]
     await audit.record(request, ctx, channel.guild_id, in_guild(found).member.user_id, action, channel.id,

@@ -17,14 +17,19 @@ from typing import Any
 
 from aiohttp import web
 
-from rayguild.actors.commands import Publish
-from rayguild.http_api import audit
-from rayguild.http_api.access import GuildAccess, guild_request
+from rayguild.http_api import audit, expression_media
+from rayguild.http_api.access import guild_request
 from rayguild.http_api.context import EdgeContext
-from rayguild.http_api.errors import ApiError, invalid_form, json_response, missing_permissions
-from rayguild.http_api.forms import path_id, read_json, text
-from rayguild.http_api.notify import publish
-from rayguild.http_api.rest_emojis import CREATE_EXPRESSIONS, GUILD_EXPRESSIONS, MANAGE_GUILD_EXPRESSIONS
+from rayguild.http_api.errors import ApiError, invalid_form, json_response
+from rayguild.http_api.expressions import (
+    CREATE_EXPRESSIONS,
+    Kind,
+    announce,
+    may_change,
+    stored_all,
+    stored_one,
+)
+from rayguild.http_api.forms import read_json, text
 from rayguild.shapes import user as user_shape
 
 routes = web.RouteTableDef()
@@ -49,10 +54,6 @@ def _fields(body: dict[str, Any], required: bool) -> dict[str, Any]:
     return out
 
 
-async def _stickers(ctx: EdgeContext, guild_id: int) -> list[dict[str, Any]]:
-    return [json.loads(doc) for _, doc in await ctx.storage.list_settings(guild_id, PREFIX)]
-
-
 async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     out = {k: stored[k] for k in ("id", "name", "tags", "description", "format_type", "guild_id")}
     out.update(type=2, available=True)
@@ -62,38 +63,21 @@ async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def _one(ctx: EdgeContext, access: GuildAccess, request: web.Request) -> dict[str, Any]:
-    stored = await ctx.storage.get_setting(access.guild.id, f"{PREFIX}{path_id(request, 'sticker_id')}")
-    if stored is None:
-        raise ApiError(404, UNKNOWN_STICKER, "Unknown Sticker")
-    return dict(json.loads(stored))
-
-
-async def _announce(request: web.Request, ctx: EdgeContext, access: GuildAccess, action: int, sticker_id: str,
-                    changes: list[audit.Change]) -> None:  # fmt: skip
-    gid = access.guild.id
-    shown = [await _shape(ctx, s) for s in await _stickers(ctx, gid)]
-    await publish(ctx, Publish(gid, "GUILD_STICKERS_UPDATE", {"guild_id": str(gid), "stickers": shown},
-                               intent=GUILD_EXPRESSIONS))  # fmt: skip
-    await audit.record(request, ctx, gid, access.member.user_id, action, int(sticker_id), changes)
-
-
-def _may_change(access: GuildAccess, stored: dict[str, Any]) -> None:
-    own = stored["user_id"] == str(access.member.user_id) and access.permissions & CREATE_EXPRESSIONS
-    if not own and not access.permissions & MANAGE_GUILD_EXPRESSIONS:
-        raise missing_permissions()
+STICKERS = Kind(
+    PREFIX, "sticker_id", UNKNOWN_STICKER, "Unknown Sticker", _shape, "GUILD_STICKERS_UPDATE", "stickers"
+)
 
 
 @routes.get("/guilds/{guild_id}/stickers")
 async def list_stickers(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    return json_response([await _shape(ctx, s) for s in await _stickers(ctx, access.guild.id)])
+    return json_response([await _shape(ctx, s) for s in await stored_all(ctx, STICKERS, access.guild.id)])
 
 
 @routes.get("/guilds/{guild_id}/stickers/{sticker_id}")
 async def get_sticker(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    return json_response(await _shape(ctx, await _one(ctx, access, request)))
+    return json_response(await _shape(ctx, await stored_one(ctx, STICKERS, access.guild.id, request)))
 
 
 @routes.post("/guilds/{guild_id}/stickers")
@@ -113,16 +97,17 @@ async def create_sticker(request: web.Request) -> web.Response:
             "file", "STICKER_INVALID", "A PNG, APNG, GIF or Lottie JSON file of at most 512 KiB."
         )
     fields = _fields({k: v for k, v in form.items() if isinstance(v, str)}, required=True)
-    if len(await _stickers(ctx, access.guild.id)) >= MAX_STICKERS:
+    if len(await stored_all(ctx, STICKERS, access.guild.id)) >= MAX_STICKERS:
         raise ApiError(400, MAX_STICKERS_REACHED, f"Maximum number of stickers reached ({MAX_STICKERS})")
     sticker_id = str(ctx.snowflakes.next())
     stored = {"id": sticker_id, "guild_id": str(access.guild.id), "description": None, **fields,
               "format_type": kind, "user_id": str(caller.id)}  # fmt: skip
     file_doc = json.dumps(base64.b64encode(data).decode())
     await ctx.storage.put_setting(access.guild.id, f"{FILE_PREFIX}{sticker_id}", file_doc)
+    await expression_media.record_owner(ctx, "sticker", sticker_id, access.guild.id)
     await ctx.storage.put_setting(access.guild.id, f"{PREFIX}{sticker_id}", json.dumps(stored))
-    await _announce(
-        request, ctx, access, STICKER_CREATE, sticker_id, [audit.change("name", None, stored["name"])]
+    await announce(
+        request, ctx, STICKERS, access, STICKER_CREATE, stored, [audit.change("name", None, stored["name"])]
     )
     return json_response(await _shape(ctx, stored), status=201)
 
@@ -130,25 +115,25 @@ async def create_sticker(request: web.Request) -> web.Response:
 @routes.patch("/guilds/{guild_id}/stickers/{sticker_id}")
 async def modify_sticker(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await _one(ctx, access, request)
-    _may_change(access, stored)
+    stored = await stored_one(ctx, STICKERS, access.guild.id, request)
+    may_change(access, stored)
     fields = _fields(await read_json(request), required=False)
     changes = [audit.change(k, stored.get(k), v) for k, v in fields.items() if stored.get(k) != v]
     stored.update(fields)
     await ctx.storage.put_setting(access.guild.id, f"{PREFIX}{stored['id']}", json.dumps(stored))
-    await _announce(request, ctx, access, STICKER_UPDATE, stored["id"], changes)
+    await announce(request, ctx, STICKERS, access, STICKER_UPDATE, stored, changes)
     return json_response(await _shape(ctx, stored))
 
 
 @routes.delete("/guilds/{guild_id}/stickers/{sticker_id}")
 async def delete_sticker(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await _one(ctx, access, request)
-    _may_change(access, stored)
+    stored = await stored_one(ctx, STICKERS, access.guild.id, request)
+    may_change(access, stored)
     if not await ctx.storage.delete_setting(access.guild.id, f"{PREFIX}{stored['id']}"):
         raise ApiError(404, UNKNOWN_STICKER, "Unknown Sticker")
     await ctx.storage.delete_setting(access.guild.id, f"{FILE_PREFIX}{stored['id']}")
-    await _announce(
-        request, ctx, access, STICKER_DELETE, stored["id"], [audit.change("name", stored["name"], None)]
-    )
+    await expression_media.forget_owner(ctx, "sticker", stored["id"])
+    await announce(request, ctx, STICKERS, access, STICKER_DELETE, stored,
+                   [audit.change("name", stored["name"], None)])  # fmt: skip
     return web.Response(status=204)

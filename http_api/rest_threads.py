@@ -211,7 +211,7 @@ async def delete(ctx: EdgeContext, found: ChannelAccess) -> web.Response:
     return json_response(thread_json(thread))
 
 
-async def _listing(ctx: EdgeContext, caller: User, threads: list[Thread], has_more: bool = False) -> Json:
+async def listing(ctx: EdgeContext, caller: User, threads: list[Thread], has_more: bool = False) -> Json:
     mine = [m for m in [await ctx.storage.get_thread_member(t.id, caller.id) for t in threads] if m]
     return {
         "threads": [thread_json(t) for t in threads],
@@ -238,7 +238,7 @@ async def active_threads(request: web.Request) -> web.Response:
         member = thread.private and await ctx.storage.get_thread_member(thread.id, caller.id) is not None
         if thread_permissions(parents[thread.parent_id], thread, member) & VIEW_CHANNEL:
             visible.append(thread)
-    return json_response(await _listing(ctx, caller, visible))
+    return json_response(await listing(ctx, caller, visible))
 
 
 def _before_time(request: web.Request) -> int | None:
@@ -262,7 +262,7 @@ async def _archived(request: web.Request, kind: int) -> web.Response:
         and (before is None or t.archive_timestamp_ms < before)
     ]  # fmt: skip
     archived.sort(key=lambda t: t.archive_timestamp_ms, reverse=True)
-    return json_response(await _listing(ctx, caller, archived[:limit], len(archived) > limit))
+    return json_response(await listing(ctx, caller, archived[:limit], len(archived) > limit))
 
 
 @routes.get("/channels/{channel_id}/threads/archived/public")
@@ -288,4 +288,4 @@ async def my_archived_private(request: web.Request) -> web.Response:
         if (thread is not None and thread.parent_id == found.channel.id and thread.private
                 and thread.archived and (before is None or thread.id < before)):  # fmt: skip
             mine.append(thread)
-    return json_response(await _listing(ctx, caller, mine[:limit], len(mine) > limit))
+    return json_response(await listing(ctx, caller, mine[:limit], len(mine) > limit))

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from rayguild.actors.commands import Publish
-from rayguild.http_api import hook_messages, rest_threads
+from rayguild.http_api import hook_messages, rest_threads, slack_compat
 from rayguild.http_api.access import ChannelAccess, channel_access, channel_request, guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.context import EdgeContext
@@ -284,6 +284,22 @@ async def execute(request: web.Request) -> web.Response:
         shown = await hook_messages.create(ctx, target.channel, sender, parsed, attachments=files)
     wait = request.query.get("wait", "").lower() in ("true", "1")
     return json_response(shown) if wait else web.Response(status=204)
+
+
+@routes.post("/webhooks/{webhook_id}/{webhook_token}/slack")
+async def execute_slack(request: web.Request) -> web.Response:
+    """A Slack-compatible payload (``slack_compat``) posted as the webhook; answers "ok"."""
+    ctx, hook = await _by_token(request)
+    channel = await ctx.storage.get_channel(hook.channel_id)
+    if channel is None:
+        raise unknown("channel")
+    thread_id = query_id(request, "thread_id")
+    if thread_id is not None:
+        channel = await rest_threads.thread_under(ctx, channel, thread_id)
+    body = slack_compat.as_discord(await read_json(request))
+    parsed, _ = hook_messages.parse(body)
+    await hook_messages.create(ctx, channel, _webhook_sender(hook, body), parsed)
+    return json_response("ok")
 
 
 async def _followup(ctx: EdgeContext, found: Live, body: Json, files: tuple[Json, ...]) -> Json:

@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import INVALID_JSON, REQUEST_TOO_LARGE, ApiError, invalid_form
@@ -237,7 +238,7 @@ async def receive_files(request: web.Request, ctx: EdgeContext, channel_id: int)
     try:
         try:
             await _read(request, ctx, channel_id, upload)
-        except ValueError as exc:  # aiohttp's parser: a malformed body or part header
+        except (ValueError, HttpProcessingError) as exc:  # aiohttp's parser: a malformed body or part header
             raise invalid_form("files", "MULTIPART_INVALID", f"Unreadable multipart body: {exc}") from None
         yield upload
     except BaseException:

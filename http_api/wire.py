@@ -8,6 +8,12 @@ frames each as one websocket message (server frames are unmasked: a 2-10 byte he
 here, no aiohttp writer call per frame) and hands them to the transport in ONE write. The edge's
 frame and byte counters are incremented once per turn, never per frame.
 
+Idle memory: a sink whose compressor holds a releasable context (zlib-stream) is listed with the
+flusher once; every ``idle_s`` the flusher sweeps that list, and a sink that wrote nothing since
+the previous sweep frees its context (so after ``idle_s`` to ``2 * idle_s`` of silence) and leaves
+the list. The sweep costs one check per connection that was busy lately, none for the idle rest;
+after a sweep that freed many contexts the C heap is trimmed, so the freed pages leave the RSS.
+
 Bound (backpressure): when the transport holds more than its high-water mark unsent (asyncio's
 64 KiB: the client reads slower than we write), the sink stops writing and waits for it to drain;
 frames queue meanwhile, and once more than ``max_frames`` are queued the queue is dropped and the
@@ -20,8 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import struct
-from collections import deque
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -33,6 +41,18 @@ SLOW_READER_CODE = 4000
 SLOW_READER_REASON = "Too slow: outgoing queue full, resume"
 _SHORT, _MEDIUM, _LONG = struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ")
 _FIN_TEXT, _FIN_BINARY = 0x81, 0x82
+IDLE_RELEASE_S = 10.0  # a zlib-stream connection silent this long (up to twice it) frees its context
+TRIM_AFTER = 64  # contexts freed in one sweep before the C heap is trimmed (glibc's malloc_trim)
+
+
+def _heap_trimmer() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``: gives free heap pages back to the kernel (None elsewhere)."""
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    return trim if callable(trim) else None
+
+
+_TRIM = _heap_trimmer()
 
 
 def frame_header(first_byte: int, length: int) -> bytes:
@@ -47,12 +67,37 @@ def frame_header(first_byte: int, length: int) -> bytes:
 class WireFlusher:
     """One per edge: flushes every sink written during a loop turn, then counts the turn."""
 
-    __slots__ = ("_bytes", "_dirty", "_frames", "_metrics")
+    __slots__ = ("_bytes", "_dirty", "_frames", "_holding", "_metrics", "_sweep_handle", "idle_s", "released")
 
-    def __init__(self, metrics: EdgeMetrics) -> None:
+    def __init__(self, metrics: EdgeMetrics, idle_s: float = IDLE_RELEASE_S) -> None:
         self._metrics = metrics
         self._dirty: list[SocketSink] = []
         self._frames = self._bytes = 0
+        self._holding: list[SocketSink] = []  # sinks whose compressor holds a releasable context
+        self._sweep_handle: asyncio.TimerHandle | None = None
+        self.idle_s = idle_s
+        self.released = 0  # contexts freed by sweeps, ever
+
+    def hold(self, sink: SocketSink) -> None:
+        """``sink``'s compressor now holds a context: free it once the sink goes quiet."""
+        self._holding.append(sink)
+        if self._sweep_handle is None:
+            self._sweep_handle = asyncio.get_running_loop().call_later(self.idle_s, self._sweep)
+
+    def _sweep(self) -> None:
+        holding, self._holding = self._holding, []
+        released = 0
+        for sink in holding:
+            if sink.release_if_quiet():
+                released += 1
+            else:
+                self._holding.append(sink)
+        self.released += released
+        if released >= TRIM_AFTER and _TRIM is not None:
+            _TRIM(0)
+        self._sweep_handle = None
+        if self._holding:
+            self._sweep_handle = asyncio.get_running_loop().call_later(self.idle_s, self._sweep)
 
     def mark(self, sink: SocketSink) -> None:
         if not self._dirty:
@@ -77,17 +122,19 @@ class SocketSink:
     """``FrameSink`` over one websocket; see the module docstring for its bound."""
 
     __slots__ = (
-        "_closer", "_compress", "_drainer", "_first_byte", "_max_frames", "_protocol", "_queue",
-        "_request", "_wire", "_ws", "close_code", "close_reason", "marked",
+        "_busy", "_closer", "_compressor", "_drainer", "_first_byte", "_held", "_max_frames",
+        "_protocol", "_queue", "_request", "_wire", "_ws", "close_code", "close_reason", "marked",
     )  # fmt: skip
 
     def __init__(self, request: web.Request, ws: web.WebSocketResponse, compressor: Compressor,
                  max_frames: int, wire: WireFlusher) -> None:  # fmt: skip
         self._request, self._ws, self._wire, self._max_frames = request, ws, wire, max_frames
         self._protocol = request.protocol
-        self._compress = compressor.compress
+        self._compressor = compressor
+        self._held = False  # listed with the flusher as holding a releasable context
+        self._busy = False  # flushed since the flusher's last sweep
         self._first_byte = _FIN_BINARY if compressor.binary else _FIN_TEXT
-        self._queue: deque[bytes] = deque()
+        self._queue: list[bytes] = []  # a list: an idle socket's empty deque would cost 600 bytes
         self._drainer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
         self.marked = False
@@ -111,6 +158,16 @@ class SocketSink:
         """Frames queued and not yet written (the presence lag bound reads it)."""
         return len(self._queue)
 
+    def release_if_quiet(self) -> bool:
+        """The flusher's sweep: True (and the context freed) if nothing was sent since the last
+        one, or the socket is closing; False to be asked again at the next sweep."""
+        if self.close_code is None and (self._busy or self._queue or self._drainer is not None):
+            self._busy = False
+            return False
+        self._compressor.release()
+        self._held = False
+        return True
+
     def flush(self) -> None:
         """Compress, frame and write everything queued in one transport write (the flusher calls it)."""
         self.marked = False
@@ -120,15 +177,24 @@ class SocketSink:
         if transport is None or transport.is_closing():
             queue.clear()
             return
-        compress, first = self._compress, self._first_byte
-        parts = []
-        for frame in queue:
-            data = compress(frame)
-            parts.append(frame_header(first, len(data)))
-            parts.append(data)
+        compress, first = self._compressor.compress, self._first_byte
         frames = len(queue)
+        if frames == 1:  # the common turn: one frame, no list to build and join
+            data = compress(queue[0])
+            payload = frame_header(first, len(data)) + data
+        else:
+            parts = []
+            for frame in queue:
+                data = compress(frame)
+                parts.append(frame_header(first, len(data)))
+                parts.append(data)
+            payload = b"".join(parts)
         queue.clear()
-        payload = b"".join(parts)
+        if self._compressor.releasable:
+            self._busy = True
+            if not self._held:
+                self._held = True
+                self._wire.hold(self)
         transport.write(payload)
         self._wire.count(frames, len(payload))
         if self._protocol.writing_paused:

@@ -124,6 +124,10 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
         from rayguild.benchmarks.results import main as remake
 
         return remake(rest)
+    if args.which == "check":
+        from rayguild.benchmarks.check import main as check
+
+        return check(rest)
     from rayguild.benchmarks.storage import main as storage
 
     storage(rest)
@@ -153,9 +157,11 @@ def parser() -> argparse.ArgumentParser:
     drain.add_argument("edge", type=int, help="the edge's session shard index (rayguild status)")
     drain.add_argument("--address", default="auto")
     bench = sub.add_parser(
-        "bench", help="benchmarks: fanout | workload | storage | all (see --help of each)", add_help=False
+        "bench",
+        help="benchmarks: fanout | workload | storage | all | check (see --help of each)",
+        add_help=False,
     )
-    bench.add_argument("which", choices=["fanout", "workload", "storage", "all"])
+    bench.add_argument("which", choices=["fanout", "workload", "storage", "all", "check"])
     return p
 
 

@@ -22,8 +22,9 @@ MAX_PROCESS = (1 << PROCESS_BITS) - 1
 MAX_INCREMENT = (1 << INCREMENT_BITS) - 1
 
 Snowflake = NewType("Snowflake", int)
-GuildId = NewType("GuildId", int)
-UserId = NewType("UserId", int)
+# Guild, user and channel ids are plain ints, as in storage and the REST layer. A session id is a
+# string that names its shard (``session_shard_index``): every command field holding one is a
+# ``SessionId``, and a client wraps the string it is given.
 SessionId = NewType("SessionId", str)
 
 

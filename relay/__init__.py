@@ -2,7 +2,6 @@
 
 from rayguild.relay.relay import (
     GuildPermissions,
-    RelayBulkJoin,
     RelayCommand,
     RelayCore,
     RelayItem,
@@ -16,7 +15,6 @@ from rayguild.relay.sessions import SessionTable
 
 __all__ = [
     "GuildPermissions",
-    "RelayBulkJoin",
     "RelayCommand",
     "RelayCore",
     "RelayItem",

@@ -76,17 +76,6 @@ class RelaySessionActive:
 
 
 @dataclass(frozen=True, slots=True)
-class RelayBulkJoin:
-    """Many synthetic sessions of one session shard at once (benchmarks), member rows without roles."""
-
-    shard: int
-    slots: Slots
-    user_ids: npt.NDArray[np.int64]
-    intents: int
-    active: npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True, slots=True)
 class SessionShardLost:
     """Session shard ``shard`` restarted empty: the relay opens a new stream to it."""
 
@@ -98,7 +87,6 @@ class SessionShardLost:
 RelayCommand = (
     RelayItem
     | RelaySessionJoin
-    | RelayBulkJoin
     | RelaySessionLeave
     | RelaySessionMove
     | RelaySessionActive
@@ -130,21 +118,6 @@ class RelayCore:
         self.sessions.add(join.session_id, join.shard, join.slot, row, join.intents, join.bot, join.active)
         self._view.clear()
 
-    def join_many(
-        self,
-        shard: int,
-        slots: Slots,
-        user_ids: npt.NDArray[np.int64],
-        intents: int,
-        active: npt.NDArray[np.bool_],
-    ) -> None:
-        """Bulk join (benchmarks): members without roles, sessions named ``{shard}:{slot}``."""
-        start = self.members.size
-        self.members.load_page(user_ids.tolist(), [()] * user_ids.size)
-        rows = np.arange(start, start + user_ids.size, dtype=np.int32)
-        self.sessions.add_many(shard, slots, rows, intents, active)
-        self._view.clear()
-
     def leave(self, session_id: str) -> bool:
         return self.sessions.remove(session_id)
 
@@ -173,8 +146,6 @@ class RelayCore:
                 return self.route(command)
             case RelaySessionJoin():
                 self.join(command)
-            case RelayBulkJoin(shard, slots, user_ids, intents, active):
-                self.join_many(shard, slots, user_ids, intents, active)
             case RelaySessionLeave(session_id):
                 self.leave(session_id)
             case RelaySessionMove(session_id, shard, slot):

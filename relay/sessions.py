@@ -79,26 +79,6 @@ class SessionTable:
         self.last_active[row] = time.monotonic()
         return row
 
-    def add_many(
-        self,
-        shard: int,
-        slots: Slots,
-        members: npt.NDArray[np.int32],
-        intents: int,
-        active: npt.NDArray[np.bool_],
-    ) -> None:
-        """Bulk add (benchmarks): sessions named ``{shard}:{slot}``."""
-        self.version += 1
-        n, start = slots.size, self.size
-        self._grow(start + n)
-        end = start + n
-        self.shard[start:end], self.slot[start:end], self.member[start:end] = shard, slots, members
-        self.intents[start:end] = intents
-        self.flags[start:end] = LIVE | np.where(active, ACTIVE, 0).astype(np.uint8)
-        self.last_active[start:end] = time.monotonic()
-        self.rows.update({f"{shard}:{s}": start + i for i, s in enumerate(slots.tolist())})
-        self.size = end
-
     def remove(self, session_id: str) -> bool:
         row = self.rows.pop(session_id, None)
         if row is None:

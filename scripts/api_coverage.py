@@ -9,7 +9,10 @@ docs/openapi/) outside the Social SDK, whether rayguild serves it and whether th
   ``/members/search`` answered by ``/members/{user_id}`` does not count); a handler marked with
   ``minimal_body`` is "minimal" ("minimal, errors only" when it never answers 2xx).
 - Schema-checked: this script runs the suite's REST tests (tests/http, in-process) and reads the
-  registry ``tests.http.spec.CHECKED`` that every passing schema check records into.
+  registry ``tests.http.spec.CHECKED`` that every passing schema check records into ("yes"), and
+  ``ERRORS_CHECKED`` for minimal routes that only ever answer an error ("4xx body").
+- Schemathesis: the operations tests/http/test_schemathesis.py fuzzed from the description with no
+  5xx and Discord-shaped 4xx (``tests.http.spec.FUZZED``, filled by the same run).
 
 Usage: ``python scripts/api_coverage.py`` (writes the report) or ``--check`` (exit 1 if the
 committed report differs from a fresh one; tests/http/test_api_coverage.py runs it).
@@ -42,7 +45,8 @@ class Operation:
     operation_id: str
     tag: str
     served: str  # "yes", "minimal", "minimal, errors only" or "no"
-    checked: bool
+    checked: str  # "yes" (2xx body), "4xx body" (errors-only route) or "no"
+    fuzzed: bool
 
 
 def operations(spec: dict[str, object]) -> list[tuple[str, str, str, str]]:
@@ -102,23 +106,30 @@ def _template(match: object) -> str:
     return _shape(resource.canonical.removeprefix("/api/v10"))
 
 
-def schema_checked() -> set[tuple[str, str]]:
-    """Run the REST tests in this process and return the operations whose bodies they validated."""
+def schema_checked() -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
+    """Run the REST tests in this process; the operations whose 2xx bodies they validated, whose
+    4xx bodies they validated (errors-only routes), and that schemathesis fuzzed without a 5xx."""
     import pytest
 
     code = pytest.main(["-q", "-p", "no:cacheprovider", "--deselect", SELF, str(ROOT / "tests" / "http")])
     if code != 0:
         raise SystemExit(f"tests/http failed (pytest exit {code}): fix them before the report")
-    from tests.http.spec import CHECKED
+    from tests.http.spec import CHECKED, ERRORS_CHECKED, FUZZED
 
-    return set(CHECKED)
+    return set(CHECKED), set(ERRORS_CHECKED), set(FUZZED)
+
+
+def _checked(key: tuple[str, str], checked: set[tuple[str, str]], errors: set[tuple[str, str]]) -> str:
+    return "yes" if key in checked else "4xx body" if key in errors else "no"
 
 
 def render(rows: list[Operation]) -> str:
     served_n = sum(r.served == "yes" for r in rows)
     minimal_n = sum(r.served.startswith("minimal") for r in rows)
     errors_n = sum(r.served == "minimal, errors only" for r in rows)
-    checked_n = sum(r.checked for r in rows)
+    checked_n = sum(r.checked == "yes" for r in rows)
+    errors_checked_n = sum(r.checked == "4xx body" for r in rows)
+    fuzzed_n = sum(r.fuzzed for r in rows)
     lines = [
         "# REST API coverage against Discord's OpenAPI description",
         "",
@@ -131,16 +142,20 @@ def render(rows: list[Operation]) -> str:
         "the route answers in Discord's shape but rayguild keeps nothing behind it; "
         f"{errors_n} of them only ever answer Discord's error for an unknown entity, so have no 2xx "
         "body to check). Derived from the edge app's router and the handlers' `minimal_body` marks.",
-        f"- Schema-checked: {checked_n} (a test validates the 2xx body against the description's schema; "
-        "derived from the registry the checks record into while tests/http runs).",
+        f"- Schema-checked: {checked_n + errors_checked_n} ({checked_n} where a test validates the 2xx body "
+        f"against the description's schema; {errors_checked_n} errors-only routes whose 4xx body a test "
+        "validates against the description's error schema, as they have no 2xx). Derived from the "
+        "registries the checks record into while tests/http runs.",
+        f"- Schemathesis: {fuzzed_n} operations fuzzed (tests/http/test_schemathesis.py: cases generated from "
+        "the description, valid and invalid, with the ids of a world the bot owns and with generated ones, "
+        "sent with a bot token to a live edge on SQLite): no 5xx, and every 4xx in Discord's error shape.",
         "",
-        "| method | path | operation | served | schema-checked |",
-        "|---|---|---|---|---|",
+        "| method | path | operation | served | schema-checked | schemathesis |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(
-            f"| {r.method} | `{r.path}` | {r.operation_id} | {r.served} | {'yes' if r.checked else 'no'} |"
-        )
+        fuzzed = "no 5xx" if r.fuzzed else "no"
+        lines.append(f"| {r.method} | `{r.path}` | {r.operation_id} | {r.served} | {r.checked} | {fuzzed} |")
     return "\n".join(lines) + "\n"
 
 
@@ -148,9 +163,14 @@ def build_report() -> str:
     sys.path.insert(0, str(ROOT))
     spec = json.loads(SPEC.read_text())
     ops = operations(spec)
-    checked = schema_checked()
+    checked, errors_checked, fuzzed = schema_checked()
     answers = asyncio.run(served(ops))
-    rows = [Operation(m, p, op_id, tag, answers[m, p], (m, p) in checked) for m, p, op_id, tag in ops]
+    rows = [
+        Operation(
+            m, p, op_id, tag, answers[m, p], _checked((m, p), checked, errors_checked), (m, p) in fuzzed
+        )
+        for m, p, op_id, tag in ops
+    ]
     return render(sorted(rows, key=lambda r: (r.path, METHODS.index(r.method.lower()))))
 
 

@@ -17,10 +17,9 @@ from rayguild.storage.buckets import bucket_of
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.message_rich import rich_of, with_rich
 from rayguild.storage.models import Message
-from rayguild.storage.protocol import HistoryQuery
 from rayguild.storage.scylla_schema import STATEMENTS
 from rayguild.storage.scylla_session import CqlSession, Row
-from rayguild.storage.semantics import run_history
+from rayguild.storage.semantics import HistoryByScans
 
 _KNOWN_BUCKETS_MAX = 100_000
 
@@ -59,7 +58,7 @@ class CqlStatements:
         return await self._reads.run(scope, key, lambda: self._run(name, *params))
 
 
-class ScyllaMessages(CqlStatements):
+class ScyllaMessages(CqlStatements, HistoryByScans):
     _known_buckets: set[tuple[int, int]]
 
     async def create_message(self, message: Message) -> Message:
@@ -119,13 +118,6 @@ class ScyllaMessages(CqlStatements):
         await self._run("pin_del", channel_id, message_id)
         self._reads.forget(("messages", channel_id))
         return True
-
-    async def history(self, query: HistoryQuery) -> list[Message]:
-        found = await self._reads.run(
-            ("messages", query.channel_id), query,
-            lambda: run_history(query, self._older, self._newer),
-        )  # fmt: skip
-        return list(found)
 
     async def _older(self, channel_id: int, before: int, limit: int) -> list[Message]:
         buckets = await self._run("buckets_down", channel_id, bucket_of(before))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 
+from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.models import Invite, Member, Message, SessionStarts
 from rayguild.storage.protocol import HistoryQuery
 
@@ -33,6 +34,22 @@ async def run_history(query: HistoryQuery, older: Scan, newer: Scan) -> list[Mes
         return upper + lower
     before = MAX_ID if query.before is None else query.before
     return await older(channel, before, limit)
+
+
+class HistoryByScans:
+    """``history`` for a backend that implements the two scans ``_older`` and ``_newer``: identical
+    concurrent reads of a channel share one run (``_reads``; a write to the channel forgets it)."""
+
+    _reads: SingleFlight
+    _older: Scan
+    _newer: Scan
+
+    async def history(self, query: HistoryQuery) -> list[Message]:
+        found = await self._reads.run(
+            ("messages", query.channel_id), query,
+            lambda: run_history(query, self._older, self._newer),
+        )  # fmt: skip
+        return list(found)
 
 
 def invite_usable(invite: Invite, now_ms: int) -> bool:

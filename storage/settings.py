@@ -1,7 +1,9 @@
 """Small JSON documents kept per owner (a guild or an application) under a name: a guild's widget
 settings, welcome screen and onboarding, an application's description and role-connection
-metadata; the listing of a guild's invites; a user's profile update. The ``SettingsStore`` protocol every backend
-implements.
+metadata; a guild's emojis, stickers, soundboard sounds, scheduled events (and who is interested),
+auto-moderation rules and templates, one document each; a channel's slowmode marks; a user's role
+connections; the listing of a guild's invites; a user's profile update. The ``SettingsStore``
+protocol every backend implements.
 
 Guarantees (tests/contract/test_moderation.py, on every backend): ``put_setting`` replaces the
 whole document durably; ``get_setting`` returns the last one written, or None; one document per

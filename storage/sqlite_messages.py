@@ -13,8 +13,7 @@ import sqlite3
 from rayguild.storage.coalesce import SingleFlight
 from rayguild.storage.message_rich import rich_of, with_rich
 from rayguild.storage.models import Message
-from rayguild.storage.protocol import HistoryQuery
-from rayguild.storage.semantics import run_history
+from rayguild.storage.semantics import HistoryByScans
 from rayguild.storage.sqlite_file import Row, SqliteFile
 
 MESSAGES_SCHEMA = """
@@ -52,7 +51,7 @@ def _mentions(m: Message) -> str | None:
     return json.dumps(m.mention_ids) if m.mention_ids else None
 
 
-class SqliteMessages:
+class SqliteMessages(HistoryByScans):
     _db: SqliteFile
     _reads: SingleFlight
 
@@ -130,13 +129,6 @@ class SqliteMessages:
         deleted = await self._db.transaction(body)
         self._reads.forget(("messages", channel_id))
         return deleted
-
-    async def history(self, query: HistoryQuery) -> list[Message]:
-        found = await self._reads.run(
-            ("messages", query.channel_id), query,
-            lambda: run_history(query, self._older, self._newer),
-        )  # fmt: skip
-        return list(found)
 
     async def _older(self, channel_id: int, before: int, limit: int) -> list[Message]:
         rows = await self._db.query(

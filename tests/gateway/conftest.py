@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,13 @@ LOCAL_SINK = ("127.0.0.0/8",)  # webhook devices here point at a sink on loopbac
 # Bots here identify again at once (Discord: one identify per 5 s); test_identify_limits keeps the default.
 NO_IDENTIFY_WAIT = {"identify_interval_s": 0.0}
 RECEIVE_TIMEOUT_S = 5.0
+
+
+async def until(check: Callable[[], bool], timeout_s: float = RECEIVE_TIMEOUT_S) -> None:
+    """Poll ``check`` every 10 ms; TimeoutError after ``timeout_s`` (for state another task changes)."""
+    async with asyncio.timeout(timeout_s):
+        while not check():  # noqa: ASYNC110  (a condition on another component's state)
+            await asyncio.sleep(0.01)
 
 
 class Gateway:
@@ -91,6 +98,25 @@ class ConnectionClosed(Exception):
 
 
 @dataclass
+class Posting:
+    """Messages posted in the background (``Edge.post_in_background``): their ids in order."""
+
+    posted: list[str] = field(default_factory=list)
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    async def until(self, count: int) -> None:
+        """Until at least ``count`` messages were posted."""
+        while len(self.posted) < count:
+            self.progress.clear()
+            await self.progress.wait()
+
+    async def finished(self) -> None:
+        assert self.task is not None
+        await self.task
+
+
+@dataclass
 class Edge:
     client: TestClient[Any, Any]
     ctx: EdgeContext
@@ -116,6 +142,37 @@ class Edge:
         response = await self.client.request(method, f"{API}{path}", headers=headers, **kw)
         assert response.status < 300, await response.text()
         return None if response.status == 204 else await response.json()
+
+    async def live_session(self, token: str) -> tuple[Gateway, str]:
+        """A bot's identified session past its GUILD_CREATE: (its gateway, its session id)."""
+        gateway = await self.connect()
+        session_id = (await gateway.identify(token))["d"]["session_id"]
+        await gateway.dispatch("GUILD_CREATE")
+        return gateway, session_id
+
+    def post_in_background(self, headers: dict[str, str], channel_id: str, count: int) -> Posting:
+        """Messages "0".."count-1" posted one after another in the channel, in the background."""
+        posting = Posting()
+
+        async def post_all() -> None:
+            for i in range(count):
+                path = f"/channels/{channel_id}/messages"
+                posting.posted.append(
+                    (await self.rest("POST", path, headers, json={"content": str(i)}))["id"]
+                )
+                posting.progress.set()
+                await asyncio.sleep(0.005)
+
+        posting.task = asyncio.create_task(post_all())
+        return posting
+
+    def for_libraries(self) -> str:
+        """Tell clients this test server (GET /gateway/bot, READY's resume_gateway_url), as a
+        library needs; its base URL (http://host:port), what a library is given."""
+        base = str(self.client.make_url("")).rstrip("/")
+        self.ctx.resume_gateway_url = base.replace("http", "ws", 1)
+        self.ctx.config = replace(self.ctx.config, public_url=base)
+        return base
 
     async def guild_with_bot(self) -> tuple[str, dict[str, str], dict[str, Any], dict[str, Any]]:
         """A bot that owns a guild: (token, headers, guild, general channel)."""

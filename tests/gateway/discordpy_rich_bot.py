@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import traceback
 from typing import Any
 
 import discord
@@ -22,20 +23,26 @@ WAIT_S = 20
 
 async def first_day(client: discord.Client, channel: discord.TextChannel, other_id: int) -> dict[str, Any]:
     seen: dict[str, Any] = {}
+    me = client.user.id if client.user else None
 
-    def wait(event: str, check: Any) -> Any:
-        return client.wait_for(event, check=check, timeout=WAIT_S)
+    def waiting(event: str, check: Any) -> asyncio.Future[Any]:
+        """Listen BEFORE acting: the gateway event may arrive before the REST answer does."""
+        return asyncio.ensure_future(client.wait_for(event, check=check, timeout=WAIT_S))
 
     embed = discord.Embed(title="Status", description="all good", colour=0x00FF00)
     embed.add_field(name="uptime", value="3 days").add_field(name="load", value="low", inline=True)
     embed.set_footer(text="rayguild")
+    heard = waiting("message", lambda m: m.author.id == me and bool(m.embeds))
     sent = await channel.send(embed=embed)
-    received = await wait("message", lambda m: m.id == sent.id)
+    received = await heard
+    assert received.id == sent.id
     seen["content"] = received.content
     seen["embed"] = received.embeds[0].to_dict()
 
+    heard = waiting("message", lambda m: m.author.id == me and m.content == "pong")
     reply = await received.reply("pong")
-    got_reply = await wait("message", lambda m: m.id == reply.id)
+    got_reply = await heard
+    assert got_reply.id == reply.id
     reference = got_reply.reference
     seen["reply"] = {
         "type": got_reply.type.name, "reference": reference.message_id if reference else None,
@@ -43,17 +50,20 @@ async def first_day(client: discord.Client, channel: discord.TextChannel, other_
         "mentions": [u.id for u in got_reply.mentions],
     }  # fmt: skip
 
+    heard = waiting("raw_reaction_add", lambda p: p.message_id == sent.id)
     await sent.add_reaction(THUMBS)
-    reaction = await wait("raw_reaction_add", lambda p: p.message_id == sent.id)
+    reaction = await heard
     seen["reaction"] = {"emoji": str(reaction.emoji), "user": reaction.user_id, "event": reaction.event_type}
     fetched = await channel.fetch_message(sent.id)
     seen["counts"] = [[str(r.emoji), r.count, r.me] for r in fetched.reactions]
+    heard = waiting("raw_reaction_remove", lambda p: p.message_id == sent.id)
     await sent.remove_reaction(THUMBS, client.user)  # type: ignore[arg-type]
-    removed = await wait("raw_reaction_remove", lambda p: p.message_id == sent.id)
+    removed = await heard
     seen["removed"] = str(removed.emoji)
 
+    heard = waiting("raw_typing", lambda p: p.channel_id == channel.id)
     async with channel.typing():
-        typing = await wait("raw_typing", lambda p: p.channel_id == channel.id)
+        typing = await heard
     seen["typing"] = typing.user_id
 
     await sent.pin()
@@ -62,13 +72,15 @@ async def first_day(client: discord.Client, channel: discord.TextChannel, other_
     guild = channel.guild
     role = await guild.create_role(name="helper")
     member = guild.get_member(other_id) or await guild.fetch_member(other_id)
+    heard = waiting("member_update", lambda before, after: after.id == other_id and role in after.roles)
     await member.add_roles(role)
-    _, after = await wait("member_update", lambda before, after: after.id == other_id)
+    _, after = await heard
     seen["roles_after_add"] = sorted(r.name for r in after.roles)
+    heard = waiting("member_update", lambda before, after: after.id == other_id and role not in after.roles)
     await member.remove_roles(role)
-    _, after = await wait("member_update", lambda before, after: after.id == other_id)
+    _, after = await heard
     seen["roles_after_remove"] = sorted(r.name for r in after.roles)
-    seen["sent_id"], seen["reply_id"], seen["me"] = sent.id, reply.id, client.user.id if client.user else None
+    seen["sent_id"], seen["reply_id"], seen["me"] = sent.id, reply.id, me
     return seen
 
 
@@ -88,6 +100,9 @@ def main() -> None:
         assert isinstance(channel, discord.TextChannel), channel
         try:
             result.update(await first_day(client, channel, other_id))
+        except BaseException:
+            traceback.print_exc()  # discord.py's own logger has only a NullHandler: say which step failed
+            raise
         finally:
             await client.close()
 

@@ -3,36 +3,18 @@ typing (and TYPING_START), pins through /messages/pins, a member role (and GUILD
 
 from __future__ import annotations
 
-import asyncio
-import json
-from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from tests.clients import discordjs_bots
 
-import pytest
-
-BOT_DIR = Path(__file__).parents[1] / "clients" / "discordjs"
-Edge = Any
+from .conftest import Edge
 
 
 async def test_discordjs_bot_first_day(edge: Edge) -> None:
-    if not (BOT_DIR / "node_modules" / "discord.js").is_dir():
-        pytest.fail("discord.js is not installed: scripts/test.sh runs `npm ci` in tests/clients/discordjs")
-    base = str(edge.client.make_url("")).rstrip("/")
-    edge.ctx.resume_gateway_url = base.replace("http", "ws", 1)
-    # discord.js connects where GET /gateway/bot points: this edge's port.
-    edge.ctx.config = replace(edge.ctx.config, public_url=base)
+    base = edge.for_libraries()
     token, headers, _, channel = await edge.guild_with_bot()
     _, other, other_headers = await edge.register("helper-to-be", bot=False)
     invite = await edge.rest("POST", f"/channels/{channel['id']}/invites", headers, json={})
     await edge.rest("POST", f"/invites/{invite['code']}", other_headers)
-    proc = await asyncio.create_subprocess_exec(
-        "node", "first_day.mjs", base, token, channel["id"], other["id"],
-        cwd=BOT_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, err.decode()[-3000:]
-    seen = json.loads(out.decode().strip().splitlines()[-1])
+    seen = await discordjs_bots.run("first_day.mjs", base, token, channel["id"], other["id"])
     assert seen["content"] == ""
     embed = seen["embed"]
     assert (embed["title"], embed["description"], embed["color"]) == ("Status", "all good", 0x00FF00)

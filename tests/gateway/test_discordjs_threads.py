@@ -4,34 +4,19 @@ private thread's message, a guild member outside it does not, and both receive t
 
 from __future__ import annotations
 
-import asyncio
-import json
-from dataclasses import replace
-
-import pytest
+from tests.clients import discordjs_bots
 
 from .conftest import Edge
-from .test_discordjs_files_dms import BOT_DIR
 from .test_threads import INTENTS, _connect, _guild_of_three, _until
 
 
 async def test_discordjs_threads(edge: Edge) -> None:
-    if not (BOT_DIR / "node_modules" / "discord.js").is_dir():
-        pytest.fail("discord.js is not installed: scripts/test.sh runs `npm ci` in tests/clients/discordjs")
-    base = str(edge.client.make_url("")).rstrip("/")
-    edge.ctx.config = replace(edge.ctx.config, public_url=base)
-    edge.ctx.resume_gateway_url = base.replace("http", "ws", 1)
+    base = edge.for_libraries()
     channel, [(token, owner, owner_h), (alice_token, alice, _), (bob_token, _, _)] = await _guild_of_three(
         edge
     )
     alice_gw, bob_gw = await _connect(edge, alice_token, INTENTS), await _connect(edge, bob_token, INTENTS)
-    proc = await asyncio.create_subprocess_exec(
-        "node", "threads.mjs", base, token, channel["id"], alice["id"],
-        cwd=BOT_DIR, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, err.decode()[-3000:]
-    seen = json.loads(out.decode().strip().splitlines()[-1])
+    seen = await discordjs_bots.run("threads.mjs", base, token, channel["id"], alice["id"])
     assert (seen["public_type"], seen["private_type"], seen["invitable"]) == (11, 12, False)
     assert seen["cached"] and seen["own_message_in_thread"]
     assert seen["members"] == sorted([owner["id"], alice["id"]]) and seen["member_has_guild_member"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from rayguild.actors.session import SessionState
 
 from .conftest import ConnectionClosed, Edge
@@ -17,24 +15,9 @@ async def test_drain_sends_op7_and_the_session_resumes_elsewhere_with_no_gap(
 ) -> None:
     a, b = two_edges
     token, headers, _, channel = await a.guild_with_bot()
-    first = await a.connect()
-    session_id = (await first.identify(token))["d"]["session_id"]
-    await first.dispatch("GUILD_CREATE")
-    posted: list[str] = []
-    enough = asyncio.Event()
-
-    async def post_all() -> None:
-        for i in range(MESSAGES):
-            body = await b.rest(
-                "POST", f"/channels/{channel['id']}/messages", headers, json={"content": str(i)}
-            )
-            posted.append(body["id"])
-            if len(posted) >= BEFORE_DRAIN:
-                enough.set()
-            await asyncio.sleep(0.005)
-
-    poster = asyncio.create_task(post_all())
-    await enough.wait()
+    first, session_id = await a.live_session(token)
+    posting = b.post_in_background(headers, channel["id"], MESSAGES)
+    await posting.until(BEFORE_DRAIN)
     assert await a.cluster.directory.session_shard(0).drain() == 1  # the session shard's command
     frames, reconnect = [], None
     try:
@@ -49,13 +32,13 @@ async def test_drain_sends_op7_and_the_session_resumes_elsewhere_with_no_gap(
     assert await first.closed_with() == 4000  # resumable
     second = await b.connect()
     await second.send({"op": 6, "d": {"token": token, "session_id": session_id, "seq": first.seq}})
-    await poster
+    await posting.finished()
     while sum(f["t"] == "MESSAGE_CREATE" for f in frames) < MESSAGES:
         frame = await second.recv()
         if frame["op"] == 0 and frame["t"] in ("MESSAGE_CREATE", "RESUMED"):
             frames.append(frame)
     messages = [f["d"]["id"] for f in frames if f["t"] == "MESSAGE_CREATE"]
-    assert messages == posted  # every message once, in order, across the drain
+    assert messages == posting.posted  # every message once, in order, across the drain
     assert [f["t"] for f in frames].count("RESUMED") == 1
     seqs = [f["s"] for f in frames]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap in seq

@@ -8,16 +8,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from tests.clients import discordjs_bots
 from tests.gateway.conftest import Edge, Gateway
 
 MESSAGES_BEFORE = 3
 BOT = Path(__file__).with_name("discordpy_guild_loss_bot.py")
-JS_DIR = Path(__file__).parents[1] / "clients" / "discordjs"
 
 
 async def frames_until_guilds_back(gw: Gateway, guild_ids: set[str]) -> list[dict[str, object]]:
@@ -76,19 +75,14 @@ async def test_a_restarted_guild_shard_costs_no_reidentify(edge: Edge) -> None:
 
 @pytest.mark.parametrize("library", ["discord.py", "discord.js"])
 async def test_a_real_bot_rides_through_a_guild_shard_restart(edge: Edge, library: str) -> None:
-    base = str(edge.client.make_url("")).rstrip("/")
-    edge.ctx.resume_gateway_url = base.replace("http", "ws", 1)
-    edge.ctx.config = replace(edge.ctx.config, public_url=base)  # discord.js asks GET /gateway/bot
+    base = edge.for_libraries()
     token, headers, guild, channel = await edge.guild_with_bot()
     await edge.rest("POST", f"/channels/{channel['id']}/messages", headers, json={"content": "earlier"})
     if library == "discord.py":
         command, cwd = [sys.executable, str(BOT)], None
     else:
-        if not (JS_DIR / "node_modules" / "discord.js").is_dir():
-            pytest.fail(
-                "discord.js is not installed: scripts/test.sh runs `npm ci` in tests/clients/discordjs"
-            )
-        command, cwd = ["node", "guild_loss.mjs"], JS_DIR
+        discordjs_bots.require_discordjs()
+        command, cwd = ["node", "guild_loss.mjs"], discordjs_bots.DISCORDJS_DIR
     proc = await asyncio.create_subprocess_exec(
         *command, base, token, channel["id"],
         cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

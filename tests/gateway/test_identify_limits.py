@@ -5,6 +5,7 @@ than 2500 guilds is 4011."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from rayguild.http_api.gateway_protocol import GatewayClose
 from rayguild.http_api.identify_limits import IdentifyThrottled, StartRule, admit, standing, take
 from rayguild.storage import SessionStarts, SqliteStorage, User
 
-from .conftest import EdgeFactory
+from .conftest import ConnectionClosed, EdgeFactory
 
 
 async def limit_of(edge: Any, headers: dict[str, str]) -> dict[str, Any]:
@@ -116,3 +117,79 @@ async def test_the_count_is_shared_by_every_edge(two_edges: Any) -> None:
     assert (
         (await limit_of(first, headers))["remaining"] == (await limit_of(second, headers))["remaining"] == 998
     )
+
+
+async def _admit_all(
+    clients: list[SqliteStorage], config: Config, shards: list[tuple[int, int]]
+) -> list[str]:
+    """Admit one identify of one bot per shard, all at once, spread over ``clients`` (one per
+    edge); each outcome as its name: READY, 4004 or op 9."""
+    bot = User(id=42, username="busy", bot=True)
+
+    async def one(i: int, shard: tuple[int, int]) -> str:
+        try:
+            await admit(clients[i % len(clients)], config, bot, shard, 1)
+        except IdentifyThrottled:
+            return "op 9"
+        except GatewayClose as closed:
+            return str(int(closed.code))
+        return "READY"
+
+    return list(await asyncio.gather(*(one(i, shard) for i, shard in enumerate(shards))))
+
+
+async def test_concurrent_identifies_of_one_bot_are_each_counted_or_refused_never_lost(tmp_path: Any) -> None:
+    """300 identifies at once on three edges' storage clients: the 250 session starts left go to
+    exactly 250 of them, the rest get 4004; none is told to retry for contention alone."""
+    path = str(tmp_path / "limits.sqlite3")
+    clients = [SqliteStorage(path) for _ in range(3)]
+    for client in clients:
+        await client.start()
+    config = Config(sqlite_path=path, session_start_total=250, identify_interval_s=0.0)
+    outcomes = await _admit_all(clients, config, [(0, 1)] * 300)
+    assert (outcomes.count("READY"), outcomes.count("4004"), outcomes.count("op 9")) == (250, 50, 0)
+    assert (await clients[0].get_session_starts(42) or SessionStarts(42, 0, 0, 0)).used == 250
+    for client in clients:
+        await client.close()
+
+
+async def test_concurrent_identifies_pass_one_per_bucket_the_others_get_op_9(tmp_path: Any) -> None:
+    path = str(tmp_path / "limits.sqlite3")
+    clients = [SqliteStorage(path) for _ in range(3)]
+    for client in clients:
+        await client.start()
+    config = Config(sqlite_path=path, identify_max_concurrency=4, identify_interval_s=3600.0)
+    outcomes = await _admit_all(clients, config, [(i % 16, 16) for i in range(200)])
+    assert (outcomes.count("READY"), outcomes.count("op 9")) == (4, 196)
+    record = await clients[0].get_session_starts(42)
+    assert record is not None and record.used == 4 and [b for b, _ in record.bucket_last_ms] == [0, 1, 2, 3]
+    for client in clients:
+        await client.close()
+
+
+async def test_concurrent_gateway_identifies_of_one_bot_on_two_edges_all_get_ready(two_edges: Any) -> None:
+    first, second = two_edges
+    token, headers, _, _ = await first.guild_with_bot()
+    sockets = [await edge.connect() for edge in (first, second) for _ in range(20)]
+    readies = await asyncio.gather(*(gw.identify(token) for gw in sockets))
+    assert len({ready["d"]["session_id"] for ready in readies}) == 40
+    assert (await limit_of(first, headers))["remaining"] == 1000 - 40
+
+
+async def test_concurrent_gateway_identifies_beyond_the_limit_are_4004(make_edge: EdgeFactory) -> None:
+    edge = await make_edge(session_start_total=20, identify_interval_s=0.0)
+    token, headers, _, _ = await edge.guild_with_bot()
+    sockets = [await edge.connect() for _ in range(30)]
+    for gw in sockets:
+        await gw.send({"op": 2, "d": {"token": token, "intents": 1, "properties": {}}})
+
+    async def outcome(gw: Any) -> str:
+        try:
+            frame = await gw.dispatch("READY")
+        except ConnectionClosed as closed:
+            return str(closed.code)
+        return str(frame["t"])
+
+    outcomes = await asyncio.gather(*(outcome(gw) for gw in sockets))
+    assert (outcomes.count("READY"), outcomes.count("4004")) == (20, 10)
+    assert (await limit_of(edge, headers))["remaining"] == 0

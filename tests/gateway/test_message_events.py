@@ -143,6 +143,12 @@ async def test_a_role_changes_what_the_member_receives_at_once(edge: Edge) -> No
     assert update["t"] == "GUILD_MEMBER_UPDATE"
     assert update["d"]["roles"] == [role["id"]] and update["d"]["user"]["id"] == user["id"]
     assert update["d"]["guild_id"] == gid
+    synced = await next_event(gw)  # the channel it now sees: its threads (none here)
+    assert (synced["t"], synced["d"]["channel_ids"], synced["d"]["threads"]) == (
+        "THREAD_LIST_SYNC",
+        [hidden["id"]],
+        [],
+    )
     await post(hidden, "welcome in")
     assert (await next_event(gw))["d"]["content"] == "welcome in"
     await edge.rest("DELETE", f"/guilds/{gid}/members/{user['id']}/roles/{role['id']}", owner)

@@ -8,7 +8,6 @@ held (``StallSink``: what a client that stops reading leaves behind), so its bac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -19,9 +18,7 @@ from rayguild.fanout.events import ALL_INTENTS
 from rayguild.http_api import gateway_ops
 from rayguild.http_api.gateway_protocol import parse_identify
 
-from .conftest import Edge, EdgeFactory
-
-WAIT_S = 5.0
+from .conftest import Edge, EdgeFactory, until
 
 
 class StallSink:
@@ -49,15 +46,6 @@ class StallSink:
 
     def of(self, t: str) -> list[dict[str, Any]]:
         return [f for f in self.frames if f.get("t") == t]
-
-
-async def until(check: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
-    """Poll ``check`` every 10 ms; TimeoutError after ``timeout_s``."""
-    for _ in range(int(timeout_s / 0.01)):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
 
 
 async def open_session(edge: Edge, token: str, sink: StallSink) -> Session:

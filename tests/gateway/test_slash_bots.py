@@ -8,21 +8,21 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.clients import discordjs_bots
+
 from .conftest import EdgeFactory, Gateway
 from .test_interactions import settled
 
 DISCORDPY_BOT = Path(__file__).with_name("discordpy_commands_bot.py")
-DISCORDJS_DIR = Path(__file__).parents[1] / "clients" / "discordjs"
 TIMEOUT_S = 30
 BOTS = {
     "discord.py": (sys.executable, str(DISCORDPY_BOT)),
-    "discord.js": ("node", str(DISCORDJS_DIR / "commands.mjs")),
+    "discord.js": ("node", str(discordjs_bots.DISCORDJS_DIR / "commands.mjs")),
 }
 
 
@@ -45,14 +45,12 @@ async def bot_online(user: Gateway, bot_id: str) -> None:
 
 @pytest.mark.parametrize("library", sorted(BOTS))
 async def test_slash_command_bot(make_edge: EdgeFactory, library: str) -> None:
-    if library == "discord.js" and not (DISCORDJS_DIR / "node_modules" / "discord.js").is_dir():
-        pytest.fail("discord.js is not installed: scripts/test.sh runs `npm ci` in tests/clients/discordjs")
+    if library == "discord.js":
+        discordjs_bots.require_discordjs()
     # A bot process on a loaded machine may take longer than Discord's 3 s to answer; the
     # deadline itself is tested in test_interactions.py.
     edge = await make_edge(interaction_ack_timeout_s=60.0)
-    base = str(edge.client.make_url("")).rstrip("/")
-    edge.ctx.resume_gateway_url = base.replace("http", "ws", 1)
-    edge.ctx.config = replace(edge.ctx.config, public_url=base)  # GET /gateway/bot names this edge
+    base = edge.for_libraries()
     bot_token, bot, bot_headers = await edge.register("slasher")
     user_token, _, user_headers = await edge.register("alice", bot=False)
     guild = await edge.rest("POST", "/guilds", user_headers, json={"name": "Slash"})

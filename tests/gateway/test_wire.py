@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import subprocess
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -14,15 +15,12 @@ import pytest
 from rayguild.benchmarks.raw_ws import OP_CLOSE, FrameReader, client_frame, close_code, upgrade_request
 from rayguild.fanout.events import GUILDS
 from rayguild.http_api.compression import ZLIB_WINDOW_BITS, compressor_for
+from rayguild.http_api.keys import WIRE
 from rayguild.http_api.wire import SLOW_READER_CODE, frame_header
 
+from .conftest import until
+
 Edge = Any
-
-
-async def until(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not check():  # noqa: ASYNC110  (a condition on another component's state)
-            await asyncio.sleep(0.01)
 
 
 async def _post(edge: Edge, headers: dict[str, str], channel: dict[str, Any], content: str) -> None:
@@ -85,7 +83,7 @@ async def test_a_slow_reader_is_closed_with_4000_and_never_holds_more_than_its_b
     identify = {"op": 2, "d": {"token": token, "intents": GUILDS, "properties": {}}}
     writer.write(client_frame(orjson.dumps(identify)))
     sessions = edge.ctx.sessions
-    await until(lambda: bool(sessions.sessions))
+    await until(lambda: any(s.sink is not None for s in sessions.sessions.values()))  # opened, then attached
     (session,) = sessions.sessions.values()
     sink = session.sink
     server_transport = sink._request.transport
@@ -110,3 +108,60 @@ async def test_a_slow_reader_is_closed_with_4000_and_never_holds_more_than_its_b
         codes = [close_code(p) for op, p in frames.feed(data) if op == OP_CLOSE]
     assert codes == [SLOW_READER_CODE]
     writer.close()
+
+
+@pytest.mark.parametrize("window_bits", [zlib.MAX_WBITS, ZLIB_WINDOW_BITS])
+def test_a_released_zlib_context_continues_the_same_stream(window_bits: int) -> None:
+    compressor = compressor_for("zlib-stream")
+    inflater = zlib.decompressobj(window_bits)  # discord.py's: one inflater for the connection
+    frames = [
+        b'{"op":0,"t":"MESSAGE_CREATE","s":%d,"d":{"content":"%s"}}' % (i, b"ab" * i) for i in range(60)
+    ]
+    outputs = []
+    for i, frame in enumerate(frames):
+        outputs.append(compressor.compress(frame))
+        if i % 7 == 3:
+            compressor.release()
+            assert compressor._context is None  # type: ignore[attr-defined]
+    assert int.from_bytes(outputs[0][:2], "big") % 31 == 0  # the one zlib header, then deflate blocks
+    assert [inflater.decompress(out) for out in outputs] == frames
+
+
+def test_nodes_zlib_reads_a_stream_whose_context_was_released() -> None:
+    """node's zlib (discord.js's native inflater in @discordjs/ws 2, and what browsers' pako does)
+    inflates the whole stream with its default window, released contexts and all."""
+    node = shutil.which("node")
+    assert node, "node is part of the test set-up (the discord.js tests need it)"
+    compressor = compressor_for("zlib-stream")
+    frames = [
+        b'{"op":0,"t":"MESSAGE_CREATE","s":%d,"d":{"content":"%s"}}' % (i, b"xy" * i) for i in range(40)
+    ]
+    outputs = []
+    for i, frame in enumerate(frames):
+        outputs.append(compressor.compress(frame))
+        if i % 5 == 2:
+            compressor.release()
+    script = (
+        "const z = require('zlib'); const input = require('fs').readFileSync(0);"
+        "process.stdout.write(z.inflateSync(input, {finishFlush: z.constants.Z_SYNC_FLUSH}));"
+    )
+    result = subprocess.run([node, "-e", script], input=b"".join(outputs), capture_output=True, check=True)
+    assert result.stdout == b"".join(frames)
+
+
+async def test_an_idle_compressed_connection_frees_its_context_and_still_decodes(edge: Edge) -> None:
+    wire = edge.client.app[WIRE]
+    wire.idle_s = 0.2  # the sweep's period (10 s in service)
+    token, headers, _, channel = await edge.guild_with_bot()
+    gw = await edge.connect(compress="zlib-stream")
+    await gw.identify(token)
+    await gw.dispatch("GUILD_CREATE")
+    (session,) = edge.ctx.sessions.sessions.values()
+    compressor = session.sink._compressor
+    assert compressor._context is not None
+    await until(lambda: compressor._context is None)  # quiet: one sweep marks it, the next frees it
+    assert wire.released == 1
+    for i in range(3):
+        await _post(edge, headers, channel, f"after idle {i}")
+        assert (await gw.dispatch("MESSAGE_CREATE"))["d"]["content"] == f"after idle {i}"
+    assert compressor._context is not None  # busy again: a context of its own, same stream

@@ -42,9 +42,8 @@ def ray_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.fixture(scope="session")
 def runtime(ray_config: Config) -> Iterator[Runtime]:
-    """Real Ray, real shard actors (no edge: the gateway tests bring their own), wrapped as the
-    benchmarks run them (they also answer the synthetic-session commands)."""
-    rt = Runtime(ray_config, bench=True)
+    """Real Ray, real shard actors (no edge: the gateway tests bring their own)."""
+    rt = Runtime(ray_config)
     rt.start(num_cpus=2, log_to_driver=False)  # the dashboard serves Ray's state API
     yield rt
     rt.shutdown()

@@ -1,11 +1,11 @@
 """Drains on real Ray: ``Drain`` on an edge's session shard sends its clients op 7, a peer edge on
-the machine adopts its own port, and the clients (raw, and a real discord.py bot) resume there
-with every message once, in order, and no re-identify."""
+the machine adopts its own port, and the clients (raw, and real discord.py and discord.js bots)
+resume there with every message once, in order, and no re-identify."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,6 +20,7 @@ from aiohttp import WSMsgType
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
+from tests.clients import discordjs_bots
 
 from .conftest import free_port
 from .test_discordpy_on_ray import rest
@@ -36,7 +37,7 @@ def node(runtime: Runtime, ray_config: Config, request: pytest.FixtureRequest) -
     stays drained)."""
     from rayguild.http_api.server import start_edge
 
-    namespace = f"rayguild-test-drain-{request.node.name.split('_')[-1]}"
+    namespace = "rayguild-test-drain-" + re.sub(r"\W", "-", request.node.name.split("_")[-1])
     config = replace(ray_config, namespace=namespace, port=free_port(), guild_shards=1, session_shards=2)
     rt = Runtime(config, edge_factory=start_edge)
     rt.start()  # Ray is already up: this only creates and starts the shards
@@ -112,15 +113,19 @@ async def test_a_raw_client_rides_through_a_drain(node: Runtime) -> None:
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
 
-async def test_a_discordpy_bot_rides_through_a_drain(node: Runtime) -> None:
+@pytest.mark.parametrize("library", ["discord.py", "discord.js"])
+async def test_a_real_bot_rides_through_a_drain(node: Runtime, library: str) -> None:
     public = f"http://127.0.0.1:{node.config.port}"
     texts = [f"drain {i}" for i in range(MESSAGES)]
     async with aiohttp.ClientSession() as http:
-        token, channel = await _guild(http, f"{public}/api/v10", "dpy-drain")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(BOT), public, token, str(MESSAGES),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        token, channel = await _guild(http, f"{public}/api/v10", f"{library}-drain".replace(".", ""))
+        if library == "discord.js":
+            proc = await discordjs_bots.start("drain.mjs", public, token, str(MESSAGES))
+        else:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(BOT), public, token, str(MESSAGES),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
         assert line.strip() == b"ready", line
@@ -129,9 +134,7 @@ async def test_a_discordpy_bot_rides_through_a_drain(node: Runtime) -> None:
         poster = asyncio.create_task(_post(http, f"{public}/api/v10", token, channel, texts[BEFORE:]))
         assert await node.directory.session_shard(edge).drain() == 1
         await poster
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
-    assert proc.returncode == 0, err.decode()[-3000:]
-    seen = json.loads(out.decode().strip().splitlines()[-1])
+        seen = await discordjs_bots.seen(proc, timeout_s=90)
     assert seen["messages"] == texts  # every message once, in order
     assert seen["ready"] == 1 and seen["resumed"] >= 1  # resumed, never identified again
     assert (await node.directory.session_shard(edge).stats())["sessions"] == 0

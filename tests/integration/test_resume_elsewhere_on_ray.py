@@ -63,10 +63,18 @@ async def _rest(http: aiohttp.ClientSession, method: str, url: str, token: str =
         await asyncio.sleep(body["retry_after"])
 
 
-async def _frames(ws: aiohttp.ClientWebSocketResponse, until_messages: int) -> list[dict[str, Any]]:
-    """MESSAGE_CREATE and RESUMED dispatches until ``until_messages`` messages arrived."""
+async def _frames(
+    ws: aiohttp.ClientWebSocketResponse, until_messages: int, resumed: bool = False
+) -> list[dict[str, Any]]:
+    """MESSAGE_CREATE and RESUMED dispatches until ``until_messages`` messages arrived (and, with
+    ``resumed``, RESUMED too: it follows the replay, which may already hold every message)."""
     out: list[dict[str, Any]] = []
-    while sum(f["t"] == "MESSAGE_CREATE" for f in out) < until_messages:
+
+    def done() -> bool:
+        got = sum(f["t"] == "MESSAGE_CREATE" for f in out)
+        return got >= until_messages and (not resumed or any(f["t"] == "RESUMED" for f in out))
+
+    while not done():
         frame = orjson.loads((await ws.receive(timeout=RECEIVE_TIMEOUT_S)).data)
         if frame["op"] == 0 and frame["t"] in ("MESSAGE_CREATE", "RESUMED"):
             out.append(frame)
@@ -125,7 +133,7 @@ async def test_resume_on_the_other_edge_through_a_relay(
         await second.receive(timeout=RECEIVE_TIMEOUT_S)  # Hello
         resume = {"op": 6, "d": {"token": token, "session_id": session_id, "seq": before[-1]["s"]}}
         await second.send_bytes(orjson.dumps(resume))
-        after = await _frames(second, MESSAGES - SEEN_ON_A)
+        after = await _frames(second, MESSAGES - SEEN_ON_A, resumed=True)
         await poster
         watched = await _frames(watcher, MESSAGES)
         for ws in (second, watcher):

@@ -7,23 +7,16 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
-import numpy as np
 import pytest
 from ray.util.state import list_actors
 
 from rayguild.actors import cluster
-from rayguild.actors.bench import BenchGuild
-from rayguild.actors.commands import (
-    AddSynthetic,
-    BenchBuild,
-    BenchForget,
-    BenchStats,
-    Publish,
-    Stats,
-    TakeTrace,
-)
+from rayguild.actors.commands import Publish, Stats
 from rayguild.actors.runtime import Runtime
+from rayguild.benchmarks.synthetic_edge import SyntheticEdges
+from rayguild.benchmarks.synthetic_guild import channel_of, guild_stats, mode_config, run_shards, store_guild
 from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import GUILD_MESSAGES
 
@@ -109,34 +102,36 @@ def test_a_killed_shard_is_restarted_and_found_again_under_its_name(runtime: Run
 async def test_every_active_session_gets_each_event_exactly_once_through_ray(
     runtime: Runtime, mode: str
 ) -> None:
-    shards = [runtime.directory.session_shard(i).ref for i in range(2)]
-    slots = {i: await shard.send(AddSynthetic(5)) for i, shard in enumerate(shards)}
-    guild_id = {"direct": 500, "relays": 600, "relays+passive": 700}[mode]
-    guild = runtime.directory.guild_shard(guild_id)
-    spec = BenchGuild(guild_id, 50, slots, 0.4, mode)
-    sizes = await guild.ref.send(BenchBuild(spec))
-    expected_relays = 0 if mode == "direct" else 4  # 10 sessions, relay_size 3
-    assert sizes["relays"] == expected_relays
-    for shard in shards:
-        await shard.send(TakeTrace())
-    for i in range(5):
-        await guild.publish(
-            Publish(
-                guild_id, "MESSAGE_CREATE", {"id": str(i), "content": "x"}, spec.channel_id, GUILD_MESSAGES
+    """Sessions identified through the synthetic edges (the session lifecycle, as a gateway's),
+    in a guild the guild shard loads from storage; shards of their own, configured for the mode."""
+    config = mode_config(replace(runtime.config, guild_shards=1), mode)
+    namespace = f"rayguild-test-{mode.replace('+', '-')}"
+    async with run_shards(config, namespace) as shards, SyntheticEdges(shards.directory, 2) as edges:
+        guild_id = 500
+        await store_guild(shards.config, guild_id, 50)
+        users = [[1, 3, 5, 7, 9], [2, 4, 6, 8, 10]]
+        active = [1, 2, 5, 8] if mode == "relays+passive" else []
+        opened = [await edges.open(i, users[i], [guild_id], GUILD_MESSAGES, active=active) for i in range(2)]
+        assert [o["opened"] for o in opened] == [5, 5]
+        expected = len(active) if active else 10
+        await edges.collect(10, 30)  # the GUILD_CREATEs
+        guild = shards.directory.guild_shard(guild_id)
+        for i in range(5):
+            body = {"id": str(i), "content": "x"}
+            await guild.publish(
+                Publish(guild_id, "MESSAGE_CREATE", body, channel_of(guild_id), GUILD_MESSAGES)
             )
-        )
-    deadline = time.monotonic() + 30
-    counts: dict[int, int] = {}
-    while time.monotonic() < deadline and sum(counts.values()) < 5 * sizes["active_sessions"]:
-        for shard in shards:
-            for key, (_, n) in (await shard.send(TakeTrace())).items():
+        deadline = time.monotonic() + 30
+        counts: dict[int, int] = {}
+        while time.monotonic() < deadline and sum(counts.values()) < 5 * expected:
+            for key, (_, n) in (await edges.collect(0, 0)).items():
                 counts[key] = counts.get(key, 0) + n
-        await asyncio.sleep(0.05)
-    assert len(counts) == 5
-    assert all(n == sizes["active_sessions"] for n in counts.values())
-    if mode == "relays+passive":
-        assert sizes["active_sessions"] < 10
-    stats = await guild.ref.send(BenchStats(guild_id))
-    assert stats["dropped_sessions"] == 0
-    await guild.ref.send(BenchForget(guild_id))
-    assert np.all([s.size == 5 for s in slots.values()])
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # nothing more may come
+        for key, (_, n) in (await edges.collect(0, 0)).items():
+            counts[key] = counts.get(key, 0) + n
+        assert sorted(counts.values()) == [expected] * 5
+        stats = await guild_stats(shards, guild_id)
+        assert stats["relays"] == (0 if mode == "direct" else 4)  # 10 sessions, relay_size 3
+        assert stats["dropped_sessions"] == 0
+        assert await edges.close() == 10

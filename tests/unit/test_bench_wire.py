@@ -1,4 +1,4 @@
-"""The fan-out bench's wire: synthetic sessions on the real session code compress and frame."""
+"""The fan-out bench's wire: sessions writing to a ``WireSink`` compress and frame every delivery."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import zstandard
 
 from rayguild.actors.session import SessionShardCore
 from rayguild.benchmarks.wire import WireCounters, WireSink
-from rayguild.fanout.events import Dispatch
+from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch
 
 
 def payloads(stream: bytes) -> list[bytes]:
@@ -33,7 +33,7 @@ def test_synthetic_sessions_compress_and_count_every_delivery(wire: str) -> None
     core = SessionShardCore(0, replay_events=16)
     counters = WireCounters()
     sinks = [WireSink(wire, counters) for _ in range(20)]
-    slots = np.concatenate([core.add_synthetic(1, sink) for sink in sinks])
+    slots = np.asarray([core.open_session(u, MESSAGE_CONTENT, False, s).slot for u, s in enumerate(sinks, 1)])
     delivered = 0
     for i in range(50):
         d = {"id": str(i), "channel_id": "5", "content": f"benchmark message {i}", "author": {"id": "1"}}

@@ -76,9 +76,10 @@ def test_holding_too_much_turns_the_session_stale_again() -> None:
     assert core.presence.release(slot) is None and core.presence.stale == {slot}
 
 
-def test_unwatched_and_synthetic_slots_cost_nothing_and_lose_nothing() -> None:
+def test_unwatched_sessions_cost_nothing_and_lose_nothing() -> None:
     core = SessionShardCore(0, presence=SessionPresences(backlog_frames=1))
-    slots = core.add_synthetic(100, QueueSink())  # a sink with a backlog, but never watched
+    sink = QueueSink()  # a sink with a backlog, but never watched
+    slots = np.asarray([core.open_session(u, 0, False, sink).slot for u in range(1, 101)], dtype=np.int32)
     for n in range(5):
         core.deliver([(presence(n), slots)])
     assert core.frames_out == 500 and core.presence.dropped == 0

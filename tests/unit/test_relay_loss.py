@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 
 from rayguild.actors import commands as c
 from rayguild.actors.guild import GuildShard
+from rayguild.actors.handoff import Handoffs
 from rayguild.config import load_config
 from rayguild.errors import ShardUnavailable
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
@@ -94,3 +95,42 @@ async def test_a_lost_relays_sessions_rejoin_without_reidentifying(storage: Sqli
         else:
             assert kinds.count("GUILD_DELETE") == 0 and kinds.count("GUILD_CREATE") == 1
             assert ids == list(range(1, BEFORE + 2 + AFTER)), "the other relays' sessions miss nothing"
+
+
+async def test_a_session_resuming_elsewhere_while_its_relay_is_replaced_is_handed_over(
+    storage: SqliteStorage,
+) -> None:
+    """Moved between the relay's loss and its rejoin, the session is in no relay: the guild sends
+    the moved marker itself, so the old shard hands the session over instead of timing out (op 9)."""
+    config = load_config(environ={}, relay_threshold_sessions=2, relay_size=RELAY_SIZE)
+    node = Node(2, config)
+    relays = DyingRelays(node)
+    guild_shard = GuildShard(0, config, storage, node.outbox(), relays)
+    old, new = node.cores
+    handoffs = Handoffs(old)
+    sessions = []
+    for user in range(1, SESSIONS + 1):
+        session = old.open_session(user, GUILD_MESSAGES | MESSAGE_CONTENT, False, ListSink())
+        session.guild_ids.add(GUILD)
+        sessions.append(session)
+        join = c.SessionJoin(GUILD, session.session_id, 0, session.slot, user, session.intents, False)
+        assert await guild_shard.connect(join)
+    proc = guild_shard.guilds[GUILD]
+    assert proc.relays is not None and guild_shard.relay_batcher is not None
+    await guild_shard.relay_batcher.drain()
+    mover = next(s for s in sessions if proc.relays.relay_of[s.session_id] == 0)
+
+    relays.dead.add((GUILD, 0))
+    d = {"id": "1", "content": "m1", "channel_id": str(GENERAL)}
+    await guild_shard.publish(c.Publish(GUILD, "MESSAGE_CREATE", d, GENERAL, GUILD_MESSAGES))
+    await guild_shard.relay_batcher.drain()  # the relay is found dead; its sessions' rejoin starts
+    assert mover.session_id not in proc.relays.relay_of, "moved while in no relay"
+    held = new.hold(mover.user_id, mover.intents, False, mover.session_id)
+    assert await guild_shard.move(GUILD, mover.session_id, 1, held.slot)
+    taking = asyncio.ensure_future(handoffs.take(mover.session_id, mover.user_id, 0, [GUILD], [GUILD]))
+    await guild_shard.batcher.drain()
+    await asyncio.gather(*guild_shard._recovering)
+    assert await taking is not None, "handed over, not refused (which is op 9 to the client)"
+    assert (
+        proc.relay_join(mover.session_id) is not None and proc.relay_join(mover.session_id).slot == held.slot
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
-import numpy as np
 import orjson
 import pytest
 
@@ -16,7 +15,7 @@ from rayguild.actors.outbox import Outbox
 from rayguild.config import load_config
 from rayguild.fanout.events import GUILD_MESSAGES, MESSAGE_CONTENT
 from rayguild.fanout.permissions import DEFAULT_EVERYONE
-from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem
+from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem, RelaySessionJoin
 from rayguild.storage import SqliteStorage
 
 from .conftest import GENERAL, GUILD, SECRET, ListSink, Node
@@ -94,13 +93,8 @@ async def test_sessions_keep_order_and_exactly_once_across_the_switch_to_relays(
 def test_relay_core_routes_one_session_and_passive_summaries() -> None:
     perms = GuildPermissions(GUILD, 1, {GUILD: DEFAULT_EVERYONE}, {})
     relay = RelayCore(perms, prune_passive=True)
-    relay.join_many(
-        0,
-        np.arange(10, dtype=np.int32),
-        np.arange(100, 110, dtype=np.int64),
-        GUILD_MESSAGES,
-        np.array([i < 3 for i in range(10)]),
-    )
+    for slot in range(10):
+        relay.apply(RelaySessionJoin(f"s{slot}", 0, slot, 100 + slot, (), GUILD_MESSAGES, False, slot < 3))
     from rayguild.fanout.events import Dispatch
 
     event = Dispatch.of(GUILD, "MESSAGE_CREATE", {"id": "1", "content": ""}, GENERAL, GUILD_MESSAGES)

@@ -8,7 +8,8 @@ import numpy as np
 import orjson
 
 from rayguild.actors.handoff import HandedOver, Handoffs
-from rayguild.actors.session import CountingSink, Session, SessionShardCore, SessionState
+from rayguild.actors.session import Session, SessionShardCore, SessionState
+from rayguild.benchmarks.wire import CountingSink
 from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, moved_marker
 from rayguild.ids import SessionId
 
@@ -117,10 +118,12 @@ def test_closed_slots_are_reused_only_after_the_delay_and_start_at_seq_zero() ->
     assert sink.frames[0]["s"] == 1
 
 
-def test_synthetic_sessions_run_the_same_code() -> None:
+def test_a_thousand_sessions_on_one_counting_sink_cost_only_their_columns() -> None:
+    """What a benchmark's edge does: many sessions, one sink that only counts."""
     core = SessionShardCore(0, replay_events=16)
     sink = CountingSink()
-    slots = core.add_synthetic(1000, sink)
+    opened = [core.open_session(user, MESSAGE_CONTENT, False, sink) for user in range(1, 1001)]
+    slots = np.asarray([session.slot for session in opened], dtype=np.int32)
     for i in range(20):
         core.deliver([(message(i), slots)])
     assert sink.frames == 20_000

@@ -1,19 +1,15 @@
 // A plain discord.js 14 bot pointed at rayguild: logs in, sends a message over REST, receives it
 // through the gateway, reads the channel's history, prints one JSON line of what it saw.
 // argv: base URL (http://host:port), bot token, channel id.
-import { Client, Events, GatewayIntentBits } from "discord.js";
+import { Events, GatewayIntentBits } from "discord.js";
+import { bot } from "./bootstrap.mjs";
 
-const [base, token, channelId] = process.argv.slice(2);
 const MESSAGE = "hello from discord.js";
-const client = new Client({
-  intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
-  rest: { api: `${base}/api` },
-});
 const seen = {};
-const timer = setTimeout(() => {
-  console.error("timed out", JSON.stringify(seen));
-  process.exit(2);
-}, 60_000);
+const { client, args: [channelId], login, done } = bot(
+  [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+  seen,
+);
 
 client.once(Events.ClientReady, async (ready) => {
   seen.user = ready.user.username;
@@ -28,9 +24,7 @@ client.on(Events.MessageCreate, async (message) => {
   seen.received_guild = message.guild?.name ?? null;
   const history = await message.channel.messages.fetch({ limit: 10 });
   seen.history = [...history.values()].map((m) => m.content);
-  console.log(JSON.stringify(seen));
-  clearTimeout(timer);
-  await client.destroy();
+  await done();
 });
 
-client.login(token);
+login();

@@ -7,7 +7,6 @@ import {
   ActionRowBuilder,
   ButtonBuilder,
   ButtonStyle,
-  Client,
   Events,
   GatewayIntentBits,
   MessageFlags,
@@ -15,14 +14,10 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from "discord.js";
+import { bot } from "./bootstrap.mjs";
 
-const [base, token, guildId] = process.argv.slice(2);
-const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: `${base}/api` } });
 const seen = { invoked: [] };
-const timer = setTimeout(() => {
-  console.error("timed out", JSON.stringify(seen));
-  process.exit(2);
-}, 60_000);
+const { client, args: [guildId], login, done } = bot([GatewayIntentBits.Guilds], seen);
 
 client.once(Events.ClientReady, async () => {
   const global = await client.application.commands.set([
@@ -85,10 +80,8 @@ client.on(Events.InteractionCreate, async (interaction) => {
     seen.followup_interaction = followup.interactionMetadata?.id ?? null;
   } else if (interaction.commandName === "stop") {
     await interaction.reply("bye");
-    console.log(JSON.stringify(seen));
-    clearTimeout(timer);
-    await client.destroy();
+    await done();
   }
 });
 
-client.login(token);
+login();

@@ -2,18 +2,14 @@
 // attachment URL, opens a DM with a user (user.send) and sends a file in it; prints one JSON line.
 // argv: base URL (http://host:port), bot token, channel id, user id to DM.
 import { createHash, randomBytes } from "node:crypto";
-import { AttachmentBuilder, Client, Events, GatewayIntentBits } from "discord.js";
+import { AttachmentBuilder, Events, GatewayIntentBits } from "discord.js";
+import { bot } from "./bootstrap.mjs";
 
-const [base, token, channelId, userId] = process.argv.slice(2);
-const client = new Client({
-  intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
-  rest: { api: `${base}/api` },
-});
 const seen = {};
-const timer = setTimeout(() => {
-  console.error("timed out", JSON.stringify(seen));
-  process.exit(2);
-}, 60_000);
+const { client, args: [channelId, userId], login, done } = bot(
+  [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
+  seen,
+);
 const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
 client.once(Events.ClientReady, async () => {
@@ -33,9 +29,7 @@ client.once(Events.ClientReady, async () => {
   seen.dm_message = dm.id;
   seen.dm_type = dm.channel.type;
   seen.dm_file = Buffer.from(await (await fetch(dm.attachments.first().url)).arrayBuffer()).toString();
-  console.log(JSON.stringify(seen));
-  clearTimeout(timer);
-  await client.destroy();
+  await done();
 });
 
-client.login(token);
+login();

@@ -2,24 +2,18 @@
 // sees the reaction event, types and sees TYPING_START, pins, and gives a member a role and sees
 // GUILD_MEMBER_UPDATE. Prints one JSON line of what it saw.
 // argv: base URL (http://host:port), bot token, channel id, the id of another member.
-import { Client, EmbedBuilder, Events, GatewayIntentBits } from "discord.js";
+import { EmbedBuilder, Events, GatewayIntentBits } from "discord.js";
+import { bot } from "./bootstrap.mjs";
 
-const [base, token, channelId, otherId] = process.argv.slice(2);
 const THUMBS = "\u{1F44D}";
 const WAIT_MS = 20_000;
-const client = new Client({
-  intents: [
-    GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers, GatewayIntentBits.GuildMessages,
-    GatewayIntentBits.MessageContent, GatewayIntentBits.GuildMessageReactions,
-    GatewayIntentBits.GuildMessageTyping,
-  ],
-  rest: { api: `${base}/api` },
-});
 const seen = {};
-const timer = setTimeout(() => {
-  console.error("timed out", JSON.stringify(seen));
-  process.exit(2);
-}, 90_000);
+const intents = [
+  GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers, GatewayIntentBits.GuildMessages,
+  GatewayIntentBits.MessageContent, GatewayIntentBits.GuildMessageReactions,
+  GatewayIntentBits.GuildMessageTyping,
+];
+const { client, args: [channelId, otherId], login, done } = bot(intents, seen, 90_000);
 
 // The next `event` whose arguments pass `check`.
 function next(event, check) {
@@ -81,14 +75,12 @@ client.once(Events.ClientReady, async () => {
   let code = 0;
   try {
     await firstDay(await client.channels.fetch(channelId));
-    console.log(JSON.stringify(seen));
   } catch (error) {
     console.error(error, JSON.stringify(seen));
     code = 1;
   }
-  clearTimeout(timer);
-  await client.destroy();
+  await done(code);
   process.exit(code);
 });
 
-client.login(token);
+login();

@@ -2,18 +2,14 @@
 // argv: base URL (http://host:port), bot token, channel id. Prints "ready" once connected and
 // "available" once its guild is back (after fetching the channel's history, as a bot catching up
 // does); on the message "back" prints one JSON line of what it saw and exits.
-import { Client, Events, GatewayIntentBits } from "discord.js";
+import { Events, GatewayIntentBits } from "discord.js";
+import { bot } from "./bootstrap.mjs";
 
-const [base, token, channelId] = process.argv.slice(2);
-const client = new Client({
-  intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
-  rest: { api: `${base}/api` },
-});
 const seen = { ready: [], unavailable: [], available: [], live: [] };
-const timer = setTimeout(() => {
-  console.error("timed out", JSON.stringify(seen));
-  process.exit(2);
-}, 60_000);
+const { client, args: [channelId], login, done } = bot(
+  [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+  seen,
+);
 
 client.on(Events.Raw, (packet) => {
   if (packet.t === "READY") seen.ready.push(packet.d.session_id); // a second one: it identified again
@@ -32,9 +28,7 @@ client.on(Events.GuildAvailable, async (guild) => {
 client.on(Events.MessageCreate, async (message) => {
   seen.live.push(message.content);
   if (message.content !== "back") return;
-  console.log(JSON.stringify(seen));
-  clearTimeout(timer);
-  await client.destroy();
+  await done();
 });
 
-client.login(token);
+login();

@@ -2,18 +2,14 @@
 // hour of messages, waits for the GuildBanAdd event, reads the audit log and the ban list back,
 // prints one JSON line of what it saw.
 // argv: base URL (http://host:port), bot token, guild id, the id of the member to ban.
-import { AuditLogEvent, Client, Events, GatewayIntentBits } from "discord.js";
+import { AuditLogEvent, Events, GatewayIntentBits } from "discord.js";
+import { bot } from "./bootstrap.mjs";
 
-const [base, token, guildId, spammerId] = process.argv.slice(2);
-const client = new Client({
-  intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildModeration],
-  rest: { api: `${base}/api` },
-});
 const seen = {};
-const timer = setTimeout(() => {
-  console.error("timed out", JSON.stringify(seen));
-  process.exit(2);
-}, 60_000);
+const { client, args: [guildId, spammerId], login, done } = bot(
+  [GatewayIntentBits.Guilds, GatewayIntentBits.GuildModeration],
+  seen,
+);
 
 const banned = new Promise((resolve) => {
   client.on(Events.GuildBanAdd, (ban) => {
@@ -36,9 +32,7 @@ client.once(Events.ClientReady, async () => {
   } catch (error) {
     seen.error = String(error?.stack ?? error);
   }
-  console.log(JSON.stringify(seen));
-  clearTimeout(timer);
-  await client.destroy();
+  await done();
 });
 
-client.login(token);
+login();

@@ -2,18 +2,14 @@
 // a message and posts in it (and hears its own message there), creates a private thread, adds a
 // member, posts, fetches the members, lists active and archived threads, archives and locks.
 // Prints one JSON line with what it saw. argv: base URL, bot token, channel id, member id to add.
-import { ChannelType, Client, Events, GatewayIntentBits } from "discord.js";
+import { ChannelType, Events, GatewayIntentBits } from "discord.js";
+import { bot } from "./bootstrap.mjs";
 
-const [base, token, channelId, memberId] = process.argv.slice(2);
-const client = new Client({
-  intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
-  rest: { api: `${base}/api` },
-});
 const seen = {};
-const timer = setTimeout(() => {
-  console.error("timed out", JSON.stringify(seen));
-  process.exit(2);
-}, 60_000);
+const { client, args: [channelId, memberId], login, done } = bot(
+  [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
+  seen,
+);
 const next = (event, check) =>
   new Promise((resolve) => {
     const listener = (...args) => {
@@ -58,9 +54,7 @@ client.once(Events.ClientReady, async () => {
   await pub.setArchived(true);
   const archivedPublic = await channel.threads.fetchArchived();
   seen.archived_public = [...archivedPublic.threads.keys()];
-  console.log(JSON.stringify(seen));
-  clearTimeout(timer);
-  await client.destroy();
+  await done();
 });
 
-client.login(token);
+login();

@@ -1,0 +1,49 @@
+"""Slowmode (a channel's or thread's ``rate_limit_per_user``) enforced on message create, as
+Discord's: after a message, its author waits that many seconds before the next one in the same
+channel; sooner is 429 with code 20016 and ``retry_after``. Bots and members who may
+MANAGE_MESSAGES or MANAGE_CHANNELS there are unaffected; so are DMs.
+
+The time of each author's last message in a slowed channel is a settings document of the channel
+(``slowmode:<user id>``), written before the message is created, so every edge enforces the same
+wait. Two messages racing in the same instant may both pass (Discord's is no stricter).
+"""
+
+from __future__ import annotations
+
+import json
+
+from rayguild.fanout.permissions import MANAGE_CHANNELS, MANAGE_MESSAGES
+from rayguild.http_api.access import ChannelAccess
+from rayguild.http_api.context import EdgeContext
+from rayguild.http_api.errors import ApiError
+from rayguild.http_api.extra_fields import channel_extras
+from rayguild.http_api.moderation import now_ms
+from rayguild.storage.models import User
+from rayguild.storage.thread_models import THREAD_TYPES
+
+SLOWMODE = 20016
+
+
+async def rate_limit_of(ctx: EdgeContext, found: ChannelAccess) -> int:
+    """The channel's ``rate_limit_per_user`` in seconds (0: no slowmode)."""
+    if found.channel.type in THREAD_TYPES:
+        thread = await ctx.storage.get_thread(found.channel.id)
+        return thread.rate_limit_per_user if thread is not None else 0
+    return int((await channel_extras(ctx, found.channel)).get("rate_limit_per_user", 0))
+
+
+async def check(ctx: EdgeContext, found: ChannelAccess, author: User) -> None:
+    """Refuse (429 20016) a message ``author`` may not send yet; else note when it is sent."""
+    if found.access is None or author.bot or found.permissions & (MANAGE_MESSAGES | MANAGE_CHANNELS):
+        return
+    seconds = await rate_limit_of(ctx, found)
+    if not seconds:
+        return
+    name, now = f"slowmode:{author.id}", now_ms()
+    last = await ctx.storage.get_setting(found.channel.id, name)
+    wait_ms = int(json.loads(last)) + seconds * 1000 - now if last else 0
+    if wait_ms > 0:
+        raise ApiError(429, SLOWMODE, "This action cannot be performed due to slowmode rate limit.",
+                       headers={"Retry-After": str(-(-wait_ms // 1000))},
+                       extra={"retry_after": wait_ms / 1000, "global": False})  # fmt: skip
+    await ctx.storage.put_setting(found.channel.id, name, json.dumps(now))
