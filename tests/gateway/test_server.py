@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -14,17 +13,12 @@ from rayguild.http_api.local import LocalCluster
 from rayguild.http_api.server import RunningEdge, start_edge
 from rayguild.ids import SnowflakeGenerator
 from rayguild.storage.sqlite import SqliteStorage
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 async def test_two_edges_share_a_port_and_resume_on_their_own(tmp_path: Path) -> None:
     db = tmp_path / "rayguild.sqlite3"
-    config = Config(sqlite_path=str(db), port=_free_port(), tick_ms=1.0, identify_interval_s=0.0)
+    config = Config(sqlite_path=str(db), port=free_port(), tick_ms=1.0, identify_interval_s=0.0)
     cluster = LocalCluster(config, lambda: SqliteStorage(db))
     edges: list[RunningEdge] = []
     storages = []

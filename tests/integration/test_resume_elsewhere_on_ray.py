@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -16,6 +15,7 @@ from rayguild.actors.commands import Stats
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
+from tests.ports import free_port
 
 pytestmark = pytest.mark.ray
 
@@ -23,12 +23,6 @@ CHANNELS = 4  # messages round-robin over channels: 5 per channel fit in the rat
 MESSAGES = 20
 SEEN_ON_A, MISSED = 5, 5  # messages read before the drop; posted at least while detached
 RECEIVE_TIMEOUT_S = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +34,7 @@ def resume_node(runtime: Runtime, ray_config: Config) -> Iterator[tuple[Runtime,
     config = replace(
         ray_config,
         namespace="rayguild-test-resume",
-        port=_free_port(),
+        port=free_port(),
         guild_shards=1,
         session_shards=2,
         relay_threshold_sessions=1,

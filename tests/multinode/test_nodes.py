@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +20,9 @@ from rayguild.actors.runtime import Runtime
 from rayguild.config import Config, load_config
 from rayguild.http_api.server import start_edge
 from tests.integration.test_failover import Client, identify
+from tests.ports import free_port
 
 RECOVERY_BOUND_S = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def identify_when_back(http: aiohttp.ClientSession, port: int, token: str, since: float) -> Client:
