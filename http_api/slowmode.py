@@ -18,6 +18,7 @@ from rayguild.http_api.access import ChannelAccess
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError
 from rayguild.http_api.extra_fields import channel_extras
+from rayguild.http_api.guild_cache import GuildReader
 from rayguild.http_api.moderation import now_ms
 from rayguild.storage.models import User
 from rayguild.storage.thread_models import THREAD_TYPES
@@ -36,11 +37,12 @@ async def rate_limit_of(ctx: EdgeContext, found: ChannelAccess) -> int:
     return int((await channel_extras(ctx, found.channel)).get("rate_limit_per_user", 0))
 
 
-async def check(ctx: EdgeContext, found: ChannelAccess, author: User) -> None:
-    """Refuse (429 20016) a message ``author`` may not send yet; else claim the slot for it."""
+async def check(ctx: EdgeContext, found: ChannelAccess, author: User, guild: GuildReader) -> None:
+    """Refuse (429 20016) a message ``author`` may not send yet; else claim the slot for it. The
+    channel's slowmode is kept by the edge's ``guild_cache``, read through ``guild``."""
     if found.access is None or author.bot or found.permissions & (MANAGE_MESSAGES | MANAGE_CHANNELS):
         return
-    seconds = await rate_limit_of(ctx, found)
+    seconds = await guild.get(("slowmode", found.channel.id), lambda: rate_limit_of(ctx, found))
     if not seconds:
         return
     name = f"slowmode:{author.id}"

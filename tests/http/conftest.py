@@ -44,8 +44,9 @@ async def client(cluster: LocalCluster) -> AsyncIterator[TestClient[Any, Any]]:
         yield test_client
 
 
-@pytest.fixture
-def register(client: TestClient[Any, Any]) -> Register:
+def registrar(client: TestClient[Any, Any]) -> Register:
+    """Registers accounts through ``client``'s edge."""
+
     async def make(name: str = "alice", bot: bool = False) -> Account:
         response = await client.post(f"{API}/auth/register", json={"username": name, "bot": bot})
         assert response.status == 201, await response.text()
@@ -53,3 +54,8 @@ def register(client: TestClient[Any, Any]) -> Register:
         return Account(body["token"], body["user"])
 
     return make
+
+
+@pytest.fixture
+def register(client: TestClient[Any, Any]) -> Register:
+    return registrar(client)
