@@ -10,11 +10,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.http import test_moderation
+from tests.http.conftest import call
 from tests.http.spec import assert_matches_spec, assert_no_content
-from tests.http.test_moderation import call
 
 Client = TestClient[Any, Any]
-client = test_moderation.client  # the edge with scaled-up limits: these tests post in bursts
+limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: these tests post in bursts
 BASE = "/guilds/{guild_id}/auto-moderation/rules"
 ONE = BASE + "/{rule_id}"
 KEYWORDS = {"name": "No swearing", "event_type": 1, "trigger_type": 1, "enabled": True,

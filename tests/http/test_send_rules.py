@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from rayguild.config import Config
-from rayguild.http_api.app import build_app
+from rayguild.http_api.keys import CTX
 from rayguild.http_api.local import LocalCluster
-from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.sqlite import SqliteStorage
-from tests.http.conftest import Register, registrar
-from tests.http.test_moderation import call
+from tests.http import test_moderation
+from tests.http.conftest import Client, NewGuild, Register, call, edge_client
 
-Client = TestClient[Any, Any]
+limit_scale = test_moderation.limit_scale  # the edges with scaled-up limits: many writes
 KEYWORD_RULE = {"name": "Words", "event_type": 1, "trigger_type": 1, "enabled": True,
                 "trigger_metadata": {"keyword_filter": ["forbidden"]},
                 "actions": [{"type": 1, "metadata": {}}]}  # fmt: skip
@@ -54,7 +52,8 @@ class CountingStorage:
 
 
 @pytest.fixture
-async def counted_cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
+async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
+    """The shared set-up's cluster, every part's storage object counted."""
     db = tmp_path / "rayguild.sqlite3"
     config = Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0)
     local = LocalCluster(config, lambda: CountingStorage(SqliteStorage(db)))  # type: ignore[arg-type]
@@ -62,33 +61,29 @@ async def counted_cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
     await local.close()
 
 
-Edges = tuple[tuple[Client, CountingStorage], tuple[Client, CountingStorage]]
-
-
 @pytest.fixture
-async def edges(counted_cluster: LocalCluster) -> AsyncIterator[Edges]:
-    """Two edges of one cluster, each with its own (counted) storage object."""
-    contexts = [await counted_cluster.edge(i) for i in (0, 1)]
-    async with (
-        TestClient(TestServer(build_app(contexts[0], RateLimiter(limit_scale=100)))) as a,
-        TestClient(TestServer(build_app(contexts[1], RateLimiter(limit_scale=100)))) as b,
-    ):
-        yield (a, contexts[0].storage), (b, contexts[1].storage)  # type: ignore[misc]
+async def other_edge(cluster: LocalCluster, limit_scale: int) -> AsyncIterator[Client]:
+    async with edge_client(cluster, 1, limit_scale) as test_client:
+        yield test_client
 
 
-async def _guild(client: Client, register: Register) -> tuple[Any, Any, str, str]:
+def storage_of(client: Client) -> CountingStorage:
+    """The edge's own (counted) storage object."""
+    storage: CountingStorage = client.server.app[CTX].storage  # type: ignore[assignment]
+    return storage
+
+
+async def _guild(new_guild: NewGuild, register: Register) -> tuple[Any, Any, str, str]:
     owner, member = await register("sendowner"), await register("sender")
-    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": "Send rules"}))["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]["id"]
-    invite = await call(client, owner, "POST", f"/channels/{channel}/invites", json={})
-    await call(client, member, "POST", f"/invites/{invite['code']}")
-    return owner, member, gid, channel
+    guild = await new_guild("Send rules", owner, member)
+    return owner, member, guild.id, guild.channel["id"]
 
 
-async def test_a_change_through_one_edge_applies_at_once_through_another(edges: Edges) -> None:
-    (a, _), (b, _) = edges
-    register = registrar(a)
-    owner, member, gid, channel = await _guild(a, register)
+async def test_a_change_through_one_edge_applies_at_once_through_another(
+    client: Client, other_edge: Client, register: Register, new_guild: NewGuild
+) -> None:
+    a, b = client, other_edge
+    owner, member, gid, channel = await _guild(new_guild, register)
     send = f"/channels/{channel}/messages"
     await call(b, member, "POST", send, json={"content": "forbidden fruit"})  # B has read the rules
     rule = await call(a, owner, "POST", f"/guilds/{gid}/auto-moderation/rules", json=KEYWORD_RULE)
@@ -109,9 +104,11 @@ async def test_a_change_through_one_edge_applies_at_once_through_another(edges: 
     await call(b, member, "POST", send, json={"content": "free again"})
 
 
-async def test_storage_reads_per_message_do_not_grow_with_the_rules(edges: Edges) -> None:
-    (a, storage), _ = edges
-    owner, member, gid, channel = await _guild(a, registrar(a))
+async def test_storage_reads_per_message_do_not_grow_with_the_rules(
+    client: Client, register: Register, new_guild: NewGuild
+) -> None:
+    a, storage = client, storage_of(client)
+    owner, member, gid, channel = await _guild(new_guild, register)
     per_message = {}
     for rules in (1, 6):  # KEYWORD rules: Discord allows 6 a guild
         while len(await call(a, owner, "GET", f"/guilds/{gid}/auto-moderation/rules")) < rules:

@@ -10,23 +10,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from rayguild.http_api.app import build_app
 from rayguild.http_api.local import LocalCluster
-from rayguild.http_api.ratelimit import RateLimiter
 from tests.http import test_moderation
-from tests.http.test_moderation import API, call
+from tests.http.conftest import API, NewGuild, call, edge_client
 
 Client = TestClient[Any, Any]
-client = test_moderation.client  # the edge with scaled-up limits: these tests post in bursts
+limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: these tests post in bursts
 
 
 @pytest.fixture
 async def other_edge(cluster: LocalCluster) -> AsyncIterator[Client]:
     """A second edge of the same cluster (its own storage object), limits scaled up as ``client``."""
-    app = build_app(await cluster.edge(1), RateLimiter(limit_scale=100))
-    async with TestClient(TestServer(app)) as test_client:
+    async with edge_client(cluster, 1, limit_scale=100) as test_client:
         yield test_client
 
 
@@ -56,13 +53,10 @@ async def test_slowmode_is_enforced(client: Client, register: Any) -> None:
 
 
 async def test_of_one_authors_racing_messages_through_two_edges_exactly_one_passes(
-    client: Client, other_edge: Client, register: Any
+    client: Client, other_edge: Client, register: Any, new_guild: NewGuild
 ) -> None:
     owner, member = await register("raceowner"), await register("racer")
-    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": "Race"}))["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]["id"]
-    invite = await call(client, owner, "POST", f"/channels/{channel}/invites", json={})
-    await call(client, member, "POST", f"/invites/{invite['code']}")
+    channel = (await new_guild("Race", owner, member)).channel["id"]
     await call(client, owner, "PATCH", f"/channels/{channel}", json={"rate_limit_per_user": 60})
 
     async def send(edge: Client, n: int) -> tuple[int, Any, str | None]:
