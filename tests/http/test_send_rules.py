@@ -103,6 +103,15 @@ async def test_a_change_through_one_edge_applies_at_once_through_another(
     await call(a, owner, "PATCH", f"/channels/{channel}", json={"rate_limit_per_user": 0})
     await call(b, member, "POST", send, json={"content": "free again"})
 
+    thread = await call(a, owner, "POST", f"/channels/{channel}/threads", 201, json={"name": "t", "type": 11})
+    in_thread = f"/channels/{thread['id']}/messages"
+    await call(b, member, "POST", in_thread, json={"content": "thread, no slowmode"})
+    await call(a, owner, "PATCH", f"/channels/{thread['id']}", json={"rate_limit_per_user": 60})
+    await call(b, member, "POST", in_thread, json={"content": "thread, first"})
+    assert (await call(b, member, "POST", in_thread, 429, json={"content": "thread, second"}))[
+        "code"
+    ] == 20016
+
 
 async def test_storage_reads_per_message_do_not_grow_with_the_rules(
     client: Client, register: Register, new_guild: NewGuild
