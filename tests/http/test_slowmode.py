@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from rayguild.http_api.local import LocalCluster
 from tests.http import test_moderation
 from tests.http.conftest import API, NewGuild, call, edge_client
+from tests.http.spec import assert_rate_limited_matches_spec
 
 Client = TestClient[Any, Any]
 limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: these tests post in bursts
@@ -68,6 +69,7 @@ async def test_of_one_authors_racing_messages_through_two_edges_exactly_one_pass
     assert sorted(status for status, _, _ in answers) == [200] + [429] * 15
     for status, body, retry_after in answers:
         if status == 429:
+            assert_rate_limited_matches_spec("POST", "/channels/{channel_id}/messages", body)
             assert body["code"] == 20016 and body["global"] is False and 0 < body["retry_after"] <= 60
             assert retry_after is not None and 0 < int(retry_after) <= 60
     history = await call(client, owner, "GET", f"/channels/{channel}/messages?limit=50")
