@@ -51,7 +51,8 @@ class GuildCache:
         self._guilds.pop(guild_id, None)
         await storage.put_setting(guild_id, STAMP, json.dumps(secrets.token_hex(8)))
 
-    async def _entry(self, storage: Storage, guild_id: int) -> _Entry:
+    async def current(self, storage: Storage, guild_id: int) -> _Entry:
+        """The guild's entry under its stamp now in storage (one read; a new entry if it changed)."""
         stamp = await storage.get_setting(guild_id, STAMP)
         entry = self._guilds.get(guild_id)
         if entry is None or entry.stamp != stamp:
@@ -74,7 +75,7 @@ class GuildReader:
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """The value under ``key``, from ``load`` (reading storage) unless kept since the stamp."""
         if self._entry is None:
-            self._entry = await self._cache._entry(self._storage, self._guild_id)
+            self._entry = await self._cache.current(self._storage, self._guild_id)
         values = self._entry.values
         if key not in values:
             value = await load()
