@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from rayguild.config import Config
 from rayguild.http_api.local import LocalCluster
 from rayguild.storage import SqliteStorage, Storage
-from tests.http.conftest import API, call, edge_client, registrar
+from tests.http.conftest import API, call, edge_client, joined_guild, registrar
 
 from .conftest import BACKENDS, make_scylla
 
@@ -46,10 +46,8 @@ async def test_racing_messages_and_a_new_rule_through_two_edges(edges: tuple[Cli
     a, b = edges
     register = registrar(a)
     owner, member = await register("owner"), await register("racer")
-    gid = (await call(a, owner, "POST", "/guilds", 201, json={"name": "Race"}))["id"]
-    channel = (await call(a, owner, "GET", f"/guilds/{gid}/channels"))[0]["id"]
-    invite = await call(a, owner, "POST", f"/channels/{channel}/invites", json={})
-    await call(b, member, "POST", f"/invites/{invite['code']}")
+    guild = await joined_guild(a, "Race", owner, member)
+    gid, channel = guild.id, guild.channel["id"]
     send = f"/channels/{channel}/messages"
     await call(b, member, "POST", send, json={"content": "nope, no rule yet"})  # B has read the rules
     await call(a, owner, "POST", f"/guilds/{gid}/auto-moderation/rules", json=RULE)

@@ -103,17 +103,22 @@ class JoinedGuild:
 NewGuild = Callable[..., Awaitable[JoinedGuild]]
 
 
+async def joined_guild(client: Client, name: str, owner: Account, *members: Account) -> JoinedGuild:
+    """A ``JoinedGuild`` named ``name``, made through ``client``."""
+    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": name}))["id"]
+    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
+    invite = await call(client, owner, "POST", f"/channels/{channel['id']}/invites", json={"max_age": 0})
+    for member in members:
+        await call(client, member, "POST", f"/invites/{invite['code']}")
+    return JoinedGuild(owner, members, gid, channel, invite)
+
+
 @pytest.fixture
 def new_guild(client: Client) -> NewGuild:
-    """Makes a ``JoinedGuild`` named ``name`` through ``client``: ``new_guild(name, owner, *members)``."""
+    """``joined_guild`` through ``client``: ``await new_guild(name, owner, *members)``."""
 
     async def make(name: str, owner: Account, *members: Account) -> JoinedGuild:
-        gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": name}))["id"]
-        channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
-        invite = await call(client, owner, "POST", f"/channels/{channel['id']}/invites", json={"max_age": 0})
-        for member in members:
-            await call(client, member, "POST", f"/invites/{invite['code']}")
-        return JoinedGuild(owner, members, gid, channel, invite)
+        return await joined_guild(client, name, owner, *members)
 
     return make
 

@@ -28,17 +28,13 @@ async def other_edge(cluster: LocalCluster) -> AsyncIterator[Client]:
         yield test_client
 
 
-async def test_slowmode_is_enforced(client: Client, register: Any) -> None:
+async def test_slowmode_is_enforced(client: Client, register: Any, new_guild: NewGuild) -> None:
     owner, member, bot = (
         await register("slowowner"),
         await register("chatty"),
         await register("slowbot", bot=True),
     )
-    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": "Slow"}))["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]["id"]
-    invite = await call(client, owner, "POST", f"/channels/{channel}/invites", json={})
-    for who in (member, bot):
-        await call(client, who, "POST", f"/invites/{invite['code']}")
+    channel = (await new_guild("Slow", owner, member, bot)).channel["id"]
     send = f"/channels/{channel}/messages"
     for _ in range(3):  # no slowmode yet
         await call(client, member, "POST", send, json={"content": "quick"})
