@@ -23,6 +23,7 @@ from rayguild.http_api.access import ChannelAccess, GuildAccess
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form
 from rayguild.http_api.forms import snowflake, text
+from rayguild.http_api.guild_cache import GuildReader
 from rayguild.http_api.moderation import member_with_state, now_ms
 from rayguild.http_api.rest_member_edit import publish_update
 from rayguild.storage.moderation import MemberState
@@ -154,9 +155,12 @@ def matched(rule: dict[str, Any], content: str) -> tuple[str | None, str] | None
     return None
 
 
-async def enforce(ctx: EdgeContext, found: ChannelAccess, author_id: int, content: str) -> None:
-    """Check a message about to be created in ``found``'s channel against the guild's rules; a
-    TIMEOUT action is applied (durably, with GUILD_MEMBER_UPDATE); 400 200000 if a rule blocks it."""
+async def enforce(
+    ctx: EdgeContext, found: ChannelAccess, author_id: int, content: str, guild: GuildReader
+) -> None:
+    """Check a message about to be created in ``found``'s channel against the guild's rules (kept
+    by the edge's ``guild_cache``, read through ``guild``); a TIMEOUT action is applied (durably,
+    with GUILD_MEMBER_UPDATE); 400 200000 if a rule blocks it."""
     access = found.access
     if access is None or not content or access.permissions & MANAGE_GUILD:
         return
@@ -164,7 +168,8 @@ async def enforce(ctx: EdgeContext, found: ChannelAccess, author_id: int, conten
     places = {str(channel.id), str(channel.parent_id)}
     member_roles = {str(r) for r in access.member.roles}
     timeout_s, blocked = None, None
-    for rule in await rules_of(ctx, access.guild.id):
+    rules = await guild.get("automod", lambda: rules_of(ctx, access.guild.id))
+    for rule in rules:
         if not rule["enabled"] or rule["event_type"] != MESSAGE_SEND:
             continue
         if places & set(rule["exempt_channels"]) or member_roles & set(rule["exempt_roles"]):

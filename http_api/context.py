@@ -21,6 +21,7 @@ from rayguild.actors.session import SessionShardCore
 from rayguild.actors.session_lifecycle import SessionLifecycle, SessionLifecycleRef
 from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
+from rayguild.http_api.guild_cache import GuildCache
 from rayguild.ids import SnowflakeGenerator
 from rayguild.storage.protocol import Storage
 
@@ -126,6 +127,8 @@ class EdgeContext:
     allowed_intents: int = ALL_INTENTS
     # The other edges' session shards; None: a resume for a session held elsewhere gets op 9.
     peers: SessionShards | None = None
+    # What the message path derives from guild settings (automod rules, slowmode), per edge.
+    guild_cache: GuildCache = field(default_factory=GuildCache)
     # The session-side lifecycle service of this edge's session shard (open, resume, detach...).
     lifecycle: SessionLifecycleRef = field(init=False)
 

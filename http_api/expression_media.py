@@ -8,17 +8,25 @@ settings documents of their guild (or application); the CDN path names only the 
 one also records its owner under owner 0 (``expression-owner:<kind>:<id>``), removed on delete.
 The bytes are served with the type their header shows (``media.describe``); an unknown id, or an
 expression made before the owner was recorded, is Discord's 404.
+
+Media sent as base64 data URIs (an emoji's or a profile's image, a sound) are read here too
+(``DataUri``), each kind with Discord's error code and messages.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from rayguild.http_api.context import EdgeContext
-from rayguild.http_api.errors import ApiError
+from rayguild.http_api.errors import ApiError, invalid_form
+from rayguild.http_api.forms import text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.media import describe
 
@@ -31,6 +39,44 @@ _STORED = {
     "sticker": "sticker-file:",
     "sound": "sound-file:",
 }  # rest_emojis, _stickers, _soundboard
+MAX_IMAGE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DataUri:
+    """A media field sent as a base64 data URI; a bad one is 400 50035 ``code`` naming the field."""
+
+    pattern: re.Pattern[str]  # group 1: the media subtype, group 2: the base64 data
+    code: str
+    not_a_uri: str
+    not_base64: str
+
+    def parse(self, body: dict[str, Any], field: str, max_chars: int) -> tuple[str, str, int]:
+        """(the data URI in ``field``, its media subtype, how many bytes it decodes to)."""
+        raw = text(body, field, 1, max_chars) or ""
+        match = self.pattern.match(raw)
+        if match is None:
+            raise invalid_form(field, self.code, self.not_a_uri)
+        try:
+            size = len(base64.b64decode(match.group(2), validate=True))
+        except (binascii.Error, ValueError):
+            raise invalid_form(field, self.code, self.not_base64) from None
+        return raw, match.group(1), size
+
+
+IMAGE = DataUri(re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,(.+)$", re.S), "IMAGE_INVALID",
+                "Invalid image data: send a base64 data URI.", "Invalid image data: not base64.")  # fmt: skip
+SOUND = DataUri(re.compile(r"^data:audio/(mpeg|mp3|ogg);base64,(.+)$", re.S), "SOUND_INVALID",
+                "Send an MP3 or Ogg sound as a base64 data URI.", "Invalid sound data: not base64.")  # fmt: skip
+
+
+def image_data_uri(body: dict[str, Any], field: str = "image") -> tuple[str, bool]:
+    """The image data URI in ``field`` (PNG / JPEG / GIF / WebP, at most MAX_IMAGE_BYTES decoded)
+    and whether it is animated (a GIF); 400 50035 naming the field otherwise."""
+    raw, subtype, size = IMAGE.parse(body, field, 2 * MAX_IMAGE_BYTES)
+    if size > MAX_IMAGE_BYTES:
+        raise invalid_form(field, "BINARY_TYPE_MAX_SIZE", "File cannot be larger than 256.0 kb.")
+    return raw, subtype == "gif"
 
 
 async def record_owner(ctx: EdgeContext, kind: str, expression_id: str, owner_id: int) -> None:

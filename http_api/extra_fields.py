@@ -21,8 +21,8 @@ from rayguild.http_api import audit
 from rayguild.http_api.access import GuildAccess
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import invalid_form
+from rayguild.http_api.expression_media import image_data_uri
 from rayguild.http_api.forms import flag, integer, optional_id, text
-from rayguild.http_api.rest_emojis import image_data_uri
 from rayguild.storage.models import Channel
 
 Body = dict[str, Any]

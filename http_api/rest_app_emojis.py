@@ -12,6 +12,7 @@ from aiohttp import web
 
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import ApiError, json_response
+from rayguild.http_api.expression_media import image_data_uri
 from rayguild.http_api.forms import path_id, read_json
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.rest_applications import UNKNOWN_APPLICATION
@@ -22,7 +23,6 @@ from rayguild.http_api.rest_emojis import (
     emoji_of,
     emoji_shape,
     emojis_of,
-    image_data_uri,
     store_emoji,
 )
 from rayguild.storage.models import User

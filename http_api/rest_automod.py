@@ -78,6 +78,7 @@ async def _announce(request: web.Request, ctx: EdgeContext, access: GuildAccess,
 
 async def _store(ctx: EdgeContext, rule: dict[str, Any]) -> None:
     await ctx.storage.put_setting(int(rule["guild_id"]), f"{automod.PREFIX}{rule['id']}", json.dumps(rule))
+    await ctx.guild_cache.changed(ctx.storage, int(rule["guild_id"]))
 
 
 @routes.get("/guilds/{guild_id}/auto-moderation/rules")
@@ -133,6 +134,7 @@ async def delete_rule(request: web.Request) -> web.Response:
     rule = await _rule_of(ctx, access.guild.id, request)
     if not await ctx.storage.delete_setting(access.guild.id, f"{automod.PREFIX}{rule['id']}"):
         raise ApiError(404, UNKNOWN_RULE, "Unknown Auto Moderation Rule")
+    await ctx.guild_cache.changed(ctx.storage, access.guild.id)
     await _announce(request, ctx, access, "AUTO_MODERATION_RULE_DELETE", RULE_DELETE, rule,
                     [audit.change("name", rule["name"], None)])  # fmt: skip
     return web.Response(status=204)

@@ -11,28 +11,18 @@ GIF / WebP of at most 256 KiB (below that, the edge's 256 KiB request body bound
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from typing import Any
 
 from aiohttp import web
 
-from rayguild.http_api import audit, expression_media
+from rayguild.http_api import audit, expressions
 from rayguild.http_api.access import GuildAccess, guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response
-from rayguild.http_api.expressions import (
-    CREATE_EXPRESSIONS,
-    Kind,
-    announce,
-    may_change,
-    stored_all,
-    stored_one,
-)
+from rayguild.http_api.expression_media import image_data_uri
+from rayguild.http_api.expressions import CREATE_EXPRESSIONS, Kind, announce, may_change
 from rayguild.http_api.forms import read_json, text
-from rayguild.shapes import user as user_shape
 
 routes = web.RouteTableDef()
 
@@ -40,9 +30,7 @@ EMOJI_CREATE, EMOJI_UPDATE, EMOJI_DELETE = 60, 61, 62
 UNKNOWN_EMOJI = 10014
 MAX_EMOJIS = 50
 MAX_EMOJIS_REACHED = 30008
-MAX_IMAGE_BYTES = 256 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9_]{2,32}$")
-_DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,(.+)$", re.S)
 PREFIX = "emoji:"  # the emoji's record; its image apart, so lists never read images
 IMAGE_PREFIX = "emoji-image:"
 
@@ -55,22 +43,6 @@ def emoji_name(body: dict[str, Any]) -> str:
     return name
 
 
-def image_data_uri(body: dict[str, Any], field: str = "image") -> tuple[str, bool]:
-    """The image data URI in ``field`` (PNG / JPEG / GIF / WebP, at most MAX_IMAGE_BYTES decoded)
-    and whether it is animated (a GIF); 400 50035 naming the field otherwise."""
-    raw = text(body, field, 1, 2 * MAX_IMAGE_BYTES)
-    match = _DATA_URI.match(raw or "")
-    if match is None:
-        raise invalid_form(field, "IMAGE_INVALID", "Invalid image data: send a base64 data URI.")
-    try:
-        size = len(base64.b64decode(match.group(2), validate=True))
-    except (binascii.Error, ValueError):
-        raise invalid_form(field, "IMAGE_INVALID", "Invalid image data: not base64.") from None
-    if size > MAX_IMAGE_BYTES:
-        raise invalid_form(field, "BINARY_TYPE_MAX_SIZE", "File cannot be larger than 256.0 kb.")
-    return raw or "", match.group(1) == "gif"
-
-
 def _roles(body: dict[str, Any], access: GuildAccess) -> list[str]:
     raw = body.get("roles") or []
     known = {str(r.id) for r in access.roles}
@@ -80,56 +52,45 @@ def _roles(body: dict[str, Any], access: GuildAccess) -> list[str]:
 
 
 async def emoji_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
-    creator = await ctx.storage.get_user(int(stored["user_id"]))
     out = {k: stored[k] for k in ("id", "name", "roles", "animated")}
     out.update(require_colons=True, managed=False, available=True)
-    if creator is not None:
-        out["user"] = user_shape(creator)
-    return out
+    return await expressions.with_creator(ctx, out, stored)
+
+
+EMOJIS = Kind(PREFIX, "emoji_id", UNKNOWN_EMOJI, "Unknown Emoji", emoji_shape, "GUILD_EMOJIS_UPDATE", "emojis",
+              IMAGE_PREFIX, "emoji")  # fmt: skip
 
 
 async def store_emoji(
     ctx: EdgeContext, owner_id: int, stored: dict[str, Any], image: str | None = None
 ) -> None:
     """Write the emoji's record (and first its image, when given)."""
-    if image is not None:
-        await ctx.storage.put_setting(owner_id, f"{IMAGE_PREFIX}{stored['id']}", json.dumps(image))
-        await expression_media.record_owner(ctx, "emoji", stored["id"], owner_id)
-    await ctx.storage.put_setting(owner_id, f"{PREFIX}{stored['id']}", json.dumps(stored))
+    await expressions.store(ctx, EMOJIS, owner_id, stored, image)
 
 
 async def drop_emoji(ctx: EdgeContext, owner_id: int, emoji_id: str) -> None:
     """Delete the record, then the image; 404 10014 if another request deleted it first."""
-    if not await ctx.storage.delete_setting(owner_id, f"{PREFIX}{emoji_id}"):
-        raise ApiError(404, UNKNOWN_EMOJI, "Unknown Emoji")
-    await ctx.storage.delete_setting(owner_id, f"{IMAGE_PREFIX}{emoji_id}")
-    await expression_media.forget_owner(ctx, "emoji", emoji_id)
-
-
-EMOJIS = Kind(
-    PREFIX, "emoji_id", UNKNOWN_EMOJI, "Unknown Emoji", emoji_shape, "GUILD_EMOJIS_UPDATE", "emojis"
-)
+    if not await expressions.drop(ctx, EMOJIS, owner_id, emoji_id):
+        raise expressions.unknown(EMOJIS)
 
 
 async def emojis_of(ctx: EdgeContext, owner_id: int) -> list[dict[str, Any]]:
-    return await stored_all(ctx, EMOJIS, owner_id)
+    return await expressions.stored_all(ctx, EMOJIS, owner_id)
 
 
 async def emoji_of(ctx: EdgeContext, owner_id: int, request: web.Request) -> dict[str, Any]:
     """The stored emoji the path's ``{emoji_id}`` names (404 10014 if ``owner_id`` has none)."""
-    return await stored_one(ctx, EMOJIS, owner_id, request)
+    return await expressions.stored_one(ctx, EMOJIS, owner_id, request)
 
 
 @routes.get("/guilds/{guild_id}/emojis")
 async def list_emojis(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    return json_response([await emoji_shape(ctx, e) for e in await emojis_of(ctx, access.guild.id)])
+    return json_response(await expressions.shown_all(request, EMOJIS))
 
 
 @routes.get("/guilds/{guild_id}/emojis/{emoji_id}")
 async def get_emoji(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    return json_response(await emoji_shape(ctx, await emoji_of(ctx, access.guild.id, request)))
+    return await expressions.get_one(request, EMOJIS)
 
 
 @routes.post("/guilds/{guild_id}/emojis")

@@ -11,6 +11,7 @@ widget.json, no voice regions, onboarding without prompts.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -43,13 +44,28 @@ async def _setting(ctx: EdgeContext, owner_id: int, name: str, default: dict[str
     return {**default, **json.loads(stored)} if stored else dict(default)
 
 
-async def _save(request: web.Request, ctx: EdgeContext, access: GuildAccess, name: str, old: dict[str, Any],
-                new: dict[str, Any]) -> None:  # fmt: skip
+Apply = Callable[[EdgeContext, GuildAccess, dict[str, Any], dict[str, Any]], Awaitable[None]]
+
+
+async def patch_setting(request: web.Request, name: str, default: dict[str, Any], permissions: int,
+                        apply: Apply) -> tuple[GuildAccess, dict[str, Any]]:  # fmt: skip
+    """A write of the guild's ``name`` document: the caller needs ``permissions``; ``enabled`` and
+    then what ``apply`` reads from the body (into the new document) are validated before the write;
+    a GUILD_UPDATE audit entry names each field changed. (The caller's access, the new document.)"""
+    _, ctx, access = await guild_request(request)
+    access.require(permissions)
+    body = await read_json(request)
+    old = await _setting(ctx, access.guild.id, name, default)
+    new = dict(old)
+    if "enabled" in body:
+        new["enabled"] = flag(body, "enabled", False)
+    await apply(ctx, access, body, new)
     await ctx.storage.put_setting(access.guild.id, name, json.dumps(new))
     changes = [audit.change(f"{name}.{k}", old.get(k), v) for k, v in new.items() if old.get(k) != v]
     await audit.record(
         request, ctx, access.guild.id, access.member.user_id, audit.GUILD_UPDATE, access.guild.id, changes
     )
+    return access, new
 
 
 async def _guild_channel(
@@ -85,18 +101,16 @@ async def widget_settings(request: web.Request) -> web.Response:
     return json_response(await _setting(ctx, access.guild.id, "widget", WIDGET))
 
 
-@routes.patch("/guilds/{guild_id}/widget")
-async def modify_widget(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    access.require(MANAGE_GUILD)
-    body = await read_json(request)
-    old = await _setting(ctx, access.guild.id, "widget", WIDGET)
-    new = dict(old)
-    if "enabled" in body:
-        new["enabled"] = flag(body, "enabled", False)
+async def _widget_fields(
+    ctx: EdgeContext, access: GuildAccess, body: dict[str, Any], new: dict[str, Any]
+) -> None:
     if "channel_id" in body:
         new["channel_id"] = await _guild_channel(ctx, access, "channel_id", body)
-    await _save(request, ctx, access, "widget", old, new)
+
+
+@routes.patch("/guilds/{guild_id}/widget")
+async def modify_widget(request: web.Request) -> web.Response:
+    _, new = await patch_setting(request, "widget", WIDGET, MANAGE_GUILD, _widget_fields)
     return json_response(new)
 
 
@@ -135,15 +149,9 @@ async def welcome_screen(request: web.Request) -> web.Response:
     return json_response(_welcome_shape(await _setting(ctx, access.guild.id, "welcome_screen", WELCOME)))
 
 
-@routes.patch("/guilds/{guild_id}/welcome-screen")
-async def modify_welcome_screen(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    access.require(MANAGE_GUILD)
-    body = await read_json(request)
-    old = await _setting(ctx, access.guild.id, "welcome_screen", WELCOME)
-    new = dict(old)
-    if "enabled" in body:
-        new["enabled"] = flag(body, "enabled", False)
+async def _welcome_fields(
+    ctx: EdgeContext, access: GuildAccess, body: dict[str, Any], new: dict[str, Any]
+) -> None:
     if "description" in body:
         new["description"] = text(body, "description", 0, 140, required=False)
     if "welcome_channels" in body:
@@ -166,7 +174,11 @@ async def modify_welcome_screen(request: web.Request) -> web.Response:
                 "emoji_id": None, "emoji_name": text(item, "emoji_name", 1, 32, required=False),
             })  # fmt: skip
         new["welcome_channels"] = channels
-    await _save(request, ctx, access, "welcome_screen", old, new)
+
+
+@routes.patch("/guilds/{guild_id}/welcome-screen")
+async def modify_welcome_screen(request: web.Request) -> web.Response:
+    _, new = await patch_setting(request, "welcome_screen", WELCOME, MANAGE_GUILD, _welcome_fields)
     return json_response(_welcome_shape(new))
 
 
@@ -181,20 +193,13 @@ async def onboarding(request: web.Request) -> web.Response:
     return json_response({"guild_id": str(access.guild.id), **stored})
 
 
-@routes.put("/guilds/{guild_id}/onboarding")
-@minimal_body("onboarding without prompts")
-async def put_onboarding(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    access.require(MANAGE_GUILD | MANAGE_ROLES)
-    body = await read_json(request)
+async def _onboarding_fields(
+    ctx: EdgeContext, access: GuildAccess, body: dict[str, Any], new: dict[str, Any]
+) -> None:
     if body.get("prompts"):
         raise invalid_form(
             "prompts", "BASE_TYPE_MAX_LENGTH", "rayguild keeps no onboarding prompts: send []."
         )
-    old = await _setting(ctx, access.guild.id, "onboarding", ONBOARDING)
-    new = dict(old)
-    if "enabled" in body:
-        new["enabled"] = flag(body, "enabled", False)
     if "mode" in body:
         new["mode"] = integer(body, "mode", 0, 0, 1)
     if "default_channel_ids" in body:
@@ -206,7 +211,13 @@ async def put_onboarding(request: web.Request) -> web.Response:
         new["default_channel_ids"] = [
             await _guild_channel(ctx, access, str(i), {str(i): v}) for i, v in enumerate(dict.fromkeys(raw))
         ]
-    await _save(request, ctx, access, "onboarding", old, new)
+
+
+@routes.put("/guilds/{guild_id}/onboarding")
+@minimal_body("onboarding without prompts")
+async def put_onboarding(request: web.Request) -> web.Response:
+    access, new = await patch_setting(request, "onboarding", ONBOARDING, MANAGE_GUILD | MANAGE_ROLES,
+                                      _onboarding_fields)  # fmt: skip
     return json_response({"guild_id": str(access.guild.id), **new})
 
 

@@ -50,8 +50,9 @@ async def create_message(request: web.Request) -> web.Response:
         body = parse_body(form.payload, has_attachments=bool(attachments))
         if body.reply_to is not None:
             found.require(READ_MESSAGE_HISTORY)
-        await automod.enforce(ctx, found, caller.id, body.content or "")
-        await slowmode.check(ctx, found, caller)
+        guild = ctx.guild_cache.reader(ctx.storage, found.channel.guild_id)
+        await automod.enforce(ctx, found, caller.id, body.content or "", guild)
+        await slowmode.check(ctx, found, caller, guild)
         shown = await message_core.create_message(
             ctx, found.channel, caller, body, member=found.member,
             can_mention_everyone=bool(found.permissions & MENTION_EVERYONE), attachments=attachments,
@@ -98,7 +99,8 @@ async def edit_message(request: web.Request) -> web.Response:
                 )
             found.require(MANAGE_MESSAGES)
         if body.content:
-            await automod.enforce(ctx, found, caller.id, body.content)
+            guild = ctx.guild_cache.reader(ctx.storage, found.channel.guild_id)
+            await automod.enforce(ctx, found, caller.id, body.content, guild)
         shown = await message_core.edit_message(
             ctx, found.channel, message, body, editor_id=caller.id, member=found.member,
             can_mention_everyone=bool(found.permissions & MENTION_EVERYONE), attachments=attachments,

@@ -17,9 +17,9 @@ from aiohttp import web
 from rayguild.errors import RayguildError
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import invalid_form, json_response, unknown
+from rayguild.http_api.expression_media import image_data_uri
 from rayguild.http_api.forms import read_json, text
 from rayguild.http_api.keys import ctx_of
-from rayguild.http_api.rest_emojis import image_data_uri
 from rayguild.http_api.rest_users import private_user
 
 routes = web.RouteTableDef()

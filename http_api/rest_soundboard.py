@@ -10,60 +10,34 @@ listed but never played (``send-soundboard-sound`` is not served). At most 8 sou
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from typing import Any
 
 from aiohttp import web
 
-from rayguild.http_api import audit, expression_media
-from rayguild.http_api.access import GuildAccess, guild_request
+from rayguild.http_api import audit, expressions
+from rayguild.http_api.access import guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import invalid_form, json_response
-from rayguild.http_api.expressions import (
-    CREATE_EXPRESSIONS,
-    Kind,
-    announce,
-    may_change,
-    stored_all,
-    stored_one,
-)
+from rayguild.http_api.expression_media import SOUND
+from rayguild.http_api.expressions import CREATE_EXPRESSIONS, Kind, announce, may_change
 from rayguild.http_api.forms import optional_id, read_json, text
-from rayguild.shapes import user as user_shape
 
 routes = web.RouteTableDef()
 
 SOUND_CREATE, SOUND_UPDATE, SOUND_DELETE = 130, 131, 132
 UNKNOWN_SOUND = 10097
 MAX_SOUNDS = 8
-_DATA_URI = re.compile(r"^data:audio/(mpeg|mp3|ogg);base64,(.+)$", re.S)
 PREFIX, FILE_PREFIX = "sound:", "sound-file:"
 
 
 async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     out = {k: stored[k] for k in ("name", "volume", "emoji_id", "emoji_name", "guild_id")}
     out.update(sound_id=stored["id"], available=True)
-    creator = await ctx.storage.get_user(int(stored["user_id"]))
-    if creator is not None:
-        out["user"] = user_shape(creator)
-    return out
+    return await expressions.with_creator(ctx, out, stored)
 
 
-SOUNDS = Kind(PREFIX, "sound_id", UNKNOWN_SOUND, "Unknown Sound", _shape, "GUILD_SOUNDBOARD_SOUND_UPDATE", "")
-
-
-def _sound(body: dict[str, Any]) -> str:
-    raw = text(body, "sound", 1, 1 << 20) or ""
-    match = _DATA_URI.match(raw)
-    if match is None:
-        raise invalid_form("sound", "SOUND_INVALID", "Send an MP3 or Ogg sound as a base64 data URI.")
-    try:
-        base64.b64decode(match.group(2), validate=True)
-    except (binascii.Error, ValueError):
-        raise invalid_form("sound", "SOUND_INVALID", "Invalid sound data: not base64.") from None
-    return raw
+SOUNDS = Kind(PREFIX, "sound_id", UNKNOWN_SOUND, "Unknown Sound", _shape, "GUILD_SOUNDBOARD_SOUND_UPDATE", "",
+              FILE_PREFIX, "sound")  # fmt: skip
 
 
 def _fields(body: dict[str, Any], stored: dict[str, Any]) -> None:
@@ -82,22 +56,14 @@ def _fields(body: dict[str, Any], stored: dict[str, Any]) -> None:
         stored["emoji_name"] = text(body, "emoji_name", 1, 32, required=False)
 
 
-async def _store(ctx: EdgeContext, access: GuildAccess, stored: dict[str, Any]) -> None:
-    await ctx.storage.put_setting(access.guild.id, f"{PREFIX}{stored['id']}", json.dumps(stored))
-
-
 @routes.get("/guilds/{guild_id}/soundboard-sounds")
 async def list_sounds(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    return json_response(
-        {"items": [await _shape(ctx, s) for s in await stored_all(ctx, SOUNDS, access.guild.id)]}
-    )
+    return json_response({"items": await expressions.shown_all(request, SOUNDS)})
 
 
 @routes.get("/guilds/{guild_id}/soundboard-sounds/{sound_id}")
 async def get_sound(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    return json_response(await _shape(ctx, await stored_one(ctx, SOUNDS, access.guild.id, request)))
+    return await expressions.get_one(request, SOUNDS)
 
 
 @routes.post("/guilds/{guild_id}/soundboard-sounds")
@@ -108,14 +74,12 @@ async def create_sound(request: web.Request) -> web.Response:
     stored: dict[str, Any] = {"id": str(ctx.snowflakes.next()), "guild_id": str(access.guild.id),
                               "user_id": str(caller.id)}  # fmt: skip
     _fields(body, stored)
-    sound = _sound(body)
-    if len(await stored_all(ctx, SOUNDS, access.guild.id)) >= MAX_SOUNDS:
+    sound, _, _ = SOUND.parse(body, "sound", 1 << 20)
+    if len(await expressions.stored_all(ctx, SOUNDS, access.guild.id)) >= MAX_SOUNDS:
         raise invalid_form(
             "sound", "MAX_SOUNDBOARD_SOUNDS", f"Maximum number of sounds reached ({MAX_SOUNDS})."
         )
-    await ctx.storage.put_setting(access.guild.id, f"{FILE_PREFIX}{stored['id']}", json.dumps(sound))
-    await expression_media.record_owner(ctx, "sound", stored["id"], access.guild.id)
-    await _store(ctx, access, stored)
+    await expressions.store(ctx, SOUNDS, access.guild.id, stored, sound)
     await announce(request, ctx, SOUNDS, access, SOUND_CREATE, stored, [audit.change("name", None, stored["name"])],
                    event="GUILD_SOUNDBOARD_SOUND_CREATE")  # fmt: skip
     return json_response(await _shape(ctx, stored), status=201)
@@ -124,11 +88,11 @@ async def create_sound(request: web.Request) -> web.Response:
 @routes.patch("/guilds/{guild_id}/soundboard-sounds/{sound_id}")
 async def modify_sound(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await stored_one(ctx, SOUNDS, access.guild.id, request)
+    stored = await expressions.stored_one(ctx, SOUNDS, access.guild.id, request)
     may_change(access, stored)
     before = dict(stored)
     _fields(await read_json(request), stored)
-    await _store(ctx, access, stored)
+    await expressions.store(ctx, SOUNDS, access.guild.id, stored)
     changes = [audit.change(k, before[k], stored[k]) for k in ("name", "volume") if before[k] != stored[k]]
     await announce(request, ctx, SOUNDS, access, SOUND_UPDATE, stored, changes)
     return json_response(await _shape(ctx, stored))
@@ -137,11 +101,9 @@ async def modify_sound(request: web.Request) -> web.Response:
 @routes.delete("/guilds/{guild_id}/soundboard-sounds/{sound_id}")
 async def delete_sound(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await stored_one(ctx, SOUNDS, access.guild.id, request)
+    stored = await expressions.stored_one(ctx, SOUNDS, access.guild.id, request)
     may_change(access, stored)
-    await ctx.storage.delete_setting(access.guild.id, f"{PREFIX}{stored['id']}")
-    await ctx.storage.delete_setting(access.guild.id, f"{FILE_PREFIX}{stored['id']}")
-    await expression_media.forget_owner(ctx, "sound", stored["id"])
+    await expressions.drop(ctx, SOUNDS, access.guild.id, stored["id"])
     d = {"sound_id": stored["id"], "guild_id": str(access.guild.id)}
     await announce(request, ctx, SOUNDS, access, SOUND_DELETE, stored, [audit.change("name", stored["name"], None)],
                    event="GUILD_SOUNDBOARD_SOUND_DELETE", d=d)  # fmt: skip

@@ -12,25 +12,16 @@ answers 413 40005 first), 5 stickers per guild (Discord's count without boosts).
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from aiohttp import web
 
-from rayguild.http_api import audit, expression_media
+from rayguild.http_api import audit, expressions
 from rayguild.http_api.access import guild_request
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError, invalid_form, json_response
-from rayguild.http_api.expressions import (
-    CREATE_EXPRESSIONS,
-    Kind,
-    announce,
-    may_change,
-    stored_all,
-    stored_one,
-)
+from rayguild.http_api.expressions import CREATE_EXPRESSIONS, Kind, announce, may_change
 from rayguild.http_api.forms import read_json, text
-from rayguild.shapes import user as user_shape
 
 routes = web.RouteTableDef()
 
@@ -57,27 +48,21 @@ def _fields(body: dict[str, Any], required: bool) -> dict[str, Any]:
 async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     out = {k: stored[k] for k in ("id", "name", "tags", "description", "format_type", "guild_id")}
     out.update(type=2, available=True)
-    creator = await ctx.storage.get_user(int(stored["user_id"]))
-    if creator is not None:
-        out["user"] = user_shape(creator)
-    return out
+    return await expressions.with_creator(ctx, out, stored)
 
 
-STICKERS = Kind(
-    PREFIX, "sticker_id", UNKNOWN_STICKER, "Unknown Sticker", _shape, "GUILD_STICKERS_UPDATE", "stickers"
-)
+STICKERS = Kind(PREFIX, "sticker_id", UNKNOWN_STICKER, "Unknown Sticker", _shape, "GUILD_STICKERS_UPDATE",
+                "stickers", FILE_PREFIX, "sticker")  # fmt: skip
 
 
 @routes.get("/guilds/{guild_id}/stickers")
 async def list_stickers(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    return json_response([await _shape(ctx, s) for s in await stored_all(ctx, STICKERS, access.guild.id)])
+    return json_response(await expressions.shown_all(request, STICKERS))
 
 
 @routes.get("/guilds/{guild_id}/stickers/{sticker_id}")
 async def get_sticker(request: web.Request) -> web.Response:
-    _, ctx, access = await guild_request(request)
-    return json_response(await _shape(ctx, await stored_one(ctx, STICKERS, access.guild.id, request)))
+    return await expressions.get_one(request, STICKERS)
 
 
 @routes.post("/guilds/{guild_id}/stickers")
@@ -97,15 +82,12 @@ async def create_sticker(request: web.Request) -> web.Response:
             "file", "STICKER_INVALID", "A PNG, APNG, GIF or Lottie JSON file of at most 512 KiB."
         )
     fields = _fields({k: v for k, v in form.items() if isinstance(v, str)}, required=True)
-    if len(await stored_all(ctx, STICKERS, access.guild.id)) >= MAX_STICKERS:
+    if len(await expressions.stored_all(ctx, STICKERS, access.guild.id)) >= MAX_STICKERS:
         raise ApiError(400, MAX_STICKERS_REACHED, f"Maximum number of stickers reached ({MAX_STICKERS})")
     sticker_id = str(ctx.snowflakes.next())
     stored = {"id": sticker_id, "guild_id": str(access.guild.id), "description": None, **fields,
               "format_type": kind, "user_id": str(caller.id)}  # fmt: skip
-    file_doc = json.dumps(base64.b64encode(data).decode())
-    await ctx.storage.put_setting(access.guild.id, f"{FILE_PREFIX}{sticker_id}", file_doc)
-    await expression_media.record_owner(ctx, "sticker", sticker_id, access.guild.id)
-    await ctx.storage.put_setting(access.guild.id, f"{PREFIX}{sticker_id}", json.dumps(stored))
+    await expressions.store(ctx, STICKERS, access.guild.id, stored, base64.b64encode(data).decode())
     await announce(
         request, ctx, STICKERS, access, STICKER_CREATE, stored, [audit.change("name", None, stored["name"])]
     )
@@ -115,12 +97,12 @@ async def create_sticker(request: web.Request) -> web.Response:
 @routes.patch("/guilds/{guild_id}/stickers/{sticker_id}")
 async def modify_sticker(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await stored_one(ctx, STICKERS, access.guild.id, request)
+    stored = await expressions.stored_one(ctx, STICKERS, access.guild.id, request)
     may_change(access, stored)
     fields = _fields(await read_json(request), required=False)
     changes = [audit.change(k, stored.get(k), v) for k, v in fields.items() if stored.get(k) != v]
     stored.update(fields)
-    await ctx.storage.put_setting(access.guild.id, f"{PREFIX}{stored['id']}", json.dumps(stored))
+    await expressions.store(ctx, STICKERS, access.guild.id, stored)
     await announce(request, ctx, STICKERS, access, STICKER_UPDATE, stored, changes)
     return json_response(await _shape(ctx, stored))
 
@@ -128,12 +110,10 @@ async def modify_sticker(request: web.Request) -> web.Response:
 @routes.delete("/guilds/{guild_id}/stickers/{sticker_id}")
 async def delete_sticker(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
-    stored = await stored_one(ctx, STICKERS, access.guild.id, request)
+    stored = await expressions.stored_one(ctx, STICKERS, access.guild.id, request)
     may_change(access, stored)
-    if not await ctx.storage.delete_setting(access.guild.id, f"{PREFIX}{stored['id']}"):
-        raise ApiError(404, UNKNOWN_STICKER, "Unknown Sticker")
-    await ctx.storage.delete_setting(access.guild.id, f"{FILE_PREFIX}{stored['id']}")
-    await expression_media.forget_owner(ctx, "sticker", stored["id"])
+    if not await expressions.drop(ctx, STICKERS, access.guild.id, stored["id"]):
+        raise expressions.unknown(STICKERS)
     await announce(request, ctx, STICKERS, access, STICKER_DELETE, stored,
                    [audit.change("name", stored["name"], None)])  # fmt: skip
     return web.Response(status=204)

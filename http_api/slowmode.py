@@ -4,8 +4,9 @@ channel; sooner is 429 with code 20016 and ``retry_after``. Bots and members who
 MANAGE_MESSAGES or MANAGE_CHANNELS there are unaffected; so are DMs.
 
 The time of each author's last message in a slowed channel is a settings document of the channel
-(``slowmode:<user id>``), written before the message is created, so every edge enforces the same
-wait. Two messages racing in the same instant may both pass (Discord's is no stricter).
+(``slowmode:<user id>``), claimed by compare-and-set (``swap_setting``) before the message is
+created, so every edge enforces the same wait: of messages racing from one author, on any edges,
+exactly one passes; the others see the winner's mark and get the 429.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from rayguild.http_api.access import ChannelAccess
 from rayguild.http_api.context import EdgeContext
 from rayguild.http_api.errors import ApiError
 from rayguild.http_api.extra_fields import channel_extras
+from rayguild.http_api.guild_cache import GuildReader
 from rayguild.http_api.moderation import now_ms
 from rayguild.storage.models import User
 from rayguild.storage.thread_models import THREAD_TYPES
 
 SLOWMODE = 20016
+# A lost claim means another message of the author's was just accepted, so the re-read refuses;
+# a bound all the same, for a mark that changes under the reader more than that.
+_TRIES = 3
 
 
 async def rate_limit_of(ctx: EdgeContext, found: ChannelAccess) -> int:
@@ -32,18 +37,26 @@ async def rate_limit_of(ctx: EdgeContext, found: ChannelAccess) -> int:
     return int((await channel_extras(ctx, found.channel)).get("rate_limit_per_user", 0))
 
 
-async def check(ctx: EdgeContext, found: ChannelAccess, author: User) -> None:
-    """Refuse (429 20016) a message ``author`` may not send yet; else note when it is sent."""
+async def check(ctx: EdgeContext, found: ChannelAccess, author: User, guild: GuildReader) -> None:
+    """Refuse (429 20016) a message ``author`` may not send yet; else claim the slot for it. The
+    channel's slowmode is kept by the edge's ``guild_cache``, read through ``guild``."""
     if found.access is None or author.bot or found.permissions & (MANAGE_MESSAGES | MANAGE_CHANNELS):
         return
-    seconds = await rate_limit_of(ctx, found)
+    seconds = await guild.get(("slowmode", found.channel.id), lambda: rate_limit_of(ctx, found))
     if not seconds:
         return
-    name, now = f"slowmode:{author.id}", now_ms()
-    last = await ctx.storage.get_setting(found.channel.id, name)
-    wait_ms = int(json.loads(last)) + seconds * 1000 - now if last else 0
-    if wait_ms > 0:
-        raise ApiError(429, SLOWMODE, "This action cannot be performed due to slowmode rate limit.",
-                       headers={"Retry-After": str(-(-wait_ms // 1000))},
-                       extra={"retry_after": wait_ms / 1000, "global": False})  # fmt: skip
-    await ctx.storage.put_setting(found.channel.id, name, json.dumps(now))
+    name = f"slowmode:{author.id}"
+    for _ in range(_TRIES):
+        last, now = await ctx.storage.get_setting(found.channel.id, name), now_ms()
+        wait_ms = int(json.loads(last)) + seconds * 1000 - now if last else 0
+        if wait_ms > 0:
+            raise _slowed(wait_ms)
+        if await ctx.storage.swap_setting(found.channel.id, name, last, json.dumps(now)):
+            return
+    raise _slowed(seconds * 1000)  # every claim lost to another message of the author's: one passed
+
+
+def _slowed(wait_ms: int) -> ApiError:
+    return ApiError(429, SLOWMODE, "This action cannot be performed due to slowmode rate limit.",
+                    headers={"Retry-After": str(-(-wait_ms // 1000))},
+                    extra={"retry_after": wait_ms / 1000, "global": False})  # fmt: skip

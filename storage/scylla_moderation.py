@@ -52,6 +52,8 @@ MODERATION_STATEMENTS = {
     "VALUES (?,?,?,?,?)",
     "mstate_get": "SELECT * FROM member_states WHERE guild_id=? AND user_id=?",
     "setting_put": "INSERT INTO settings (owner_id, name, document) VALUES (?,?,?)",
+    "setting_new": "INSERT INTO settings (owner_id, name, document) VALUES (?,?,?) IF NOT EXISTS",
+    "setting_swap": "UPDATE settings SET document=? WHERE owner_id=? AND name=? IF document=?",
     "setting_get": "SELECT document FROM settings WHERE owner_id=? AND name=?",
     "setting_range": "SELECT name, document FROM settings WHERE owner_id=? AND name>=? AND name<?",
     "setting_del": "DELETE FROM settings WHERE owner_id=? AND name=?",
@@ -140,6 +142,14 @@ class ScyllaModeration:
     async def get_setting(self, owner_id: int, name: str) -> str | None:
         rows = await self._moderation("setting_get", owner_id, name)
         return str(rows[0]["document"]) if rows else None
+
+    async def swap_setting(self, owner_id: int, name: str, expected: str | None, document: str) -> bool:
+        """A lightweight transaction (Paxos at the session's serial consistency, LOCAL_SERIAL)."""
+        if expected is None:
+            (row,) = await self._moderation("setting_new", owner_id, name, document)
+        else:
+            (row,) = await self._moderation("setting_swap", document, owner_id, name, expected)
+        return bool(row["[applied]"])
 
     async def list_settings(self, owner_id: int, prefix: str) -> list[tuple[str, str]]:
         rows = await self._moderation("setting_range", owner_id, prefix, prefix + "\U0010ffff")

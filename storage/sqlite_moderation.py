@@ -118,6 +118,16 @@ class SqliteModeration:
         )
         return str(rows[0][0]) if rows else None
 
+    async def swap_setting(self, owner_id: int, name: str, expected: str | None, document: str) -> bool:
+        def body(conn: sqlite3.Connection) -> bool:
+            if expected is None:
+                sql = "INSERT OR IGNORE INTO settings VALUES (?,?,?)"
+                return conn.execute(sql, (owner_id, name, document)).rowcount == 1
+            sql = "UPDATE settings SET document=? WHERE owner_id=? AND name=? AND document=?"
+            return conn.execute(sql, (document, owner_id, name, expected)).rowcount == 1
+
+        return await self._db.transaction(body)
+
     async def list_settings(self, owner_id: int, prefix: str) -> list[tuple[str, str]]:
         sql = "SELECT name, document FROM settings WHERE owner_id=? AND substr(name, 1, ?)=? ORDER BY name"
         return [(str(n), str(d)) for n, d in await self._db.query(sql, owner_id, len(prefix), prefix)]

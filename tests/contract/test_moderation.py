@@ -3,6 +3,7 @@ backend."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -97,6 +98,31 @@ async def test_settings_documents_are_replaced_whole_per_owner_and_name(
     assert await storage.get_setting(guild, "widget") == '{"enabled": false, "channel_id": null}'
     assert await storage.get_setting(guild, "welcome_screen") == '{"description": "hi"}'
     assert await storage.get_setting(other, "widget") == '{"enabled": false}'
+
+
+async def test_a_setting_is_swapped_only_from_the_document_expected(storage: Storage, new_id: NewId) -> None:
+    channel = new_id()
+    assert await storage.swap_setting(channel, "slowmode:1", "1000", "2000") is False  # none yet
+    assert await storage.get_setting(channel, "slowmode:1") is None
+    assert await storage.swap_setting(channel, "slowmode:1", None, "1000") is True
+    assert await storage.swap_setting(channel, "slowmode:1", None, "1500") is False  # exists already
+    assert await storage.swap_setting(channel, "slowmode:1", "999", "1500") is False  # stale base
+    assert await storage.swap_setting(channel, "slowmode:1", "1000", "2000") is True
+    assert await storage.get_setting(channel, "slowmode:1") == "2000"
+    assert await storage.swap_setting(channel, "slowmode:2", None, "7") is True  # names apart
+    assert await storage.get_setting(channel, "slowmode:1") == "2000"
+
+
+async def test_of_concurrent_setting_swaps_from_one_document_exactly_one_wins(
+    storage: Storage, new_id: NewId
+) -> None:
+    channel, expected = new_id(), None
+    for round_ in range(2):  # from no document, then from the one that won
+        tries = [f"{round_}-{n}" for n in range(8)]
+        won = await asyncio.gather(*(storage.swap_setting(channel, "mark", expected, t) for t in tries))
+        assert sum(won) == 1
+        expected = tries[won.index(True)]
+        assert await storage.get_setting(channel, "mark") == expected
 
 
 async def test_a_guilds_live_invites_are_listed_by_code(storage: Storage, new_id: NewId) -> None:

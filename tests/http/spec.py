@@ -69,6 +69,13 @@ def assert_error_matches_spec(method: str, template: str, status: int, body: Any
     ERRORS_CHECKED.add((method.upper(), template))
 
 
+def assert_rate_limited_matches_spec(method: str, template: str, body: Any) -> None:
+    """Assert ``body`` is a valid 429 answer of the operation (the description's rate-limit error)."""
+    document, _ = spec()
+    reference = document["paths"][template][method.lower()]["responses"]["429"]["$ref"].removeprefix("#")
+    _validate(f"{reference}/content/application~1json/schema", body)
+
+
 def assert_no_content(method: str, template: str, status: int) -> None:
     """Record a check of an operation whose 2xx answer has no body (204): the status is its shape."""
     document, _ = spec()

@@ -10,11 +10,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.http import test_moderation
+from tests.http.conftest import call, joined_guild
 from tests.http.spec import assert_matches_spec, assert_no_content
-from tests.http.test_moderation import call
 
 Client = TestClient[Any, Any]
-client = test_moderation.client  # the edge with scaled-up limits: these tests post in bursts
+limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: these tests post in bursts
 BASE = "/guilds/{guild_id}/auto-moderation/rules"
 ONE = BASE + "/{rule_id}"
 KEYWORDS = {"name": "No swearing", "event_type": 1, "trigger_type": 1, "enabled": True,
@@ -25,11 +25,8 @@ KEYWORDS = {"name": "No swearing", "event_type": 1, "trigger_type": 1, "enabled"
 
 async def _guild(client: Client, register: Any) -> tuple[Any, Any, str, str]:
     owner, member = await register("admin"), await register("talker")
-    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": "AutoMod"}))["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]["id"]
-    invite = await call(client, owner, "POST", f"/channels/{channel}/invites", json={})
-    await call(client, member, "POST", f"/invites/{invite['code']}")
-    return owner, member, gid, channel
+    guild = await joined_guild(client, "AutoMod", owner, member)
+    return owner, member, guild.id, guild.channel["id"]
 
 
 async def test_rule_lifecycle(client: Client, register: Any) -> None:

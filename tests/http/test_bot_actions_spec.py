@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from aiohttp.test_utils import TestClient
 
+from tests.http.conftest import call
 from tests.http.spec import assert_error_matches_spec, assert_matches_spec, assert_no_content
-from tests.http.test_moderation import call
 
 Client = TestClient[Any, Any]
 THUMBS, WAVE = "\N{THUMBS UP SIGN}", "\N{WAVING HAND SIGN}"

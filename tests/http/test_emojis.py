@@ -9,20 +9,16 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient
 
+from tests.http.conftest import NewGuild, audit_kinds, call
 from tests.http.spec import assert_matches_spec, assert_no_content
-from tests.http.test_moderation import call
 
 Client = TestClient[Any, Any]
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
 
 
-async def test_emoji_lifecycle(client: Client, register: Any) -> None:
+async def test_emoji_lifecycle(client: Client, register: Any, new_guild: NewGuild) -> None:
     owner, member = await register("owner"), await register("member")
-    guild = await call(client, owner, "POST", "/guilds", 201, json={"name": "Emojis"})
-    gid = guild["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
-    invite = await call(client, owner, "POST", f"/channels/{channel['id']}/invites", json={})
-    await call(client, member, "POST", f"/invites/{invite['code']}")
+    gid = (await new_guild("Emojis", owner, member)).id
     created = await call(
         client, owner, "POST", f"/guilds/{gid}/emojis", 201, json={"name": "party", "image": PNG}
     )
@@ -56,11 +52,7 @@ async def test_emoji_lifecycle(client: Client, register: Any) -> None:
     await call(client, owner, "DELETE", path, 204)
     assert_no_content("DELETE", "/guilds/{guild_id}/emojis/{emoji_id}", 204)
     assert (await call(client, owner, "GET", path, 404))["code"] == 10014
-    kinds = [
-        e["action_type"]
-        for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
-    ]
-    assert kinds[:3] == [62, 61, 60]
+    assert (await audit_kinds(client, owner, gid))[:3] == [62, 61, 60]
 
 
 async def test_application_emojis(client: Client, register: Any) -> None:
@@ -82,13 +74,9 @@ async def test_application_emojis(client: Client, register: Any) -> None:
     assert (await call(client, bot, "GET", f"{base}/{created['id']}", 404))["code"] == 10014
 
 
-async def test_role_member_counts(client: Client, register: Any) -> None:
+async def test_role_member_counts(client: Client, register: Any, new_guild: NewGuild) -> None:
     owner, member = await register("owner"), await register("member")
-    guild = await call(client, owner, "POST", "/guilds", 201, json={"name": "Counts"})
-    gid = guild["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
-    invite = await call(client, owner, "POST", f"/channels/{channel['id']}/invites", json={})
-    await call(client, member, "POST", f"/invites/{invite['code']}")
+    gid = (await new_guild("Counts", owner, member)).id
     role = await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "one"})
     await call(client, owner, "PATCH", f"/guilds/{gid}/members/{member.id}", json={"roles": [role["id"]]})
     counts = await call(client, member, "GET", f"/guilds/{gid}/roles/member-counts")
@@ -128,8 +116,4 @@ async def test_sticker_lifecycle(client: Client, register: Any) -> None:
     await call(client, owner, "DELETE", path, 204)
     assert_no_content("DELETE", "/guilds/{guild_id}/stickers/{sticker_id}", 204)
     assert (await call(client, owner, "GET", path, 404))["code"] == 10060
-    kinds = [
-        e["action_type"]
-        for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
-    ]
-    assert kinds[:3] == [92, 91, 90]
+    assert (await audit_kinds(client, owner, gid))[:3] == [92, 91, 90]

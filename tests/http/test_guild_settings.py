@@ -5,38 +5,28 @@ channel positions, overwrites, voice regions; validation, permissions, audit ent
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from rayguild.http_api.app import build_app
-from rayguild.http_api.local import LocalCluster
-from rayguild.http_api.ratelimit import RateLimiter
+from tests.http import test_moderation
+from tests.http.conftest import Client, NewGuild, audit_kinds, call
 from tests.http.spec import assert_matches_spec, assert_no_content
-from tests.http.test_moderation import call
 
-Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def client(cluster: LocalCluster) -> AsyncIterator[Client]:
-    async with TestClient(
-        TestServer(build_app(await cluster.edge(0), RateLimiter(limit_scale=100)))
-    ) as test_client:
-        yield test_client
+limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits
 
 
 @pytest.fixture
-async def world(client: Client, register: Any) -> dict[str, Any]:
+async def world(register: Any, new_guild: NewGuild) -> dict[str, Any]:
     owner, member = await register("owner"), await register("member")
-    guild = await call(client, owner, "POST", "/guilds", 201, json={"name": "Settings"})
-    gid = guild["id"]
-    general = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
-    invite = await call(client, owner, "POST", f"/channels/{general['id']}/invites", json={"max_age": 0})
-    await call(client, member, "POST", f"/invites/{invite['code']}")
-    return {"owner": owner, "member": member, "gid": gid, "general": general, "invite": invite}
+    guild = await new_guild("Settings", owner, member)
+    return {
+        "owner": owner,
+        "member": member,
+        "gid": guild.id,
+        "general": guild.channel,
+        "invite": guild.invite,
+    }
 
 
 async def check(client: Client, who: Any, method: str, template: str, path: str, **kw: Any) -> Any:
@@ -140,10 +130,7 @@ async def test_permission_overwrites_hide_a_channel(client: Client, world: dict[
     await call(client, owner, "DELETE", f"/channels/{cid}/permissions/{member.id}", 204)
     assert_no_content("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", 204)
     await call(client, member, "GET", f"/channels/{cid}")
-    kinds = [
-        e["action_type"]
-        for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
-    ]
+    kinds = await audit_kinds(client, owner, gid)
     assert kinds[:2] == [15, 13]
 
 

@@ -4,51 +4,31 @@ with reasons. Every 2xx body is checked against Discord's OpenAPI description.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from rayguild.http_api.app import build_app
-from rayguild.http_api.local import LocalCluster
-from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.ids import snowflake_at
+from tests.http.conftest import Client, NewGuild, audit_kinds, call
 from tests.http.spec import assert_matches_spec, assert_no_content
 
-API = "/api/v10"
-Client = TestClient[Any, Any]
 MOD_PERMS = (1 << 1) | (1 << 2) | (1 << 5) | (1 << 7) | (1 << 10) | (1 << 11) | (1 << 13) | (1 << 16) | (1 << 27) | (1 << 28) | (1 << 40)  # fmt: skip
 
 
-async def call(client: Client, who: Any, method: str, path: str, status: int = 200, **kw: Any) -> Any:
-    headers = {**who.headers, **kw.pop("headers", {})}
-    response = await client.request(method, f"{API}{path}", headers=headers, **kw)
-    assert response.status == status, await response.text()
-    return await response.json() if response.status != 204 else None
+@pytest.fixture
+def limit_scale() -> int:
+    """Limits scaled up: these tests make more writes than Discord's buckets allow."""
+    return 100
 
 
 @pytest.fixture
-async def client(cluster: LocalCluster) -> AsyncIterator[Client]:
-    """The edge with limits scaled up: these tests make more writes than Discord's buckets allow."""
-    async with TestClient(
-        TestServer(build_app(await cluster.edge(0), RateLimiter(limit_scale=100)))
-    ) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def world(client: Client, register: Any) -> dict[str, Any]:
+async def world(client: Client, register: Any, new_guild: NewGuild) -> dict[str, Any]:
     """owner; mod (a bot holding the "mod" role); alice and bob, plain members; a channel."""
     owner, mod = await register("owner"), await register("mod", bot=True)
     alice, bob = await register("alice"), await register("bob")
-    guild = await call(client, owner, "POST", "/guilds", 201, json={"name": "Moderated"})
-    gid = guild["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]
-    invite = await call(client, owner, "POST", f"/channels/{channel['id']}/invites", json={"max_age": 0})
-    for who in (mod, alice, bob):
-        await call(client, who, "POST", f"/invites/{invite['code']}")
+    guild = await new_guild("Moderated", owner, mod, alice, bob)
+    gid, channel, invite = guild.id, guild.channel, guild.invite
     role = await call(
         client, owner, "POST", f"/guilds/{gid}/roles", json={"name": "mod", "permissions": str(MOD_PERMS)}
     )
@@ -238,10 +218,7 @@ async def test_member_and_role_edits(client: Client, world: dict[str, Any]) -> N
     assert (await call(client, owner, "GET", f"/guilds/{gid}/roles/{helper['id']}", 404))["code"] == 10011
     everyone = await call(client, owner, "DELETE", f"/guilds/{gid}/roles/{gid}", 400)
     assert everyone["code"] == 50028
-    kinds = [
-        e["action_type"]
-        for e in (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
-    ]
+    kinds = await audit_kinds(client, owner, gid)
     assert {24, 25, 30, 31, 32} <= set(kinds)
 
 

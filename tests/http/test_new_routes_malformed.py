@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.http import test_moderation
-from tests.http.test_moderation import call
+from tests.http.conftest import call
 
 Client = TestClient[Any, Any]
-client = test_moderation.client  # the edge with scaled-up limits: many requests in a burst
+limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: many requests in a burst
 
 
 async def test_malformed_bodies_are_400(client: Client, register: Any) -> None:

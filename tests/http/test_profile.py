@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from tests.http.conftest import call
 from tests.http.spec import assert_matches_spec
-from tests.http.test_moderation import call
 
 Client = TestClient[Any, Any]
 GIF = "data:image/gif;base64," + base64.b64encode(b"GIF89a" + b"\x00" * 32).decode()

@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from tests.http.conftest import call
 from tests.http.spec import assert_matches_spec
-from tests.http.test_moderation import call
 
 Client = TestClient[Any, Any]
 

@@ -1,31 +1,40 @@
 """Slowmode enforced on message create: a member's second message within ``rate_limit_per_user``
 is 429 20016 with ``retry_after``; bots and members who may MANAGE_MESSAGES are unaffected; a
-channel without slowmode never waits."""
+channel without slowmode never waits; of one author's messages racing through two edges exactly one
+passes."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from rayguild.http_api.local import LocalCluster
 from tests.http import test_moderation
-from tests.http.test_moderation import call
+from tests.http.conftest import API, NewGuild, call, edge_client
+from tests.http.spec import assert_rate_limited_matches_spec
 
 Client = TestClient[Any, Any]
-client = test_moderation.client  # the edge with scaled-up limits: these tests post in bursts
+limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: these tests post in bursts
 
 
-async def test_slowmode_is_enforced(client: Client, register: Any) -> None:
+@pytest.fixture
+async def other_edge(cluster: LocalCluster) -> AsyncIterator[Client]:
+    """A second edge of the same cluster (its own storage object), limits scaled up as ``client``."""
+    async with edge_client(cluster, 1, limit_scale=100) as test_client:
+        yield test_client
+
+
+async def test_slowmode_is_enforced(client: Client, register: Any, new_guild: NewGuild) -> None:
     owner, member, bot = (
         await register("slowowner"),
         await register("chatty"),
         await register("slowbot", bot=True),
     )
-    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": "Slow"}))["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]["id"]
-    invite = await call(client, owner, "POST", f"/channels/{channel}/invites", json={})
-    for who in (member, bot):
-        await call(client, who, "POST", f"/invites/{invite['code']}")
+    channel = (await new_guild("Slow", owner, member, bot)).channel["id"]
     send = f"/channels/{channel}/messages"
     for _ in range(3):  # no slowmode yet
         await call(client, member, "POST", send, json={"content": "quick"})
@@ -38,3 +47,26 @@ async def test_slowmode_is_enforced(client: Client, register: Any) -> None:
         await call(client, who, "POST", send, json={"content": "two"})
     await call(client, owner, "PATCH", f"/channels/{channel}", json={"rate_limit_per_user": 0})
     await call(client, member, "POST", send, json={"content": "free again"})
+
+
+async def test_of_one_authors_racing_messages_through_two_edges_exactly_one_passes(
+    client: Client, other_edge: Client, register: Any, new_guild: NewGuild
+) -> None:
+    owner, member = await register("raceowner"), await register("racer")
+    channel = (await new_guild("Race", owner, member)).channel["id"]
+    await call(client, owner, "PATCH", f"/channels/{channel}", json={"rate_limit_per_user": 60})
+
+    async def send(edge: Client, n: int) -> tuple[int, Any, str | None]:
+        response = await edge.post(f"{API}/channels/{channel}/messages", headers=member.headers,
+                                   json={"content": f"race {n}"})  # fmt: skip
+        return response.status, await response.json(), response.headers.get("Retry-After")
+
+    answers = await asyncio.gather(*(send((client, other_edge)[n % 2], n) for n in range(16)))
+    assert sorted(status for status, _, _ in answers) == [200] + [429] * 15
+    for status, body, retry_after in answers:
+        if status == 429:
+            assert_rate_limited_matches_spec("POST", "/channels/{channel_id}/messages", body)
+            assert body["code"] == 20016 and body["global"] is False and 0 < body["retry_after"] <= 60
+            assert retry_after is not None and 0 < int(retry_after) <= 60
+    history = await call(client, owner, "GET", f"/channels/{channel}/messages?limit=50")
+    assert [m["content"] for m in history] == [b["content"] for s, b, _ in answers if s == 200]

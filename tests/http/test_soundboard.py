@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from tests.http.conftest import NewGuild, call
 from tests.http.spec import assert_matches_spec, assert_no_content
-from tests.http.test_moderation import call
 
 Client = TestClient[Any, Any]
 AUDIO = b"ID3\x03\x00\x00\x00" + bytes(range(200))
@@ -19,12 +19,9 @@ BASE = "/guilds/{guild_id}/soundboard-sounds"
 ONE = BASE + "/{sound_id}"
 
 
-async def test_soundboard_lifecycle(client: Client, register: Any) -> None:
+async def test_soundboard_lifecycle(client: Client, register: Any, new_guild: NewGuild) -> None:
     owner, member = await register("dj"), await register("listener")
-    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": "Sounds"}))["id"]
-    channel = (await call(client, owner, "GET", f"/guilds/{gid}/channels"))[0]["id"]
-    invite = await call(client, owner, "POST", f"/channels/{channel}/invites", json={})
-    await call(client, member, "POST", f"/invites/{invite['code']}")
+    gid = (await new_guild("Sounds", owner, member)).id
     sounds = f"/guilds/{gid}/soundboard-sounds"
     created = await call(client, owner, "POST", sounds, 201, json={"name": "airhorn", "sound": SOUND, "volume": 0.5,
                                                                     "emoji_name": "📯"})  # fmt: skip

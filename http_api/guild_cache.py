@@ -1,0 +1,86 @@
+"""What the message path derives from a guild's settings (its auto-moderation rules, a channel's
+slowmode), kept per edge while the guild's stamp in storage is unchanged.
+
+Guarantee: a message checked after a change was acknowledged, through ANY edge, sees the change.
+Every writer of such a setting writes it first and then ``changed``: a new random stamp (the
+guild's ``edge-cache-stamp`` settings document). A reader reads the stamp first, then what its
+cache lacks, and keeps what it read under the stamp it read. A write after that read is followed
+by a new stamp, so the next reader drops the entry; the last stamp written always follows every
+acknowledged write. Cost: one point read of a few bytes per message, whatever the number of rules.
+
+Why a stamp and not the gateway events: AUTO_MODERATION_RULE_* reach only the sessions of
+members who may MANAGE_GUILD and CHANNEL_UPDATE only the edges holding a session in the guild,
+both after the REST answer; an edge without such a session would never hear of the change. No
+TTL is needed. Bounds: ``max_guilds`` entries (least recently used dropped), ``max_values`` each.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+from rayguild.storage.protocol import Storage
+
+STAMP = "edge-cache-stamp"
+T = TypeVar("T")
+
+
+class _Entry:
+    __slots__ = ("stamp", "values")
+
+    def __init__(self, stamp: str | None) -> None:
+        self.stamp, self.values = stamp, dict[Hashable, Any]()
+
+
+class GuildCache:
+    """One edge's cache, shared by its requests."""
+
+    def __init__(self, max_guilds: int = 10_000, max_values: int = 1_000) -> None:
+        self.max_guilds, self.max_values = max_guilds, max_values
+        self._guilds: OrderedDict[int, _Entry] = OrderedDict()
+
+    def reader(self, storage: Storage, guild_id: int) -> GuildReader:
+        """A view for one request: the stamp is read once, on the view's first use."""
+        return GuildReader(self, storage, guild_id)
+
+    async def changed(self, storage: Storage, guild_id: int) -> None:
+        """Call after writing a setting readers derive values from: every edge reads it again."""
+        self._guilds.pop(guild_id, None)
+        await storage.put_setting(guild_id, STAMP, json.dumps(secrets.token_hex(8)))
+
+    async def current(self, storage: Storage, guild_id: int) -> _Entry:
+        """The guild's entry under its stamp now in storage (one read; a new entry if it changed)."""
+        stamp = await storage.get_setting(guild_id, STAMP)
+        entry = self._guilds.get(guild_id)
+        if entry is None or entry.stamp != stamp:
+            entry = self._guilds[guild_id] = _Entry(stamp)
+            if len(self._guilds) > self.max_guilds:
+                self._guilds.popitem(last=False)
+        self._guilds.move_to_end(guild_id)
+        return entry
+
+
+class GuildReader:
+    """One request's view of a guild's cached values."""
+
+    __slots__ = ("_cache", "_entry", "_guild_id", "_storage")
+
+    def __init__(self, cache: GuildCache, storage: Storage, guild_id: int) -> None:
+        self._cache, self._storage, self._guild_id = cache, storage, guild_id
+        self._entry: _Entry | None = None
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """The value under ``key``, from ``load`` (reading storage) unless kept since the stamp."""
+        if self._entry is None:
+            self._entry = await self._cache.current(self._storage, self._guild_id)
+        values = self._entry.values
+        if key not in values:
+            value = await load()
+            if len(values) >= self._cache.max_values:
+                values.clear()
+            values[key] = value
+        found: T = values[key]
+        return found
