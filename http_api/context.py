@@ -127,13 +127,18 @@ class EdgeContext:
     allowed_intents: int = ALL_INTENTS
     # The other edges' session shards; None: a resume for a session held elsewhere gets op 9.
     peers: SessionShards | None = None
-    # What the message path derives from guild settings (automod rules, slowmode), per edge.
-    guild_cache: GuildCache = field(default_factory=GuildCache)
+    # What the message path derives from guild settings (automod rules, slowmode), per edge
+    # (bounds and TTL from ``config``).
+    guild_cache: GuildCache = field(init=False)
     # The session-side lifecycle service of this edge's session shard (open, resume, detach...).
     lifecycle: SessionLifecycleRef = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.resume_gateway_url:
             self.resume_gateway_url = self.config.gateway_url
+        config = self.config
+        self.guild_cache = GuildCache(
+            config.guild_cache_ttl_s, config.guild_cache_guilds, config.guild_cache_values
+        )
         service = SessionLifecycle(self.sessions, self.guilds, self.presence, self.peers, self.config)
         self.lifecycle = SessionLifecycleRef(service)

@@ -10,14 +10,20 @@ acknowledged write. Cost: one point read of a few bytes per message, whatever th
 
 Why a stamp and not the gateway events: AUTO_MODERATION_RULE_* reach only the sessions of
 members who may MANAGE_GUILD and CHANNEL_UPDATE only the edges holding a session in the guild,
-both after the REST answer; an edge without such a session would never hear of the change. No
-TTL is needed. Bounds: ``max_guilds`` entries (least recently used dropped), ``max_values`` each.
+both after the REST answer; an edge without such a session would never hear of the change.
+
+The one gap: the data write succeeded and the stamp write then failed (its client got a 503, but
+the change is stored). So an entry is also read again once it is ``ttl_s`` old (Config
+``guild_cache_ttl_s``, 30 s by default): no change stays unseen longer than that. Bounds (Config
+``guild_cache_guilds``, ``guild_cache_values``): ``max_guilds`` entries (least recently used
+dropped), ``max_values`` each.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
@@ -29,17 +35,23 @@ T = TypeVar("T")
 
 
 class _Entry:
-    __slots__ = ("stamp", "values")
+    __slots__ = ("expires", "stamp", "values")
 
-    def __init__(self, stamp: str | None) -> None:
-        self.stamp, self.values = stamp, dict[Hashable, Any]()
+    def __init__(self, stamp: str | None, expires: float) -> None:
+        self.stamp, self.expires, self.values = stamp, expires, dict[Hashable, Any]()
 
 
 class GuildCache:
     """One edge's cache, shared by its requests."""
 
-    def __init__(self, max_guilds: int = 10_000, max_values: int = 1_000) -> None:
-        self.max_guilds, self.max_values = max_guilds, max_values
+    def __init__(
+        self,
+        ttl_s: float = 30.0,
+        max_guilds: int = 10_000,
+        max_values: int = 1_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_s, self.max_guilds, self.max_values, self._clock = ttl_s, max_guilds, max_values, clock
         self._guilds: OrderedDict[int, _Entry] = OrderedDict()
 
     def reader(self, storage: Storage, guild_id: int) -> GuildReader:
@@ -52,11 +64,12 @@ class GuildCache:
         await storage.put_setting(guild_id, STAMP, json.dumps(secrets.token_hex(8)))
 
     async def current(self, storage: Storage, guild_id: int) -> _Entry:
-        """The guild's entry under its stamp now in storage (one read; a new entry if it changed)."""
-        stamp = await storage.get_setting(guild_id, STAMP)
+        """The guild's entry under its stamp now in storage (one read; a new entry if it changed
+        or the entry is ``ttl_s`` old)."""
+        stamp, now = await storage.get_setting(guild_id, STAMP), self._clock()
         entry = self._guilds.get(guild_id)
-        if entry is None or entry.stamp != stamp:
-            entry = self._guilds[guild_id] = _Entry(stamp)
+        if entry is None or entry.stamp != stamp or now >= entry.expires:
+            entry = self._guilds[guild_id] = _Entry(stamp, now + self.ttl_s)
             if len(self._guilds) > self.max_guilds:
                 self._guilds.popitem(last=False)
         self._guilds.move_to_end(guild_id)

@@ -53,6 +53,12 @@ class Config:
     heartbeat_interval_ms: int = 41_250
     max_frame_bytes: int = 15_360  # largest client frame accepted; bigger closes with 4002
     large_threshold_default: int = 50
+    # The send rules (automod rules, slowmode) each edge keeps per guild (http_api/guild_cache.py).
+    # A change is seen at once through the guild's stamp; if its stamp write failed (the client got
+    # 503 but the change is stored), an entry older than guild_cache_ttl_s is read again anyway.
+    guild_cache_ttl_s: float = 30.0
+    guild_cache_guilds: int = 10_000  # guilds kept per edge; beyond it the least recently used goes
+    guild_cache_values: int = 1_000  # values (rule sets, channels' slowmode) kept per guild
     # Identify limits, Discord's defaults (see http_api/identify_limits.py); bots only.
     session_start_total: int = 1000  # identifies per window; resumes do not count
     session_start_reset_s: float = 86_400.0  # the window opens at its first identify
@@ -143,6 +149,9 @@ _POSITIVE = (
     "passive_update_interval_s",
     "tick_ms",
     "replay_window_s",
+    "guild_cache_ttl_s",
+    "guild_cache_guilds",
+    "guild_cache_values",
 )
 _PORTS = ("port", "dashboard_port", "scylla_port")
 

@@ -1,12 +1,39 @@
 """The edge's guild cache: values kept while the guild's stamp is unchanged, read again after
-``changed`` (from any cache on the same storage), and its bounds."""
+``changed`` (from any cache on the same storage) or once ``ttl_s`` old (a change whose stamp
+write failed), and its bounds, taken from Config."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from rayguild.http_api.guild_cache import GuildCache
+import pytest
+
+from rayguild.config import Config
+from rayguild.errors import StorageUnavailable
+from rayguild.http_api.guild_cache import STAMP, GuildCache
+from rayguild.http_api.local import LocalCluster
 from rayguild.storage.sqlite import SqliteStorage
+
+
+class StampWritesFail:
+    """A storage object whose writes of the guild cache's stamp raise StorageUnavailable (the
+    database went away between a writer's data write and its stamp write)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if name not in ("put_setting", "swap_setting"):
+            return attr
+
+        async def write(owner_id: int, setting: str, *args: Any) -> Any:
+            if setting == STAMP:
+                raise StorageUnavailable("the database went away")
+            return await attr(owner_id, setting, *args)
+
+        return write
 
 
 async def test_values_are_kept_until_any_edge_changes_the_guild(tmp_path: Path) -> None:
@@ -48,3 +75,33 @@ async def test_the_cache_is_bounded(tmp_path: Path) -> None:
     await reader.get("k", load)
     assert len(loads) == 8
     await storage.close()
+
+
+async def test_a_change_whose_stamp_write_failed_is_seen_within_the_ttl(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "cache.sqlite3")
+    await storage.start()
+    now = [0.0]
+    mine, other = GuildCache(ttl_s=30.0, clock=lambda: now[0]), GuildCache()
+    await storage.put_setting(7, "rule", '"old"')
+
+    async def load() -> str | None:
+        return await storage.get_setting(7, "rule")
+
+    assert await mine.reader(storage, 7).get("rule", load) == '"old"'
+    await storage.put_setting(7, "rule", '"new"')  # the other edge's data write succeeded ...
+    with pytest.raises(StorageUnavailable):  # ... its stamp write did not
+        await other.changed(StampWritesFail(storage), 7)  # type: ignore[arg-type]
+    now[0] = 29.9
+    assert await mine.reader(storage, 7).get("rule", load) == '"old"'  # kept, as the stamp says
+    now[0] = 30.0
+    assert await mine.reader(storage, 7).get("rule", load) == '"new"'  # the TTL bounds the gap
+    await storage.close()
+
+
+async def test_the_bounds_and_ttl_come_from_config(tmp_path: Path) -> None:
+    db = tmp_path / "cache.sqlite3"
+    config = Config(sqlite_path=str(db), guild_cache_ttl_s=5.0, guild_cache_guilds=3, guild_cache_values=4)
+    cluster = LocalCluster(config, lambda: SqliteStorage(db))
+    cache = (await cluster.edge(0)).guild_cache
+    assert (cache.ttl_s, cache.max_guilds, cache.max_values) == (5.0, 3, 4)
+    await cluster.close()
