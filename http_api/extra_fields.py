@@ -141,6 +141,7 @@ async def patch_channel_extras(
     for field, parse in CHANNEL_FIELDS.items():
         if field in body:
             new[field] = parse(body)
-    if new != old:
-        await ctx.storage.put_setting(channel.guild_id, f"channel_extras:{channel.id}", json.dumps(new))
+    if new != old:  # slowmode among them, maybe: through the guild cache, so every edge reads it again
+        writing = ctx.storage.put_setting(channel.guild_id, f"channel_extras:{channel.id}", json.dumps(new))
+        await ctx.guild_cache.write(ctx.storage, channel.guild_id, writing)
     return new, [audit.change(k, old.get(k), v) for k, v in new.items() if old.get(k) != v]

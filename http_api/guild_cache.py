@@ -2,11 +2,18 @@
 slowmode), kept per edge while the guild's stamp in storage is unchanged.
 
 Guarantee: a message checked after a change was acknowledged, through ANY edge, sees the change.
-Every writer of such a setting writes it first and then ``changed``: a new random stamp (the
-guild's ``edge-cache-stamp`` settings document). A reader reads the stamp first, then what its
-cache lacks, and keeps what it read under the stamp it read. A write after that read is followed
-by a new stamp, so the next reader drops the entry; the last stamp written always follows every
-acknowledged write. Cost: one point read of a few bytes per message, whatever the number of rules.
+Every writer of such a setting goes through ``GuildCache.write``, the one owner of the stamp: it
+writes the data, then renews the stamp (the guild's ``edge-cache-stamp`` settings document). A
+reader reads the stamp first, then what its cache lacks, and keeps what it read under the stamp it
+read. A write after that read is followed by a different stamp, so the next reader drops the entry.
+Cost: one point read of a few bytes per message, whatever the number of rules.
+
+The stamp is renewed by compare-and-set (``swap_setting``) from the value read after the data
+write, never by a plain write: on Cassandra a plain INSERT is last-write-wins on the writer's clock,
+so a later stamp from an edge whose clock is behind would lose to an earlier one and leave readers
+on the old stamp. A swap that wins stores a new value; one that loses found the stamp already
+changed by another writer after our read (so after our data write): either way it differs from
+every stamp read before our data was stored.
 
 Why a stamp and not the gateway events: AUTO_MODERATION_RULE_* reach only the sessions of
 members who may MANAGE_GUILD and CHANNEL_UPDATE only the edges holding a session in the guild,
@@ -58,10 +65,15 @@ class GuildCache:
         """A view for one request: the stamp is read once, on the view's first use."""
         return GuildReader(self, storage, guild_id)
 
-    async def changed(self, storage: Storage, guild_id: int) -> None:
-        """Call after writing a setting readers derive values from: every edge reads it again."""
+    async def write(self, storage: Storage, guild_id: int, change: Awaitable[T]) -> T:
+        """The one way to change a setting readers derive values from: ``change`` (the data write)
+        is awaited, then the guild's stamp renewed, so every edge reads it again; its result."""
+        done = await change
         self._guilds.pop(guild_id, None)
-        await storage.put_setting(guild_id, STAMP, json.dumps(secrets.token_hex(8)))
+        stamp = await storage.get_setting(guild_id, STAMP)
+        # Lost: another writer changed the stamp after this read, which followed our data write.
+        await storage.swap_setting(guild_id, STAMP, stamp, json.dumps(secrets.token_hex(8)))
+        return done
 
     async def current(self, storage: Storage, guild_id: int) -> _Entry:
         """The guild's entry under its stamp now in storage (one read; a new entry if it changed

@@ -77,8 +77,9 @@ async def _announce(request: web.Request, ctx: EdgeContext, access: GuildAccess,
 
 
 async def _store(ctx: EdgeContext, rule: dict[str, Any]) -> None:
-    await ctx.storage.put_setting(int(rule["guild_id"]), f"{automod.PREFIX}{rule['id']}", json.dumps(rule))
-    await ctx.guild_cache.changed(ctx.storage, int(rule["guild_id"]))
+    gid = int(rule["guild_id"])
+    await ctx.guild_cache.write(ctx.storage, gid, ctx.storage.put_setting(gid, f"{automod.PREFIX}{rule['id']}",
+                                                                          json.dumps(rule)))  # fmt: skip
 
 
 @routes.get("/guilds/{guild_id}/auto-moderation/rules")
@@ -132,9 +133,9 @@ async def modify_rule(request: web.Request) -> web.Response:
 async def delete_rule(request: web.Request) -> web.Response:
     ctx, access = await _manager(request)
     rule = await _rule_of(ctx, access.guild.id, request)
-    if not await ctx.storage.delete_setting(access.guild.id, f"{automod.PREFIX}{rule['id']}"):
+    deleting = ctx.storage.delete_setting(access.guild.id, f"{automod.PREFIX}{rule['id']}")
+    if not await ctx.guild_cache.write(ctx.storage, access.guild.id, deleting):
         raise ApiError(404, UNKNOWN_RULE, "Unknown Auto Moderation Rule")
-    await ctx.guild_cache.changed(ctx.storage, access.guild.id)
     await _announce(request, ctx, access, "AUTO_MODERATION_RULE_DELETE", RULE_DELETE, rule,
                     [audit.change("name", rule["name"], None)])  # fmt: skip
     return web.Response(status=204)

@@ -61,8 +61,6 @@ async def modify_channel(request: web.Request) -> web.Response:
     extras, extra_changes = await patch_channel_extras(ctx, found.channel, body)  # extra_fields.py's
     channel = replace(found.channel, **changes)
     await ctx.storage.put_channel(channel)
-    if extra_changes:  # slowmode among them, maybe: every edge reads it again
-        await ctx.guild_cache.changed(ctx.storage, channel.guild_id)
     shown = {**channel_shape(channel), **extras}
     await audit.record(request, ctx, channel.guild_id, in_guild(found).member.user_id, audit.CHANNEL_UPDATE, channel.id,
                        [audit.change(k, None, shown[k]) for k in changes] + extra_changes)  # fmt: skip
@@ -79,8 +77,9 @@ async def delete_channel(request: web.Request) -> web.Response:
     if found.channel.type in THREAD_TYPES:
         return await rest_threads.delete(ctx, found)
     found.require(MANAGE_CHANNELS)
+    # No guild cache stamp: a deleted channel is refused before its cached slowmode is read, and
+    # channel ids are never reused; its entry goes with the guild's (TTL, LRU, or the next change).
     await ctx.storage.delete_channel(found.channel.id)
-    await ctx.guild_cache.changed(ctx.storage, found.channel.guild_id)
     await forget_channel_files(ctx.storage.blobs, [found.channel.id])
     shown = channel_shape(found.channel)
     await audit.record(request, ctx, found.channel.guild_id, in_guild(found).member.user_id, audit.CHANNEL_DELETE,

@@ -191,9 +191,10 @@ async def modify(request: web.Request, ctx: EdgeContext, found: ChannelAccess, c
         changes.update(archived=archived, archive_timestamp_ms=thread_events.now_ms())
     edited = replace(thread, **changes)
     if edited != thread:
-        await ctx.storage.put_thread(edited)
         if edited.rate_limit_per_user != thread.rate_limit_per_user:  # every edge reads it again
-            await ctx.guild_cache.changed(ctx.storage, edited.guild_id)
+            await ctx.guild_cache.write(ctx.storage, edited.guild_id, ctx.storage.put_thread(edited))
+        else:
+            await ctx.storage.put_thread(edited)
         await thread_events.updated(ctx, edited)
     return json_response(thread_json(edited, await ctx.storage.get_thread_member(thread.id, caller.id)))
 

@@ -2,8 +2,8 @@
 settings, welcome screen and onboarding, an application's description and role-connection
 metadata; a guild's emojis, stickers, soundboard sounds, scheduled events (and who is interested),
 auto-moderation rules and templates, one document each; the stamp the edges' guild caches check
-(``http_api/guild_cache.py``); a channel's slowmode marks (written by compare-and-set); a user's role
-connections; the listing of a guild's invites; a user's profile update. The ``SettingsStore``
+(``http_api/guild_cache.py``) and a channel's slowmode marks, both written by compare-and-set; a
+user's role connections; the listing of a guild's invites; a user's profile update. The ``SettingsStore``
 protocol every backend implements.
 
 Guarantees (tests/contract/test_moderation.py, on every backend): ``put_setting`` replaces the

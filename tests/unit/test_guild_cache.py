@@ -1,5 +1,5 @@
 """The edge's guild cache: values kept while the guild's stamp is unchanged, read again after
-``changed`` (from any cache on the same storage) or once ``ttl_s`` old (a change whose stamp
+``write`` (from any cache on the same storage, whatever order plain writes would land in) or once ``ttl_s`` old (a change whose stamp
 write failed), and its bounds, taken from Config."""
 
 from __future__ import annotations
@@ -49,10 +49,42 @@ async def test_values_are_kept_until_any_edge_changes_the_guild(tmp_path: Path) 
     assert await mine.reader(storage, 7).get("k", load) == 1
     assert await mine.reader(storage, 7).get("k", load) == 1  # kept
     assert await mine.reader(storage, 8).get("k", load) == 2  # guilds apart
-    await other.changed(storage, 7)
+    await other.write(storage, 7, storage.put_setting(7, "rule", "1"))
     assert await mine.reader(storage, 7).get("k", load) == 3  # the other edge's change is seen
     assert await mine.reader(storage, 8).get("k", load) == 2
     await storage.close()
+
+
+class PlainStampWritesLose:
+    """A storage object on which a plain write of the stamp is shadowed by the one stored, as a
+    Cassandra INSERT is when the writing edge's clock is behind the previous writer's
+    (last-write-wins on client timestamps); compare-and-set is ordered by the database."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def put_setting(self, owner_id: int, name: str, document: str) -> None:
+        if name != STAMP or await self.inner.get_setting(owner_id, name) is None:
+            await self.inner.put_setting(owner_id, name, document)
+
+
+async def test_every_write_changes_the_stamp_whatever_the_writers_clocks(tmp_path: Path) -> None:
+    inner = SqliteStorage(tmp_path / "cache.sqlite3")
+    await inner.start()
+    storage: Any = PlainStampWritesLose(inner)
+    reader, ahead, behind = GuildCache(), GuildCache(), GuildCache()
+
+    async def load() -> str | None:
+        return await storage.get_setting(7, "rule")
+
+    await ahead.write(storage, 7, storage.put_setting(7, "rule", '"first"'))
+    assert await reader.reader(storage, 7).get("rule", load) == '"first"'
+    await behind.write(storage, 7, storage.put_setting(7, "rule", '"second"'))
+    assert await reader.reader(storage, 7).get("rule", load) == '"second"'
+    await inner.close()
 
 
 async def test_the_cache_is_bounded(tmp_path: Path) -> None:
@@ -88,9 +120,9 @@ async def test_a_change_whose_stamp_write_failed_is_seen_within_the_ttl(tmp_path
         return await storage.get_setting(7, "rule")
 
     assert await mine.reader(storage, 7).get("rule", load) == '"old"'
-    await storage.put_setting(7, "rule", '"new"')  # the other edge's data write succeeded ...
-    with pytest.raises(StorageUnavailable):  # ... its stamp write did not
-        await other.changed(StampWritesFail(storage), 7)  # type: ignore[arg-type]
+    failing: Any = StampWritesFail(storage)
+    with pytest.raises(StorageUnavailable):  # the other edge's data write succeeded, its stamp's not
+        await other.write(failing, 7, storage.put_setting(7, "rule", '"new"'))
     now[0] = 29.9
     assert await mine.reader(storage, 7).get("rule", load) == '"old"'  # kept, as the stamp says
     now[0] = 30.0
