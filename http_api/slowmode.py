@@ -6,13 +6,18 @@ MANAGE_MESSAGES or MANAGE_CHANNELS there are unaffected; so are DMs.
 The time of each author's last message in a slowed channel is a settings document of the channel
 (``slowmode:<user id>``), claimed by compare-and-set (``swap_setting``) before the message is
 created, so every edge enforces the same wait: of messages racing from one author, on any edges,
-exactly one passes; the others see the winner's mark and get the 429.
+exactly one passes; the others see the winner's mark and get the 429. Each claim carries a nonce
+of its own: a compare-and-set that timed out (Cassandra's WriteTimeout of type CAS) may or may not
+have applied, so the mark is read again and the message passes only if the stored claim is its
+own (429 otherwise; 503 if that read fails too), as ``ScyllaStorage.change_member`` re-reads.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 
+from rayguild.errors import StorageUnavailable
 from rayguild.fanout.permissions import MANAGE_CHANNELS, MANAGE_MESSAGES
 from rayguild.http_api.access import ChannelAccess
 from rayguild.http_api.context import EdgeContext
@@ -45,15 +50,32 @@ async def check(ctx: EdgeContext, found: ChannelAccess, author: User, guild: Gui
     seconds = await guild.get(("slowmode", found.channel.id), lambda: rate_limit_of(ctx, found))
     if not seconds:
         return
-    name = f"slowmode:{author.id}"
+    channel, name = found.channel.id, f"slowmode:{author.id}"
     for _ in range(_TRIES):
-        last, now = await ctx.storage.get_setting(found.channel.id, name), now_ms()
-        wait_ms = int(json.loads(last)) + seconds * 1000 - now if last else 0
+        last = await ctx.storage.get_setting(channel, name)
+        wait_ms = _wait_ms(last, seconds)
         if wait_ms > 0:
             raise _slowed(wait_ms)
-        if await ctx.storage.swap_setting(found.channel.id, name, last, json.dumps(now)):
-            return
+        claim = json.dumps({"at": now_ms(), "claim": secrets.token_hex(8)})
+        try:
+            if await ctx.storage.swap_setting(channel, name, last, claim):
+                return
+        except StorageUnavailable:  # timed out: it may have applied; the stored claim says
+            stored = await ctx.storage.get_setting(channel, name)  # raises too: 503
+            if stored == claim:
+                return
+            raise _slowed(max(_wait_ms(stored, seconds), 1000)) from None
     raise _slowed(seconds * 1000)  # every claim lost to another message of the author's: one passed
+
+
+def _wait_ms(mark: str | None, seconds: int) -> int:
+    """How long the author still waits after the claim ``mark`` (the time of a message, in ms
+    since the epoch; a bare number before claims carried a nonce)."""
+    if mark is None:
+        return 0
+    found = json.loads(mark)
+    at = found["at"] if isinstance(found, dict) else found
+    return int(at) + seconds * 1000 - now_ms()
 
 
 def _slowed(wait_ms: int) -> ApiError:

@@ -1,24 +1,43 @@
 """Slowmode enforced on message create: a member's second message within ``rate_limit_per_user``
 is 429 20016 with ``retry_after``; bots and members who may MANAGE_MESSAGES are unaffected; a
 channel without slowmode never waits; of one author's messages racing through two edges exactly one
-passes."""
+passes; a claim whose compare-and-set timed out passes only if the stored claim is its own."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from rayguild.config import Config
 from rayguild.http_api.local import LocalCluster
+from rayguild.storage.sqlite import SqliteStorage
 from tests.http import test_moderation
 from tests.http.conftest import API, NewGuild, call, edge_client
+from tests.http.helpers import MarkProbe
 from tests.http.spec import assert_rate_limited_matches_spec
 
 Client = TestClient[Any, Any]
 limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: these tests post in bursts
+
+
+@pytest.fixture
+def probe() -> MarkProbe:
+    return MarkProbe()
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path, probe: MarkProbe) -> AsyncIterator[LocalCluster]:
+    """The shared set-up's cluster, every part's storage object watched by ``probe``."""
+    db = tmp_path / "rayguild.sqlite3"
+    config = Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0)
+    local = LocalCluster(config, lambda: probe.wrap(SqliteStorage(db)))
+    yield local
+    await local.close()
 
 
 @pytest.fixture
@@ -70,3 +89,23 @@ async def test_of_one_authors_racing_messages_through_two_edges_exactly_one_pass
             assert retry_after is not None and 0 < int(retry_after) <= 60
     history = await call(client, owner, "GET", f"/channels/{channel}/messages?limit=50")
     assert [m["content"] for m in history] == [b["content"] for s, b, _ in answers if s == 200]
+
+
+async def test_a_claim_that_timed_out_passes_only_if_it_is_stored(
+    client: Client, probe: MarkProbe, register: Any, new_guild: NewGuild
+) -> None:
+    owner, member, other = await register("casowner"), await register("casmember"), await register("casother")
+    channel = (await new_guild("Ambiguous", owner, member, other)).channel["id"]
+    send = f"/channels/{channel}/messages"
+    await call(client, owner, "PATCH", f"/channels/{channel}", json={"rate_limit_per_user": 60})
+    probe.timeouts.append("applied")  # the claim was stored, then the write timed out
+    await call(client, member, "POST", send, json={"content": "stored"})
+    assert (await call(client, member, "POST", send, 429, json={"content": "too soon"}))["code"] == 20016
+
+    probe.timeouts.append("unapplied")  # not stored: refused, the author may try again at once
+    assert (await call(client, other, "POST", send, 429, json={"content": "lost"}))["retry_after"] <= 1
+    probe.timeouts.append("down")  # not stored and the re-read fails: 503, nothing acknowledged
+    assert (await call(client, other, "POST", send, 503, json={"content": "down"}))["code"] == 0
+    await call(client, other, "POST", send, json={"content": "through"})
+    history = await call(client, owner, "GET", f"/channels/{channel}/messages")
+    assert [m["content"] for m in history] == ["through", "stored"]
