@@ -69,7 +69,7 @@ async def test_slowmode_is_enforced(client: Client, register: Any, new_guild: Ne
 
 
 async def test_of_one_authors_racing_messages_through_two_edges_exactly_one_passes(
-    client: Client, other_edge: Client, register: Any, new_guild: NewGuild
+    client: Client, other_edge: Client, probe: MarkProbe, register: Any, new_guild: NewGuild
 ) -> None:
     owner, member = await register("raceowner"), await register("racer")
     channel = (await new_guild("Race", owner, member)).channel["id"]
@@ -80,8 +80,10 @@ async def test_of_one_authors_racing_messages_through_two_edges_exactly_one_pass
                                    json={"content": f"race {n}"})  # fmt: skip
         return response.status, await response.json(), response.headers.get("Retry-After")
 
+    probe.gate(16)  # every message reads the mark before any claims it: they surely race
     answers = await asyncio.gather(*(send((client, other_edge)[n % 2], n) for n in range(16)))
     assert sorted(status for status, _, _ in answers) == [200] + [429] * 15
+    assert probe.lost == 15  # the 429s lost the compare-and-set (a plain write would let all pass)
     for status, body, retry_after in answers:
         if status == 429:
             assert_rate_limited_matches_spec("POST", "/channels/{channel_id}/messages", body)
