@@ -103,7 +103,8 @@ async def delete_sound(request: web.Request) -> web.Response:
     _, ctx, access = await guild_request(request)
     stored = await expressions.stored_one(ctx, SOUNDS, access.guild.id, request)
     may_change(access, stored)
-    await expressions.drop(ctx, SOUNDS, access.guild.id, stored["id"])
+    if not await expressions.drop(ctx, SOUNDS, access.guild.id, stored["id"]):
+        raise expressions.unknown(SOUNDS)  # another request deleted it first (and announced it)
     d = {"sound_id": stored["id"], "guild_id": str(access.guild.id)}
     await announce(request, ctx, SOUNDS, access, SOUND_DELETE, stored, [audit.change("name", stored["name"], None)],
                    event="GUILD_SOUNDBOARD_SOUND_DELETE", d=d)  # fmt: skip

@@ -133,9 +133,13 @@ class SqliteModeration:
         return [(str(n), str(d)) for n, d in await self._db.query(sql, owner_id, len(prefix), prefix)]
 
     async def delete_setting(self, owner_id: int, name: str) -> bool:
-        existed = await self.get_setting(owner_id, name) is not None
-        await self._db.execute(("DELETE FROM settings WHERE owner_id=? AND name=?", (owner_id, name)))
-        return existed
+        def body(conn: sqlite3.Connection) -> bool:  # of racing deletes one sees the row
+            return (
+                conn.execute("DELETE FROM settings WHERE owner_id=? AND name=?", (owner_id, name)).rowcount
+                == 1
+            )
+
+        return await self._db.transaction(body)
 
     async def update_user(self, user: User) -> bool:
         def body(conn: sqlite3.Connection) -> bool:

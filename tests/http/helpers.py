@@ -11,15 +11,15 @@ MARK = "slowmode:"  # the settings documents slowmode claims by compare-and-set
 
 
 class MarkProbe:
-    """Watches and disturbs the slowmode claims of every storage object it wraps (each edge has
-    its own): ``gate(n)`` holds the first ``n`` reads of a mark until all ``n`` arrived, so
-    ``n`` claims surely overlap; ``lost`` counts swaps that returned False; ``timeouts`` lists
+    """Watches and disturbs the settings documents named ``prefix`` (by default the slowmode
+    marks) in every storage object it wraps (each edge has its own): ``gate(n)`` holds the first
+    ``n`` reads of one until all ``n`` arrived, so ``n`` requests surely overlap; ``lost`` counts swaps that returned False; ``timeouts`` lists
     what the next swaps do instead of answering: "applied" (store, then raise StorageUnavailable,
     as a Cassandra CAS write timeout after the commit), "unapplied" (raise without storing), or
     "down" (raise without storing, and the re-read of the mark raises too)."""
 
-    def __init__(self) -> None:
-        self.lost, self.timeouts = 0, list[str]()
+    def __init__(self, prefix: str = MARK) -> None:
+        self.prefix, self.lost, self.timeouts = prefix, 0, list[str]()
         self._gate: asyncio.Barrier | None = None
         self._gated, self._down = 0, False
 
@@ -39,7 +39,7 @@ class _Probed:
 
     async def get_setting(self, owner_id: int, name: str) -> str | None:
         probe = self._probe
-        if name.startswith(MARK):
+        if name.startswith(probe.prefix):
             if probe._down:
                 probe._down = False
                 raise StorageUnavailable("the database went away")
@@ -52,13 +52,13 @@ class _Probed:
 
     async def swap_setting(self, owner_id: int, name: str, expected: str | None, document: str) -> bool:
         probe = self._probe
-        if name.startswith(MARK) and probe.timeouts:
+        if name.startswith(probe.prefix) and probe.timeouts:
             outcome = probe.timeouts.pop(0)
             if outcome == "applied":
                 await self._inner.swap_setting(owner_id, name, expected, document)
             probe._down = outcome == "down"
             raise StorageUnavailable(f"write timeout of type CAS ({outcome})")
         swapped: bool = await self._inner.swap_setting(owner_id, name, expected, document)
-        if name.startswith(MARK) and not swapped:
+        if name.startswith(probe.prefix) and not swapped:
             probe.lost += 1
         return swapped

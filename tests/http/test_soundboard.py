@@ -1,15 +1,23 @@
 """Guild soundboard sounds over REST: create from a data URI, list, get, modify, delete, the audio
 served back at the edge's CDN path; validation, permissions, audit entries; 2xx bodies checked
-against Discord's OpenAPI description."""
+against Discord's OpenAPI description; of two racing deletes of one sound one is 404."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.http.conftest import NewGuild, call
+from rayguild.config import Config
+from rayguild.http_api.local import LocalCluster
+from rayguild.storage.sqlite import SqliteStorage
+from tests.http.conftest import API, NewGuild, call
+from tests.http.helpers import MarkProbe
 from tests.http.spec import assert_matches_spec, assert_no_content
 
 Client = TestClient[Any, Any]
@@ -17,6 +25,21 @@ AUDIO = b"ID3\x03\x00\x00\x00" + bytes(range(200))
 SOUND = "data:audio/mpeg;base64," + base64.b64encode(AUDIO).decode()
 BASE = "/guilds/{guild_id}/soundboard-sounds"
 ONE = BASE + "/{sound_id}"
+
+
+@pytest.fixture
+def probe() -> MarkProbe:
+    return MarkProbe("sound:")
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path, probe: MarkProbe) -> AsyncIterator[LocalCluster]:
+    """The shared set-up's cluster, the sounds' documents watched by ``probe``."""
+    db = tmp_path / "rayguild.sqlite3"
+    config = Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0)
+    local = LocalCluster(config, lambda: probe.wrap(SqliteStorage(db)))
+    yield local
+    await local.close()
 
 
 async def test_soundboard_lifecycle(client: Client, register: Any, new_guild: NewGuild) -> None:
@@ -52,3 +75,20 @@ async def test_soundboard_lifecycle(client: Client, register: Any, new_guild: Ne
     assert (await client.get(f"/soundboard-sounds/{created['sound_id']}")).status == 404
     entries = (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
     assert [e["action_type"] for e in entries][:3] == [132, 131, 130]
+
+
+async def test_of_two_racing_deletes_one_is_404(
+    client: Client, probe: MarkProbe, register: Any, new_guild: NewGuild
+) -> None:
+    owner = await register("dj")
+    gid = (await new_guild("Sounds", owner)).id
+    created = await call(client, owner, "POST", f"/guilds/{gid}/soundboard-sounds", 201,
+                         json={"name": "airhorn", "sound": SOUND})  # fmt: skip
+    path = f"{API}/guilds/{gid}/soundboard-sounds/{created['sound_id']}"
+    probe.gate(2)  # both read the sound before either deletes it
+    answers = await asyncio.gather(*(client.delete(path, headers=owner.headers) for _ in range(2)))
+    assert sorted(a.status for a in answers) == [204, 404]
+    lost = next(a for a in answers if a.status == 404)
+    assert (await lost.json())["code"] == 10097
+    entries = (await call(client, owner, "GET", f"/guilds/{gid}/audit-logs"))["audit_log_entries"]
+    assert [e["action_type"] for e in entries].count(132) == 1  # one SOUND_DELETE announced
