@@ -33,9 +33,10 @@ Doc = dict[str, Any]
 Shape = Callable[[EdgeContext, Doc], Awaitable[Doc]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Kind:
-    """One kind of expression: where its documents are, how it is named and announced."""
+    """One kind of expression: where its documents are, how it is named and announced (built by
+    keyword: nine fields, several of them strings)."""
 
     prefix: str  # its documents' names: prefix + id
     path_param: str  # the route's {…} naming one

@@ -57,8 +57,9 @@ async def emoji_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any
     return await expressions.with_creator(ctx, out, stored)
 
 
-EMOJIS = Kind(PREFIX, "emoji_id", UNKNOWN_EMOJI, "Unknown Emoji", emoji_shape, "GUILD_EMOJIS_UPDATE", "emojis",
-              IMAGE_PREFIX, "emoji")  # fmt: skip
+EMOJIS = Kind(prefix=PREFIX, path_param="emoji_id", unknown_code=UNKNOWN_EMOJI, unknown_message="Unknown Emoji",
+              shape=emoji_shape, event="GUILD_EMOJIS_UPDATE", listed_as="emojis", media_prefix=IMAGE_PREFIX,
+              media_kind="emoji")  # fmt: skip
 
 
 async def store_emoji(

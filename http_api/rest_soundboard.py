@@ -36,8 +36,9 @@ async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     return await expressions.with_creator(ctx, out, stored)
 
 
-SOUNDS = Kind(PREFIX, "sound_id", UNKNOWN_SOUND, "Unknown Sound", _shape, "GUILD_SOUNDBOARD_SOUND_UPDATE", "",
-              FILE_PREFIX, "sound")  # fmt: skip
+SOUNDS = Kind(prefix=PREFIX, path_param="sound_id", unknown_code=UNKNOWN_SOUND, unknown_message="Unknown Sound",
+              shape=_shape, event="GUILD_SOUNDBOARD_SOUND_UPDATE", listed_as="", media_prefix=FILE_PREFIX,
+              media_kind="sound")  # fmt: skip
 
 
 def _fields(body: dict[str, Any], stored: dict[str, Any]) -> None:

@@ -51,8 +51,9 @@ async def _shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     return await expressions.with_creator(ctx, out, stored)
 
 
-STICKERS = Kind(PREFIX, "sticker_id", UNKNOWN_STICKER, "Unknown Sticker", _shape, "GUILD_STICKERS_UPDATE",
-                "stickers", FILE_PREFIX, "sticker")  # fmt: skip
+STICKERS = Kind(prefix=PREFIX, path_param="sticker_id", unknown_code=UNKNOWN_STICKER,
+                unknown_message="Unknown Sticker", shape=_shape, event="GUILD_STICKERS_UPDATE", listed_as="stickers",
+                media_prefix=FILE_PREFIX, media_kind="sticker")  # fmt: skip
 
 
 @routes.get("/guilds/{guild_id}/stickers")
