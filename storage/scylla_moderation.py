@@ -141,19 +141,22 @@ class ScyllaModeration:
 
     async def get_setting(self, owner_id: int, name: str) -> str | None:
         rows = await self._moderation("setting_get", owner_id, name)
-        return str(rows[0]["document"]) if rows else None
+        document = rows[0]["document"] if rows else None
+        return None if document is None else str(document)  # a row with a null document: none
 
     async def swap_setting(self, owner_id: int, name: str, expected: str | None, document: str) -> bool:
         """A lightweight transaction (Paxos at the session's serial consistency, LOCAL_SERIAL)."""
         if expected is None:
             (row,) = await self._moderation("setting_new", owner_id, name, document)
+            if not row["[applied]"] and row.get("document") is None:  # a row with a null document
+                (row,) = await self._moderation("setting_swap", document, owner_id, name, None)
         else:
             (row,) = await self._moderation("setting_swap", document, owner_id, name, expected)
         return bool(row["[applied]"])
 
     async def list_settings(self, owner_id: int, prefix: str) -> list[tuple[str, str]]:
         rows = await self._moderation("setting_range", owner_id, prefix, prefix + "\U0010ffff")
-        return [(str(r["name"]), str(r["document"])) for r in rows]
+        return [(str(r["name"]), str(r["document"])) for r in rows if r["document"] is not None]
 
     async def delete_setting(self, owner_id: int, name: str) -> bool:
         existed = await self.get_setting(owner_id, name) is not None

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from rayguild.storage import Invite, Storage, User
+from rayguild.storage import Invite, ScyllaStorage, Storage, User
 from rayguild.storage.moderation import AuditEntry, AuditQuery, Ban, BanQuery, MemberState
 
 pytestmark = pytest.mark.asyncio
@@ -98,6 +98,21 @@ async def test_settings_documents_are_replaced_whole_per_owner_and_name(
     assert await storage.get_setting(guild, "widget") == '{"enabled": false, "channel_id": null}'
     assert await storage.get_setting(guild, "welcome_screen") == '{"description": "hi"}'
     assert await storage.get_setting(other, "widget") == '{"enabled": false}'
+
+
+@pytest.mark.cassandra
+async def test_a_null_document_on_cassandra_is_no_document(
+    scylla_storage: ScyllaStorage, new_id: NewId
+) -> None:
+    """A row whose document is null (written outside rayguild, or by an older writer) reads as
+    none: get_setting None (not the text "None"), left out of list_settings, swapped from None."""
+    owner = new_id()
+    await scylla_storage._db.execute("INSERT INTO settings (owner_id, name, document) VALUES (?,?,?)",
+                                     owner, "doc:1", None)  # fmt: skip
+    assert await scylla_storage.get_setting(owner, "doc:1") is None
+    assert await scylla_storage.list_settings(owner, "doc:") == []
+    assert await scylla_storage.swap_setting(owner, "doc:1", None, '"set"') is True
+    assert await scylla_storage.get_setting(owner, "doc:1") == '"set"'
 
 
 async def test_a_setting_is_swapped_only_from_the_document_expected(storage: Storage, new_id: NewId) -> None:
