@@ -17,8 +17,7 @@ from aiohttp.test_utils import TestClient
 from rayguild.config import Config
 from rayguild.http_api.local import LocalCluster
 from rayguild.storage import SqliteStorage, Storage
-from tests.http.conftest import API, call, edge_client, joined_guild, registrar
-from tests.http.helpers import MarkProbe
+from tests.http.helpers import API, MarkProbe, call, edge_client, joined_guild, registrar
 
 from .conftest import BACKENDS, make_scylla
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.http import test_moderation
-from tests.http.conftest import call, joined_guild
+from tests.http.helpers import call, joined_guild
 from tests.http.spec import assert_matches_spec, assert_no_content
 
 Client = TestClient[Any, Any]

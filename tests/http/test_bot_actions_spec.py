@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from aiohttp.test_utils import TestClient
 
-from tests.http.conftest import call
+from tests.http.helpers import call
 from tests.http.spec import assert_error_matches_spec, assert_matches_spec, assert_no_content
 
 Client = TestClient[Any, Any]

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from .conftest import API, Account, Register
+from .helpers import API, Account, Register
 
 Client = TestClient[Any, Any]
 

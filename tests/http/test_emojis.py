@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient
 
-from tests.http.conftest import NewGuild, audit_kinds, call
+from tests.http.helpers import NewGuild, audit_kinds, call
 from tests.http.spec import assert_matches_spec, assert_no_content
 
 Client = TestClient[Any, Any]

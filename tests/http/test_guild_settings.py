@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.http import test_moderation
-from tests.http.conftest import Client, NewGuild, audit_kinds, call
+from tests.http.helpers import Client, NewGuild, audit_kinds, call
 from tests.http.spec import assert_matches_spec, assert_no_content
 
 limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits

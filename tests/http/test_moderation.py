@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from rayguild.ids import snowflake_at
-from tests.http.conftest import Client, NewGuild, audit_kinds, call
+from tests.http.helpers import Client, NewGuild, audit_kinds, call
 from tests.http.spec import assert_matches_spec, assert_no_content
 
 MOD_PERMS = (1 << 1) | (1 << 2) | (1 << 5) | (1 << 7) | (1 << 10) | (1 << 11) | (1 << 13) | (1 << 16) | (1 << 27) | (1 << 28) | (1 << 40)  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.http import test_moderation
-from tests.http.conftest import call
+from tests.http.helpers import call
 
 Client = TestClient[Any, Any]
 limit_scale = test_moderation.limit_scale  # the edge with scaled-up limits: many requests in a burst

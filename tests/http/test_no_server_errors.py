@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from rayguild.http_api.app import API_PREFIX, build_app
 from rayguild.http_api.local import LocalCluster
 from rayguild.http_api.ratelimit import RateLimiter
-from tests.http.conftest import call
+from tests.http.helpers import call
 
 Client = TestClient[Any, Any]
 BODIES: list[Any] = [

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.http.conftest import call
+from tests.http.helpers import call
 from tests.http.spec import assert_matches_spec
 
 Client = TestClient[Any, Any]

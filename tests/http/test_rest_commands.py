@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from .conftest import API, Account, Register
+from .helpers import API, Account, Register
 from .test_openapi_shapes import assert_matches_spec
 
 Client = TestClient[Any, Any]

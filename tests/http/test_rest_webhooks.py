@@ -12,7 +12,7 @@ from rayguild.http_api.app import build_app
 from rayguild.http_api.local import LocalCluster
 from rayguild.http_api.ratelimit import RateLimiter
 
-from .conftest import API, Account, Register
+from .helpers import API, Account, Register
 from .test_openapi_shapes import assert_matches_spec
 
 Client = TestClient[Any, Any]

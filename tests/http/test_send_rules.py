@@ -18,7 +18,7 @@ from rayguild.http_api.keys import CTX
 from rayguild.http_api.local import LocalCluster
 from rayguild.storage.sqlite import SqliteStorage
 from tests.http import test_moderation
-from tests.http.conftest import Client, NewGuild, Register, call, edge_client
+from tests.http.helpers import Client, NewGuild, Register, call
 
 limit_scale = test_moderation.limit_scale  # the edges with scaled-up limits: many writes
 KEYWORD_RULE = {"name": "Words", "event_type": 1, "trigger_type": 1, "enabled": True,
@@ -59,12 +59,6 @@ async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
     local = LocalCluster(config, lambda: CountingStorage(SqliteStorage(db)))  # type: ignore[arg-type]
     yield local
     await local.close()
-
-
-@pytest.fixture
-async def other_edge(cluster: LocalCluster, limit_scale: int) -> AsyncIterator[Client]:
-    async with edge_client(cluster, 1, limit_scale) as test_client:
-        yield test_client
 
 
 def storage_of(client: Client) -> CountingStorage:

@@ -17,8 +17,7 @@ from rayguild.config import Config
 from rayguild.http_api.local import LocalCluster
 from rayguild.storage.sqlite import SqliteStorage
 from tests.http import test_moderation
-from tests.http.conftest import API, NewGuild, call, edge_client
-from tests.http.helpers import MarkProbe
+from tests.http.helpers import API, MarkProbe, NewGuild, call
 from tests.http.spec import assert_rate_limited_matches_spec
 
 Client = TestClient[Any, Any]
@@ -38,13 +37,6 @@ async def cluster(tmp_path: Path, probe: MarkProbe) -> AsyncIterator[LocalCluste
     local = LocalCluster(config, lambda: probe.wrap(SqliteStorage(db)))
     yield local
     await local.close()
-
-
-@pytest.fixture
-async def other_edge(cluster: LocalCluster) -> AsyncIterator[Client]:
-    """A second edge of the same cluster (its own storage object), limits scaled up as ``client``."""
-    async with edge_client(cluster, 1, limit_scale=100) as test_client:
-        yield test_client
 
 
 async def test_slowmode_is_enforced(client: Client, register: Any, new_guild: NewGuild) -> None:

@@ -16,8 +16,7 @@ from aiohttp.test_utils import TestClient
 from rayguild.config import Config
 from rayguild.http_api.local import LocalCluster
 from rayguild.storage.sqlite import SqliteStorage
-from tests.http.conftest import API, NewGuild, call
-from tests.http.helpers import MarkProbe
+from tests.http.helpers import API, MarkProbe, NewGuild, call
 from tests.http.spec import assert_matches_spec, assert_no_content
 
 Client = TestClient[Any, Any]

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.http.test_openapi_shapes import assert_matches_spec
 
-from .conftest import API, Account, Register
+from .helpers import API, Account, Register
 
 Client = TestClient[Any, Any]
 

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from rayguild.http_api.keys import CTX
 
-from .conftest import API, Account, Register
+from .helpers import API, Account, Register
 
 Client = TestClient[Any, Any]
 

@@ -26,7 +26,7 @@ from rayguild.http_api.ratelimit import RateLimiter
 from rayguild.storage.blobs import SWEEP_AGE_S
 from rayguild.storage.blobs_dir import DirectoryBlobStore
 from rayguild.storage.sqlite import SqliteStorage
-from tests.http.conftest import Account
+from tests.http.helpers import Account
 from tests.http.test_openapi_shapes import assert_matches_spec
 
 API = "/api/v10"
