@@ -97,9 +97,12 @@ async def test_the_cache_is_bounded(tmp_path: Path) -> None:
         loads.append(1)
         return len(loads)
 
-    for guild in (1, 2, 3):  # guild 1 is the least recently used: dropped
+    for guild in (1, 2, 1, 3):  # guild 1 read again after 2: guild 2 is the least recently used
         await cache.reader(storage, guild).get("k", load)
-    await cache.reader(storage, 1).get("k", load)
+    assert len(loads) == 3
+    await cache.reader(storage, 1).get("k", load)  # kept: it was used more recently than guild 2
+    assert len(loads) == 3
+    await cache.reader(storage, 2).get("k", load)  # dropped when guild 3 came
     assert len(loads) == 4
     reader = cache.reader(storage, 1)
     for key in ("a", "b", "c"):  # a third value clears the guild's two
