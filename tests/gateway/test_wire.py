@@ -28,7 +28,7 @@ async def _post(edge: Edge, headers: dict[str, str], channel: dict[str, Any], co
 
 
 @pytest.mark.parametrize("compress", ["", "zlib-stream", "zstd-stream"])
-async def test_every_mode_decodes_with_a_1_kib_window(edge: Edge, compress: str) -> None:
+async def test_every_mode_decodes_with_the_edges_own_window(edge: Edge, compress: str) -> None:
     token, headers, _, channel = await edge.guild_with_bot()
     gw = await edge.connect(compress=compress, window_bits=ZLIB_WINDOW_BITS)
     await gw.identify(token)
