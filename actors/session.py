@@ -29,6 +29,7 @@ from rayguild.fanout.events import (
     MESSAGE_CONTENT,
     MOVED_MARKER,
     Dispatch,
+    SharedBodies,
     encode,
     frame,
 )
@@ -135,6 +136,7 @@ class SessionShardCore:
         self.presence = presence or SessionPresences()  # presence records, op 3 limit, lag bound
         self.replay_events = replay_events
         self.log = EventLog(log_events)
+        self.guild_creates = SharedBodies("GUILD_CREATE")  # one body for a guild's equal GUILD_CREATEs
         self._seq = np.zeros(0, dtype=np.int64)
         self._ring = np.zeros((0, replay_events), dtype=np.uint32)
         self._sinks: list[FrameSink] = []
@@ -298,6 +300,8 @@ class SessionShardCore:
             if dispatch.t[0] == "@":  # reserved: a note to this shard, never written
                 self._control(dispatch, slots)
                 continue
+            if dispatch.t == self.guild_creates.t:
+                dispatch = self.guild_creates.share(dispatch)
             ref = self.log.append(dispatch) & _REF_MASK
             seqs = self._seq[slots] + 1
             self._seq[slots] = seqs

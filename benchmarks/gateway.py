@@ -14,7 +14,8 @@ that many REAL gateway sessions (Hello, Identify, READY, GUILD_CREATE, heartbeat
 - per message: time from the POST to its arrival on every socket (``to_all``: the last socket,
   ``each``: every socket), with the number of deliveries behind each percentile;
 - edge CPU per delivered frame: the session shard processes' CPU seconds over the posting window
-  divided by frames delivered (raw, and minus their idle rate over the same time), beside the
+  divided by frames delivered (raw, and minus their idle rate over the same time; and the raw
+  system time alone, the kernel's part: sending on loopback, waking the readers), beside the
   generators' own CPU per frame (so it is visible that they did not bound the result) and the
   bare compress+flush of the delivered frames over up to 2,000 contexts, measured in this run
   with the libraries' default contexts and with the edge's sized ones, and the bare cost of one
@@ -71,6 +72,7 @@ COLUMNS = [
     ("edge KiB/conn after set-up / idle", "edge_rss_kib"), ("delivered/expected", "delivered_of"),
     ("POST->last socket p50/p99 ms", "to_all_ms"), ("per socket p50/p99 ms", "each_ms"),
     ("deliveries behind each", "each_count"), ("edge us/frame (idle-corrected)", "edge_us"),
+    ("of it in the kernel", "edge_system_us_per_frame"),
     ("bare compress us/frame default/edge ctx", "bare_us"), ("bare send() us/frame", "bare_send_us"), ("load-gen us/frame", "client_us_per_frame"),
     ("sample checks failed", "check_failures"),
 ]  # fmt: skip
@@ -169,7 +171,7 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
     idle_start = edges.cpu_s()
     await asyncio.sleep(IDLE_SAMPLE_S)
     idle_rate = (edges.cpu_s() - idle_start) / IDLE_SAMPLE_S
-    cpu_start, window_start = edges.cpu_s(), time.monotonic()
+    cpu_start, system_start, window_start = edges.cpu_s(), edges.system_s(), time.monotonic()
     sent: list[int] = []
     async with aiohttp.ClientSession() as http:
         for i in range(args.messages):
@@ -180,6 +182,7 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
     await _tell(procs, "collect")
     reports = [json.loads(await _line(proc, 300)) for proc in procs]
     cpu_s, window_s = edges.cpu_s() - cpu_start, time.monotonic() - window_start
+    system_s = edges.system_s() - system_start
     for proc in procs:
         await proc.wait()
     arrivals = np.concatenate(
@@ -222,6 +225,7 @@ async def run_one(runtime: Runtime, args: argparse.Namespace, token: str, channe
         "edge_cpu_s": round(cpu_s, 3), "edge_idle_cpu_per_s": round(idle_rate, 4), "window_s": round(window_s, 2),
         "edge_us_per_frame": round(edge_us, 2), "edge_us_per_frame_idle_corrected": round(edge_us_corrected, 2),
         "edge_us": f"{edge_us:.1f} ({edge_us_corrected:.1f})",
+        "edge_system_us_per_frame": round(system_s / max(delivered, 1) * 1e6, 2),
         "bare_default_us": round(bare_default, 2), "bare_sized_us": round(bare_sized, 2),
         "bare_us": f"{bare_default:.1f} / {bare_sized:.1f}", "baseline_contexts": contexts,
         "bare_send_us": round(bare_send, 2),

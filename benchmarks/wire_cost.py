@@ -32,6 +32,10 @@ class ProcessMeter:
     def cpu_s(self) -> float:
         return float(sum(t.user + t.system for t in (p.cpu_times() for p in self._procs)))
 
+    def system_s(self) -> float:
+        """The kernel's share of ``cpu_s`` (system time: the sockets' send path, epoll)."""
+        return float(sum(p.cpu_times().system for p in self._procs))
+
     def rss_bytes(self) -> int:
         return sum(p.memory_info().rss for p in self._procs)
 

@@ -8,7 +8,7 @@ can refer to the same object.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -94,6 +94,32 @@ GUILD_LEFT = "@GUILD_LEFT"
 
 def moved_marker(guild_id: int, session_id: str) -> Dispatch:
     return Dispatch(guild_id, MOVED_MARKER, session_id.encode())
+
+
+class SharedBodies:
+    """Equal bodies of one dispatch type held once per shard (events are shared, not copied).
+
+    A guild shard encodes GUILD_CREATE per session, and every session of a guild at or below its
+    large threshold gets the same bytes (the whole member list): kept per session, they were
+    most of an idle session's memory in the shard's event log. ``share`` swaps an arriving body
+    that equals the last one of its guild for that one. Bounded: the last body of at most
+    ``capacity`` guilds (the least recently seen is forgotten first).
+    """
+
+    __slots__ = ("_capacity", "_last", "t")
+
+    def __init__(self, t: str, capacity: int = 4096) -> None:
+        self.t, self._capacity = t, capacity
+        self._last: dict[int, bytes] = {}
+
+    def share(self, dispatch: Dispatch) -> Dispatch:
+        last = self._last.pop(dispatch.guild_id, None)
+        if last is not None and last == dispatch.body:
+            dispatch = replace(dispatch, body=last)
+        self._last[dispatch.guild_id] = dispatch.body
+        if len(self._last) > self._capacity:
+            del self._last[next(iter(self._last))]
+        return dispatch
 
 
 def frame(t: str, seq: int, body: bytes) -> bytes:

@@ -233,8 +233,11 @@ async def gateway_handler(request: web.Request) -> web.StreamResponse:
             metrics.closes.labels(code=str(int(exc.code))).inc()
             await ws.close(code=int(exc.code), message=exc.reason.encode())
             return ws
+        metrics.opened.labels(compress=compress or "none").inc()
         bound = ctx.config.replay_buffer_events + CONTROL_SLACK
-        sink = SocketSink(request, ws, compressor_for(compress), bound, request.config_dict[WIRE])
+        wire = request.config_dict[WIRE]
+        sink = SocketSink(request, ws, compressor_for(compress), bound, wire)
+        wire.opened()
         await GatewayConnection(ctx, ws, sink, metrics).serve()
     finally:
         metrics.sockets.dec()

@@ -1,7 +1,7 @@
 """The edge's Prometheus metrics, on a registry of its own (several edges may share a process).
 
 Labels are low-cardinality: the route template (never the concrete path), method, status class,
-close code.
+close code, compression mode.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ class EdgeMetrics:
             "rayguild_http_rate_limited", "Requests answered 429", ["bucket"], registry=registry
         )
         self.sockets = Gauge("rayguild_gateway_sockets", "Open gateway websockets", registry=registry)
+        self.opened = Counter(
+            "rayguild_gateway_opened", "Gateway websockets accepted, by transport compression",
+            ["compress"], registry=registry,
+        )  # fmt: skip
         self.closes = Counter(
             "rayguild_gateway_closes", "Gateway sockets closed, by close code", ["code"],
             registry=registry,

@@ -11,8 +11,9 @@ frame and byte counters are incremented once per turn, never per frame.
 Idle memory: a sink whose compressor holds a releasable context (zlib-stream) is listed with the
 flusher once; every ``idle_s`` the flusher sweeps that list, and a sink that wrote nothing since
 the previous sweep frees its context (so after ``idle_s`` to ``2 * idle_s`` of silence) and leaves
-the list. The sweep costs one check per connection that was busy lately, none for the idle rest;
-after a sweep that freed many contexts the C heap is trimmed, so the freed pages leave the RSS.
+the list. The sweep costs one check per connection that was busy lately, none for the idle rest.
+Once ``trim_after`` sockets were set up or contexts freed, a sweep trims the C heap, so the pages
+their garbage freed leave the RSS (at most one trim per ``idle_s``, none while nothing changes).
 
 Bound (backpressure): when the transport holds more than its high-water mark unsent (asyncio's
 64 KiB: the client reads slower than we write), the sink stops writing and waits for it to drain;
@@ -42,7 +43,7 @@ SLOW_READER_REASON = "Too slow: outgoing queue full, resume"
 _SHORT, _MEDIUM, _LONG = struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ")
 _FIN_TEXT, _FIN_BINARY = 0x81, 0x82
 IDLE_RELEASE_S = 10.0  # a zlib-stream connection silent this long (up to twice it) frees its context
-TRIM_AFTER = 64  # contexts freed in one sweep before the C heap is trimmed (glibc's malloc_trim)
+TRIM_AFTER = 64  # sockets opened or contexts freed before a sweep trims the C heap (glibc's malloc_trim)
 
 
 def _heap_trimmer() -> Callable[[int], int] | None:
@@ -67,20 +68,35 @@ def frame_header(first_byte: int, length: int) -> bytes:
 class WireFlusher:
     """One per edge: flushes every sink written during a loop turn, then counts the turn."""
 
-    __slots__ = ("_bytes", "_dirty", "_frames", "_holding", "_metrics", "_sweep_handle", "idle_s", "released")
+    __slots__ = (
+        "_bytes", "_churn", "_dirty", "_frames", "_holding", "_metrics", "_sweep_handle", "idle_s",
+        "released", "trim_after", "trims",
+    )  # fmt: skip
 
     def __init__(self, metrics: EdgeMetrics, idle_s: float = IDLE_RELEASE_S) -> None:
         self._metrics = metrics
         self._dirty: list[SocketSink] = []
         self._frames = self._bytes = 0
         self._holding: list[SocketSink] = []  # sinks whose compressor holds a releasable context
+        self._churn = 0  # sockets opened and contexts freed since the heap was last trimmed
         self._sweep_handle: asyncio.TimerHandle | None = None
         self.idle_s = idle_s
+        self.trim_after = TRIM_AFTER
         self.released = 0  # contexts freed by sweeps, ever
+        self.trims = 0  # heap trims, ever
 
     def hold(self, sink: SocketSink) -> None:
         """``sink``'s compressor now holds a context: free it once the sink goes quiet."""
         self._holding.append(sink)
+        self._schedule()
+
+    def opened(self) -> None:
+        """A socket was set up: the garbage its set-up left (parsing, READY, GUILD_CREATE...) is
+        handed back to the kernel by a heap trim at a sweep, once enough sockets came."""
+        self._churn += 1
+        self._schedule()
+
+    def _schedule(self) -> None:
         if self._sweep_handle is None:
             self._sweep_handle = asyncio.get_running_loop().call_later(self.idle_s, self._sweep)
 
@@ -93,11 +109,14 @@ class WireFlusher:
             else:
                 self._holding.append(sink)
         self.released += released
-        if released >= TRIM_AFTER and _TRIM is not None:
+        self._churn += released
+        if self._churn >= self.trim_after and _TRIM is not None:
             _TRIM(0)
+            self.trims += 1
+            self._churn = 0
         self._sweep_handle = None
-        if self._holding:
-            self._sweep_handle = asyncio.get_running_loop().call_later(self.idle_s, self._sweep)
+        if self._holding:  # (a socket opened later schedules the next sweep itself)
+            self._schedule()
 
     def mark(self, sink: SocketSink) -> None:
         if not self._dirty:

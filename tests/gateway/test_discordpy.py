@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from rayguild.http_api.keys import WIRE
+from rayguild.http_api.keys import REGISTRY, WIRE
 
 BOT = Path(__file__).with_name("discordpy_bot.py")
 Edge = Any
@@ -36,7 +36,11 @@ async def test_discordpy_bot_round_trip(edge: Edge, compress: str) -> None:
     out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
     assert proc.returncode == 0, err.decode()[-3000:]
     seen = json.loads(out.decode().strip().splitlines()[-1])
-    assert seen["compress"] == compress
+    assert seen["compress"] == compress  # what discord.py asked for, and what the edge served:
+    opened = edge.client.app[REGISTRY].get_sample_value(
+        "rayguild_gateway_opened_total", {"compress": compress}
+    )
+    assert opened == 1
     assert seen["user"] == "robot" and seen["guilds"] == [guild["name"]]
     assert seen["members"] == ["robot"]
     assert seen["received_id"] == seen["sent_id"] and seen["received_guild"] == guild["name"]

@@ -28,7 +28,7 @@ async def _post(edge: Edge, headers: dict[str, str], channel: dict[str, Any], co
 
 
 @pytest.mark.parametrize("compress", ["", "zlib-stream", "zstd-stream"])
-async def test_every_mode_decodes_with_a_1_kib_window(edge: Edge, compress: str) -> None:
+async def test_every_mode_decodes_with_the_edges_own_window(edge: Edge, compress: str) -> None:
     token, headers, _, channel = await edge.guild_with_bot()
     gw = await edge.connect(compress=compress, window_bits=ZLIB_WINDOW_BITS)
     await gw.identify(token)
@@ -165,3 +165,17 @@ async def test_an_idle_compressed_connection_frees_its_context_and_still_decodes
         await _post(edge, headers, channel, f"after idle {i}")
         assert (await gw.dispatch("MESSAGE_CREATE"))["d"]["content"] == f"after idle {i}"
     assert compressor._context is not None  # busy again: a context of its own, same stream
+
+
+async def test_a_burst_of_new_sockets_trims_the_heap_once_at_the_next_sweep(edge: Edge) -> None:
+    wire = edge.client.app[WIRE]
+    wire.idle_s, wire.trim_after = 0.2, 3  # 10 s and 64 in service
+    gateways = [await edge.connect() for _ in range(3)]
+    await until(lambda: wire.trims == 1)
+    await asyncio.sleep(4 * wire.idle_s)  # nothing new came: no more trims, the sweep stopped
+    assert wire.trims == 1 and wire._sweep_handle is None
+    await edge.connect()  # one socket is not a burst
+    await asyncio.sleep(4 * wire.idle_s)
+    assert wire.trims == 1
+    for gateway in gateways:
+        await gateway.ws.close()

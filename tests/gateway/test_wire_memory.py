@@ -4,7 +4,7 @@ Machine-independent: the bytes come from tracemalloc's accounting of allocations
 sessions (a separate load-generator process: Hello, Identify, READY, GUILD_CREATE) set up against
 an in-process edge, not from RSS or timing. The bound is generous (about 27 KiB traced today,
 48 KiB before dispatch bodies were stored in buffers of their own size). Uncompressed: a
-zlib-stream connection adds its 12 KiB deflate context until it is idle (test_wire.py shows
+zlib-stream connection adds its 19 KiB deflate context until it is idle (test_wire.py shows
 an idle one freeing it).
 """
 

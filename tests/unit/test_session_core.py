@@ -10,7 +10,7 @@ import orjson
 from rayguild.actors.handoff import HandedOver, Handoffs
 from rayguild.actors.session import Session, SessionShardCore, SessionState
 from rayguild.benchmarks.wire import CountingSink
-from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, moved_marker
+from rayguild.fanout.events import MESSAGE_CONTENT, Dispatch, SharedBodies, moved_marker
 from rayguild.ids import SessionId
 
 
@@ -48,6 +48,30 @@ def test_each_session_counts_its_own_seq() -> None:
     assert [f["s"] for f in b.frames] == [1, 2]
     assert [f["d"]["id"] for f in b.frames] == ["1", "2"]
     assert all(f["op"] == 0 for f in a.frames + b.frames)
+
+
+def test_equal_guild_creates_share_one_body_in_the_log() -> None:
+    core = SessionShardCore(0, replay_events=8)
+    sinks = [ListSink() for _ in range(3)]
+    sessions = [core.open_session(i, 0, True, sink) for i, sink in enumerate(sinks)]
+    members = {"id": "7", "members": [{"user": {"id": str(i)}} for i in range(40)]}
+    for session in sessions:  # encoded per session, as the guild shard sends it
+        core.deliver([(Dispatch.of(7, "GUILD_CREATE", members), np.array([session.slot], dtype=np.int32))])
+    other = Dispatch.of(7, "GUILD_CREATE", {**members, "name": "renamed"})
+    core.deliver([(other, np.array([sessions[0].slot], dtype=np.int32))])
+    replays = [core.events_after(s, 0) or [] for s in sessions]
+    assert [len(r) for r in replays] == [2, 1, 1]
+    assert replays[1][0].body is replays[0][0].body and replays[2][0].body is replays[0][0].body
+    assert replays[0][1].body is other.body  # a different body is kept as it came
+    assert all(sink.frames[0]["d"] == members for sink in sinks)
+
+
+def test_shared_bodies_forget_the_least_recent_guild_beyond_their_capacity() -> None:
+    shared = SharedBodies("GUILD_CREATE", capacity=2)
+    first = [shared.share(Dispatch(g, "GUILD_CREATE", b"{}" + bytes([g]))) for g in (1, 2, 3)]
+    again = [shared.share(Dispatch(g, "GUILD_CREATE", b"{}" + bytes([g]))) for g in (3, 2, 1)]
+    assert again[0].body is first[2].body and again[1].body is first[1].body
+    assert again[2].body is not first[0].body  # guild 1 was forgotten when guild 3 came
 
 
 def test_content_is_blank_without_the_intent() -> None:
