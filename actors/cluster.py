@@ -81,9 +81,12 @@ def spawn(cls: type, name: str, namespace: str, *args: Any, node_id: str | None 
         # Ray places an actor that requires no resource at all on a random node, whatever its
         # soft affinity says (measured on Ray 2.60: 2 of 6 on three nodes); a token CPU share makes
         # the scheduler honour it (every time), at no cost: shards are asyncio actors, not CPU slots.
+        # A node whose CPUs are all taken spills the actor elsewhere instead of queueing it there.
         placement = {
             "num_cpus": PLACED_CPUS,
-            "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=True),
+            "scheduling_strategy": NodeAffinitySchedulingStrategy(
+                node_id, soft=True, _spill_on_unavailable=True
+            ),
         }
     handle = (
         _remote_class(cls)
