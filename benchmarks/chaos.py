@@ -9,7 +9,8 @@ session shard, the presence shard, a rolling restart of every edge (each drained
 resuming elsewhere, then killed and restarted), a worker node of the multi-node Ray cluster (a
 head and two workers on this machine, ``ray.cluster_utils.Cluster``; the head and the other
 worker take over its shards) and the Cassandra process (then started again on its data directory). A bystander guild is placed
-on the other guild shard, and the node kill spares the node that holds it. ``chaos_ledger.py`` says
+on the other guild shard, and the node kill spares the node that holds it (and prefers one that
+holds no edge: losing an edge is the session shard's window). ``chaos_ledger.py`` says
 what is counted per failure. Every actor kill is a SIGKILL of the actor's process; Ray restarts
 it. A failure with nothing to kill at its turn (the relays died with their guild shard and none is
 back yet, or no worker node can be lost without the bystander's shard) is reported as skipped.
@@ -56,12 +57,33 @@ FAILURES = ("relay", "guild", "session", "presence", "rolling", "node", "cassand
 CASSANDRA_SH = Path(__file__).resolve().parent.parent / "scripts" / "cassandra.sh"
 CHANNELS_PER_GUILD = 3
 RETRY_S = 300.0
+EPHEMERAL_LOW = 32768  # Linux's default start of the ephemeral port range
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def listen_ports(count: int, rng: random.Random) -> int:
+    """A base port ``p`` with ``p .. p + count - 1`` free now, below the kernel's ephemeral range:
+    an edge binds its port again after each restart, and a port in that range may meanwhile be the
+    local end of any outgoing connection (seen: a restarted edge refused its own port for a minute,
+    the rolling restart waiting on it)."""
+    low = EPHEMERAL_LOW
+    with contextlib.suppress(OSError, ValueError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(1000):
+        base = rng.randrange(10_000, low - count)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} free consecutive ports below {low}")
 
 
 class CassandraNode:
@@ -117,14 +139,19 @@ def live_relay(namespace: str, guild_id: int) -> str | None:
 
 
 def victim_node(rt: Runtime, nodes: RayNodes, spare: str) -> Any | None:
-    """The worker node holding the most shards, never the one holding shard ``spare``."""
+    """The worker node to lose, never the one holding shard ``spare``: one holding no edge (session
+    shard) if there is one, so that its loss must cost no client a re-identify (an edge's loss is
+    the session window's), and of those the one holding the most actors (shards and relays)."""
     held: dict[str, int] = {}
+    edges: set[str] = set()
     keep = ""
     for info in cluster.list_named_actors(rt.config.namespace):
         held[info.node_id] = held.get(info.node_id, 0) + 1
         keep = info.node_id if info.name == spare else keep
+        if info.name.startswith("session-"):
+            edges.add(info.node_id)
     workers = [n for n in nodes.worker_nodes if n.node_id != keep]
-    return max(workers, key=lambda n: held.get(n.node_id, 0), default=None)
+    return max(workers, key=lambda n: (n.node_id not in edges, held.get(n.node_id, 0)), default=None)
 
 
 class Scene:
@@ -365,13 +392,15 @@ async def create_schema(config: Config) -> None:
 
 
 def node_config(args: argparse.Namespace, data_dir: str, ray_address: str) -> Config:
+    ports = random.Random()
     return load_config(
         environ={}, namespace="rayguild-chaos", ray_address=ray_address,
         storage="scylla", scylla_hosts=("127.0.0.1",),
         scylla_port=args.cql_port, scylla_keyspace="rayguild_chaos",
         guild_shards=2, session_shards=2, presence_shards=1, push_shards=1,
         relay_threshold_sessions=args.relay_threshold, relay_size=args.relay_threshold,
-        port=free_port(), edge_port_base=free_port(), log_level="warning", dashboard_port=free_port(),
+        port=listen_ports(1, ports), edge_port_base=listen_ports(2, ports), log_level="warning",
+        dashboard_port=free_port(),
         passive_update_interval_s=3600.0, sqlite_path=str(Path(data_dir) / "unused.sqlite3"),
     )  # fmt: skip
 
