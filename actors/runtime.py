@@ -20,7 +20,7 @@ from rayguild.actors.push import TransportFactory
 from rayguild.actors.refs import GUILD, PRESENCE, PUSH, SESSION, Directory
 from rayguild.actors.session_host import SessionShardHost
 from rayguild.config import Config
-from rayguild.errors import ShardUnavailable
+from rayguild.errors import RayguildError, ShardUnavailable
 from rayguild.ring import RingSnapshot, ShardName, shard_name
 
 
@@ -110,7 +110,8 @@ class Runtime:
                 task.cancel()
 
     async def _start(self, name: str) -> None:
-        with contextlib.suppress(ShardUnavailable):
+        """One start; a refusal (the shard restarting, its storage down) is retried next round."""
+        with contextlib.suppress(RayguildError):
             await self.directory.actor(name).send(Start())
 
     def status(self) -> list[ShardStatus]:
