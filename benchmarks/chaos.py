@@ -329,6 +329,7 @@ async def kill(
 async def drive(
     rt: Runtime, nodes: RayNodes, cassandra: CassandraNode, args: argparse.Namespace
 ) -> dict[str, Any]:
+    load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     watcher = asyncio.create_task(rt.watch(0.5))
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -375,6 +376,7 @@ async def drive(
         "acked": sum(1 for p in posts if p.status == 200),
         "fatal_closes": sum(1 for m in scene.members if m.client.counters.fatal_close),
         "skipped": " ".join(skipped) or "none",
+        "load average before": load_before, "after": ", ".join(f"{x:.1f}" for x in os.getloadavg()),
     }  # fmt: skip
     return {"rows": rows, "totals": totals}
 
