@@ -48,7 +48,7 @@ from rayguild.benchmarks.report import command_line, markdown_table, progress, w
 from rayguild.config import Config, load_config
 from rayguild.errors import ShardUnavailable
 from rayguild.http_api.auth import create_user
-from rayguild.http_api.server import start_edge
+from rayguild.http_api.server import free_listen_ports, start_edge
 from rayguild.storage import ScyllaStorage, open_storage
 
 # The relay before its guild shard (relays die with it, and come back only with its sessions);
@@ -57,33 +57,12 @@ FAILURES = ("relay", "guild", "session", "presence", "rolling", "node", "cassand
 CASSANDRA_SH = Path(__file__).resolve().parent.parent / "scripts" / "cassandra.sh"
 CHANNELS_PER_GUILD = 3
 RETRY_S = 300.0
-EPHEMERAL_LOW = 32768  # Linux's default start of the ephemeral port range
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def listen_ports(count: int, rng: random.Random) -> int:
-    """A base port ``p`` with ``p .. p + count - 1`` free now, below the kernel's ephemeral range:
-    an edge binds its port again after each restart, and a port in that range may meanwhile be the
-    local end of any outgoing connection (seen: a restarted edge refused its own port for a minute,
-    the rolling restart waiting on it)."""
-    low = EPHEMERAL_LOW
-    with contextlib.suppress(OSError, ValueError):
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for _ in range(1000):
-        base = rng.randrange(10_000, low - count)
-        try:
-            for port in range(base, base + count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError(f"no {count} free consecutive ports below {low}")
 
 
 class CassandraNode:
@@ -394,14 +373,13 @@ async def create_schema(config: Config) -> None:
 
 
 def node_config(args: argparse.Namespace, data_dir: str, ray_address: str) -> Config:
-    ports = random.Random()
     return load_config(
         environ={}, namespace="rayguild-chaos", ray_address=ray_address,
         storage="scylla", scylla_hosts=("127.0.0.1",),
         scylla_port=args.cql_port, scylla_keyspace="rayguild_chaos",
         guild_shards=2, session_shards=2, presence_shards=1, push_shards=1,
         relay_threshold_sessions=args.relay_threshold, relay_size=args.relay_threshold,
-        port=listen_ports(1, ports), edge_port_base=listen_ports(2, ports), log_level="warning",
+        port=free_listen_ports(1), edge_port_base=free_listen_ports(2), log_level="warning",
         dashboard_port=free_port(),
         passive_update_interval_s=3600.0, sqlite_path=str(Path(data_dir) / "unused.sqlite3"),
     )  # fmt: skip

@@ -28,7 +28,7 @@ from rayguild.actors.guild_host import relay_node
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config, load_config
 from rayguild.errors import ShardUnavailable
-from rayguild.http_api.server import start_edge
+from rayguild.http_api.server import free_listen_ports, start_edge
 from rayguild.ring import RingSnapshot, ShardName
 from tests.integration.test_failover import (
     CHANNELS,
@@ -44,7 +44,6 @@ from tests.integration.test_failover import (
     identify,
     until,
 )
-from tests.multinode.test_nodes import free_port
 
 RECOVERY_BOUND_S = 45.0  # node loss to the last GUILD_CREATE (Ray's health checks: about 15 s)
 GUILD_TRIES = 150  # both relays of a guild land on one of three nodes with chance 1/9
@@ -86,8 +85,8 @@ def arranged(ray_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> 
         session_shards=2,
         presence_shards=1,
         sqlite_path=str(db),
-        port=free_port(),
-        edge_port_base=free_port(),
+        port=free_listen_ports(1),
+        edge_port_base=free_listen_ports(2),
         log_level="warning",
         passive_update_interval_s=3600.0,
         identify_interval_s=0.0,  # the test's sessions identify back to back (Discord: one per 5 s)
