@@ -103,6 +103,10 @@ class GuildShard:
         task = asyncio.ensure_future(rejoin_relay_sessions(self, proc, gone))
         self._recovering.add(task)
         task.add_done_callback(self._recovering.discard)
+        if self.relay_batcher is not None:
+            self.relay_batcher.discard(key)  # nothing more for it (its sessions were just retired)
+        if self.relay_transport is not None:
+            self.relay_transport.lost(guild_id, index)
 
     async def session_shard_lost(self, shard: int) -> int:
         """Session shard ``shard`` restarted empty: forget its sessions before it reuses their slots,

@@ -11,6 +11,7 @@ restart it by itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -27,36 +28,78 @@ from rayguild.actors.outbox import Outbox
 from rayguild.actors.refs import Directory
 from rayguild.actors.relay import RelayHost
 from rayguild.config import Config
+from rayguild.errors import ShardUnavailable
 from rayguild.fanout.ordering import StreamSequencer
 from rayguild.logs import configure_logging
 from rayguild.relay import GuildPermissions, RelayCommand
+from rayguild.ring import RingSnapshot, ShardName
 from rayguild.storage import open_storage
 
 log = structlog.get_logger("rayguild.hosts")
 
 
+SUSPECT_S = 60.0  # a node that just lost a relay gets no new relay for this long
+ALIVE_NODES_TTL_S = 1.0  # how long the list of alive nodes is reused (relays come in bursts)
+
+
+def relay_node(name: str, alive: list[str], avoid: set[str]) -> str | None:
+    """The node relay ``name`` is placed on: a ring over the alive nodes not to avoid (None: no
+    preference, when every alive node is to be avoided)."""
+    candidates = [ShardName(node) for node in alive if node not in avoid]
+    return RingSnapshot(candidates).owner(name) if candidates else None
+
+
 class RayRelayTransport:
-    """Relays as named Ray actors ``relay-<guild>-<n>``, created on demand by their guild."""
+    """Relays as named Ray actors ``relay-<guild>-<n>``, created on demand by their guild and
+    spread over the nodes by a ring (a soft preference, as for shards).
+
+    A lost relay's node is avoided for ``SUSPECT_S``: a node that died is still reported alive
+    until Ray's health checks give up on it (seconds), and a replacement placed there would be
+    lost again. A lost relay is retired by its guild and killed here for good: Ray would otherwise
+    restart it empty, to idle forever.
+    """
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.refs: dict[tuple[int, int], ActorRef] = {}
+        self.nodes: dict[tuple[int, int], str | None] = {}  # where each relay was placed
         self._sequencer = StreamSequencer()  # one stream per guild-shard incarnation
+        self._suspects: dict[str, float] = {}  # node id -> avoided until (monotonic)
+        self._alive: tuple[float, list[str]] = (-ALIVE_NODES_TTL_S, [])
 
     def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
         name = f"relay-{guild_id}-{index}"
+        now = time.monotonic()
+        if now - self._alive[0] >= ALIVE_NODES_TTL_S:
+            self._alive = (now, cluster.alive_nodes())
+        self._suspects = {node: until for node, until in self._suspects.items() if until > now}
+        node = relay_node(name, self._alive[1], set(self._suspects))
         ref = cluster.spawn(
-            RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive
-        )
+            RelayHost, name, self.config.namespace, guild_id, index, self.config, permissions, prune_passive,
+            node_id=node,
+        )  # fmt: skip
         self.refs[guild_id, index] = ref
+        self.nodes[guild_id, index] = node
+        log.info("relay created", relay=name, node=node, avoided=len(self._suspects))
+
+    def lost(self, guild_id: int, index: int) -> None:
+        node = self.nodes.pop((guild_id, index), None)
+        if node is not None:
+            self._suspects[node] = time.monotonic() + SUSPECT_S
+        ref = self.refs.pop((guild_id, index), None)
+        if ref is not None:
+            with contextlib.suppress(ShardUnavailable):
+                ref.kill(restart=False)
 
     def send(self, guild_id: int, index: int, commands: list[RelayCommand]) -> Awaitable[object]:
-        return self.refs[guild_id, index].send(
-            c.ApplyRelay(self._sequencer.wrap((guild_id, index), commands))
-        )
+        ref = self.refs.get((guild_id, index))
+        if ref is None:  # lost: a batch that was already waiting fails like one sent to it
+            return _fail(ShardUnavailable(f"relay-{guild_id}-{index} was lost"))
+        return ref.send(c.ApplyRelay(self._sequencer.wrap((guild_id, index), commands)))
 
-    def ref(self, guild_id: int, index: int) -> ActorRef:
-        return self.refs[guild_id, index]
+
+async def _fail(error: Exception) -> object:
+    raise error
 
 
 class GuildShardHost:

@@ -8,8 +8,9 @@ each channel's ``last_message_id``. The loss is known at the restart announcemen
 a call of this edge to the shard fails (``suspect``); a session is told once per loss. Guarantees:
 the GUILD_DELETE is written before anything the new incarnation sends (the restart announcement
 is answered before it publishes); a join that
-cannot be delivered is retried with back-off, and a session whose guild never comes back is told
-to re-identify (op 9), never left silently without it.
+cannot be delivered is retried with back-off (also while storage is down), and a session whose
+guild is not back within ``REJOIN_GIVE_UP_S`` is told to re-identify (op 9), never left silently
+without it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ from rayguild.ring import RingSnapshot, shard_name
 
 log = structlog.get_logger("rayguild.session")
 
-REJOIN_ATTEMPTS = 8
-REJOIN_BACKOFF_S = 0.25  # doubled per attempt: about a minute in all before op 9
+REJOIN_BACKOFF_S = 0.25  # doubled per failed attempt, at most REJOIN_BACKOFF_MAX_S
+REJOIN_BACKOFF_MAX_S = 5.0
+# The guild may need its storage to come back too (a node and the database lost together): the
+# sessions stay told it is unavailable this long before op 9.
+REJOIN_GIVE_UP_S = 300.0
 REJOIN_CONCURRENCY = 256
 
 
@@ -48,6 +52,8 @@ class GuildLoss:
         self.guild_ring = guild_ring
         self.guilds: GuildConnector | None = None  # set by whoever hosts the shard
         self.backoff_s = REJOIN_BACKOFF_S
+        self.backoff_max_s = REJOIN_BACKOFF_MAX_S
+        self.give_up_s = REJOIN_GIVE_UP_S
         self.rejoined = 0
         self._pending: set[tuple[str, int]] = set()  # (session, guild): told, its join under way
         self._tasks: set[asyncio.Task[None]] = set()
@@ -114,13 +120,16 @@ class GuildLoss:
             self._pending.difference_update((j.session_id, j.guild_id) for j in joins)
 
     async def _rejoin_or_invalidate(self, joins: list[c.SessionJoin]) -> None:
-        pending = joins
-        for attempt in range(REJOIN_ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
+        pending, delay_s = joins, self.backoff_s
+        give_up_at = time.monotonic() + self.give_up_s
+        while True:
             pending = await self._try(pending)
-            if not pending:
-                return
+            if not pending or time.monotonic() >= give_up_at:
+                break
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, self.backoff_max_s)
+        if not pending:
+            return
         slots = sorted({s.slot for j in pending if (s := self.core.sessions.get(j.session_id)) is not None})
         log.error("guild shard not back; its sessions must re-identify", sessions=len(slots))
         self.core.invalidate(np.asarray(slots, dtype=np.int32))

@@ -36,6 +36,10 @@ class RelayTransport(Protocol):
         """Submit one ordered batch now."""
         ...
 
+    def lost(self, guild_id: int, index: int) -> None:
+        """Relay ``index`` was retired (it died or restarted empty): nothing is sent to it again."""
+        ...
+
 
 def relay_key(guild_id: int, index: int) -> int:
     return (guild_id << RELAY_INDEX_BITS) | index

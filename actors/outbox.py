@@ -62,6 +62,15 @@ class Outbox:
     async def drain(self) -> None:
         await self.batcher.drain()
 
+    async def drain_to(self, shard: int) -> None:
+        """Until what was added for session shard ``shard`` so far was delivered (or failed)."""
+        await self.batcher.drain_to(shard)
+
+    def invalidate(self, shard: int, slots: list[int]) -> None:
+        """Tell these sessions of ``shard`` to re-identify (op 9): what they missed can not be
+        delivered to them any more."""
+        session_endpoint(self.transport, shard).notify(c.Invalidate(tuple(slots)))
+
     def _send(self, shard: int, batch: Batch) -> Awaitable[Any]:
         return session_endpoint(self.transport, shard).send(c.Deliver(self.sequencer.wrap(shard, batch)))
 

@@ -8,6 +8,7 @@ shard, ``ensure_started`` (run every ``watch_interval_s`` by ``watch``) calls it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from rayguild.actors.push import TransportFactory
 from rayguild.actors.refs import GUILD, PRESENCE, PUSH, SESSION, Directory
 from rayguild.actors.session_host import SessionShardHost
 from rayguild.config import Config
-from rayguild.errors import ShardUnavailable
+from rayguild.errors import RayguildError, ShardUnavailable
 from rayguild.ring import RingSnapshot, ShardName, shard_name
 
 
@@ -91,14 +92,27 @@ class Runtime:
         return [self.directory.actor(name).send_sync(Start(), START_TIMEOUT_S) for name in self.shard_names()]
 
     async def watch(self, interval_s: float = 1.0) -> None:
-        """Re-start shards Ray has restarted (their start is idempotent)."""
-        while True:
-            await asyncio.sleep(interval_s)
-            for name in self.shard_names():
-                try:
-                    await self.directory.actor(name).send(Start())
-                except ShardUnavailable:
-                    continue
+        """Re-start shards Ray has restarted (their start is idempotent).
+
+        Every shard on its own: a start that does not answer (its node lost under the call, its
+        storage slow) holds up only that shard's next start, never the others' (seen: an edge
+        killed in a rolling restart stayed down for minutes behind another shard's start).
+        """
+        starting: dict[str, asyncio.Future[None]] = {}
+        try:
+            while True:
+                await asyncio.sleep(interval_s)
+                for name in self.shard_names():
+                    if name not in starting or starting[name].done():
+                        starting[name] = asyncio.ensure_future(self._start(name))
+        finally:
+            for task in starting.values():
+                task.cancel()
+
+    async def _start(self, name: str) -> None:
+        """One start; a refusal (the shard restarting, its storage down) is retried next round."""
+        with contextlib.suppress(RayguildError):
+            await self.directory.actor(name).send(Start())
 
     def status(self) -> list[ShardStatus]:
         actors = {a.name: a for a in cluster.list_named_actors(self.config.namespace)}

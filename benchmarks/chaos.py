@@ -9,7 +9,8 @@ session shard, the presence shard, a rolling restart of every edge (each drained
 resuming elsewhere, then killed and restarted), a worker node of the multi-node Ray cluster (a
 head and two workers on this machine, ``ray.cluster_utils.Cluster``; the head and the other
 worker take over its shards) and the Cassandra process (then started again on its data directory). A bystander guild is placed
-on the other guild shard, and the node kill spares the node that holds it. ``chaos_ledger.py`` says
+on the other guild shard, and the node kill spares the node that holds it (and prefers one that
+holds no edge: losing an edge is the session shard's window). ``chaos_ledger.py`` says
 what is counted per failure. Every actor kill is a SIGKILL of the actor's process; Ray restarts
 it. A failure with nothing to kill at its turn (the relays died with their guild shard and none is
 back yet, or no worker node can be lost without the bystander's shard) is reported as skipped.
@@ -47,7 +48,7 @@ from rayguild.benchmarks.report import command_line, markdown_table, progress, w
 from rayguild.config import Config, load_config
 from rayguild.errors import ShardUnavailable
 from rayguild.http_api.auth import create_user
-from rayguild.http_api.server import start_edge
+from rayguild.http_api.server import free_listen_ports, start_edge
 from rayguild.storage import ScyllaStorage, open_storage
 
 # The relay before its guild shard (relays die with it, and come back only with its sessions);
@@ -117,14 +118,19 @@ def live_relay(namespace: str, guild_id: int) -> str | None:
 
 
 def victim_node(rt: Runtime, nodes: RayNodes, spare: str) -> Any | None:
-    """The worker node holding the most shards, never the one holding shard ``spare``."""
+    """The worker node to lose, never the one holding shard ``spare``: one holding no edge (session
+    shard) if there is one, so that its loss must cost no client a re-identify (an edge's loss is
+    the session window's), and of those the one holding the most actors (shards and relays)."""
     held: dict[str, int] = {}
+    edges: set[str] = set()
     keep = ""
     for info in cluster.list_named_actors(rt.config.namespace):
         held[info.node_id] = held.get(info.node_id, 0) + 1
         keep = info.node_id if info.name == spare else keep
+        if info.name.startswith("session-"):
+            edges.add(info.node_id)
     workers = [n for n in nodes.worker_nodes if n.node_id != keep]
-    return max(workers, key=lambda n: held.get(n.node_id, 0), default=None)
+    return max(workers, key=lambda n: (n.node_id not in edges, held.get(n.node_id, 0)), default=None)
 
 
 class Scene:
@@ -302,6 +308,7 @@ async def kill(
 async def drive(
     rt: Runtime, nodes: RayNodes, cassandra: CassandraNode, args: argparse.Namespace
 ) -> dict[str, Any]:
+    load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     watcher = asyncio.create_task(rt.watch(0.5))
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -348,6 +355,7 @@ async def drive(
         "acked": sum(1 for p in posts if p.status == 200),
         "fatal_closes": sum(1 for m in scene.members if m.client.counters.fatal_close),
         "skipped": " ".join(skipped) or "none",
+        "load average before": load_before, "after": ", ".join(f"{x:.1f}" for x in os.getloadavg()),
     }  # fmt: skip
     return {"rows": rows, "totals": totals}
 
@@ -371,7 +379,8 @@ def node_config(args: argparse.Namespace, data_dir: str, ray_address: str) -> Co
         scylla_port=args.cql_port, scylla_keyspace="rayguild_chaos",
         guild_shards=2, session_shards=2, presence_shards=1, push_shards=1,
         relay_threshold_sessions=args.relay_threshold, relay_size=args.relay_threshold,
-        port=free_port(), edge_port_base=free_port(), log_level="warning", dashboard_port=free_port(),
+        port=free_listen_ports(1), edge_port_base=free_listen_ports(2), log_level="warning",
+        dashboard_port=free_port(),
         passive_update_interval_s=3600.0, sqlite_path=str(Path(data_dir) / "unused.sqlite3"),
     )  # fmt: skip
 

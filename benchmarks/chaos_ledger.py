@@ -12,7 +12,8 @@ Per window:
 - ``duplicates``, ``seq_gaps``, ``op9``, ``resumes``, ``reidentifies`` (READY after the first);
 - ``bystander_disrupted``: clients of the bystander guild with any op 9, re-identify, resume or
   disconnect in the window;
-- ``recover_s``: from the kill until every client got a message posted after the kill.
+- ``recover_s``: from the kill until every client got a message posted after the kill;
+  ``slowest`` (JSON only): the last client to, its guilds, and its events and outages since.
 """
 
 from __future__ import annotations
@@ -145,8 +146,34 @@ def summarize(
             "reidentifies": events("identify"),
             "bystander_disrupted": f"{disrupted}/{len(bystanders)}",
             "recover_s": _recovery(firsts, failure.at),
+            "slowest": _slowest(members, firsts, failure.at),
         })  # fmt: skip
     return rows
+
+
+def _slowest(members: Sequence[Member], firsts: Sequence[float | None], at: float) -> dict[str, Any]:
+    """The client that recovered last (JSON only, to read a long ``recover_s``): its guilds, when
+    its first live message after the kill came, and what it lived through since the kill."""
+    known = [(t, i) for i, t in enumerate(firsts) if t is not None]
+    missing = [i for i, t in enumerate(firsts) if t is None]
+    index = missing[0] if missing else max(known)[1] if known else None
+    if index is None:
+        return {}
+    member = members[index]
+    events = [(round(t - at, 2), kind) for t, kind in member.client.log if t >= at]
+    outages = [
+        (guild_id, round(gone - at, 2), round(back - at, 2) if back != float("inf") else None)
+        for inc in member.client.incarnations
+        for guild_id, spans in inc.unavailable.items()
+        for gone, back in spans
+        if back >= at
+    ]
+    first = firsts[index]
+    return {
+        "guilds": sorted(str(g) for g in member.guild_ids), "bystander": member.bystander,
+        "first_live_s": None if first is None else round(first - at, 2),
+        "events": events[:20], "outages": outages[:20],
+    }  # fmt: skip
 
 
 def _recovery(firsts: Sequence[float | None], at: float) -> float | str:

@@ -38,6 +38,7 @@ class TickBatcher(Generic[Item]):
         self._in_flight: dict[int, int] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks_to: dict[int, set[asyncio.Task[None]]] = {}  # the same tasks, per destination
         self.calls = 0
         self.overflows = 0
         self.failures = 0
@@ -73,7 +74,16 @@ class TickBatcher(Generic[Item]):
         awaitable = self._send(destination, batch)
         task = asyncio.ensure_future(self._settle(destination, batch, awaitable))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks_to.setdefault(destination, set()).add(task)
+        task.add_done_callback(lambda t: self._settled(destination, t))
+
+    def _settled(self, destination: int, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        tasks = self._tasks_to.get(destination)
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._tasks_to[destination]
 
     async def _settle(self, destination: int, batch: list[Item], awaitable: Awaitable[object]) -> None:
         try:
@@ -104,3 +114,12 @@ class TickBatcher(Generic[Item]):
         self.flush()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def drain_to(self, destination: int) -> None:
+        """Flush ``destination``'s batch and wait until the sends to it issued so far completed
+        (or failed). Sends issued meanwhile are not waited for (under steady traffic there always
+        is one), nor is a slow or restarting other destination."""
+        self._flush_one(destination)
+        issued = list(self._tasks_to.get(destination, ()))
+        if issued:
+            await asyncio.gather(*issued, return_exceptions=True)

@@ -9,8 +9,11 @@ SessionShard actor's edge factory is called with.
 
 from __future__ import annotations
 
+import contextlib
+import random
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import structlog
@@ -60,6 +63,30 @@ class RunningEdge:
 
     async def stop(self) -> None:
         await self._runner.cleanup()
+
+
+EPHEMERAL_LOW = 32768  # Linux's default start of the ephemeral port range
+
+
+def free_listen_ports(count: int, host: str = "127.0.0.1") -> int:
+    """A base port ``p`` with ``p .. p + count - 1`` free now and below the kernel's ephemeral
+    range, for edges in tests and benchmarks: an edge binds its own port again after a restart,
+    and a port in that range may meanwhile be the local end of any outgoing connection (seen: a
+    restarted edge refused its port for a minute; a first start refused base + 1)."""
+    low = EPHEMERAL_LOW
+    with contextlib.suppress(OSError, ValueError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
+    for _ in range(1000):
+        base = rng.randrange(10_000, low - count)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind((host, port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} free consecutive ports below {low}")
 
 
 def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:

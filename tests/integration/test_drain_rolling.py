@@ -23,9 +23,8 @@ from rayguild.actors.runtime import Runtime
 from rayguild.benchmarks.chaos import restart_edge
 from rayguild.benchmarks.chaos_ledger import silent_gaps
 from rayguild.config import Config
-from rayguild.http_api.server import start_edge
+from rayguild.http_api.server import free_listen_ports, start_edge
 
-from .conftest import free_port
 from .test_failure_proofs import SETTLE_S, Run, settle
 
 pytestmark = pytest.mark.ray
@@ -39,7 +38,7 @@ MIN_ACKED = 20
 def node(runtime: Runtime, ray_config: Config) -> Iterator[Runtime]:
     """Two edges and one guild shard in a namespace of their own (restarted edges stay here)."""
     config = replace(
-        ray_config, namespace="rayguild-test-rolling", port=free_port(), edge_port_base=free_port(),
+        ray_config, namespace="rayguild-test-rolling", port=free_listen_ports(1), edge_port_base=free_listen_ports(2),
         guild_shards=1, session_shards=2,
     )  # fmt: skip
     rt = Runtime(config, edge_factory=start_edge)

@@ -31,7 +31,7 @@ from rayguild.actors import cluster
 from rayguild.actors.commands import Stats
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config
-from rayguild.http_api.server import start_edge
+from rayguild.http_api.server import free_listen_ports, start_edge
 from tests.integration.test_discordpy_on_ray import rest
 
 pytestmark = pytest.mark.ray
@@ -143,13 +143,12 @@ async def identify(http: aiohttp.ClientSession, port: int, token: str) -> Client
 @pytest.fixture(scope="module")
 def failover(runtime: Runtime, ray_config: Config) -> Iterator[Runtime]:
     """Edges and shards of their own (killed here), relays for any guild with 2+ sessions."""
-    from tests.integration.conftest import free_port
 
     config = replace(
         ray_config,
         namespace="rayguild-test-failover",
-        port=free_port(),
-        edge_port_base=free_port(),  # a restarted edge binds its own port again
+        port=free_listen_ports(1),
+        edge_port_base=free_listen_ports(2),  # a restarted edge binds its own port again
         relay_threshold_sessions=2,
         relay_size=2,
     )

@@ -35,11 +35,9 @@ from rayguild.benchmarks.chaos_ledger import Member, Post, silent_gaps
 from rayguild.benchmarks.library_client import LibraryClient
 from rayguild.config import Config
 from rayguild.http_api.auth import create_user
-from rayguild.http_api.server import start_edge
+from rayguild.http_api.server import free_listen_ports, start_edge
 from rayguild.ids import session_shard_index
 from rayguild.storage import Storage, open_storage
-
-from .conftest import free_port
 
 pytestmark = pytest.mark.ray
 
@@ -66,8 +64,8 @@ def node(request: pytest.FixtureRequest, runtime: Runtime, ray_config: Config) -
             "scylla_keyspace": f"rayguild_failure_{int(time.time())}_{os.getpid()}",
         }  # fmt: skip
     config = replace(
-        ray_config, namespace=f"rayguild-test-proofs-{request.param}", port=free_port(),
-        edge_port_base=free_port(), relay_threshold_sessions=2, relay_size=2, **storage,  # type: ignore[arg-type]
+        ray_config, namespace=f"rayguild-test-proofs-{request.param}", port=free_listen_ports(1),
+        edge_port_base=free_listen_ports(2), relay_threshold_sessions=2, relay_size=2, **storage,  # type: ignore[arg-type]
     )  # fmt: skip
     if request.param == "cassandra":
         asyncio.run(create_schema(config))  # patiently: DDL is slow on a loaded box

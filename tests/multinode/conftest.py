@@ -15,7 +15,7 @@ from ray.cluster_utils import Cluster
 
 from tests.integration.conftest import free_port
 
-OWN_DRIVER = {"test_nodes.py"}
+OWN_DRIVER = {"test_nodes.py", "test_relay_node.py"}
 NODE_ARGS = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
 
 

@@ -18,7 +18,7 @@ from ray.cluster_utils import Cluster
 
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config, load_config
-from rayguild.http_api.server import start_edge
+from rayguild.http_api.server import free_listen_ports, start_edge
 from tests.integration.test_failover import Client, identify
 from tests.ports import free_port
 
@@ -46,8 +46,8 @@ def config(ray_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Co
         session_shards=3,
         presence_shards=1,
         sqlite_path=str(db),
-        port=free_port(),
-        edge_port_base=free_port(),
+        port=free_listen_ports(1),
+        edge_port_base=free_listen_ports(3),  # a restarted edge binds its own port again
         log_level="warning",
         passive_update_interval_s=3600.0,
         identify_interval_s=0.0,  # clients identify again at once after a kill (Discord: one per 5 s)

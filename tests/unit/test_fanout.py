@@ -165,6 +165,26 @@ async def test_batcher_refuses_beyond_its_bound_and_reports_failures() -> None:
     assert failed == [9] and batcher2.failures == 1
 
 
+async def test_drain_to_waits_for_one_destination_only() -> None:
+    """A destination that never answers (restarting) does not hold up a drain of another one."""
+    stuck, done = asyncio.Event(), []
+
+    async def send(dest: int, batch: list[int]) -> None:
+        if dest == 1:
+            await stuck.wait()
+        done.append(dest)
+
+    batcher: TickBatcher[int] = TickBatcher(send, 60.0, 10, 10, lambda d, b: None)
+    batcher.add(1, 1)
+    batcher.flush()
+    batcher.add(0, 0)  # pending until the tick (a minute): drain_to flushes it
+    await asyncio.wait_for(batcher.drain_to(0), 5)
+    assert done == [0] and batcher.in_flight(1) == 1
+    stuck.set()
+    await batcher.drain()
+    assert done == [0, 1] and batcher.idle()
+
+
 def test_dispatch_body_encoded_once_and_shared() -> None:
     d = Dispatch.of(1, "MESSAGE_CREATE", {"id": "1", "content": "x"})
     assert d.body_for(True) is d.body

@@ -82,8 +82,9 @@ async def test_only_the_lost_shards_guilds_go_unavailable_and_rejoin() -> None:
 
 
 async def test_a_guild_that_never_comes_back_costs_its_sessions_a_reidentify() -> None:
-    guilds = Guilds(failures=1_000)
+    guilds = Guilds(failures=1_000_000)
     shard, ring = shard_with(guilds)
+    shard.guild_loss.give_up_s = 0.2
     sink = ListSink()
     session = shard.core.open_session(7, 513, True, sink)
     session.guild_ids.update(guilds_on(ring, 1, 1))

@@ -27,6 +27,7 @@ class InProcessRelays:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.relays: dict[tuple[int, int], tuple[RelayCore, Outbox]] = {}
+        self.lost_relays: list[tuple[int, int]] = []  # retired by their guild, in order
 
     def create(self, guild_id: int, index: int, permissions: GuildPermissions, prune_passive: bool) -> None:
         outbox = self.node.outbox(f"relay-{guild_id}-{index}")
@@ -39,6 +40,9 @@ class InProcessRelays:
                 assert isinstance(command, RelayItem)
                 outbox.add(shard, command.dispatch, slots)
         return asyncio.sleep(0)
+
+    def lost(self, guild_id: int, index: int) -> None:
+        self.lost_relays.append((guild_id, index))
 
     async def drain(self) -> None:
         for _, outbox in self.relays.values():
