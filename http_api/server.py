@@ -66,19 +66,21 @@ class RunningEdge:
 
 
 EPHEMERAL_LOW = 32768  # Linux's default start of the ephemeral port range
+LOWEST_LISTEN_PORT = 20_000  # above Ray's default worker ports (10002-19999)
 
 
 def free_listen_ports(count: int, host: str = "127.0.0.1") -> int:
     """A base port ``p`` with ``p .. p + count - 1`` free now and below the kernel's ephemeral
     range, for edges in tests and benchmarks: an edge binds its own port again after a restart,
     and a port in that range may meanwhile be the local end of any outgoing connection (seen: a
-    restarted edge refused its port for a minute; a first start refused base + 1)."""
+    restarted edge refused its port for a minute; a first start refused base + 1). Ports start
+    above Ray's worker port range (10002-19999), which Ray binds by number."""
     low = EPHEMERAL_LOW
     with contextlib.suppress(OSError, ValueError):
         low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     rng = random.Random()
     for _ in range(1000):
-        base = rng.randrange(10_000, low - count)
+        base = rng.randrange(LOWEST_LISTEN_PORT, low - count)
         try:
             for port in range(base, base + count):
                 with socket.socket() as s:

@@ -10,15 +10,14 @@ import orjson
 from rayguild.config import Config
 from rayguild.fanout.events import GUILDS
 from rayguild.http_api.local import LocalCluster
-from rayguild.http_api.server import RunningEdge, start_edge
+from rayguild.http_api.server import RunningEdge, free_listen_ports, start_edge
 from rayguild.ids import SnowflakeGenerator
 from rayguild.storage.sqlite import SqliteStorage
-from tests.ports import free_port
 
 
 async def test_two_edges_share_a_port_and_resume_on_their_own(tmp_path: Path) -> None:
     db = tmp_path / "rayguild.sqlite3"
-    config = Config(sqlite_path=str(db), port=free_port(), tick_ms=1.0, identify_interval_s=0.0)
+    config = Config(sqlite_path=str(db), port=free_listen_ports(1), tick_ms=1.0, identify_interval_s=0.0)
     cluster = LocalCluster(config, lambda: SqliteStorage(db))
     edges: list[RunningEdge] = []
     storages = []

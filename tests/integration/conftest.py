@@ -10,7 +10,7 @@ import pytest
 
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config, load_config
-from tests.ports import free_port
+from rayguild.http_api.server import free_listen_ports
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,7 @@ def ray_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
         passive_guild_members=10_000_000,
         log_level="warning",
         passive_update_interval_s=3600.0,  # summaries would mix into the delivery counts
-        dashboard_port=free_port(),
+        dashboard_port=free_listen_ports(1),
         push_allowed_networks=("127.0.0.0/8",),  # the local webhook sink
         identify_interval_s=0.0,  # bots identify again at once (Discord: one per 5 s)
     )
@@ -49,7 +49,7 @@ def edge_runtime(runtime: Runtime, ray_config: Config) -> Iterator[Runtime]:
     from rayguild.http_api.server import start_edge
 
     config = replace(
-        ray_config, namespace="rayguild-test-edge", port=free_port(), relay_threshold_sessions=15_000
+        ray_config, namespace="rayguild-test-edge", port=free_listen_ports(1), relay_threshold_sessions=15_000
     )
     rt = Runtime(config, edge_factory=start_edge)
     rt.start()  # Ray is already up: this only creates and starts the shards

@@ -20,9 +20,9 @@ from aiohttp import WSMsgType
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
+from rayguild.http_api.server import free_listen_ports
 from tests.clients import discordjs_bots
 
-from .conftest import free_port
 from .test_discordpy_on_ray import rest
 
 BOT = Path(__file__).parent / "discordpy_drain_bot.py"
@@ -38,7 +38,9 @@ def node(runtime: Runtime, ray_config: Config, request: pytest.FixtureRequest) -
     from rayguild.http_api.server import start_edge
 
     namespace = "rayguild-test-drain-" + re.sub(r"\W", "-", request.node.name.split("_")[-1])
-    config = replace(ray_config, namespace=namespace, port=free_port(), guild_shards=1, session_shards=2)
+    config = replace(
+        ray_config, namespace=namespace, port=free_listen_ports(1), guild_shards=1, session_shards=2
+    )
     rt = Runtime(config, edge_factory=start_edge)
     rt.start()  # Ray is already up: this only creates and starts the shards
     yield rt

@@ -15,7 +15,7 @@ from rayguild.actors.commands import Stats
 from rayguild.actors.runtime import Runtime
 from rayguild.config import Config
 from rayguild.fanout.events import ALL_INTENTS
-from tests.ports import free_port
+from rayguild.http_api.server import free_listen_ports
 
 pytestmark = pytest.mark.ray
 
@@ -34,7 +34,7 @@ def resume_node(runtime: Runtime, ray_config: Config) -> Iterator[tuple[Runtime,
     config = replace(
         ray_config,
         namespace="rayguild-test-resume",
-        port=free_port(),
+        port=free_listen_ports(1),
         guild_shards=1,
         session_shards=2,
         relay_threshold_sessions=1,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ray.cluster_utils import Cluster
 
-from tests.integration.conftest import free_port
+from rayguild.http_api.server import free_listen_ports
 
 OWN_DRIVER = {"test_nodes.py", "test_relay_node.py"}
 NODE_ARGS = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
@@ -30,7 +30,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Cluster]:
     # The dashboard serves Ray's state API (`rayguild status` and these tests read it).
-    head = {**NODE_ARGS, "include_dashboard": True, "dashboard_port": free_port()}
+    head = {**NODE_ARGS, "include_dashboard": True, "dashboard_port": free_listen_ports(1)}
     cluster = Cluster(initialize_head=True, head_node_args=head)
     for _ in range(2):
         cluster.add_node(**NODE_ARGS)

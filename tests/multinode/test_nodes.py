@@ -20,7 +20,6 @@ from rayguild.actors.runtime import Runtime
 from rayguild.config import Config, load_config
 from rayguild.http_api.server import free_listen_ports, start_edge
 from tests.integration.test_failover import Client, identify
-from tests.ports import free_port
 
 RECOVERY_BOUND_S = 90.0
 
