@@ -79,6 +79,9 @@ async def snapshot(ctx: EdgeContext, access: GuildAccess) -> dict[str, Any]:
 async def template_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     creator = await ctx.storage.get_user(int(stored["creator_id"]))
     out = {k: v for k, v in stored.items() if k not in ("created_ms", "updated_ms")}
+    for role in out["serialized_source_guild"]["roles"]:  # kept before roles carried their colors
+        if role.get("colors") is None:
+            role["colors"] = {"primary_color": role["color"], "secondary_color": None, "tertiary_color": None}
     out.update(created_at=iso(stored["created_ms"]), updated_at=iso(stored["updated_ms"]),
                creator=user_shape(creator) if creator is not None else None, usage_count=0)  # fmt: skip
     return out
