@@ -97,6 +97,15 @@ def integer(body: dict[str, Any], field: str, default: int, low: int, high: int)
     return number
 
 
+def role_color(body: dict[str, Any], default: int) -> int:
+    """A role's colour as Discord takes it: ``colors.primary_color`` (what discord.py 2.6+ sends)
+    before the older ``color``; ``default`` when neither is given."""
+    colors = body.get("colors")
+    if isinstance(colors, dict) and "primary_color" in colors:
+        return integer(colors, "primary_color", default, 0, 0xFFFFFF)
+    return integer(body, "color", default, 0, 0xFFFFFF)
+
+
 def flag(body: dict[str, Any], field: str, default: bool) -> bool:
     value = body.get(field, default)
     if value is None:

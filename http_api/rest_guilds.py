@@ -21,7 +21,7 @@ from rayguild.http_api.access import guild_request
 from rayguild.http_api.auth import authenticate
 from rayguild.http_api.errors import invalid_form, json_response, missing_permissions
 from rayguild.http_api.extra_fields import all_channel_extras, guild_extras, patch_guild_extras
-from rayguild.http_api.forms import integer, optional_id, permission_bits, read_json, text
+from rayguild.http_api.forms import integer, optional_id, permission_bits, read_json, role_color, text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.notify import connect_user_sessions, publish
 from rayguild.http_api.overwrites import parse_overwrites
@@ -158,7 +158,7 @@ async def create_role(request: web.Request) -> web.Response:
         id=ctx.snowflakes.next(), guild_id=access.guild.id,
         name=text(body, "name", 1, 100, required=False) or "new role",
         permissions=permissions, position=1 + max((r.position for r in access.roles), default=0),
-        color=integer(body, "color", 0, 0, 0xFFFFFF),
+        color=role_color(body, 0),
         hoist=bool(body.get("hoist", False)), mentionable=bool(body.get("mentionable", False)),
     )  # fmt: skip
     await ctx.storage.put_role(role)

@@ -29,7 +29,7 @@ from rayguild.http_api.errors import (
     missing_permissions,
     unknown,
 )
-from rayguild.http_api.forms import flag, integer, path_id, permission_bits, read_json, text
+from rayguild.http_api.forms import flag, integer, path_id, permission_bits, read_json, role_color, text
 from rayguild.http_api.moderation import top_position
 from rayguild.http_api.notify import publish
 from rayguild.shapes import role as role_shape
@@ -102,8 +102,8 @@ async def modify_role(request: web.Request) -> web.Response:
         if (permissions & ~role.permissions) & ~access.permissions:
             raise missing_permissions()  # a role cannot gain what its editor lacks
         changes["permissions"] = permissions
-    if "color" in body:
-        changes["color"] = integer(body, "color", 0, 0, 0xFFFFFF)
+    if "color" in body or "colors" in body:
+        changes["color"] = role_color(body, role.color)
     for field in ("hoist", "mentionable"):
         if field in body:
             changes[field] = flag(body, field, getattr(role, field))

@@ -26,7 +26,7 @@ from rayguild.http_api.extra_fields import all_channel_extras, guild_extras
 from rayguild.http_api.forms import read_json, text
 from rayguild.http_api.keys import ctx_of
 from rayguild.http_api.moderation import now_ms
-from rayguild.shapes import iso
+from rayguild.shapes import iso, role_colors
 from rayguild.shapes import user as user_shape
 
 routes = web.RouteTableDef()
@@ -49,7 +49,7 @@ async def snapshot(ctx: EdgeContext, access: GuildAccess) -> dict[str, Any]:
     channel_index = {c.id: i for i, c in enumerate(channels)}
     channel_extras = await all_channel_extras(ctx, gid)
     shown_roles = [{"id": role_index[r.id], "name": r.name, "permissions": str(r.permissions), "color": r.color,
-                    "colors": None, "hoist": r.hoist, "mentionable": r.mentionable, "icon": None,
+                    "colors": role_colors(r), "hoist": r.hoist, "mentionable": r.mentionable, "icon": None,
                     "unicode_emoji": None} for r in roles]  # fmt: skip
     shown_channels = []
     for c in channels:
@@ -79,6 +79,9 @@ async def snapshot(ctx: EdgeContext, access: GuildAccess) -> dict[str, Any]:
 async def template_shape(ctx: EdgeContext, stored: dict[str, Any]) -> dict[str, Any]:
     creator = await ctx.storage.get_user(int(stored["creator_id"]))
     out = {k: v for k, v in stored.items() if k not in ("created_ms", "updated_ms")}
+    for role in out["serialized_source_guild"]["roles"]:  # kept before roles carried their colors
+        if role.get("colors") is None:
+            role["colors"] = {"primary_color": role["color"], "secondary_color": None, "tertiary_color": None}
     out.update(created_at=iso(stored["created_ms"]), updated_at=iso(stored["updated_ms"]),
                creator=user_shape(creator) if creator is not None else None, usage_count=0)  # fmt: skip
     return out

@@ -59,12 +59,17 @@ def member(m: Member, u: User | None = None) -> Json:
     return out
 
 
+def role_colors(r: Role) -> Json:
+    """A role's ``colors`` object (discord.py 2.6+ reads its colour from here, not ``color``)."""
+    return {"primary_color": r.color, "secondary_color": None, "tertiary_color": None}
+
+
 def role(r: Role) -> Json:
     return {
         "id": str(r.id),
         "name": r.name,
         "color": r.color,
-        "colors": {"primary_color": r.color, "secondary_color": None, "tertiary_color": None},
+        "colors": role_colors(r),
         "hoist": r.hoist,
         "icon": None,
         "unicode_emoji": None,

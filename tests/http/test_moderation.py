@@ -203,6 +203,14 @@ async def test_member_and_role_edits(client: Client, world: dict[str, Any]) -> N
     one = await call(client, mod, "GET", f"/guilds/{gid}/roles/{helper['id']}")
     assert_matches_spec("GET", "/guilds/{guild_id}/roles/{role_id}", 200, one)
     assert one["name"] == "helpers" and one["color"] == 255
+    recoloured = await call(  # how discord.py 2.6+ sends a colour
+        client,
+        owner,
+        "PATCH",
+        f"/guilds/{gid}/roles/{helper['id']}",
+        json={"colors": {"primary_color": 0x123456}},
+    )
+    assert recoloured["color"] == 0x123456 and recoloured["colors"]["primary_color"] == 0x123456
     ordered = await call(
         client, owner, "PATCH", f"/guilds/{gid}/roles", json=[{"id": helper["id"], "position": 1}]
     )

@@ -5,12 +5,14 @@ checked against Discord's OpenAPI description."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from rayguild.http_api.keys import CTX
 from tests.http.helpers import call
 from tests.http.spec import assert_matches_spec, assert_no_content
 
@@ -56,6 +58,26 @@ async def test_template_lifecycle(client: Client, register: Any) -> None:
     assert_matches_spec("DELETE", TEMPLATE, 200, deleted)
     gone = await call(client, stranger, "GET", f"/guilds/templates/{created['code']}", 404)
     assert gone["code"] == 10057
+
+
+async def test_a_template_kept_before_roles_had_colors_reads_with_them(client: Client, register: Any) -> None:
+    owner = await register("archivist")
+    gid = (await call(client, owner, "POST", "/guilds", 201, json={"name": "Old"}))["id"]
+    await call(client, owner, "POST", f"/guilds/{gid}/roles", json={"colors": {"primary_color": 0x3366FF}})
+    created = await call(client, owner, "POST", f"/guilds/{gid}/templates", json={"name": "Old one"})
+    assert [r["colors"]["primary_color"] for r in created["serialized_source_guild"]["roles"]] == [
+        0,
+        0x3366FF,
+    ]
+    storage, key = client.app[CTX].storage, f"template:{created['code']}"
+    stored = json.loads(await storage.get_setting(int(gid), key))
+    for role in stored["serialized_source_guild"]["roles"]:
+        role["colors"] = None  # as rest_templates kept it before
+    await storage.put_setting(int(gid), key, json.dumps(stored))
+    [listed] = await call(client, owner, "GET", f"/guilds/{gid}/templates")
+    assert [r["colors"] for r in listed["serialized_source_guild"]["roles"]] == [
+        {"primary_color": c, "secondary_color": None, "tertiary_color": None} for c in (0, 0x3366FF)
+    ]
 
 
 async def test_role_connection(client: Client, register: Any) -> None:
