@@ -84,6 +84,7 @@ class Person:
     errors: list[str] = field(default_factory=list)
     sockets: list[str] = field(default_factory=list)  # gateway URLs the page opened
     binary_frames: int = 0  # frames received as bytes (zlib-stream)
+    text_frames: int = 0  # frames received as text (none expected under zlib-stream)
 
 
 NewPerson = Callable[..., Awaitable[Person]]
@@ -133,6 +134,7 @@ def watch(who: Person, page: Page) -> None:
 
         def on_frame(payload: str | bytes) -> None:
             who.binary_frames += isinstance(payload, bytes)
+            who.text_frames += isinstance(payload, str)
 
         socket.on("framereceived", on_frame)
 
