@@ -94,6 +94,10 @@ class Record:
     relay_waiting_batches: int = 0  # held back by a relay for a missing earlier batch, at the end
     relay_peak_waiting_batches: int = 0  # the most one relay ever held back (arrival reordering)
     relay_orphaned_batches: int = 0  # forgotten by a relay (a stream that never saw its batch 0)
+    shard_broken_streams: int = 0  # session shards: streams broken by a lost batch
+    shard_waiting_batches: int = 0  # session shards: held back for a missing earlier batch, at the end
+    shard_peak_waiting_batches: int = 0
+    shard_orphaned_batches: int = 0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -219,6 +223,12 @@ async def measure(
     ) / max(1, sessions)
     calls = (after["ray_calls"] - before["ray_calls"]) + (after["relay_calls"] - before["relay_calls"])
     expected = args.messages * active_sessions
+    shard_stats = [await runtime.directory.session_shard(i).stats() for i in shards]
+    after |= {
+        "shard_broken_streams": sum(s.get("broken_streams", 0) for s in shard_stats),
+        "shard_waiting_batches": sum(s.get("waiting_batches", 0) for s in shard_stats),
+        "shard_orphaned_batches": sum(s.get("orphaned_batches", 0) for s in shard_stats),
+    }
     invalidated = sum(m["invalidated"] for m in shard_memory)
     guild_deletes = sum(m["guild_deletes"] for m in shard_memory)
     problems = delivery_problems(
@@ -270,6 +280,10 @@ async def measure(
         relay_waiting_batches=after["relay_waiting_batches"],
         relay_peak_waiting_batches=after["relay_peak_waiting_batches"],
         relay_orphaned_batches=after["relay_orphaned_batches"],
+        shard_broken_streams=after["shard_broken_streams"],
+        shard_waiting_batches=after["shard_waiting_batches"],
+        shard_peak_waiting_batches=max(s.get("peak_waiting_batches", 0) for s in shard_stats),
+        shard_orphaned_batches=after["shard_orphaned_batches"],
     )
 
 
@@ -295,6 +309,9 @@ def delivery_problems(
         ("relays_lost", "relays lost"),
         ("relay_waiting_batches", "batches stuck in a relay"),
         ("relay_orphaned_batches", "batches forgotten by a relay"),
+        ("shard_broken_streams", "session-shard streams broken"),
+        ("shard_waiting_batches", "batches stuck in a session shard"),
+        ("shard_orphaned_batches", "batches forgotten by a session shard"),
     ):
         if stats.get(key):
             problems.append(f"{stats[key]:,} {what}")
