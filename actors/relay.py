@@ -112,5 +112,6 @@ class RelayHost:
             "commands": self.commands,
             "waiting_batches": self._inbox.waiting(),  # held back for an earlier batch (0 when idle)
             "peak_waiting_batches": self._inbox.peak_waiting,
+            "peak_before_first_batches": self._inbox.peak_before_first,  # the old rule forgot at 64
             "orphaned_batches": self._inbox.orphaned,
         }

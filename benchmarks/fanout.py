@@ -93,6 +93,7 @@ class Record:
     relays_lost: int = 0
     relay_waiting_batches: int = 0  # held back by a relay for a missing earlier batch, at the end
     relay_peak_waiting_batches: int = 0  # the most one relay ever held back (arrival reordering)
+    relay_peak_before_first_batches: int = 0  # ... while its batch 0 had not arrived
     relay_orphaned_batches: int = 0  # forgotten by a relay (a stream that never saw its batch 0)
     shard_broken_streams: int = 0  # session shards: streams broken by a lost batch
     shard_waiting_batches: int = 0  # session shards: held back for a missing earlier batch, at the end
@@ -279,6 +280,7 @@ async def measure(
         relays_lost=after["relays_lost"],
         relay_waiting_batches=after["relay_waiting_batches"],
         relay_peak_waiting_batches=after["relay_peak_waiting_batches"],
+        relay_peak_before_first_batches=after["relay_peak_before_first_batches"],
         relay_orphaned_batches=after["relay_orphaned_batches"],
         shard_broken_streams=after["shard_broken_streams"],
         shard_waiting_batches=after["shard_waiting_batches"],
@@ -376,6 +378,7 @@ COLUMNS = (
     ("expected", "expected_deliveries"),
     ("op 9s", "sessions_invalidated"),
     ("relay peak waiting", "relay_peak_waiting_batches"),
+    ("relay waiting before batch 0", "relay_peak_before_first_batches"),
 )
 
 

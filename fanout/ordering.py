@@ -78,6 +78,7 @@ class OrderedInbox(Generic[Item]):
         self.late = 0
         self.orphaned = 0
         self.peak_waiting = 0  # the most batches one stream ever held back (how far arrival reordered)
+        self.peak_before_first = 0  # ... while its batch 0 had not arrived (what max_orphaned bounds)
 
     def accept(self, batch: Sequenced[Item]) -> list[list[Item]]:
         stream = self._streams.get(batch.stream)
@@ -92,7 +93,10 @@ class OrderedInbox(Generic[Item]):
             self.late += 1
             return []
         stream.pending[batch.seq] = batch.items
-        self.peak_waiting = max(self.peak_waiting, len(stream.pending) - (batch.seq == stream.expected))
+        held = len(stream.pending) - (batch.seq == stream.expected)
+        self.peak_waiting = max(self.peak_waiting, held)
+        if stream.expected == 0:
+            self.peak_before_first = max(self.peak_before_first, held)
         ready = []
         while stream.expected in stream.pending:
             ready.append(stream.pending.pop(stream.expected))
