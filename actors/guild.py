@@ -324,6 +324,10 @@ class GuildShard:
             "relays": sum(len(p.relays) for p in self.guilds.values() if p.relays is not None),
             "lagging_batches": self.batcher.overflows + self.batcher.failures,
             "dropped_sessions": self.outbox.dropped_sessions,
+            "relay_failures": self.relay_batcher.failures
+            if self.relay_batcher
+            else 0,  # batches a relay refused
+            "relays_lost": sum(len(p.relays.retired) for p in self.guilds.values() if p.relays is not None),
             "cpu_s": self.cpu_s,  # thread CPU spent routing events (relays count their own)
             "member_bytes": sum(p.members.memory_bytes() for p in self.guilds.values()),
             "session_table_bytes": sum(p.sessions.memory_bytes() for p in self.guilds.values()),

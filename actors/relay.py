@@ -24,6 +24,16 @@ from rayguild.relay import GuildPermissions, RelayCommand, RelayCore, RelayItem,
 log = structlog.get_logger("rayguild.relay")
 
 
+def relay_inbox() -> OrderedInbox[RelayCommand]:
+    """A relay's inbox of its guild's stream. It never forgets a stream for lack of its batch 0: the
+    guild streams to a relay from the moment it creates it, so while the relay process starts,
+    hundreds of batches queue, and Ray may run them before batch 0 (permissions and the first
+    joins). A forgotten stream restarted at that batch 0 would hold every later batch forever: the
+    guild's events reached the relay and went nowhere (the fan-out benchmark's silent zeros).
+    Streams of a previous guild incarnation are dropped by ``_follow``, not by the inbox."""
+    return OrderedInbox(max_orphaned=None)
+
+
 class RelayHost:
     def __init__(
         self, guild_id: int, index: int, config: Config, permissions: GuildPermissions, prune_passive: bool
@@ -38,7 +48,7 @@ class RelayHost:
         # A restarted relay has lost its sessions: its first batch is refused, so the guild retires
         # it and rejoins them elsewhere (relay_loss.py) instead of streaming to an empty relay.
         self._restarted = cluster.actor_restarted()
-        self._inbox: OrderedInbox[RelayCommand] = OrderedInbox()
+        self._inbox = relay_inbox()
         self._guild_stream: int | None = None
         self._retired_streams: set[int] = set()
 
@@ -64,7 +74,7 @@ class RelayHost:
         if self._guild_stream is not None:
             self._retired_streams.add(self._guild_stream)
             self.core = RelayCore(self.core.permissions, self.core.prune_passive, self.idle_s)
-            self._inbox = OrderedInbox()
+            self._inbox = relay_inbox()
         self._guild_stream = stream
         return True
 
@@ -99,4 +109,9 @@ class RelayHost:
             "ray_calls": self.outbox.batcher.calls,
             "dropped_sessions": self.outbox.dropped_sessions,
             "memory_bytes": self.core.memory_bytes(),
+            "commands": self.commands,
+            "waiting_batches": self._inbox.waiting(),  # held back for an earlier batch (0 when idle)
+            "peak_waiting_batches": self._inbox.peak_waiting,
+            "peak_before_first_batches": self._inbox.peak_before_first,  # the old rule forgot at 64
+            "orphaned_batches": self._inbox.orphaned,
         }

@@ -118,6 +118,10 @@ class SessionShard:
             "slots": self.core.slot_count,
             "frames_out": self.core.frames_out,
             "broken_streams": self.broken_streams,
+            "waiting_batches": self.inbox.waiting(),  # held back for an earlier batch of their stream
+            "peak_waiting_batches": self.inbox.peak_waiting,
+            "peak_before_first_batches": self.inbox.peak_before_first,
+            "orphaned_batches": self.inbox.orphaned,  # of streams never seen from batch 0 (forgotten)
         }
 
 

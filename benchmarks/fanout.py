@@ -82,6 +82,23 @@ class Record:
     session_cpu_ms_per_message: float = 0.0  # /proc CPU of the session shards, idle rate subtracted
     guild_process_cpu_ms_per_message: float = 0.0  # /proc: the whole guild-shard process, idem
     relay_cpu_ms_per_message: float = 0.0  # /proc: every relay process of the guild, idem
+    # Whether the run delivered what it sent: a run that did not is no measurement (its
+    # percentiles cover only the messages that arrived, ``messages`` of them), and says why.
+    expected_deliveries: int = 0  # messages x active sessions
+    complete: bool = True
+    problems: list[str] = field(default_factory=list)
+    sessions_invalidated: int = 0  # sessions told op 9 (re-identify) since they identified
+    guild_deletes: int = 0  # GUILD_DELETE (unavailable) deliveries since they identified
+    relay_failures: int = 0  # guild -> relay batches that failed (the relay was then retired)
+    relays_lost: int = 0
+    relay_waiting_batches: int = 0  # held back by a relay for a missing earlier batch, at the end
+    relay_peak_waiting_batches: int = 0  # the most one relay ever held back (arrival reordering)
+    relay_peak_before_first_batches: int = 0  # ... while its batch 0 had not arrived
+    relay_orphaned_batches: int = 0  # forgotten by a relay (a stream that never saw its batch 0)
+    shard_broken_streams: int = 0  # session shards: streams broken by a lost batch
+    shard_waiting_batches: int = 0  # session shards: held back for a missing earlier batch, at the end
+    shard_peak_waiting_batches: int = 0
+    shard_orphaned_batches: int = 0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -206,6 +223,18 @@ async def measure(
         after["session_table_bytes"] + after["relay_bytes"]
     ) / max(1, sessions)
     calls = (after["ray_calls"] - before["ray_calls"]) + (after["relay_calls"] - before["relay_calls"])
+    expected = args.messages * active_sessions
+    shard_stats = [await runtime.directory.session_shard(i).stats() for i in shards]
+    after |= {
+        "shard_broken_streams": sum(s.get("broken_streams", 0) for s in shard_stats),
+        "shard_waiting_batches": sum(s.get("waiting_batches", 0) for s in shard_stats),
+        "shard_orphaned_batches": sum(s.get("orphaned_batches", 0) for s in shard_stats),
+    }
+    invalidated = sum(m["invalidated"] for m in shard_memory)
+    guild_deletes = sum(m["guild_deletes"] for m in shard_memory)
+    problems = delivery_problems(
+        args.messages, len(trace), expected, deliveries, invalidated, guild_deletes, after
+    )
     return Record(
         config=mode,
         members=members,
@@ -242,7 +271,53 @@ async def measure(
         session_cpu_ms_per_message=round(session_cpu_s * 1000 / args.messages, 3),
         guild_process_cpu_ms_per_message=round(guild_process_cpu_s * 1000 / args.messages, 3),
         relay_cpu_ms_per_message=round(relay_cpu_s * 1000 / args.messages, 3),
+        expected_deliveries=expected,
+        complete=not problems,
+        problems=problems,
+        sessions_invalidated=invalidated,
+        guild_deletes=guild_deletes,
+        relay_failures=after["relay_failures"],
+        relays_lost=after["relays_lost"],
+        relay_waiting_batches=after["relay_waiting_batches"],
+        relay_peak_waiting_batches=after["relay_peak_waiting_batches"],
+        relay_peak_before_first_batches=after["relay_peak_before_first_batches"],
+        relay_orphaned_batches=after["relay_orphaned_batches"],
+        shard_broken_streams=after["shard_broken_streams"],
+        shard_waiting_batches=after["shard_waiting_batches"],
+        shard_peak_waiting_batches=max(s.get("peak_waiting_batches", 0) for s in shard_stats),
+        shard_orphaned_batches=after["shard_orphaned_batches"],
     )
+
+
+def delivery_problems(
+    sent: int,
+    arrived: int,
+    expected: int,
+    deliveries: int,
+    invalidated: int,
+    guild_deletes: int,
+    stats: dict[str, int],
+) -> list[str]:
+    """Why a run's numbers are not a measurement of what it sent (empty: they are)."""
+    problems = []
+    if arrived < sent or deliveries < expected:
+        problems.append(f"delivered {deliveries:,} of {expected:,} ({arrived} of {sent} messages arrived)")
+    if invalidated:
+        problems.append(f"{invalidated:,} sessions told op 9")
+    if guild_deletes:
+        problems.append(f"{guild_deletes:,} GUILD_DELETE deliveries")
+    for key, what in (
+        ("relay_failures", "guild->relay batches failed"),
+        ("relays_lost", "relays lost"),
+        ("relay_waiting_batches", "batches stuck in a relay"),
+        ("relay_orphaned_batches", "batches forgotten by a relay"),
+        ("shard_broken_streams", "session-shard streams broken"),
+        ("shard_waiting_batches", "batches stuck in a session shard"),
+        ("shard_orphaned_batches", "batches forgotten by a session shard"),
+    ):
+        if stats.get(key):
+            problems.append(f"{stats[key]:,} {what}")
+    return problems
 
 
 async def run(args: argparse.Namespace) -> list[Record]:
@@ -268,6 +343,7 @@ async def run(args: argparse.Namespace) -> list[Record]:
         progress(
             f"    -> {record.deliveries_per_s:,.0f} deliveries/s (burst {record.burst_deliveries_per_s:,.0f}/s), p50 {record.p50_ms} ms, p99 {record.p99_ms} ms, "
             f"{record.ray_calls_per_message} Ray calls/message"
+            + ("" if record.complete else f"  INCOMPLETE: {'; '.join(record.problems)}")
         )
         records.append(record)
     cluster.shutdown()
@@ -297,6 +373,12 @@ COLUMNS = (
     ("RSS B/session", "session_rss_bytes_per_session"),
     ("wire B in", "wire_bytes_in"),
     ("wire B out", "wire_bytes_out"),
+    ("complete", "complete"),
+    ("deliveries", "deliveries"),
+    ("expected", "expected_deliveries"),
+    ("op 9s", "sessions_invalidated"),
+    ("relay peak waiting", "relay_peak_waiting_batches"),
+    ("relay waiting before batch 0", "relay_peak_before_first_batches"),
 )
 
 

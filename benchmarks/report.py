@@ -27,10 +27,14 @@ def markdown_table(records: Sequence[Mapping[str, Any]], columns: Sequence[tuple
     ]
     for record in records:
         cells = [record[key] for _, key in columns]
-        lines.append(
-            "| " + " | ".join(f"{v:,}" if isinstance(v, int | float) else str(v) for v in cells) + " |"
-        )
+        lines.append("| " + " | ".join(_cell(v) for v in cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
 
 
 def write_results(

@@ -44,10 +44,13 @@ class DeliveryTrace:
 
     def __init__(self) -> None:
         self.records: dict[int, list[int]] = {}
+        self.guild_deletes = 0
 
     def record(self, batch: Sequence[tuple[Dispatch, Slots]], delivered: int) -> None:
         now = time.time_ns()
         for dispatch, slots in batch:
+            if dispatch.t == "GUILD_DELETE":
+                self.guild_deletes += int(slots.size)
             record = self.records.get(dispatch.emitted_ns)
             if record is None:
                 self.records[dispatch.emitted_ns] = [now, int(slots.size)]
@@ -132,6 +135,8 @@ class SyntheticEdge:
             "bytes": self.core.memory_bytes(),
             "slots": self.core.slot_count,
             "frames": self.counting.frames,
+            "invalidated": int(self.core.invalidated),  # sessions told op 9 (re-identify)
+            "guild_deletes": self.trace.guild_deletes,  # GUILD_DELETE deliveries (guild unavailable)
             "pid": os.getpid(),
             "rss_bytes": rss_bytes(os.getpid()),
             **self.wire.as_dict(),

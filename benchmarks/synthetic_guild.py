@@ -101,6 +101,14 @@ async def guild_stats(runtime: Runtime, guild_id: int) -> dict[str, Any]:
         "relay_calls": sum(r["ray_calls"] for r in relays),
         "relay_bytes": sum(r["memory_bytes"] for r in relays),
         "dropped_sessions": stats["dropped_sessions"] + sum(r["dropped_sessions"] for r in relays),
+        # batches a relay holds back for a missing earlier one, the most it ever held, and the ones
+        # it forgot (a stream that never saw its batch 0): a relay that delivers nothing shows here
+        "relay_waiting_batches": sum(r.get("waiting_batches", 0) for r in relays),
+        "relay_peak_waiting_batches": max((r.get("peak_waiting_batches", 0) for r in relays), default=0),
+        "relay_peak_before_first_batches": max(
+            (r.get("peak_before_first_batches", 0) for r in relays), default=0
+        ),
+        "relay_orphaned_batches": sum(r.get("orphaned_batches", 0) for r in relays),
         "rss_bytes": rss_bytes(stats["pid"]),
     }
 

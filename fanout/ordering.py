@@ -9,7 +9,11 @@ receiver restarted opens a new stream to it (``restart``), and batches of a stre
 before the receiver's restart never start (they were addressed to its previous incarnation).
 Bounds: at most ``max_pending`` early batches per stream wait for a late one (beyond that the
 stream is declared broken: ``StreamBroken``); a stream that never saw its batch 0 is forgotten
-after ``max_orphaned`` batches; at most ``max_streams`` streams are remembered (LRU).
+after ``max_orphaned`` batches (None: never), at most ``max_streams`` streams are remembered (LRU).
+Forgetting is only right where a stream without its batch 0 can only be a dead incarnation's: a
+receiver whose senders may open a stream while it is still starting (a relay: its guild streams to
+it from the moment it is created) must not forget, or a batch 0 overtaken by ``max_orphaned``
+later ones would restart the stream and every later batch would wait forever, silently.
 """
 
 from __future__ import annotations
@@ -64,13 +68,17 @@ class _Stream(Generic[Item]):
 class OrderedInbox(Generic[Item]):
     """The receiving half: hands back, in stream order, every batch that became applicable."""
 
-    def __init__(self, max_pending: int = 4096, max_orphaned: int = 64, max_streams: int = 4096) -> None:
+    def __init__(
+        self, max_pending: int = 4096, max_orphaned: int | None = 64, max_streams: int = 4096
+    ) -> None:
         self._max_pending = max_pending
         self._max_orphaned = max_orphaned
         self._max_streams = max_streams
         self._streams: OrderedDict[int, _Stream[Item]] = OrderedDict()
         self.late = 0
         self.orphaned = 0
+        self.peak_waiting = 0  # the most batches one stream ever held back (how far arrival reordered)
+        self.peak_before_first = 0  # ... while its batch 0 had not arrived (what max_orphaned bounds)
 
     def accept(self, batch: Sequenced[Item]) -> list[list[Item]]:
         stream = self._streams.get(batch.stream)
@@ -85,11 +93,19 @@ class OrderedInbox(Generic[Item]):
             self.late += 1
             return []
         stream.pending[batch.seq] = batch.items
+        held = len(stream.pending) - (batch.seq == stream.expected)
+        self.peak_waiting = max(self.peak_waiting, held)
+        if stream.expected == 0:
+            self.peak_before_first = max(self.peak_before_first, held)
         ready = []
         while stream.expected in stream.pending:
             ready.append(stream.pending.pop(stream.expected))
             stream.expected += 1
-        if stream.expected == 0 and len(stream.pending) > self._max_orphaned:
+        if (
+            stream.expected == 0
+            and self._max_orphaned is not None
+            and len(stream.pending) > self._max_orphaned
+        ):
             # Never saw its batch 0: a stream from before this receiver's restart.
             self.orphaned += len(stream.pending)
             del self._streams[batch.stream]
@@ -98,3 +114,7 @@ class OrderedInbox(Generic[Item]):
             del self._streams[batch.stream]
             raise StreamBroken(f"stream {batch.stream:x} waited for batch {stream.expected} too long")
         return ready
+
+    def waiting(self) -> int:
+        """Batches held back until an earlier one of their stream arrives."""
+        return sum(len(s.pending) for s in self._streams.values())

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from rayguild.actors.relay import relay_inbox
 from rayguild.fanout.ordering import OrderedInbox, StreamBroken, StreamSequencer
 
 
@@ -53,3 +54,31 @@ def test_a_lost_batch_breaks_the_stream_instead_of_buffering_forever() -> None:
         assert inbox.accept(batch) == []
     with pytest.raises(StreamBroken):
         inbox.accept(batches[4])
+
+
+def test_a_relay_applies_a_first_batch_overtaken_by_hundreds_of_later_ones() -> None:
+    """The guild streams to a relay from the moment it creates it: while the relay process starts,
+    hundreds of batches queue, and Ray may run them before batch 0. The relay's inbox must still
+    apply them all, in order, once batch 0 arrives (it used to forget the stream after 64 early
+    batches, restart it at the late batch 0, and hold every later batch forever: 0 deliveries)."""
+    sender = StreamSequencer()
+    batches = [sender.wrap(("guild", 0), [n]) for n in range(400)]
+    inbox = relay_inbox()
+    for batch in batches[1:300]:
+        assert inbox.accept(batch) == []
+    assert inbox.waiting() == 299 and inbox.peak_waiting == inbox.peak_before_first == 299
+    applied = [item for ready in inbox.accept(batches[0]) for item in ready]
+    assert applied == list(range(300))
+    assert [item for batch in batches[300:] for ready in inbox.accept(batch) for item in ready] == list(
+        range(300, 400)
+    )
+    assert inbox.waiting() == 0 and inbox.orphaned == 0
+
+
+def test_a_relay_inbox_still_breaks_a_stream_that_lost_a_batch() -> None:
+    sender = StreamSequencer()
+    batches = [sender.wrap("relay", [n]) for n in range(5000)]
+    inbox = relay_inbox()
+    with pytest.raises(StreamBroken):
+        for batch in batches[1:]:
+            inbox.accept(batch)
