@@ -22,6 +22,8 @@ from rayguild.http_api.server import free_listen_ports, start_edge
 from tests.integration.test_failover import Client, identify
 
 RECOVERY_BOUND_S = 90.0
+REQUEST_BOUND_S = 20.0
+TEST_BOUND_S = 6 * RECOVERY_BOUND_S
 
 
 async def identify_when_back(http: aiohttp.ClientSession, port: int, token: str, since: float) -> Client:
@@ -89,24 +91,27 @@ async def test_losing_a_node(ray_cluster: Cluster, node: tuple[Runtime, dict[str
     assert workers, "the workers host shards"
     victim = max(workers, key=lambda n: (spares_an_edge(n.node_id), hosted(n.node_id)))
     lost = sorted(name for name, node_id in on_node.items() if node_id == victim.node_id)
-    async with aiohttp.ClientSession() as http:
+    # Every REST request is bounded (one to an edge or shard on the lost node must not hang the
+    # test), and so is the whole test: a hang becomes a failure that says where it waited.
+    bounded = aiohttp.ClientTimeout(total=REQUEST_BOUND_S)
+    async with asyncio.timeout(TEST_BOUND_S), aiohttp.ClientSession() as http:
         async with http.post(f"{api}/auth/register", json={"username": "nodes", "bot": True}) as r:
             token = (await r.json())["token"]
         auth = {"Authorization": f"Bot {token}"}
         guild_ids, acked = [], []
         for i in range(4):  # guilds over several guild shards
-            async with http.post(f"{api}/guilds", json={"name": f"g{i}"}, headers=auth) as r:
+            async with http.post(f"{api}/guilds", json={"name": f"g{i}"}, headers=auth, timeout=bounded) as r:
                 guild_ids.append((await r.json())["id"])
         channels = []
         for gid in guild_ids:
-            async with http.get(f"{api}/guilds/{gid}/channels", headers=auth) as r:
+            async with http.get(f"{api}/guilds/{gid}/channels", headers=auth, timeout=bounded) as r:
                 channels.append((await r.json())[0]["id"])
         clients = {name: await identify(http, port, token) for name, port in edges.items()}
         readers = [asyncio.create_task(c.read()) for c in clients.values()]
         for i, channel in enumerate(channels):  # through every edge's own port
             port = list(edges.values())[i % len(edges)]
             url = f"http://127.0.0.1:{port}/api/v10/channels/{channel}/messages"
-            async with http.post(url, json={"content": f"before {i}"}, headers=auth) as r:
+            async with http.post(url, json={"content": f"before {i}"}, headers=auth, timeout=bounded) as r:
                 assert r.status == 200
                 acked.append((channel, (await r.json())["id"]))
 
@@ -118,9 +123,9 @@ async def test_losing_a_node(ray_cluster: Cluster, node: tuple[Runtime, dict[str
         pending = list(enumerate(channels))
         while pending and time.monotonic() - removed_at < RECOVERY_BOUND_S:
             i, channel = pending[0]
-            with contextlib.suppress(aiohttp.ClientError):
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 url = f"{api}/channels/{channel}/messages"
-                async with http.post(url, json={"content": f"after {i}"}, headers=auth) as r:
+                async with http.post(url, json={"content": f"after {i}"}, headers=auth, timeout=bounded) as r:
                     if r.status == 200:
                         acked.append((channel, (await r.json())["id"]))
                         pending.pop(0)
@@ -144,7 +149,9 @@ async def test_losing_a_node(ray_cluster: Cluster, node: tuple[Runtime, dict[str
         print(f"node lost: {lost}; service back after {recovered_s:.1f} s")
 
         for channel, message_id in acked:  # nothing acknowledged is lost
-            async with http.get(f"{api}/channels/{channel}/messages/{message_id}", headers=auth) as r:
+            async with http.get(
+                f"{api}/channels/{channel}/messages/{message_id}", headers=auth, timeout=bounded
+            ) as r:
                 assert r.status == 200
 
         def moved() -> bool:
@@ -163,7 +170,7 @@ async def test_losing_a_node(ray_cluster: Cluster, node: tuple[Runtime, dict[str
         again = await identify(http, rt.config.port, token)
         await again.ws.close()
         watcher.cancel()
-        for c in clients.values():
-            c.closing = True
+        for c in {id(c): c for c in [*clients.values(), survivor]}.values():  # the survivor too,
+            c.closing = True  # when it was identified after the loss: its reader ends only so
             await c.ws.close()
         await asyncio.gather(*readers, return_exceptions=True)
