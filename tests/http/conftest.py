@@ -4,8 +4,9 @@ them are in tests/http/helpers.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,11 +26,19 @@ from tests.http.helpers import (
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
+def wrap_storage() -> Callable[[SqliteStorage], Any]:
+    """What every part of the cluster gets as its storage object: a module that watches or counts
+    storage calls overrides this (the cluster stays the one below)."""
+    return lambda storage: storage
+
+
+@pytest.fixture
+async def cluster(
+    tmp_path: Path, wrap_storage: Callable[[SqliteStorage], Any]
+) -> AsyncIterator[LocalCluster]:
     db = tmp_path / "rayguild.sqlite3"
-    local = LocalCluster(
-        Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0), lambda: SqliteStorage(db)
-    )
+    config = Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0)
+    local = LocalCluster(config, lambda: wrap_storage(SqliteStorage(db)))
     yield local
     await local.close()
 

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from rayguild.config import Config
 from rayguild.http_api.keys import CTX
-from rayguild.http_api.local import LocalCluster
 from rayguild.storage.sqlite import SqliteStorage
 from tests.http import test_moderation
 from tests.http.helpers import Client, NewGuild, Register, call
@@ -52,13 +49,9 @@ class CountingStorage:
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
-    """The shared set-up's cluster, every part's storage object counted."""
-    db = tmp_path / "rayguild.sqlite3"
-    config = Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0)
-    local = LocalCluster(config, lambda: CountingStorage(SqliteStorage(db)))  # type: ignore[arg-type]
-    yield local
-    await local.close()
+def wrap_storage() -> Callable[[SqliteStorage], Any]:
+    """Every part's storage object counted."""
+    return CountingStorage
 
 
 def storage_of(client: Client) -> CountingStorage:

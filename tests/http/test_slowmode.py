@@ -6,15 +6,12 @@ passes; a claim whose compare-and-set timed out passes only if the stored claim 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from rayguild.config import Config
-from rayguild.http_api.local import LocalCluster
 from rayguild.storage.sqlite import SqliteStorage
 from tests.http import test_moderation
 from tests.http.helpers import API, MarkProbe, NewGuild, call
@@ -30,13 +27,9 @@ def probe() -> MarkProbe:
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path, probe: MarkProbe) -> AsyncIterator[LocalCluster]:
-    """The shared set-up's cluster, every part's storage object watched by ``probe``."""
-    db = tmp_path / "rayguild.sqlite3"
-    config = Config(sqlite_path=str(db), tick_ms=1.0, identify_interval_s=0.0)
-    local = LocalCluster(config, lambda: probe.wrap(SqliteStorage(db)))
-    yield local
-    await local.close()
+def wrap_storage(probe: MarkProbe) -> Callable[[SqliteStorage], Any]:
+    """Every part's storage object watched by ``probe``."""
+    return probe.wrap
 
 
 async def test_slowmode_is_enforced(client: Client, register: Any, new_guild: NewGuild) -> None:
