@@ -110,19 +110,26 @@ async def test_a_slow_reader_is_closed_with_4000_and_never_holds_more_than_its_b
     writer.close()
 
 
-@pytest.mark.parametrize("window_bits", [zlib.MAX_WBITS, ZLIB_WINDOW_BITS])
-def test_a_released_zlib_context_continues_the_same_stream(window_bits: int) -> None:
+def released_stream(text: bytes, count: int, every: int, at: int) -> tuple[list[bytes], list[bytes]]:
+    """``count`` dispatches through one zlib-stream compressor whose context is released after
+    frame ``at`` of every ``every``: the frames and their compressed messages."""
     compressor = compressor_for("zlib-stream")
-    inflater = zlib.decompressobj(window_bits)  # discord.py's: one inflater for the connection
     frames = [
-        b'{"op":0,"t":"MESSAGE_CREATE","s":%d,"d":{"content":"%s"}}' % (i, b"ab" * i) for i in range(60)
+        b'{"op":0,"t":"MESSAGE_CREATE","s":%d,"d":{"content":"%s"}}' % (i, text * i) for i in range(count)
     ]
     outputs = []
     for i, frame in enumerate(frames):
         outputs.append(compressor.compress(frame))
-        if i % 7 == 3:
+        if i % every == at:
             compressor.release()
             assert compressor._context is None  # type: ignore[attr-defined]
+    return frames, outputs
+
+
+@pytest.mark.parametrize("window_bits", [zlib.MAX_WBITS, ZLIB_WINDOW_BITS])
+def test_a_released_zlib_context_continues_the_same_stream(window_bits: int) -> None:
+    inflater = zlib.decompressobj(window_bits)  # discord.py's: one inflater for the connection
+    frames, outputs = released_stream(b"ab", 60, every=7, at=3)
     assert int.from_bytes(outputs[0][:2], "big") % 31 == 0  # the one zlib header, then deflate blocks
     assert [inflater.decompress(out) for out in outputs] == frames
 
@@ -132,15 +139,7 @@ def test_nodes_zlib_reads_a_stream_whose_context_was_released() -> None:
     inflates the whole stream with its default window, released contexts and all."""
     node = shutil.which("node")
     assert node, "node is part of the test set-up (the discord.js tests need it)"
-    compressor = compressor_for("zlib-stream")
-    frames = [
-        b'{"op":0,"t":"MESSAGE_CREATE","s":%d,"d":{"content":"%s"}}' % (i, b"xy" * i) for i in range(40)
-    ]
-    outputs = []
-    for i, frame in enumerate(frames):
-        outputs.append(compressor.compress(frame))
-        if i % 5 == 2:
-            compressor.release()
+    frames, outputs = released_stream(b"xy", 40, every=5, at=2)
     script = (
         "const z = require('zlib'); const input = require('fs').readFileSync(0);"
         "process.stdout.write(z.inflateSync(input, {finishFlush: z.constants.Z_SYNC_FLUSH}));"
